@@ -1,0 +1,120 @@
+"""The issue catalogue and the issue record.
+
+Every problem found in a setup sheet or a partner return is an ``Issue``: a stable
+code from ``CATALOGUE`` (what tests and scripts rely on), a severity, where it is
+(file, sheet, cell) and a message and hint written for the person who has to fix
+it. Codes never change meaning; prose may be improved at any time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class IssueType:
+    severity: Severity
+    message: str
+    hint: str
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+CATALOGUE: dict[str, IssueType] = {
+    # cells
+    "required": IssueType(E, "{field} is empty.", "Fill in {field}."),
+    "not-a-number": IssueType(E, "{field} should be a number but is {value!r}.", "Type a number such as 1234.56 or 1.234,56."),
+    "ambiguous-number": IssueType(
+        E,
+        "{field}: {value!r} can be read as a thousands or a decimal separator.",
+        "Type it without the separator (1234) or with decimals (1.234,00 or 1,234.00).",
+    ),
+    "not-a-whole-number": IssueType(E, "{field} should be a whole number but is {value!r}.", "Type a whole number, without decimals."),
+    "not-a-date": IssueType(E, "{field} should be a date but is {value!r}.", "Type a date as 31.10.2017 or 2017-10-31."),
+    "not-a-choice": IssueType(E, "{field}: {value!r} is not one of the allowed values.", "Pick one of: {choices}."),
+    "out-of-range": IssueType(E, "{field} is {value}, outside {low} to {high}.", "Enter a value from {low} to {high}."),
+    "too-long": IssueType(E, "{field} has {length} characters; at most {limit} fit.", "Shorten the text to {limit} characters."),
+    "date-outside-window": IssueType(E, "{field} {value} is outside {window} ({low} to {high}).", "Enter a date from {low} to {high}."),
+    "invalid-value": IssueType(E, "{field}: {detail}", "Correct the value."),
+    # tables
+    "missing-sheet": IssueType(E, "The sheet {sheet} (table {table}) was not found.", "Restore the sheet from the template, or rename it back to {sheet}."),
+    "missing-column": IssueType(E, "The column {field} was not found on sheet {sheet}.", "Restore the column header {field!r} from the template."),
+    "extra-column": IssueType(W, "The column {value!r} on sheet {sheet} is not part of the template and was ignored.", "Remove the column, or move its content into a comment field."),
+    # files
+    "unreadable-file": IssueType(E, "The file cannot be read: {detail}", "Open it in Excel or LibreOffice, save it as .xlsx and try again."),
+    # setup
+    "setup-duplicate-key": IssueType(E, "{field} {value!r} appears twice on {sheet} (first in {first}).", "Give every row its own {field}."),
+    "setup-unknown-reference": IssueType(E, "{field} {value!r} is not defined on the {target} sheet.", "Use one of: {choices}; or add it to the {target} sheet."),
+    "setup-period-overlap": IssueType(E, "Reporting period {value} overlaps period {other}.", "Let period {value} start after period {other} ends."),
+    "setup-end-before-start": IssueType(E, "{field} {value} is before the start {start}.", "Make the end date later than the start date."),
+    "setup-date-outside-project": IssueType(E, "{field} {value} is outside the project ({low} to {high}).", "Enter a date within the project, or change the project dates on the Project sheet."),
+    "setup-weight-not-positive": IssueType(E, "Criterion {key!r} has weight {value}; scored criteria need a weight above 0.", "Give it a positive weight, or make it a must-have or knock-out."),
+    "setup-scale": IssueType(E, "Criterion {key!r} has the scale {low} to {high}.", "Give scored criteria a scale whose minimum is below its maximum."),
+    "setup-budget-total": IssueType(W, "The partner budgets add up to {value}, the project budget is {total}.", "Check the budget columns on the Partners sheet and the budget on the Project sheet."),
+    "setup-lead-partner": IssueType(E, "There are {value} lead partners; a project has exactly one.", "Set Role to 'Lead partner' for exactly one partner."),
+    "setup-empty": IssueType(E, "The {sheet} sheet has no rows.", "Add at least one row to {sheet}."),
+}
+
+
+class Issue(BaseModel):
+    """One problem, where it is and how to fix it."""
+
+    code: str
+    severity: Severity
+    partner: str | None = None
+    period: int | None = None
+    file: str | None = None
+    sheet: str | None = None
+    cell: str | None = None
+    field: str | None = None
+    value: str | None = None
+    message: str
+    hint: str
+
+    @property
+    def where(self) -> str:
+        parts = [p for p in (self.file, self.sheet, self.cell) if p]
+        return "!".join(parts[-2:]) if self.sheet and self.cell else ", ".join(parts)
+
+
+def issue(
+    code: str,
+    *,
+    field: str | None = None,
+    value: Any = None,
+    sheet: str | None = None,
+    cell: str | None = None,
+    file: str | None = None,
+    partner: str | None = None,
+    period: int | None = None,
+    **params: Any,
+) -> Issue:
+    """Build an issue from the catalogue; ``params`` fill the message and hint templates."""
+    kind = CATALOGUE[code]
+    fill = {"field": field or "", "value": value, "sheet": sheet or "", **params}
+    return Issue(
+        code=code,
+        severity=kind.severity,
+        partner=partner,
+        period=period,
+        file=file,
+        sheet=sheet,
+        cell=cell,
+        field=field,
+        value=None if value is None else str(value),
+        message=kind.message.format(**fill),
+        hint=kind.hint.format(**fill),
+    )
+
+
+def errors(issues: list[Issue]) -> list[Issue]:
+    return [i for i in issues if i.severity is Severity.ERROR]

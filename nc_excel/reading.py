@@ -1,0 +1,216 @@
+"""Read tables and forms back from a grid of cell values, through the same models.
+
+The grid is what a values-only reader (python-calamine) gives for a sheet, from
+A1. Columns are found by their header text, so a moved column or an inserted one
+still reads; every parse or validation error becomes an ``Issue`` at its cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from nc_excel.columns import Column, cell_ref, columns
+from nc_excel.issues import Issue, issue
+from nc_excel.parse import ParseError, is_blank, parse_cell
+from nc_excel.xlsx import Window
+
+Grid = Sequence[Sequence[Any]]
+
+
+def norm_header(text: Any) -> str:
+    return " ".join(str(text).replace("\n", " ").split()).casefold() if text is not None else ""
+
+
+def value_at(grid: Grid, row: int, col: int) -> Any:
+    if row < len(grid) and col < len(grid[row]):
+        value = grid[row][col]
+        return None if value == "" else value
+    return None
+
+
+@dataclass
+class RowRead:
+    """One row as read: its sheet row (0-based), the parsed values and, when valid, the model."""
+
+    row: int
+    values: dict[str, Any]
+    model: BaseModel | None
+    cells: dict[str, str] = field(default_factory=dict)  # field -> A1
+
+
+@dataclass
+class TableRead:
+    rows: list[RowRead]
+    issues: list[Issue]
+    header_row: int | None
+    columns: dict[str, int]  # field -> 0-based column index
+
+
+@dataclass(frozen=True)
+class ReadContext:
+    """What the reader needs besides the grid: choice lists, date windows, date system."""
+
+    sheet: str
+    lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    windows: Mapping[str, Window] = field(default_factory=dict)
+    date1904: bool = False
+
+
+def find_header_row(grid: Grid, model: type[BaseModel], *, start: int = 0, stop: int | None = None) -> int | None:
+    """The first row (from ``start``) that holds at least half of the model's headers."""
+    wanted = {norm_header(c.header) for c in columns(model)}
+    need = max(1, (len(wanted) + 1) // 2)
+    for r in range(start, min(len(grid), stop if stop is not None else start + 60)):
+        if sum(1 for v in grid[r] if norm_header(v) in wanted) >= need:
+            return r
+    return None
+
+
+def _field_issue(column: Column, value: Any, code: str, ctx: ReadContext, cell: str, **params: Any) -> Issue:
+    return issue(code, field=column.header, value=value, sheet=ctx.sheet, cell=cell, **params)
+
+
+def _parse_row(
+    grid: Grid, r: int, cols: Sequence[Column], positions: Mapping[str, int], ctx: ReadContext
+) -> tuple[dict[str, Any], dict[str, str], list[Issue]]:
+    values: dict[str, Any] = {}
+    cells: dict[str, str] = {}
+    issues: list[Issue] = []
+    for column in cols:
+        if column.name not in positions:
+            continue
+        c = positions[column.name]
+        cell = cell_ref(r, c)
+        cells[column.name] = cell
+        raw = value_at(grid, r, c)
+        try:
+            parsed = parse_cell(raw, column, lists=ctx.lists, date1904=ctx.date1904)
+        except ParseError as e:
+            choices = column.choices or ctx.lists.get(column.col.choices or "", ())
+            issues.append(_field_issue(column, raw, e.code, ctx, cell, choices=", ".join(choices), detail=e.detail))
+            continue
+        if parsed is None:
+            continue
+        window = ctx.windows.get(column.col.dates or "")
+        if window is not None and not (window.low <= parsed <= window.high):
+            issues.append(
+                _field_issue(column, parsed, "date-outside-window", ctx, cell, window=window.label, low=window.low, high=window.high)
+            )
+            continue
+        values[column.name] = parsed
+    return values, cells, issues
+
+
+def _validation_issues(exc: ValidationError, model: type[BaseModel], cells: Mapping[str, str], values: Mapping[str, Any], ctx: ReadContext) -> list[Issue]:
+    by_name = {c.name: c for c in columns(model)}
+    out = []
+    for err in exc.errors():
+        name = str(err["loc"][0]) if err["loc"] else ""
+        column = by_name.get(name)
+        if column is None:
+            out.append(issue("invalid-value", field=name, value=None, sheet=ctx.sheet, detail=err["msg"]))
+            continue
+        cell = cells.get(name)
+        value = values.get(name)
+        kind = err["type"]
+        if kind == "missing":
+            out.append(_field_issue(column, None, "required", ctx, cell))
+        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            low = column.ge if column.ge is not None else "-"
+            high = column.le if column.le is not None else "-"
+            out.append(_field_issue(column, value, "out-of-range", ctx, cell, low=low, high=high))
+        elif kind == "string_too_long":
+            out.append(_field_issue(column, value, "too-long", ctx, cell, length=len(str(value)), limit=column.max_length))
+        elif kind == "literal_error":
+            out.append(_field_issue(column, value, "not-a-choice", ctx, cell, choices=", ".join(column.choices)))
+        else:
+            out.append(_field_issue(column, value, "invalid-value", ctx, cell, detail=err["msg"]))
+    return out
+
+
+def read_table(
+    grid: Grid,
+    model: type[BaseModel],
+    ctx: ReadContext,
+    *,
+    header_row: int | None = None,
+    end_row: int | None = None,
+    skip_row: Any = None,
+) -> TableRead:
+    """Read every non-blank row under the header of ``model``'s table, collecting all issues.
+
+    ``end_row`` (exclusive) stops the table where another block starts;
+    ``skip_row(values)`` may drop rows that are prefilled but carry no input.
+    """
+    cols = columns(model)
+    if header_row is None:
+        header_row = find_header_row(grid, model)
+    if header_row is None:
+        return TableRead([], [issue("missing-sheet", sheet=ctx.sheet, table=model.__name__)], None, {})
+    by_header = {norm_header(c.header): c for c in cols}
+    positions: dict[str, int] = {}
+    issues: list[Issue] = []
+    for c, raw in enumerate(grid[header_row]):
+        column = by_header.get(norm_header(raw))
+        if column is not None and column.name not in positions:
+            positions[column.name] = c
+        elif not is_blank(raw):
+            issues.append(issue("extra-column", value=raw, sheet=ctx.sheet, cell=cell_ref(header_row, c)))
+    for column in cols:
+        if column.name not in positions:
+            issues.append(issue("missing-column", field=column.header, sheet=ctx.sheet, cell=cell_ref(header_row, 0)))
+    rows: list[RowRead] = []
+    stop = min(len(grid), end_row if end_row is not None else len(grid))
+    for r in range(header_row + 1, stop):
+        if all(is_blank(value_at(grid, r, c)) for c in positions.values()):
+            continue
+        values, cells, row_issues = _parse_row(grid, r, cols, positions, ctx)
+        if skip_row is not None and skip_row(values):
+            continue
+        model_obj = None
+        if not row_issues:
+            try:
+                model_obj = model.model_validate(values)
+            except ValidationError as exc:
+                row_issues = _validation_issues(exc, model, cells, values, ctx)
+        issues.extend(row_issues)
+        rows.append(RowRead(r, values, model_obj, cells))
+    return TableRead(rows, issues, header_row, positions)
+
+
+def read_form(grid: Grid, model: type[BaseModel], ctx: ReadContext, *, label_col: int | None = None) -> tuple[RowRead, list[Issue]]:
+    """Read a vertical form (label | value) by finding each field's label."""
+    cols = columns(model)
+    by_header = {norm_header(c.header): c for c in cols}
+    positions: dict[str, tuple[int, int]] = {}
+    for r, row in enumerate(grid):
+        for c, raw in enumerate(row):
+            if label_col is not None and c != label_col:
+                continue
+            column = by_header.get(norm_header(raw))
+            if column is not None and column.name not in positions:
+                positions[column.name] = (r, c + 1)
+    values: dict[str, Any] = {}
+    cells: dict[str, str] = {}
+    issues: list[Issue] = []
+    for column in cols:
+        if column.name not in positions:
+            if column.required:
+                issues.append(issue("missing-column", field=column.header, sheet=ctx.sheet))
+            continue
+        r, c = positions[column.name]
+        got, got_cells, got_issues = _parse_row(grid, r, [column], {column.name: c}, ctx)
+        values.update(got)
+        cells.update(got_cells)
+        issues.extend(got_issues)
+    model_obj = None
+    if not issues:
+        try:
+            model_obj = model.model_validate(values)
+        except ValidationError as exc:
+            issues = _validation_issues(exc, model, cells, values, ctx)
+    return RowRead(0, values, model_obj, cells), issues

@@ -1,0 +1,136 @@
+"""Checks across setup rows: each finding names the sheet and cell the coordinator must fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from nc_excel.issues import Issue, issue
+from nc_excel.reading import RowRead, TableRead
+from nc_excel.setup.models import COST_CATEGORIES, Project
+
+SHEET_OF = {
+    "regions": "Regions",
+    "partners": "Partners",
+    "work_packages": "Work packages",
+    "deliverables": "Deliverables",
+    "indicators": "Indicators",
+    "periods": "Periods",
+    "criteria": "Criteria",
+}
+
+KEYS = {
+    "regions": ("code", "Code"),
+    "partners": ("code", "Code"),
+    "work_packages": ("code", "Code"),
+    "deliverables": ("code", "Code"),
+    "indicators": ("code", "Code"),
+    "periods": ("number", "Period"),
+    "criteria": ("key", "Key"),
+}
+
+# (table, field, header, target table, whether the cell holds a list of codes)
+REFERENCES = (
+    ("partners", "region", "Region", "regions", False),
+    ("work_packages", "lead", "Lead partner", "partners", False),
+    ("work_packages", "partners", "Participating partners", "partners", True),
+    ("deliverables", "work_package", "Work package", "work_packages", False),
+    ("deliverables", "responsible", "Responsible partner", "partners", False),
+    ("indicators", "work_package", "Work package", "work_packages", False),
+    ("indicators", "partners", "Reporting partners", "partners", True),
+)
+
+# (table, field, header) of dates that must fall within the project
+PROJECT_DATES = (
+    ("work_packages", "start", "Start"),
+    ("work_packages", "end", "End"),
+    ("deliverables", "due", "Due date"),
+    ("periods", "start", "Start"),
+    ("periods", "end", "End"),
+)
+
+
+def _valid(reads: Mapping[str, TableRead], table: str) -> list[RowRead]:
+    read = reads.get(table)
+    return [r for r in read.rows if r.model is not None] if read else []
+
+
+def _duplicates(reads: Mapping[str, TableRead]) -> Iterable[Issue]:
+    for table, (key, header) in KEYS.items():
+        seen: dict[object, str] = {}
+        for row in _valid(reads, table):
+            value = row.values[key]
+            if value in seen:
+                yield issue("setup-duplicate-key", field=header, value=value, sheet=SHEET_OF[table], cell=row.cells[key], first=seen[value])
+            else:
+                seen[value] = row.cells[key]
+
+
+def _references(reads: Mapping[str, TableRead]) -> Iterable[Issue]:
+    for table, name, header, target, many in REFERENCES:
+        known = [r.values[KEYS[target][0]] for r in _valid(reads, target)]
+        for row in _valid(reads, table):
+            values = row.values.get(name) or []
+            for value in values if many else [values]:
+                if value not in known:
+                    yield issue(
+                        "setup-unknown-reference", field=header, value=value, sheet=SHEET_OF[table], cell=row.cells[name],
+                        target=SHEET_OF[target], choices=", ".join(map(str, known)),
+                    )
+
+
+def _dates(project: Project, reads: Mapping[str, TableRead]) -> Iterable[Issue]:
+    for table, name, header in PROJECT_DATES:
+        for row in _valid(reads, table):
+            value: dt.date = row.values[name]
+            if not project.start <= value <= project.end:
+                yield issue(
+                    "setup-date-outside-project", field=header, value=value, sheet=SHEET_OF[table], cell=row.cells[name],
+                    low=project.start, high=project.end,
+                )
+    for table in ("work_packages", "periods"):
+        for row in _valid(reads, table):
+            if row.values["end"] < row.values["start"]:
+                yield issue("setup-end-before-start", field="End", value=row.values["end"], sheet=SHEET_OF[table], cell=row.cells["end"], start=row.values["start"])
+    periods = sorted(_valid(reads, "periods"), key=lambda r: r.values["start"])
+    for before, after in zip(periods, periods[1:]):
+        if after.values["start"] <= before.values["end"]:
+            yield issue("setup-period-overlap", value=after.values["number"], other=before.values["number"], sheet="Periods", cell=after.cells["start"])
+
+
+def _criteria(reads: Mapping[str, TableRead]) -> Iterable[Issue]:
+    for row in _valid(reads, "criteria"):
+        if row.values["kind"] != "score":
+            continue
+        weight = row.values.get("weight")
+        if weight is None or weight <= 0:
+            yield issue("setup-weight-not-positive", value=weight, key=row.values["key"], sheet="Criteria", cell=row.cells["weight"])
+        low, high = row.values.get("scale_min"), row.values.get("scale_max")
+        if low is None or high is None or low >= high:
+            yield issue("setup-scale", key=row.values["key"], low=low, high=high, sheet="Criteria", cell=row.cells["scale_min"])
+
+
+def _partners(project: Project, reads: Mapping[str, TableRead]) -> Iterable[Issue]:
+    partners = _valid(reads, "partners")
+    leads = [r for r in partners if r.values.get("role") == "Lead partner"]
+    if len(leads) != 1 and partners:
+        yield issue("setup-lead-partner", value=len(leads), sheet="Partners", cell=(leads[1] if leads else partners[0]).cells["role"])
+    total = sum((r.model.total_budget for r in partners), Decimal(0))  # type: ignore[union-attr]
+    if partners and total != project.total_budget:
+        first = partners[0].cells.get(f"budget_{COST_CATEGORIES[0][0]}")
+        yield issue("setup-budget-total", value=f"{total:,.2f}", total=f"{project.total_budget:,.2f}", sheet="Partners", cell=first)
+
+
+def check_setup(project_row: RowRead, reads: Mapping[str, TableRead]) -> list[Issue]:
+    """All cross-row findings at once, never just the first."""
+    project: Project = project_row.model  # type: ignore[assignment]
+    found: list[Issue] = []
+    if project.end < project.start:
+        found.append(issue("setup-end-before-start", field="End date", value=project.end, sheet="Project", cell=project_row.cells["end"], start=project.start))
+    found += _duplicates(reads)
+    found += _references(reads)
+    found += _dates(project, reads)
+    found += _criteria(reads)
+    found += _partners(project, reads)
+    return found

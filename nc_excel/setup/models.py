@@ -1,0 +1,180 @@
+"""The project setup: what the coordinator keeps on the setup sheets of master.xlsx.
+
+Each model is a table (or, for ``Project``, a form) of the master workbook; the
+``Col`` annotations make the setup sheets and their read-back errors. Checks that
+need more than one row (duplicate codes, unknown references, overlapping periods)
+live in ``nc_excel.setup.checks`` so that they can name the cell at fault.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_DOWN, Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nc_excel.columns import Col
+
+Text = Annotated[str, Field(min_length=1)]
+Code = Annotated[str, Field(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9_.-]+$")]
+
+COST_CATEGORIES: tuple[tuple[str, str], ...] = (
+    ("staff", "Staff costs"),
+    ("office", "Office and administration"),
+    ("travel", "Travel and accommodation"),
+    ("external", "External expertise and services"),
+    ("equipment", "Equipment"),
+    ("infrastructure", "Infrastructure and works"),
+)
+"""Interreg cost categories (as in Jems); office and administration is a flat rate on staff."""
+
+
+
+def flat_rate(base: Decimal, rate: Decimal) -> Decimal:
+    """A flat rate as Jems computes it: base x rate / 100, truncated to 2 decimals."""
+    return (base * rate / 100).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+
+
+COUNTRIES = ("DK", "DE", "SE", "NO", "NL", "BE", "UK")
+
+
+class SetupRow(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Project(SetupRow):
+    name: Annotated[Text, Col("Project name", 40)]
+    acronym: Annotated[Code, Col("Acronym", help="Short name used in file names, e.g. NC.")]
+    programme: Annotated[Text, Col("Programme", 40)]
+    priority: Annotated[str | None, Col("Priority")] = None
+    start: Annotated[dt.date, Col("Start date")]
+    end: Annotated[dt.date, Col("End date")]
+    currency: Annotated[Literal["EUR"], Col("Currency", help="Partners declare in EUR.")] = "EUR"
+    total_budget: Annotated[Decimal, Field(gt=0), Col("Total eligible budget", money=True)]
+    erdf: Annotated[Decimal, Field(ge=0), Col("ERDF", money=True)]
+    cofinancing_rate: Annotated[Decimal, Field(gt=0, le=100), Col("Co-financing rate %", help="Programme co-financing of eligible costs, in %.")]
+    office_flat_rate: Annotated[Decimal, Field(ge=0, le=40), Col("Office and administration flat rate %", help="Percent of staff costs.")]
+    budget_error_limit: Annotated[Decimal, Field(ge=100), Col("Spending limit %", help="Cumulative spending above this share of a budget line is an error (above 100 % a warning).")] = Decimal(110)
+    shortlist_per_region: Annotated[int, Field(ge=1, le=10), Col("Living labs per region")] = 2
+    at_risk_days: Annotated[int, Field(ge=0, le=365), Col("At-risk window (days)", help="A deliverable due within this many days and not started is At risk.")] = 30
+    coordinator: Annotated[Text, Col("Coordinator", 30)]
+    coordinator_email: Annotated[Text, Col("Coordinator e-mail", 30)]
+    template_password: Annotated[str | None, Col("Template sheet password", help="Empty: sheets are protected without a password.")] = None
+    template_key: Annotated[Text, Col("Template key", help="Secret used to seal partner templates; do not share.")]
+
+
+class Region(SetupRow):
+    code: Annotated[Code, Col("Code", 10)]
+    name: Annotated[Text, Col("Region", 26)]
+    country: Annotated[Literal[COUNTRIES], Col("Country", 9)]  # type: ignore[valid-type]
+
+
+class Partner(SetupRow):
+    number: Annotated[int, Field(ge=1), Col("No.", 6)]
+    code: Annotated[Code, Col("Code", 9)]
+    name: Annotated[Text, Col("Partner", 40)]
+    short_name: Annotated[Text, Col("Short name", 18)]
+    country: Annotated[Literal[COUNTRIES], Col("Country", 9)]  # type: ignore[valid-type]
+    region: Annotated[Code, Col("Region", 10, choices="regions")]
+    type: Annotated[
+        Literal["Local authority", "Regional authority", "Cluster organisation", "University", "Business support", "Agency"],
+        Col("Type", 20),
+    ]
+    role: Annotated[Literal["Lead partner", "Partner"], Col("Role", 13)] = "Partner"
+    budget_staff: Annotated[Decimal, Field(ge=0), Col("Budget staff", 13, money=True)] = Decimal(0)
+    budget_office: Annotated[Decimal, Field(ge=0), Col("Budget office & admin", 13, money=True)] = Decimal(0)
+    budget_travel: Annotated[Decimal, Field(ge=0), Col("Budget travel", 13, money=True)] = Decimal(0)
+    budget_external: Annotated[Decimal, Field(ge=0), Col("Budget external", 13, money=True)] = Decimal(0)
+    budget_equipment: Annotated[Decimal, Field(ge=0), Col("Budget equipment", 13, money=True)] = Decimal(0)
+    budget_infrastructure: Annotated[Decimal, Field(ge=0), Col("Budget infrastructure", 13, money=True)] = Decimal(0)
+    contact: Annotated[str | None, Col("Contact person", 22)] = None
+    email: Annotated[str | None, Col("Contact e-mail", 28)] = None
+
+    def budget(self, category: str) -> Decimal:
+        return getattr(self, f"budget_{category}")
+
+    @property
+    def total_budget(self) -> Decimal:
+        return sum((self.budget(key) for key, _ in COST_CATEGORIES), Decimal(0))
+
+
+class WorkPackage(SetupRow):
+    code: Annotated[Code, Col("Code", 8)]
+    title: Annotated[Text, Col("Title", 40, wrap=True)]
+    lead: Annotated[Code, Col("Lead partner", 11, choices="partners")]
+    start: Annotated[dt.date, Col("Start", 11)]
+    end: Annotated[dt.date, Col("End", 11)]
+    partners: Annotated[list[str], Col("Participating partners", 50, wrap=True, help="Partner codes separated by commas.")]
+    note: Annotated[str | None, Col("Note", 30, wrap=True)] = None
+
+
+class Deliverable(SetupRow):
+    code: Annotated[Code, Col("Code", 9)]
+    work_package: Annotated[Code, Col("Work package", 12, choices="work_packages")]
+    title: Annotated[Text, Col("Title", 48, wrap=True)]
+    responsible: Annotated[Code, Col("Responsible partner", 12, choices="partners")]
+    due: Annotated[dt.date, Col("Due date", 11)]
+    note: Annotated[str | None, Col("Note", 30, wrap=True)] = None
+
+
+class Indicator(SetupRow):
+    code: Annotated[Code, Col("Code", 9)]
+    title: Annotated[Text, Col("Output indicator", 48, wrap=True)]
+    unit: Annotated[Text, Col("Unit", 14)]
+    target: Annotated[Decimal, Field(ge=0), Col("Target (per partner)", 12)]
+    work_package: Annotated[Code, Col("Work package", 12, choices="work_packages")]
+    partners: Annotated[list[str], Col("Reporting partners", 50, wrap=True, help="Partner codes separated by commas.")]
+    note: Annotated[str | None, Col("Note", 30, wrap=True)] = None
+
+
+class Period(SetupRow):
+    number: Annotated[int, Field(ge=1), Col("Period", 8)]
+    start: Annotated[dt.date, Col("Start", 11)]
+    end: Annotated[dt.date, Col("End", 11)]
+    partner_deadline: Annotated[dt.date, Col("Partner deadline", 13)]
+    flc_deadline: Annotated[dt.date, Col("FLC deadline", 13)]
+    note: Annotated[str | None, Col("Note", 30, wrap=True)] = None
+
+
+CriterionKind = Literal["score", "must-have", "knock-out"]
+
+
+class Criterion(SetupRow):
+    key: Annotated[Code, Col("Key", 14)]
+    label: Annotated[Text, Col("Criterion", 44, wrap=True)]
+    kind: Annotated[CriterionKind, Col("Kind", 11, help="score: rated on the scale; must-have: must be Yes; knock-out: must be No.")]
+    weight: Annotated[Decimal | None, Col("Weight", 8)] = None
+    scale_min: Annotated[int | None, Col("Scale from", 9)] = None
+    scale_max: Annotated[int | None, Col("Scale to", 9)] = None
+
+
+class ProjectSetup(BaseModel):
+    """The whole setup, as read from (or written to) the master workbook."""
+
+    project: Project
+    regions: list[Region]
+    partners: list[Partner]
+    work_packages: list[WorkPackage]
+    deliverables: list[Deliverable]
+    indicators: list[Indicator]
+    periods: list[Period]
+    criteria: list[Criterion]
+
+    def partner(self, code: str) -> Partner:
+        return next(p for p in self.partners if p.code == code)
+
+    def period(self, number: int) -> Period:
+        return next(p for p in self.periods if p.number == number)
+
+    def region(self, code: str) -> Region:
+        return next(r for r in self.regions if r.code == code)
+
+    def lists(self) -> dict[str, tuple[str, ...]]:
+        """The choice lists that setup-driven dropdowns (``Col(choices=...)``) draw from."""
+        return {
+            "regions": tuple(r.code for r in self.regions),
+            "region_names": tuple(r.name for r in self.regions),
+            "partners": tuple(p.code for p in self.partners),
+            "work_packages": tuple(w.code for w in self.work_packages),
+        }

@@ -1,0 +1,386 @@
+"""Shared writing helpers: the house style, tables and forms from models, safe text, atomic save.
+
+Every generated workbook (templates, master setup, feedback, board) is written with
+XlsxWriter: it is about 3x faster than openpyxl at writing, writes tables,
+validations, protection and native charts, and never reads partner files, so it
+cannot carry anything of theirs over except the values we hand it. All text goes
+through ``write_value``, which stores strings as strings: ``=HYPERLINK(...)`` typed
+by a partner stays visible text and never becomes a formula.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import xlsxwriter
+from pydantic import BaseModel
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from nc_excel.columns import Column, cell_ref, col_letter, columns
+
+# The palette prints legibly in greyscale: dark header, pale input, paler locked cells.
+NAVY = "#1F3864"
+INPUT_FILL = "#FFF2CC"
+LOCKED_FILL = "#F2F2F2"
+FORMULA_FILL = "#E2EFDA"
+BORDER = "#BFBFBF"
+FONT = "Calibri"
+
+NUMBER_FORMATS = {
+    "int": "#,##0",
+    "decimal": "General",
+    "money": "#,##0.00",
+    "date": "yyyy-mm-dd",
+    "percent": '0.0"%"',
+    "text": "@",
+}
+
+Role = Literal["header", "input", "locked", "formula", "plain", "label"]
+
+
+class Formula(str):
+    """A value to be written as a formula (ours, never a partner's text)."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """A date window a validation enforces (e.g. the project's duration)."""
+
+    label: str
+    low: dt.date
+    high: dt.date
+
+
+@dataclass
+class Styles:
+    """The house style of one workbook; formats are made once and reused."""
+
+    wb: Workbook
+    _cache: dict[tuple[Any, ...], Format] = field(default_factory=dict)
+
+    def fmt(self, role: Role, kind: str = "text", *, wrap: bool = False) -> Format:
+        key = (role, kind, wrap)
+        if key not in self._cache:
+            props: dict[str, Any] = {"font_name": FONT, "font_size": 10, "valign": "top"}
+            if kind in NUMBER_FORMATS and role != "header":
+                props["num_format"] = NUMBER_FORMATS[kind]
+            if wrap or role == "header":
+                props["text_wrap"] = True
+            if role == "header":
+                props.update(bold=True, font_color="white", bg_color=NAVY, border=1, border_color=BORDER, valign="vcenter")
+            elif role == "input":
+                props.update(bg_color=INPUT_FILL, border=1, border_color=BORDER, locked=False)
+            elif role == "locked":
+                props.update(bg_color=LOCKED_FILL, border=1, border_color=BORDER)
+            elif role == "formula":
+                props.update(bg_color=FORMULA_FILL, border=1, border_color=BORDER, italic=True)
+            elif role == "plain":
+                props.update(border=1, border_color=BORDER, locked=False)
+            elif role == "label":
+                props.update(bold=True, border=1, border_color=BORDER, bg_color=LOCKED_FILL)
+            self._cache[key] = self.wb.add_format(props)
+        return self._cache[key]
+
+    def text(self, name: str) -> Format:
+        """Free-standing text styles: title, subtitle, note, strong, warn, ok."""
+        key = ("text", name)
+        if key not in self._cache:
+            props: dict[str, Any] = {"font_name": FONT, "font_size": 10, "valign": "top"}
+            props.update(
+                {
+                    "title": {"bold": True, "font_size": 16, "font_color": NAVY},
+                    "subtitle": {"bold": True, "font_size": 12, "font_color": NAVY},
+                    "note": {"italic": True, "font_color": "#595959", "text_wrap": True},
+                    "wrap": {"text_wrap": True},
+                    "strong": {"bold": True},
+                    "warn": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"},
+                    "ok": {"bold": True, "font_color": "#006100", "bg_color": "#C6EFCE"},
+                }[name]
+            )
+            self._cache[key] = self.wb.add_format(props)
+        return self._cache[key]
+
+
+def write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: Format | None = None) -> None:
+    """Write one value with its real type; strings always as text, never as formulas."""
+    if value is None:
+        ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, Formula):
+        ws.write_formula(row, col, str(value), fmt)
+    elif isinstance(value, bool):
+        ws.write_string(row, col, "Yes" if value else "No", fmt)
+    elif isinstance(value, (int, float, Decimal)):
+        ws.write_number(row, col, float(value), fmt)
+    elif isinstance(value, (dt.date, dt.datetime)):
+        ws.write_datetime(row, col, value, fmt)
+    elif isinstance(value, (list, tuple)):
+        ws.write_string(row, col, ", ".join(str(v) for v in value), fmt)
+    else:
+        ws.write_string(row, col, str(value), fmt)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a table or form landed, so readers (and the metadata sheet) can find it."""
+
+    sheet: str
+    name: str
+    header_row: int
+    first_col: int
+    last_row: int
+    cells: dict[str, str]  # field name -> column letter (tables) or A1 cell (forms)
+
+    def ref(self) -> str:
+        last_col = self.first_col + len(self.cells) - 1
+        return f"{cell_ref(self.header_row, self.first_col)}:{cell_ref(self.last_row, last_col)}"
+
+
+def _validation(column: Column, lists: Mapping[str, str], windows: Mapping[str, Window]) -> dict[str, Any] | None:
+    """The data validation a column's type and constraints imply, or None."""
+    title = column.header[:32]
+    v: dict[str, Any]
+    if column.kind == "choice":
+        if column.col.choices:
+            source: Any = lists[column.col.choices]
+        elif len(",".join(column.choices)) < 250:
+            source = list(column.choices)
+        else:
+            source = lists[column.name]
+        v = {"validate": "list", "source": source, "error_message": f"Pick {column.header} from the list."}
+    elif column.kind in ("int", "decimal", "money"):
+        low = float(column.ge) if column.ge is not None else -999_999_999.99
+        high = float(column.le) if column.le is not None else 999_999_999.99
+        v = {
+            "validate": "integer" if column.kind == "int" else "decimal",
+            "criteria": "between",
+            "minimum": low,
+            "maximum": high,
+            "error_message": f"{column.header}: enter a {'whole ' if column.kind == 'int' else ''}number from {low:g} to {high:g}.",
+        }
+    elif column.kind == "date" and column.col.dates in windows:
+        w = windows[column.col.dates]
+        v = {
+            "validate": "date",
+            "criteria": "between",
+            "minimum": w.low,
+            "maximum": w.high,
+            "error_message": f"{column.header}: enter a date within {w.label} ({w.low:%Y-%m-%d} to {w.high:%Y-%m-%d}).",
+        }
+    elif column.max_length:
+        v = {
+            "validate": "length",
+            "criteria": "<=",
+            "value": column.max_length,
+            "error_message": f"{column.header}: at most {column.max_length} characters.",
+        }
+    else:
+        v = {"validate": "any"}
+    v["error_title"] = title
+    if column.col.help:
+        v.update(input_title=title, input_message=column.col.help[:255])
+    return v if v["validate"] != "any" or column.col.help else None
+
+
+def _cell_format(styles: Styles, column: Column, role: Role) -> Format:
+    kind = column.kind if column.kind in NUMBER_FORMATS else "text"
+    return styles.fmt(role, kind, wrap=column.col.wrap)
+
+
+def _role(column: Column, value: Any, *, editable: bool, locked: bool = False) -> Role:
+    """Editable sheets are plain; formulas, prefilled keys and computed rows are locked."""
+    if editable:
+        return "plain"
+    if isinstance(value, Formula):
+        return "formula"
+    return "input" if column.col.input and not locked else "locked"
+
+
+def write_table(
+    ws: Worksheet,
+    styles: Styles,
+    model: type[BaseModel],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    name: str,
+    top: int,
+    left: int = 0,
+    editable: bool = False,
+    lists: Mapping[str, str] | None = None,
+    windows: Mapping[str, Window] | None = None,
+    row_height: float | None = None,
+    spare_rows: int = 0,
+    locked_rows: set[int] | frozenset[int] = frozenset(),
+) -> Placement:
+    """Write a named Excel table of ``model`` rows with header, formats and validations.
+
+    ``editable`` (the coordinator's setup sheets) leaves every cell open; otherwise
+    input columns are unlocked and styled, the rest locked. ``rows`` map field names
+    to values; a ``Formula`` value locks that one cell (e.g. the flat-rate line).
+    ``spare_rows`` adds empty input rows. ``locked_rows`` are indexes of rows whose
+    input cells stay locked (a row that is computed, not typed).
+    """
+    cols = columns(model)
+    letters = {c.name: col_letter(left + i) for i, c in enumerate(cols)}
+    n_rows = max(len(rows) + spare_rows, 1)
+    last_row = top + n_rows
+    ws.add_table(
+        top, left, last_row, left + len(cols) - 1,
+        {
+            "name": name,
+            "style": None,
+            "autofilter": editable,
+            "columns": [{"header": c.header, "header_format": styles.fmt("header")} for c in cols],
+        },
+    )
+    ws.set_row(top, 30)
+    for i, column in enumerate(cols):
+        ws.set_column(left + i, left + i, column.col.width)
+        for r in range(n_rows):
+            value = rows[r].get(column.name) if r < len(rows) else None
+            if column.col.formula and value is None:
+                value = Formula(column.col.formula.format(row=top + r + 2, **letters))
+            role = _role(column, value, editable=editable, locked=r in locked_rows)
+            write_value(ws, top + 1 + r, left + i, value, _cell_format(styles, column, role))
+        if (column.col.input or editable) and not column.col.formula:
+            rule = _validation(column, lists or {}, windows or {})
+            if rule:
+                open_rows = [r for r in range(n_rows) if r not in locked_rows]
+                for first, last in _runs(open_rows):
+                    ws.data_validation(top + 1 + first, left + i, top + 1 + last, left + i, rule)
+    if row_height:
+        for r in range(n_rows):
+            ws.set_row(top + 1 + r, row_height)
+    return Placement(ws.name, name, top, left, last_row, letters)
+
+
+def _runs(indexes: list[int]) -> Iterator[tuple[int, int]]:
+    """Consecutive runs of sorted integers, as (first, last) pairs."""
+    start = prev = None
+    for i in indexes:
+        if start is None:
+            start = prev = i
+        elif i == prev + 1:
+            prev = i
+        else:
+            yield start, prev
+            start = prev = i
+    if start is not None:
+        yield start, prev
+
+
+def write_form(
+    ws: Worksheet,
+    styles: Styles,
+    model: type[BaseModel],
+    values: Mapping[str, Any],
+    *,
+    name: str,
+    top: int,
+    left: int = 0,
+    editable: bool = False,
+    lists: Mapping[str, str] | None = None,
+    windows: Mapping[str, Window] | None = None,
+    wb: Workbook | None = None,
+) -> Placement:
+    """Write ``model`` as a vertical form: label | value | help, one field per row.
+
+    Each value cell also gets a workbook-level defined name ``<name>_<field>`` when
+    ``wb`` is given, so a reader can find it even after rows were inserted above.
+    """
+    cells: dict[str, str] = {}
+    for r, column in enumerate(columns(model)):
+        row = top + r
+        ws.write_string(row, left, column.header, styles.fmt("label", wrap=True))
+        value = values.get(column.name)
+        write_value(ws, row, left + 1, value, _cell_format(styles, column, _role(column, value, editable=editable)))
+        if column.col.help:
+            ws.write_string(row, left + 2, column.col.help, styles.text("note"))
+        if column.col.input or editable:
+            rule = _validation(column, lists or {}, windows or {})
+            if rule:
+                ws.data_validation(row, left + 1, row, left + 1, rule)
+        cells[column.name] = cell_ref(row, left + 1)
+        if wb is not None:
+            wb.define_name(f"{name}_{column.name}", f"='{ws.name}'!${col_letter(left + 1)}${row + 1}")
+    return Placement(ws.name, name, top, left, top + len(cells) - 1, cells)
+
+
+def write_lists(wb: Workbook, styles: Styles, lists: Mapping[str, Sequence[str]], sheet: str = "Lists") -> dict[str, str]:
+    """A hidden sheet with one column per choice list; returns list name -> range formula."""
+    ws = wb.add_worksheet(sheet)
+    refs = {}
+    for i, (key, items) in enumerate(lists.items()):
+        ws.write_string(0, i, key, styles.fmt("header"))
+        for r, item in enumerate(items, start=1):
+            ws.write_string(r, i, str(item))
+        letter = col_letter(i)
+        refs[key] = f"='{sheet}'!${letter}$2:${letter}${max(len(items), 1) + 1}"
+        ws.set_column(i, i, 24)
+    ws.hide()
+    ws.protect()
+    return refs
+
+
+def print_setup(ws: Worksheet, *, header: str, repeat_row: int | None = None, landscape: bool = True) -> None:
+    """A4, fit to page width, header with who and what, footer with page numbers."""
+    ws.set_paper(9)
+    if landscape:
+        ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+    ws.set_header(f"&L&8{_escape_amp(header)}&R&8&A")
+    ws.set_footer("&L&8Printed &D&R&8Page &P of &N")
+    if repeat_row is not None:
+        ws.repeat_rows(repeat_row)
+
+
+def _escape_amp(text: str) -> str:
+    return text.replace("&", "&&")
+
+
+def protect(ws: Worksheet, password: str | None) -> None:
+    """Protect a sheet: locked cells cannot change, inputs can; formats of rows/columns may."""
+    ws.protect(
+        password or "",
+        {"format_columns": True, "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True},
+    )
+
+
+def new_workbook(path: Path, created: dt.datetime | None = None) -> Workbook:
+    """An XlsxWriter workbook that never turns strings into formulas, numbers or links."""
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False, "default_date_format": "yyyy-mm-dd"},
+    )
+    if created is not None:
+        wb.set_properties({"created": created})
+    return wb
+
+
+@contextlib.contextmanager
+def atomic_workbook(path: Path, created: dt.datetime | None = None) -> Iterator[Workbook]:
+    """Write a workbook to a temporary file beside ``path``, then rename it into place.
+
+    A failure while writing leaves whatever was at ``path`` untouched.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        wb = new_workbook(tmp, created)
+        yield wb
+        wb.close()
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
