@@ -47,6 +47,7 @@ class Col:
     dates: str | None = None
     wrap: bool = False
     money: bool = False
+    number_format: str | None = None
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,19 @@ Role = Literal["header", "input", "locked", "formula", "plain", "label"]
 
 
 class Formula(str):
-    """A value to be written as a formula (ours, never a partner's text)."""
+    """A value to be written as a formula (ours, never a partner's text).
+
+    ``value`` is the result we computed ourselves and store as the cached result,
+    so that readers and LibreOffice (which does not recalculate on load by
+    default) show the right figure before any recalculation.
+    """
+
+    value: Any
+
+    def __new__(cls, text: str, value: Any = None) -> Formula:
+        obj = super().__new__(cls, text)
+        obj.value = value
+        return obj
 
 
 @dataclass(frozen=True)
@@ -68,12 +80,12 @@ class Styles:
     wb: Workbook
     _cache: dict[tuple[Any, ...], Format] = field(default_factory=dict)
 
-    def fmt(self, role: Role, kind: str = "text", *, wrap: bool = False) -> Format:
-        key = (role, kind, wrap)
+    def fmt(self, role: Role, kind: str = "text", *, wrap: bool = False, num_format: str | None = None) -> Format:
+        key = (role, kind, wrap, num_format)
         if key not in self._cache:
             props: dict[str, Any] = {"font_name": FONT, "font_size": 10, "valign": "top"}
-            if kind in NUMBER_FORMATS and role != "header":
-                props["num_format"] = NUMBER_FORMATS[kind]
+            if role != "header" and (num_format or kind in NUMBER_FORMATS):
+                props["num_format"] = num_format or NUMBER_FORMATS[kind]
             if wrap or role == "header":
                 props["text_wrap"] = True
             if role == "header":
@@ -100,7 +112,7 @@ class Styles:
                 {
                     "title": {"bold": True, "font_size": 16, "font_color": NAVY},
                     "subtitle": {"bold": True, "font_size": 12, "font_color": NAVY},
-                    "note": {"italic": True, "font_color": "#595959", "text_wrap": True},
+                    "note": {"italic": True, "font_color": "#595959"},
                     "wrap": {"text_wrap": True},
                     "strong": {"bold": True},
                     "warn": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"},
@@ -116,7 +128,8 @@ def write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: Format | Non
     if value is None:
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, Formula):
-        ws.write_formula(row, col, str(value), fmt)
+        cached = value.value
+        ws.write_formula(row, col, str(value), fmt, float(cached) if isinstance(cached, Decimal) else cached)
     elif isinstance(value, bool):
         ws.write_string(row, col, "Yes" if value else "No", fmt)
     elif isinstance(value, (int, float, Decimal)):
@@ -193,7 +206,7 @@ def _validation(column: Column, lists: Mapping[str, str], windows: Mapping[str, 
 
 def _cell_format(styles: Styles, column: Column, role: Role) -> Format:
     kind = column.kind if column.kind in NUMBER_FORMATS else "text"
-    return styles.fmt(role, kind, wrap=column.col.wrap)
+    return styles.fmt(role, kind, wrap=column.col.wrap, num_format=column.col.number_format)
 
 
 def _role(column: Column, value: Any, *, editable: bool, locked: bool = False) -> Role:
@@ -247,8 +260,8 @@ def write_table(
         ws.set_column(left + i, left + i, column.col.width)
         for r in range(n_rows):
             value = rows[r].get(column.name) if r < len(rows) else None
-            if column.col.formula and value is None:
-                value = Formula(column.col.formula.format(row=top + r + 2, **letters))
+            if column.col.formula and not isinstance(value, Formula):
+                value = Formula(column.col.formula.format(row=top + r + 2, **letters), value)
             role = _role(column, value, editable=editable, locked=r in locked_rows)
             write_value(ws, top + 1 + r, left + i, value, _cell_format(styles, column, role))
         if (column.col.input or editable) and not column.col.formula:
@@ -331,9 +344,9 @@ def write_lists(wb: Workbook, styles: Styles, lists: Mapping[str, Sequence[str]]
     return refs
 
 
-def print_setup(ws: Worksheet, *, header: str, repeat_row: int | None = None, landscape: bool = True) -> None:
-    """A4, fit to page width, header with who and what, footer with page numbers."""
-    ws.set_paper(9)
+def print_setup(ws: Worksheet, *, header: str, repeat_row: int | None = None, landscape: bool = True, paper: int = 9) -> None:
+    """A4 (paper 9; 8 is A3), fit to page width, header with who and what, footer with page numbers."""
+    ws.set_paper(paper)
     if landscape:
         ws.set_landscape()
     ws.fit_to_pages(1, 0)
@@ -381,6 +394,9 @@ def atomic_workbook(path: Path, created: dt.datetime | None = None) -> Iterator[
         wb = new_workbook(tmp, created)
         yield wb
         wb.close()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a workbook is a normal file
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

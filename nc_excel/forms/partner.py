@@ -1,0 +1,130 @@
+"""The tables of the partner workbook, one pydantic model each.
+
+These models are the single description of what a partner reports: the template
+writer makes the sheets from them and the intake reader reads the returns through
+them. Add a column by adding one annotated field. Locked columns (``input=False``)
+are prefilled from the setup or computed by a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from nc_excel.columns import Col
+from nc_excel.setup.models import Criterion
+
+SCHEMA_VERSION = 1
+"""Bumped whenever a table changes shape; intake refuses returns of an older schema."""
+
+Amount = Annotated[Decimal, Field(ge=Decimal("-999999999.99"), le=Decimal("999999999.99"))]
+
+
+class FormRow(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+ProgressStatus = Literal["Not started", "In progress", "Completed", "Delayed"]
+DeliverableStatus = Literal["Not started", "In progress", "Done", "Delayed", "Cancelled"]
+FlcStatus = Literal["Not sent", "Sent to FLC", "In control", "Certified"]
+Theme = Literal["Energy", "Mobility", "Buildings", "Circular economy", "Water and climate", "Digital", "Other"]
+
+
+class ProgressRow(FormRow):
+    work_package: Annotated[str, Col("Work package", 10, input=False)]
+    title: Annotated[str, Col("Title", 28, input=False, wrap=True)]
+    status: Annotated[ProgressStatus, Col("Status", 13, help="Where your share of this work package stands at the end of the period.")]
+    percent_complete: Annotated[int, Field(ge=0, le=100), Col("% complete", 10, help="How much of your share is done: a whole number from 0 to 100.")]
+    achievements: Annotated[str, Field(max_length=2000), Col("Main achievements this period", 46, wrap=True, help="What you did and achieved in this period (at most 2,000 characters).")]
+    problems: Annotated[str | None, Field(max_length=2000), Col("Problems and deviations", 34, wrap=True, help="Delays, changes to the plan and what you do about them.")] = None
+    next_period: Annotated[str | None, Field(max_length=1000), Col("Plans for next period", 34, wrap=True, help="What you will do in the next six months.")] = None
+
+
+class DeliverableRow(FormRow):
+    code: Annotated[str, Col("Deliverable", 11, input=False)]
+    work_package: Annotated[str, Col("Work package", 10, input=False)]
+    title: Annotated[str, Col("Title", 40, input=False, wrap=True)]
+    responsible: Annotated[str, Col("Responsible", 12, input=False)]
+    due: Annotated[dt.date, Col("Due date", 11, input=False)]
+    status: Annotated[DeliverableStatus, Col("Status", 13, help="The status of your contribution to this deliverable.")]
+    date: Annotated[dt.date | None, Col("Actual or expected date", 13, dates="project", help="When it was (or will be) delivered; required when Done.")] = None
+    comment: Annotated[str | None, Field(max_length=500), Col("Comment", 40, wrap=True, help="Anything the coordinator should know (at most 500 characters).")] = None
+
+
+class IndicatorRow(FormRow):
+    code: Annotated[str, Col("Indicator", 10, input=False)]
+    title: Annotated[str, Col("Output indicator", 40, input=False, wrap=True)]
+    unit: Annotated[str, Col("Unit", 12, input=False)]
+    target: Annotated[Decimal, Col("Target", 10, input=False)]
+    previous: Annotated[Decimal, Col("Reported before", 11, input=False)]
+    achieved: Annotated[Decimal, Field(ge=0, le=1_000_000), Col("Achieved this period", 12, help="What you achieved in this period only (0 if nothing).")]
+    cumulative: Annotated[Decimal | None, Col("Cumulative", 11, input=False, formula="={previous}{row}+{achieved}{row}")] = None
+    comment: Annotated[str | None, Field(max_length=500), Col("Comment", 36, wrap=True)] = None
+
+
+class FinanceRow(FormRow):
+    category: Annotated[str, Col("Cost category", 30, input=False)]
+    budget: Annotated[Decimal, Col("Budget", 14, input=False, money=True)]
+    previous: Annotated[Decimal, Col("Declared before", 14, input=False, money=True)]
+    declared: Annotated[Amount, Col("Declared this period", 14, money=True, help="Eligible costs paid in this period, in EUR (0 if none).")]
+    cumulative: Annotated[Decimal | None, Col("Cumulative", 14, input=False, money=True, formula="={previous}{row}+{declared}{row}")] = None
+    remaining: Annotated[Decimal | None, Col("Remaining budget", 14, input=False, money=True, formula="={budget}{row}-{cumulative}{row}")] = None
+    absorption: Annotated[Decimal | None, Col("Absorption %", 11, input=False, number_format="0.0", formula='=IF({budget}{row}=0,0,ROUND({cumulative}{row}/{budget}{row}*100,1))')] = None
+
+
+class FlcForm(FormRow):
+    controller: Annotated[str | None, Field(max_length=120), Col("First level controller", help="Name and organisation of your controller.")] = None
+    sent_to_flc: Annotated[dt.date | None, Col("Date sent to FLC", dates="reporting")] = None
+    flc_status: Annotated[FlcStatus, Col("FLC status", help="Where the control of this report stands.")] = "Not sent"
+    certified: Annotated[Amount | None, Col("Certified amount", money=True, help="Total the controller certified, in EUR.")] = None
+    certificate_date: Annotated[dt.date | None, Col("FLC certificate date", dates="reporting")] = None
+
+
+class SubmissionForm(FormRow):
+    contact_name: Annotated[str, Field(max_length=120), Col("Reporting contact", help="Who filled in this report.")]
+    contact_email: Annotated[str, Field(max_length=120, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), Col("E-mail", help="Where the coordinator can reach you about this report.")]
+    phone: Annotated[str | None, Field(max_length=40), Col("Phone")] = None
+    submitted_on: Annotated[dt.date, Col("Date of submission", dates="reporting")]
+    confirm: Annotated[bool, Col("Information is complete and correct", help="Yes once you have checked every sheet.")]
+
+
+class LivingLabBase(FormRow):
+    name: Annotated[str, Field(max_length=120), Col("Place name", 24, wrap=True, help="The name of the candidate place or site.")]
+    municipality: Annotated[str, Field(max_length=80), Col("Municipality", 15)]
+    region: Annotated[str, Col("Region", 16, choices="region_names", help="The region the place lies in.")]
+    theme: Annotated[Theme, Col("Theme", 14)]
+    description: Annotated[str, Field(max_length=500), Col("Description", 36, wrap=True, help="What happens there and why it suits a living lab (at most 500 characters).")]
+    lead_organisation: Annotated[str, Field(max_length=120), Col("Lead organisation", 20, wrap=True)]
+    companies: Annotated[int, Field(ge=0, le=100_000), Col("Companies involved", 11)]
+    contact: Annotated[str | None, Field(max_length=120), Col("Contact", 18)] = None
+
+
+def criterion_field(key: str) -> str:
+    """The living-lab field of a criterion; prefixed so no key can shadow a base field."""
+    return f"crit_{key}"
+
+
+@cache
+def _living_lab_model(criteria: tuple[tuple[str, str, str, int | None, int | None], ...]) -> type[BaseModel]:
+    fields: dict[str, Any] = {}
+    for key, label, kind, low, high in criteria:
+        name = criterion_field(key)
+        if kind == "score":
+            fields[name] = (Annotated[int, Field(ge=low, le=high), Col(label, 11, help=f"Score from {low} (weak) to {high} (strong).")], ...)
+        else:
+            rule = "Must be Yes for the place to qualify." if kind == "must-have" else "A Yes excludes the place."
+            fields[name] = (Annotated[bool, Col(label, 12, help=f"Yes or No. {rule}")], ...)
+    return create_model("LivingLabRow", __base__=LivingLabBase, **fields)
+
+
+def living_lab_model(criteria: Sequence[Criterion]) -> type[BaseModel]:
+    """The living-lab table has one column per selection criterion of the setup."""
+    return _living_lab_model(tuple((c.key, c.label, c.kind, c.scale_min, c.scale_max) for c in criteria))
+
+
+LIVING_LAB_ROWS = 30

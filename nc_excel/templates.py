@@ -1,0 +1,367 @@
+"""Write the partner workbook: one per partner and reporting period.
+
+The workbook is what a partner sees of the whole system, so it is plain and
+familiar: a Start sheet with instructions and a live count of what is still
+missing, one sheet per table with yellow input cells, locked prefilled and
+computed cells, dropdowns and input messages derived from the table models,
+print setup, and a very hidden metadata sheet that tells intake whose report
+it is. The same writer fills in values, for feedback workbooks and the demo.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from nc_excel.columns import cell_ref, col_letter, columns
+from nc_excel.forms.partner import (
+    LIVING_LAB_ROWS,
+    SCHEMA_VERSION,
+    DeliverableRow,
+    FinanceRow,
+    FlcForm,
+    IndicatorRow,
+    ProgressRow,
+    SubmissionForm,
+    living_lab_model,
+)
+from nc_excel.setup.models import COST_CATEGORIES, Partner, Period, ProjectSetup, flat_rate
+from nc_excel.xlsx import (
+    Formula,
+    Placement,
+    Styles,
+    Window,
+    atomic_workbook,
+    print_setup,
+    protect,
+    write_form,
+    write_lists,
+    write_table,
+    write_value,
+)
+
+META_SHEET = "_nc_meta"
+HEADER_ROW = 3  # 0-based row of every table header: title, intro, blank, header
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table of the partner workbook: its Excel table name, sheet and purpose."""
+
+    name: str
+    sheet: str
+    title: str
+    intro: str
+    key: str | None  # field that identifies a prefilled row; None for free rows
+    row_height: float | None = None
+
+
+PROGRESS = TableSpec("Progress", "Progress", "Progress per work package",
+                     "One row per work package you take part in. Fill in the yellow cells.", "work_package", 75)
+DELIVERABLES = TableSpec("Deliverables", "Deliverables", "Deliverables",
+                         "The deliverables of your work packages. Give the status of your contribution; a Done deliverable needs its date.", "code", 30)
+INDICATORS = TableSpec("Indicators", "Indicators", "Output indicators",
+                       "What you achieved in this period only; the cumulative figure is computed.", "code", 30)
+FINANCE = TableSpec("Finance", "Finance", "Expenditure",
+                    "Eligible costs paid in this period per cost category, in EUR. Office and administration is computed from staff costs.", "category")
+LIVING_LABS = TableSpec("LivingLabs", "Living Labs", "Living-lab candidate places",
+                        "Propose up to 30 places. Use one row per place; leave unused rows empty.", None, 30)
+TABLES = (PROGRESS, DELIVERABLES, INDICATORS, FINANCE, LIVING_LABS)
+START_SHEET = "Start"
+SUBMISSION_FORM = "Submission"
+FLC_FORM = "FLC"
+
+
+def table_model(spec: TableSpec, setup: ProjectSetup) -> type[BaseModel]:
+    return {
+        "Progress": ProgressRow,
+        "Deliverables": DeliverableRow,
+        "Indicators": IndicatorRow,
+        "Finance": FinanceRow,
+        "LivingLabs": living_lab_model(setup.criteria),
+    }[spec.name]
+
+
+@dataclass
+class Prefill:
+    """What a template carries over from the partner's accepted return of the previous period."""
+
+    indicators: dict[str, Decimal] = field(default_factory=dict)  # code -> cumulative so far
+    finance: dict[str, Decimal] = field(default_factory=dict)  # category key -> declared so far
+    deliverables: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> status, date, comment
+    living_labs: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Entries:
+    """Values typed into input cells: tables by name (rows by key or position), forms by name."""
+
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    forms: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def digest(setup: ProjectSetup, partner: str, period: int, generated_at: str) -> str:
+    """Seal of a template: intake recomputes it to tell a template copied to another partner."""
+    message = f"{setup.project.acronym}|{partner}|{period}|{SCHEMA_VERSION}|{generated_at}".encode()
+    return hmac.new(setup.project.template_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def template_name(setup: ProjectSetup, period: int, partner: str) -> str:
+    return f"{setup.project.acronym}_P{period}_{partner}.xlsx"
+
+
+def prefilled_rows(setup: ProjectSetup, partner: Partner, prefill: Prefill) -> dict[str, list[dict[str, Any]]]:
+    """The locked part of each table, from the setup and the previous return."""
+    wps = [w for w in setup.work_packages if partner.code in w.partners]
+    wp_codes = {w.code for w in wps}
+    finance = []
+    for key, label in COST_CATEGORIES:
+        finance.append({"category": label, "budget": partner.budget(key), "previous": prefill.finance.get(key, Decimal(0))})
+    return {
+        PROGRESS.name: [{"work_package": w.code, "title": w.title} for w in wps],
+        DELIVERABLES.name: [
+            {"code": d.code, "work_package": d.work_package, "title": d.title, "responsible": d.responsible, "due": d.due,
+             **prefill.deliverables.get(d.code, {})}
+            for d in setup.deliverables if d.work_package in wp_codes
+        ],
+        INDICATORS.name: [
+            {"code": i.code, "title": i.title, "unit": i.unit, "target": i.target, "previous": prefill.indicators.get(i.code, Decimal(0))}
+            for i in setup.indicators if partner.code in i.partners
+        ],
+        FINANCE.name: finance,
+        LIVING_LABS.name: [dict(row) for row in prefill.living_labs],
+    }
+
+
+def _merge(spec: TableSpec, rows: list[dict[str, Any]], entered: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Put typed values into prefilled rows (matched by key) or free rows (by position)."""
+    if spec.key is None:
+        return [dict(r) for r in entered] if entered else rows
+    by_key = {str(e.get(spec.key)): e for e in entered}
+    merged = []
+    for row in rows:
+        typed = by_key.get(str(row[spec.key]), {})
+        merged.append({**row, **{k: v for k, v in typed.items() if k not in row or k in _input_fields(spec)}})
+    return merged
+
+
+def _input_fields(spec: TableSpec) -> set[str]:
+    model = {"Progress": ProgressRow, "Deliverables": DeliverableRow, "Indicators": IndicatorRow, "Finance": FinanceRow}[spec.name]
+    return {c.name for c in columns(model) if c.col.input}
+
+
+def windows(setup: ProjectSetup, period: Period) -> dict[str, Window]:
+    """Date windows that validations and intake enforce."""
+    reporting_end = max(period.flc_deadline, period.partner_deadline, period.end) + dt.timedelta(days=120)
+    return {
+        "project": Window("the project", setup.project.start, setup.project.end),
+        "reporting": Window(f"reporting period {period.number} and its reporting", period.start, reporting_end),
+    }
+
+
+def _computed(spec: TableSpec, row: dict[str, Any]) -> dict[str, Any]:
+    """The results of a row's formulas, stored as cached values beside the formulas."""
+    def number(name: str) -> Decimal:
+        value = row.get(name)
+        value = value.value if isinstance(value, Formula) else value
+        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+
+    if spec is INDICATORS:
+        return {**row, "cumulative": number("previous") + number("achieved")}
+    if spec is FINANCE:
+        cumulative = number("previous") + number("declared")
+        budget = number("budget")
+        absorption = (cumulative / budget * 100).quantize(Decimal("0.1")) if budget else Decimal(0)
+        return {**row, "cumulative": cumulative, "remaining": budget - cumulative, "absorption": absorption}
+    return row
+
+
+def _missing_count(rows: Mapping[str, list[dict[str, Any]]], setup: ProjectSetup, submission: Mapping[str, Any]) -> int:
+    """What the missing-inputs formula will count, for its cached value."""
+    count = 0
+    for spec in TABLES:
+        if spec.key is None:
+            continue
+        required = [c.name for c in columns(table_model(spec, setup)) if c.col.input and c.required]
+        count += sum(1 for row in rows[spec.name] for name in required if row.get(name) is None)
+    count += sum(1 for c in columns(SubmissionForm) if c.required and submission.get(c.name) is None)
+    return count
+
+
+def _sheet_header(ws: Worksheet, styles: Styles, spec: TableSpec) -> None:
+    ws.write_string(0, 0, spec.title, styles.text("title"))
+    ws.write_string(1, 0, spec.intro, styles.text("note"))
+    ws.set_row(1, 28)
+
+
+def _write_tables(
+    wb: Workbook, styles: Styles, setup: ProjectSetup, partner: Partner, period: Period,
+    rows: dict[str, list[dict[str, Any]]], lists: Mapping[str, str], win: Mapping[str, Window], header: str,
+) -> dict[str, Placement]:
+    placed: dict[str, Placement] = {}
+    rate = setup.project.office_flat_rate
+    for spec in TABLES:
+        ws = wb.add_worksheet(spec.sheet)
+        _sheet_header(ws, styles, spec)
+        model = table_model(spec, setup)
+        table_rows = rows[spec.name]
+        locked: set[int] = set()
+        spare = 0
+        if spec is FINANCE:
+            staff_row = HEADER_ROW + 2  # the first data row, staff costs, in Excel's 1-based rows
+            declared = col_letter([c.name for c in columns(model)].index("declared"))
+            office = [k for k, _ in COST_CATEGORIES].index("office")
+            office_value = flat_rate(Decimal(table_rows[0].get("declared") or 0), rate)
+            table_rows[office] = {
+                **table_rows[office],
+                "category": f"Office and administration ({rate:g} % of staff)",
+                "declared": Formula(f"=ROUNDDOWN({declared}{staff_row}*{rate}/100,2)", office_value),
+            }
+            locked = {office}
+        table_rows = [_computed(spec, row) for row in table_rows]
+        if spec is LIVING_LABS:
+            spare = LIVING_LAB_ROWS - len(table_rows)
+        placed[spec.name] = write_table(
+            ws, styles, model, table_rows, name=spec.name, top=HEADER_ROW, lists=lists, windows=win,
+            row_height=spec.row_height, spare_rows=max(spare, 0), locked_rows=locked,
+        )
+        if spec is LIVING_LABS:
+            ws.set_row(HEADER_ROW, 66)
+        n_keys = sum(1 for c in columns(model) if not c.col.input and not c.col.formula)
+        ws.freeze_panes(HEADER_ROW + 1, min(n_keys, 2) if spec is not LIVING_LABS else 1)
+        # A3 for the living labs: one column per criterion does not fit A4.
+        print_setup(ws, header=header, repeat_row=HEADER_ROW, paper=8 if spec is LIVING_LABS else 9)
+    return placed
+
+
+def _write_start(
+    ws: Worksheet, wb: Workbook, styles: Styles, setup: ProjectSetup, partner: Partner, period: Period,
+    values: Mapping[str, Any], lists: Mapping[str, str], win: Mapping[str, Window],
+) -> tuple[Placement, int]:
+    p = setup.project
+    ws.set_column(0, 0, 34)
+    ws.set_column(1, 1, 40)
+    ws.set_column(2, 2, 62)
+    ws.write_string(0, 0, f"{p.name}: partner report", styles.text("title"))
+    ws.write_string(1, 0, f"{p.programme}", styles.text("note"))
+    info = [
+        ("Partner", f"{partner.name} ({partner.code})"),
+        ("Reporting period", f"Period {period.number}: {period.start:%d %B %Y} to {period.end:%d %B %Y}"),
+        ("Send this workbook back by", period.partner_deadline),
+        ("First level control done by", period.flc_deadline),
+        ("Coordinator", f"{p.coordinator}, {p.coordinator_email}"),
+    ]
+    for r, (label, value) in enumerate(info, start=3):
+        ws.write_string(r, 0, label, styles.fmt("label"))
+        write_value(ws, r, 1, value, styles.fmt("locked", "date" if isinstance(value, dt.date) else "text"))
+    ws.write_string(9, 0, "How to fill in this report", styles.text("subtitle"))
+    steps = [
+        "1. Fill in the yellow cells on every sheet: Progress, Deliverables, Indicators, Finance and Living Labs. Grey cells are filled in for you; green cells are computed.",
+        "2. Pick from the dropdowns where there is one. Hover over a yellow cell to see what it needs.",
+        "3. Numbers may be typed as 1234.56 or 1.234,56; dates as 31.10.2017 or 2017-10-31.",
+        "4. Do not rename, add or delete sheets or columns, and do not copy this workbook for another partner: each workbook is made for one partner and period.",
+        "5. When the count below shows 0, fill in the submission details, save the workbook (keep the .xlsx format) and e-mail it to the coordinator.",
+        "6. Problems are sent back to you as a feedback workbook that points at each cell; correct it and send it back the same way.",
+    ]
+    for r, text in enumerate(steps, start=10):
+        ws.merge_range(r, 0, r, 2, text, styles.text("wrap"))
+        ws.set_row(r, 16)
+    ws.write_string(17, 0, "Required inputs still empty", styles.fmt("label"))
+    ws.write_string(19, 0, "Submission", styles.text("subtitle"))
+    form = write_form(ws, styles, SubmissionForm, values, name=SUBMISSION_FORM, top=20, lists=lists, windows=win, wb=wb)
+    return form, 17
+
+
+def _missing_formula(placed: Mapping[str, Placement], setup: ProjectSetup, submission: Placement) -> str:
+    """COUNTBLANK over every required input range: the partner's live to-do count."""
+    parts = []
+    for spec in TABLES:
+        if spec.key is None:
+            continue  # living-lab rows are optional
+        place = placed[spec.name]
+        for column in columns(table_model(spec, setup)):
+            if column.col.input and column.required:
+                letter = place.cells[column.name]
+                parts.append(f"COUNTBLANK('{spec.sheet}'!{letter}{place.header_row + 2}:{letter}{place.last_row + 1})")
+    for column in columns(SubmissionForm):
+        if column.required:
+            parts.append(f"COUNTBLANK('{START_SHEET}'!{submission.cells[column.name]})")
+    return "=" + "+".join(parts)
+
+
+def write_partner_workbook(
+    path: Path,
+    setup: ProjectSetup,
+    partner_code: str,
+    period_number: int,
+    *,
+    generated_at: dt.datetime,
+    prefill: Prefill | None = None,
+    entries: Entries | None = None,
+) -> None:
+    """Write the workbook for one partner and period (atomically) to ``path``."""
+    partner = setup.partner(partner_code)
+    period = setup.period(period_number)
+    entries = entries or Entries()
+    rows = prefilled_rows(setup, partner, prefill or Prefill())
+    rows = {spec.name: _merge(spec, rows[spec.name], entries.tables.get(spec.name, [])) for spec in TABLES}
+    win = windows(setup, period)
+    header = f"{setup.project.name} | Period {period.number} | {partner.name} ({partner.code})"
+    list_data = {"region_names": setup.lists()["region_names"]}
+    refs = {k: f"='Lists'!$A$2:$A${len(v) + 1}" for k, v in list_data.items()}
+    with atomic_workbook(path, created=generated_at) as wb:
+        styles = Styles(wb)
+        start = wb.add_worksheet(START_SHEET)
+        submission, missing_row = _write_start(start, wb, styles, setup, partner, period, entries.forms.get(SUBMISSION_FORM, {}), refs, win)
+        placed = _write_tables(wb, styles, setup, partner, period, rows, refs, win, header)
+        finance = wb.get_worksheet_by_name(FINANCE.sheet)
+        flc_top = placed[FINANCE.name].last_row + 3
+        finance.write_string(flc_top - 1, 0, "First level control", styles.text("subtitle"))
+        flc = write_form(finance, styles, FlcForm, entries.forms.get(FLC_FORM, {}), name=FLC_FORM, top=flc_top, lists=refs, windows=win, wb=wb)
+        missing = Formula(_missing_formula(placed, setup, submission), _missing_count(rows, setup, entries.forms.get(SUBMISSION_FORM, {})))
+        write_value(start, missing_row, 1, missing, styles.fmt("formula", "int"))
+        for criteria, style in (("==", "ok"), (">", "warn")):
+            start.conditional_format(missing_row, 1, missing_row, 1, {"type": "cell", "criteria": criteria, "value": 0, "format": styles.text(style)})
+        print_setup(start, header=header, landscape=False)
+        write_lists(wb, styles, list_data)
+        for ws in [start] + [wb.get_worksheet_by_name(s.sheet) for s in TABLES]:
+            protect(ws, setup.project.template_password)
+        layout = {
+            "tables": {n: {"sheet": p.sheet, "ref": p.ref(), "header_row": p.header_row, "columns": p.cells} for n, p in placed.items()},
+            "forms": {
+                SUBMISSION_FORM: {"sheet": START_SHEET, "cells": submission.cells},
+                FLC_FORM: {"sheet": FINANCE.sheet, "cells": flc.cells},
+            },
+            "missing_count": f"{START_SHEET}!{cell_ref(missing_row, 1)}",
+        }
+        _write_meta(wb, setup, partner, period, generated_at.isoformat(timespec="seconds"), layout)
+        start.activate()
+
+
+def _write_meta(wb: Workbook, setup: ProjectSetup, partner: Partner, period: Period, stamp: str, layout: dict[str, Any]) -> None:
+    ws = wb.add_worksheet(META_SHEET)
+    meta = [
+        ("schema_version", SCHEMA_VERSION),
+        ("project", setup.project.acronym),
+        ("partner", partner.code),
+        ("period", period.number),
+        ("generated_at", stamp),
+        ("digest", digest(setup, partner.code, period.number, stamp)),
+        ("layout", json.dumps(layout, separators=(",", ":"))),
+    ]
+    for r, (key, value) in enumerate(meta):
+        ws.write_string(r, 0, key)
+        write_value(ws, r, 1, value)
+    ws.very_hidden()
+    ws.protect()
