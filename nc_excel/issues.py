@@ -49,8 +49,26 @@ CATALOGUE: dict[str, IssueType] = {
     "missing-sheet": IssueType(E, "The sheet {sheet} (table {table}) was not found.", "Restore the sheet from the template, or rename it back to {sheet}."),
     "missing-column": IssueType(E, "The column {field} was not found on sheet {sheet}.", "Restore the column header {field!r} from the template."),
     "extra-column": IssueType(W, "The column {value!r} on sheet {sheet} is not part of the template and was ignored.", "Remove the column, or move its content into a comment field."),
-    # files
+    # files: what is wrong with the file itself, found before or while it is opened
     "unreadable-file": IssueType(E, "The file cannot be read: {detail}", "Open it in Excel or LibreOffice, save it as .xlsx and try again."),
+    "empty-file": IssueType(E, "The file is empty (0 bytes).", "Save the workbook again in Excel and send it again."),
+    "not-a-spreadsheet": IssueType(E, "The file is not a spreadsheet ({detail}).", "Send the report workbook (.xlsx) you received from the coordinator."),
+    "corrupt-file": IssueType(E, "The file is damaged or incomplete ({detail}).", "Open it in Excel or LibreOffice, save it again as .xlsx and send it again."),
+    "encrypted-file": IssueType(E, "The file is protected with a password, so it cannot be read.", "Open it, remove the password (Excel: File > Info > Protect Workbook > Encrypt with Password, clear it), save and send it again."),
+    "zip-bomb": IssueType(E, "The file would unpack to {detail}, far more than a report holds; it was not opened.", "Send the report workbook itself; remove any large pictures or objects you added."),
+    "xml-entities": IssueType(E, "The file contains XML entity declarations, which no spreadsheet needs; it was not read.", "Save the workbook again in Excel or LibreOffice and send it again."),
+    "file-too-large": IssueType(E, "The file is {detail}; reports are accepted up to {limit}.", "Remove large pictures or objects, save and send it again."),
+    "stray-cell": IssueType(E, "Sheet {sheet} has content far outside the report, at {cell}.", "Go to that cell (Ctrl+End jumps to it), clear it, save and send the workbook again."),
+    "reader-crashed": IssueType(E, "The file could not be read: the reader stopped ({detail}).", "Open it in Excel or LibreOffice, save it as .xlsx and send it again."),
+    "macros-ignored": IssueType(W, "The file contains macros; they were not run and are ignored.", "Next time save the report as a plain .xlsx workbook."),
+    # returns: whose report it is
+    "no-metadata": IssueType(E, "This workbook was not made from a {project} report template (its hidden metadata sheet is missing).", "Fill in the template the coordinator sent you (or the feedback workbook) and send that."),
+    "other-project": IssueType(E, "This is a report for project {value}, not {project}.", "Send the report template of {project}."),
+    "unknown-partner": IssueType(E, "The partner code {value} is not a partner of {project}.", "Use the template the coordinator made for your organisation."),
+    "other-period": IssueType(E, "This is the template of reporting period {value}, not a period the project has.", "Use the template for the current period."),
+    "old-schema": IssueType(E, "This template is of an older version ({value}); the current one is {current}.", "Copy your entries into the new template the coordinator sends you."),
+    "digest-mismatch": IssueType(E, "The workbook's seal does not match partner {partner} and period {period}: it was copied from another partner's or period's template, or its hidden sheet was edited.", "Use the template made for your organisation and this period."),
+    "duplicate-file": IssueType(W, "The same file was already received as {value}; it was not imported again.", "Nothing to do, unless you meant to send a corrected version."),
     # setup
     "setup-duplicate-key": IssueType(E, "{field} {value!r} appears twice on {sheet} (first in {first}).", "Give every row its own {field}."),
     "setup-unknown-reference": IssueType(E, "{field} {value!r} is not defined on the {target} sheet.", "Use one of: {choices}; or add it to the {target} sheet."),

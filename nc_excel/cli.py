@@ -1,0 +1,98 @@
+"""The ``nc-excel`` command: a thin layer over ``workspace`` that prints and sets exit codes.
+
+Exit codes: 0 done; 1 done, but problems were found in the input (e.g. a return
+was rejected); 2 the command could not run (usage, project or setup error).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from nc_excel.issues import Issue
+from nc_excel.workspace import NcError, SetupInvalid, Workspace
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Run the reporting cycle of an Interreg partnership in Excel.")
+console = Console()
+err_console = Console(stderr=True)
+
+ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="The project folder (holds master.xlsx).")]
+
+
+def _issue_table(issues: list[Issue], title: str) -> Table:
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for name in ("Severity", "Code", "Sheet", "Cell", "Problem", "How to fix"):
+        table.add_column(name, overflow="fold")
+    for i in issues:
+        table.add_row(i.severity.value, i.code, i.sheet or "", i.cell or "", i.message, i.hint)
+    return table
+
+
+@contextmanager
+def _friendly_errors() -> Iterator[None]:
+    """Expected problems become a message and an exit code, never a traceback."""
+    try:
+        yield
+    except SetupInvalid as exc:
+        err_console.print(_issue_table(exc.issues, "Setup problems"))
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(exc.exit_code) from None
+    except NcError as exc:
+        err_console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(exc.exit_code) from None
+    except PermissionError as exc:
+        err_console.print(f"[red]{exc.filename}: permission denied. If the file is open in Excel, close it and try again.[/red]")
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[object]:
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[label]}"),
+        TimeElapsedColumn(), console=console, transient=False,
+    ) as bar:
+        task = bar.add_task(description, total=None, label="")
+
+        def update(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, label=label)
+
+        yield update
+
+
+@app.command()
+def init(folder: Annotated[Path, typer.Argument(help="Folder to create the project in.")]) -> None:
+    """Create a project folder with master.xlsx holding the Northern Connections setup."""
+    with _friendly_errors():
+        ws = Workspace.create(folder)
+    console.print(f"Created the project in [bold]{folder}[/bold].")
+    console.print(f"Edit the setup sheets of [bold]{ws.master}[/bold] in Excel, then run: nc-excel templates --project {folder} --period 1")
+
+
+@app.command()
+def templates(
+    period: Annotated[int, typer.Option("--period", help="Reporting period number.")],
+    project: ProjectOpt = Path("."),
+    partner: Annotated[Optional[list[str]], typer.Option("--partner", help="Only this partner code (repeatable).")] = None,
+) -> None:
+    """Write one partner workbook per partner for a reporting period into outbox/<period>/."""
+    with _friendly_errors():
+        ws = Workspace.open(project)
+        with _progress(f"Templates for period {period}") as update:
+            paths = ws.generate_templates(period, partner, progress=update)
+    console.print(f"Wrote {len(paths)} partner workbook(s) to [bold]{ws.outbox(period)}[/bold].")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

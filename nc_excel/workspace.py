@@ -1,0 +1,117 @@
+"""A project folder and the actions on it: the one API that the CLI and the ribbon call.
+
+Nothing here prints. Long actions report progress through a callback, and
+expected problems raise ``NcError`` subclasses whose message says what is wrong,
+where, and what to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from nc_excel.issues import Issue
+from nc_excel.setup.demo import northern_connections
+from nc_excel.setup.models import ProjectSetup
+from nc_excel.setup.sheets import read_setup, write_setup_sheets
+from nc_excel.templates import template_name, write_partner_workbook
+from nc_excel.xlsx import Styles, atomic_workbook
+
+MASTER = "master.xlsx"
+FOLDERS = ("outbox", "inbox", "archive", "feedback", "board", "backups")
+
+Progress = Callable[[int, int, str], None]
+"""Called as ``progress(done, total, label)`` while an action runs."""
+
+
+class NcError(Exception):
+    """An expected problem, with a message written for the person who can fix it."""
+
+    exit_code = 2
+
+
+class ProjectError(NcError):
+    """The project folder is missing, not a project, or already one."""
+
+
+class SetupInvalid(NcError):
+    """The setup sheets of the master have errors; ``issues`` lists them with their cells."""
+
+    def __init__(self, path: Path, issues: list[Issue]) -> None:
+        self.issues = issues
+        super().__init__(f"{path}: the setup sheets have {sum(i.severity == 'error' for i in issues)} error(s). Correct them in Excel and try again.")
+
+
+def _no_progress(done: int, total: int, label: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @property
+    def master(self) -> Path:
+        return self.root / MASTER
+
+    def outbox(self, period: int) -> Path:
+        return self.root / "outbox" / str(period)
+
+    @classmethod
+    def create(cls, root: Path, setup: ProjectSetup | None = None, *, created: dt.datetime | None = None) -> Workspace:
+        """Make a project folder holding ``master.xlsx`` with the setup (Northern Connections by default)."""
+        ws = cls(root)
+        if ws.master.exists():
+            raise ProjectError(f"{root} already holds a project ({MASTER}). Choose another folder, or work in this one with --project {root}.")
+        if root.exists() and not root.is_dir():
+            raise ProjectError(f"{root} is a file, not a folder. Choose a folder name for the project.")
+        setup = setup or northern_connections(template_key=secrets.token_hex(16))
+        for name in FOLDERS:
+            (root / name).mkdir(parents=True, exist_ok=True)
+        with atomic_workbook(ws.master, created=created) as wb:
+            write_setup_sheets(wb, Styles(wb), setup)
+        return ws
+
+    @classmethod
+    def open(cls, root: Path) -> Workspace:
+        ws = cls(root)
+        if not ws.master.is_file():
+            raise ProjectError(f"{root} is not a project folder: {MASTER} is missing. Create one with `nc-excel init {root}`, or name the folder with --project.")
+        return ws
+
+    def setup(self) -> ProjectSetup:
+        """The setup as the coordinator left it in the master; raises ``SetupInvalid`` with every error."""
+        setup, issues = read_setup(self.master)
+        if setup is None:
+            raise SetupInvalid(self.master, issues)
+        return setup
+
+    def generate_templates(
+        self,
+        period: int,
+        partners: Sequence[str] | None = None,
+        *,
+        now: dt.datetime | None = None,
+        progress: Progress = _no_progress,
+    ) -> list[Path]:
+        """Write one partner workbook per partner (or those named) into ``outbox/<period>/``."""
+        setup = self.setup()
+        known = [p.code for p in setup.partners]
+        if period not in [p.number for p in setup.periods]:
+            raise ProjectError(f"There is no reporting period {period}; the Periods sheet has {', '.join(str(p.number) for p in setup.periods)}.")
+        unknown = [c for c in partners or [] if c not in known]
+        if unknown:
+            raise ProjectError(f"Unknown partner code(s) {', '.join(unknown)}; the Partners sheet has {', '.join(known)}.")
+        codes = list(partners) if partners else known
+        now = now or dt.datetime.now().replace(microsecond=0)
+        written = []
+        for i, code in enumerate(codes):
+            progress(i, len(codes), code)
+            path = self.outbox(period) / template_name(setup, period, code)
+            write_partner_workbook(path, setup, code, period, generated_at=now)
+            written.append(path)
+        progress(len(codes), len(codes), "done")
+        return written
