@@ -49,7 +49,7 @@ def parse_number(value: Any) -> Decimal:
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ParseError("not-a-number")
-        return Decimal(repr(value))
+        return Decimal(int(value)) if value.is_integer() else Decimal(repr(value))
     if isinstance(value, Decimal):
         return value
     if not isinstance(value, str):

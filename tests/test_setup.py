@@ -1,0 +1,150 @@
+"""The project setup: the embedded Northern Connections data, and the setup sheets of master.xlsx
+as a coordinator edits them, with every mistake reported at its sheet and cell."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from nc_excel.setup.models import ProjectSetup
+from nc_excel.setup.sheets import read_setup
+from nc_excel.workspace import ProjectError, SetupInvalid, Workspace
+
+
+def test_demo_setup_is_northern_connections(demo_setup: ProjectSetup) -> None:
+    assert len(demo_setup.partners) == 21
+    assert {p.country for p in demo_setup.partners} == {"DK", "DE", "SE", "NO", "NL", "BE", "UK"}
+    lead = [p for p in demo_setup.partners if p.role == "Lead partner"]
+    assert [p.name for p in lead] == ["Aalborg Kommune"]
+    assert sum(p.total_budget for p in demo_setup.partners) == Decimal(5_285_707)
+    assert [w.code for w in demo_setup.work_packages] == ["WP1", "WP2", "WP3", "WP4", "WP5", "WP6"]
+    first = demo_setup.periods[0]
+    assert (first.start, first.end) == (dt.date(2016, 11, 1), dt.date(2017, 10, 31))
+    assert demo_setup.periods[-1].end == dt.date(2020, 4, 30)
+    for before, after in zip(demo_setup.periods, demo_setup.periods[1:]):
+        assert after.start == before.end + dt.timedelta(days=1)
+        assert (after.end.year * 12 + after.end.month) - (after.start.year * 12 + after.start.month) == 5
+    kinds = {c.kind for c in demo_setup.criteria}
+    assert kinds == {"score", "must-have", "knock-out"}
+
+
+def test_office_budget_is_the_flat_rate_of_staff(demo_setup: ProjectSetup) -> None:
+    for p in demo_setup.partners:
+        assert p.budget_office == (p.budget_staff * Decimal("0.15")).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+
+
+def test_init_writes_the_setup_that_reads_back_unchanged(demo_project: Workspace, demo_setup: ProjectSetup) -> None:
+    assert demo_project.setup() == demo_setup
+    for folder in ("outbox", "inbox", "archive", "feedback", "board", "backups"):
+        assert (demo_project.root / folder).is_dir()
+    wb = openpyxl.load_workbook(demo_project.master)
+    assert wb.sheetnames == ["Project", "Regions", "Partners", "Work packages", "Deliverables", "Indicators", "Periods", "Criteria"]
+    assert wb["Partners"]["C5"].value == "Aalborg Kommune"
+    assert "SetupPartners" in wb["Partners"].tables
+
+
+def test_init_refuses_an_existing_project(demo_project: Workspace) -> None:
+    with pytest.raises(ProjectError, match="already holds a project"):
+        Workspace.create(demo_project.root)
+
+
+@pytest.fixture()
+def master_copy(demo_project: Workspace, tmp_path: Path) -> Path:
+    """A copy of the master for a test to edit the way a coordinator would in Excel."""
+    target = tmp_path / "master.xlsx"
+    shutil.copy(demo_project.master, target)
+    return target
+
+
+def edit(path: Path, changes: dict[tuple[str, str], object]) -> None:
+    wb = openpyxl.load_workbook(path)
+    for (sheet, cell), value in changes.items():
+        wb[sheet][cell] = value
+    wb.save(path)
+
+
+def found(path: Path) -> set[tuple[str, str | None, str | None]]:
+    setup, issues = read_setup(path)
+    assert setup is None
+    return {(i.code, i.sheet, i.cell) for i in issues}
+
+
+def test_duplicate_partner_code_is_reported_at_the_second_row(master_copy: Path) -> None:
+    edit(master_copy, {("Partners", "B6"): "AAL"})  # row 6 is the second partner
+    assert ("setup-duplicate-key", "Partners", "B6") in found(master_copy)
+
+
+def test_deliverable_of_an_unknown_work_package(master_copy: Path) -> None:
+    edit(master_copy, {("Deliverables", "B5"): "WP9"})
+    assert ("setup-unknown-reference", "Deliverables", "B5") in found(master_copy)
+
+
+def test_partner_in_an_unknown_region(master_copy: Path) -> None:
+    edit(master_copy, {("Partners", "F7"): "XX"})
+    assert ("setup-unknown-reference", "Partners", "F7") in found(master_copy)
+
+
+def test_overlapping_periods(master_copy: Path) -> None:
+    edit(master_copy, {("Periods", "B6"): dt.datetime(2017, 10, 1)})  # period 2 starts inside period 1
+    assert ("setup-period-overlap", "Periods", "B6") in found(master_copy)
+
+
+def test_scored_criterion_weight_must_be_positive(master_copy: Path) -> None:
+    wb = openpyxl.load_workbook(master_copy)
+    row = next(r for r in range(5, 30) if wb["Criteria"][f"C{r}"].value == "score")
+    edit(master_copy, {("Criteria", f"D{row}"): 0})
+    assert ("setup-weight-not-positive", "Criteria", f"D{row}") in found(master_copy)
+
+
+def test_dates_outside_the_project(master_copy: Path) -> None:
+    edit(master_copy, {("Deliverables", "E8"): dt.datetime(2021, 6, 30), ("Work packages", "D6"): dt.datetime(2015, 1, 1)})
+    issues = found(master_copy)
+    assert ("setup-date-outside-project", "Deliverables", "E8") in issues
+    assert ("setup-date-outside-project", "Work packages", "D6") in issues
+
+
+def test_all_problems_at_once_and_typed_values_tolerated(master_copy: Path) -> None:
+    edit(master_copy, {
+        ("Partners", "B6"): "AAL",
+        ("Periods", "C5"): "not a date",
+        ("Partners", "I5"): "1.234.567,00",  # a European number typed as text is fine
+        ("Regions", "C6"): "dk",  # case of a dropdown value does not matter
+    })
+    issues = found(master_copy)
+    assert ("setup-duplicate-key", "Partners", "B6") in issues
+    assert ("not-a-date", "Periods", "C5") in issues
+    assert not any(sheet == "Regions" for _, sheet, _ in issues)
+    assert not any(cell == "I5" and code.startswith("not-a") for code, _, cell in issues)
+    assert ("setup-budget-total", "Partners", "I5") in issues  # read as 1234567, so the total is off
+
+
+def test_every_issue_has_a_message_and_a_hint(master_copy: Path) -> None:
+    edit(master_copy, {("Deliverables", "D5"): "NOPE"})
+    _, issues = read_setup(master_copy)
+    bad = next(i for i in issues if i.cell == "D5")
+    assert bad.code == "setup-unknown-reference"
+    assert "NOPE" in bad.message and "Partners" in bad.hint
+    assert bad.file == "master.xlsx"
+
+
+def test_workspace_refuses_templates_from_a_broken_setup(master_copy: Path, tmp_path: Path) -> None:
+    edit(master_copy, {("Partners", "B6"): "AAL"})
+    project = tmp_path / "broken"
+    project.mkdir()
+    shutil.copy(master_copy, project / "master.xlsx")
+    with pytest.raises(SetupInvalid) as exc:
+        Workspace.open(project).generate_templates(1)
+    assert any(i.cell == "B6" for i in exc.value.issues)
+    assert not (project / "outbox" / "1").exists()
+
+
+def test_a_missing_sheet_is_named(master_copy: Path) -> None:
+    wb = openpyxl.load_workbook(master_copy)
+    del wb["Criteria"]
+    wb.save(master_copy)
+    assert ("missing-sheet", "Criteria", None) in found(master_copy)
