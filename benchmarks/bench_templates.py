@@ -1,0 +1,130 @@
+"""Benchmark: partner templates for 1,000 synthetic partners, against plain openpyxl.
+
+Run: python benchmarks/bench_templates.py [--partners 1000]
+
+nc-excel writes each template with XlsxWriter from the table models. The baseline
+writes the same layout (every cell's value, style, validation, table, protection
+and sheet settings, copied from one generated template) cell by cell with plain
+openpyxl, as a coordinator's own script would. Reports the median ms per template
+and the peak memory of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import resource
+import statistics
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import openpyxl
+from openpyxl.worksheet.table import Table
+
+from nc_excel.setup.demo import northern_connections
+from nc_excel.setup.models import Partner, ProjectSetup
+from nc_excel.templates import write_partner_workbook
+
+NOW = dt.datetime(2017, 9, 1, 9, 0)
+
+
+def synthetic_setup(n: int) -> ProjectSetup:
+    """The demo project with ``n`` partners spread over its regions, all in every work package."""
+    demo = northern_connections("bench")
+    base = demo.partners
+    partners = [
+        Partner(**{**base[i % len(base)].model_dump(), "number": i + 1, "code": f"P{i + 1:04d}", "role": "Lead partner" if i == 0 else "Partner"})
+        for i in range(n)
+    ]
+    codes = [p.code for p in partners]
+    wps = [w.model_copy(update={"lead": codes[0], "partners": codes}) for w in demo.work_packages]
+    deliverables = [d.model_copy(update={"responsible": codes[0]}) for d in demo.deliverables]
+    indicators = [i.model_copy(update={"partners": codes}) for i in demo.indicators]
+    return demo.model_copy(update={"partners": partners, "work_packages": wps, "deliverables": deliverables, "indicators": indicators})
+
+
+def bench_ncexcel(setup: ProjectSetup, out: Path) -> list[float]:
+    times = []
+    for p in setup.partners:
+        t = time.perf_counter()
+        write_partner_workbook(out / f"NC_P1_{p.code}.xlsx", setup, p.code, 1, generated_at=NOW)
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def bench_openpyxl(model_file: Path, n: int, out: Path) -> list[float]:
+    """Write the layout of ``model_file`` cell by cell with openpyxl, ``n`` times."""
+    src = openpyxl.load_workbook(model_file)
+    times = []
+    for i in range(n):
+        t = time.perf_counter()
+        wb = openpyxl.Workbook()
+        wb.remove(wb.active)
+        for ws_src in src.worksheets:
+            ws = wb.create_sheet(ws_src.title)
+            for row in ws_src.iter_rows():
+                for c in row:
+                    if c.value is None and not c.has_style:
+                        continue
+                    cell = ws.cell(c.row, c.column, c.value)
+                    if c.has_style:
+                        cell.font = copy.copy(c.font)
+                        cell.fill = copy.copy(c.fill)
+                        cell.border = copy.copy(c.border)
+                        cell.alignment = copy.copy(c.alignment)
+                        cell.number_format = c.number_format
+                        cell.protection = copy.copy(c.protection)
+            for key, dim in ws_src.column_dimensions.items():
+                ws.column_dimensions[key].width = dim.width
+            for dv in ws_src.data_validations.dataValidation:
+                ws.add_data_validation(copy.copy(dv))
+            for table in ws_src.tables.values():
+                ws.add_table(Table(displayName=table.displayName, ref=table.ref))
+            ws.freeze_panes = ws_src.freeze_panes
+            ws.page_setup.orientation = ws_src.page_setup.orientation
+            ws.page_setup.paperSize = ws_src.page_setup.paperSize
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
+            ws.protection.sheet = ws_src.protection.sheet
+            ws.sheet_state = ws_src.sheet_state
+        wb.save(out / f"baseline_{i:04d}.xlsx")
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def peak_mib(fn, *args) -> tuple[list[float], float]:
+    tracemalloc.start()
+    result = fn(*args)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return result, peak / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--partners", type=int, default=1000)
+    args = parser.parse_args()
+    setup = synthetic_setup(args.partners)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        (out / "nc").mkdir()
+        (out / "base").mkdir()
+        t0 = time.perf_counter()
+        nc_times, nc_peak = peak_mib(bench_ncexcel, setup, out / "nc")
+        nc_total = time.perf_counter() - t0
+        model = out / "nc" / f"NC_P1_{setup.partners[0].code}.xlsx"
+        t0 = time.perf_counter()
+        base_times, base_peak = peak_mib(bench_openpyxl, model, args.partners, out / "base")
+        base_total = time.perf_counter() - t0
+    nc_med, base_med = statistics.median(nc_times) * 1000, statistics.median(base_times) * 1000
+    print(f"templates for {args.partners} partners (traced Python heap peak; process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
+    print(f"{'writer':<28}{'median ms':>10}{'total s':>9}{'peak MiB':>10}")
+    print(f"{'nc-excel (XlsxWriter)':<28}{nc_med:>10.1f}{nc_total:>9.1f}{nc_peak:>10.1f}")
+    print(f"{'openpyxl cell by cell':<28}{base_med:>10.1f}{base_total:>9.1f}{base_peak:>10.1f}")
+    print(f"speed-up: {base_med / nc_med:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
