@@ -9,5 +9,6 @@ Public API (called by the CLI; nothing here prints):
 
 from nc_excel.addin.build import build_addin
 from nc_excel.addin.errors import AddinError
+from nc_excel.addin.install import InstallResult, install_addin
 
-__all__ = ["AddinError", "build_addin"]
+__all__ = ["AddinError", "InstallResult", "build_addin", "install_addin"]
