@@ -85,6 +85,7 @@ def build_addin(out: Path | None = None) -> list[Path]:
         raise AddinError(f"The add-in file must end in .xlam, not {xlam.name!r}. Pass a path like {ADDIN_NAME}.xlam.")
     xlsm = xlam.with_suffix(".xlsm")
     modules = project_modules()
-    for path, kind in ((xlam, "xlam"), (xlsm, "xlsm")):
-        _write_atomically(path, addin_bytes(kind, modules))  # type: ignore[arg-type]
-    return [xlam, xlsm]
+    targets: list[tuple[Path, PackageKind]] = [(xlam, "xlam"), (xlsm, "xlsm")]
+    for path, kind in targets:
+        _write_atomically(path, addin_bytes(kind, modules))
+    return [path for path, _ in targets]
