@@ -1,0 +1,41 @@
+"""The add-in's ribbon (customUI14.xml) and what Python needs to know about it.
+
+The XML in ``macros/customUI14.xml`` is the single description of the tab: the
+button ids here are parsed from it, so nc_excel.ribbon's handler table can be
+checked against the buttons that really exist.
+"""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree
+
+from nc_excel.addin.vba_modules import macros_dir
+
+CUSTOMUI_NAMESPACE = "http://schemas.microsoft.com/office/2009/07/customui"
+"""Namespace of a customUI14 part (Office 2010 and later); the 2006 one goes with customUI.xml."""
+
+CUSTOMUI_PART = "customUI/customUI14.xml"
+"""Where the ribbon part sits in the workbook package."""
+
+CUSTOMUI_RELATIONSHIP = "http://schemas.microsoft.com/office/2007/relationships/ui/extensibility"
+"""Type of the root relationship that makes Excel load a customUI14 part."""
+
+
+def customui_xml() -> bytes:
+    """The ribbon XML exactly as it is written into the add-in."""
+    return (macros_dir() / "customUI14.xml").read_bytes()
+
+
+def _buttons() -> list[ElementTree.Element]:
+    root = ElementTree.fromstring(customui_xml())
+    return root.findall(f".//{{{CUSTOMUI_NAMESPACE}}}button")
+
+
+def button_ids() -> tuple[str, ...]:
+    """Ids of the ribbon's buttons, in ribbon order; ribbon.dispatch receives these."""
+    return tuple(button.attrib["id"] for button in _buttons())
+
+
+def on_actions() -> dict[str, str]:
+    """Button id -> the VBA callback its onAction names (e.g. "NCRibbon.OnAction")."""
+    return {button.attrib["id"]: button.attrib.get("onAction", "") for button in _buttons()}

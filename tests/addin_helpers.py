@@ -1,0 +1,61 @@
+"""Helpers for the add-in tests: read a built add-in back with independent tools.
+
+Everything here reads with oletools/olefile/zipfile, never with our writer's
+code, so a bug in the writer cannot hide itself.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from importlib import resources
+from pathlib import Path
+
+import olefile
+from oletools.olevba import VBA_Project
+
+REPO = Path(__file__).resolve().parents[1]
+MACROS = REPO / "nc_excel" / "addin" / "macros"
+XLWINGS = Path(str(resources.files("xlwings")))
+
+CLASS_HEADER = b"VERSION 1.0 CLASS\r\nBEGIN\r\n  MultiUse = -1  'True\r\nEND\r\n"
+
+
+def vba_bin_of(package: bytes) -> bytes:
+    """The xl/vbaProject.bin part of a workbook package."""
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        return archive.read("xl/vbaProject.bin")
+
+
+def modules_read_back(vba_bin: bytes) -> dict[str, bytes]:
+    """Module name -> source bytes, as oletools decompresses them (strict parsing)."""
+    ole = olefile.OleFileIO(io.BytesIO(vba_bin))
+    try:
+        project = VBA_Project(ole, "", "PROJECT", "VBA/dir", relaxed=False)
+        project.parse_project_stream()
+        list(project.parse_modules())
+        return {module.name: bytes(module.code_raw) for module in project.modules}
+    finally:
+        ole.close()
+
+
+def expected_sources() -> dict[str, bytes]:
+    """What each module's stored source must be, straight from the files on disk.
+
+    Our own files as they are (a .cls without its VBE export header); the
+    xlwings module as shipped by the installed xlwings, with only the
+    PROJECT_NAME constant set to ours.
+    """
+    xlwings_bas = (XLWINGS / "xlwings_custom_addin.bas").read_bytes()
+    xlwings_bas = xlwings_bas.replace(
+        b'Public Const PROJECT_NAME As String = "myaddin"',
+        b'Public Const PROJECT_NAME As String = "nc_excel"',
+    )
+    dictionary = (XLWINGS / "addin" / "Dictionary.cls").read_bytes()
+    return {
+        "ThisWorkbook": (MACROS / "ThisWorkbook.cls").read_bytes().removeprefix(CLASS_HEADER),
+        "Sheet1": (MACROS / "Sheet1.cls").read_bytes().removeprefix(CLASS_HEADER),
+        "NCRibbon": (MACROS / "NCRibbon.bas").read_bytes(),
+        "xlwings": xlwings_bas,
+        "Dictionary": dictionary.removeprefix(CLASS_HEADER),
+    }
