@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from nc_excel.addin import AddinError, build_addin, install_addin
 from nc_excel.issues import Issue
 from nc_excel.workspace import NcError, SetupInvalid, Workspace
 
@@ -45,9 +46,9 @@ def _friendly_errors() -> Iterator[None]:
         err_console.print(_issue_table(exc.issues, "Setup problems"))
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(exc.exit_code) from None
-    except NcError as exc:
+    except (NcError, AddinError) as exc:
         err_console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(exc.exit_code) from None
+        raise typer.Exit(getattr(exc, "exit_code", 2)) from None
     except PermissionError as exc:
         err_console.print(f"[red]{exc.filename}: permission denied. If the file is open in Excel, close it and try again.[/red]")
         raise typer.Exit(2) from None
@@ -88,6 +89,27 @@ def templates(
         with _progress(f"Templates for period {period}") as update:
             paths = ws.generate_templates(period, partner, progress=update)
     console.print(f"Wrote {len(paths)} partner workbook(s) to [bold]{ws.outbox(period)}[/bold].")
+
+
+addin_app = typer.Typer(no_args_is_help=True, help="Build and install the Excel add-in (the Northern Connections ribbon tab).")
+app.add_typer(addin_app, name="addin")
+
+
+@addin_app.command("build")
+def addin_build(out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the .xlam (the .xlsm goes beside it).")] = None) -> None:
+    """Build NorthernConnections.xlam (and an .xlsm for checking) from macros/ and the installed xlwings."""
+    with _friendly_errors():
+        paths = build_addin(out)
+    for path in paths:
+        console.print(f"Wrote [bold]{path}[/bold]")
+
+
+@addin_app.command("install")
+def addin_install() -> None:
+    """Put the add-in where Excel loads it and record this Python as its interpreter."""
+    with _friendly_errors():
+        result = install_addin()
+    console.print(result.message)
 
 
 def main() -> None:
