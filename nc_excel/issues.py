@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Severity(StrEnum):
@@ -80,6 +80,20 @@ CATALOGUE: dict[str, IssueType] = {
     "setup-budget-total": IssueType(W, "The partner budgets add up to {value}, the project budget is {total}.", "Check the budget columns on the Partners sheet and the budget on the Project sheet."),
     "setup-lead-partner": IssueType(E, "There are {value} lead partners; a project has exactly one.", "Set Role to 'Lead partner' for exactly one partner."),
     "setup-empty": IssueType(E, "The {sheet} sheet has no rows.", "Add at least one row to {sheet}."),
+    # rules across fields and returns
+    "completed-below-100": IssueType(E, "Work package {value} is Completed but only {percent} % complete.", "Set % complete to 100, or choose the status In progress."),
+    "done-without-date": IssueType(E, "Deliverable {value} is Done but has no date.", "Enter the date it was delivered."),
+    "indicator-decreased": IssueType(E, "Indicator {value}: the cumulative {cumulative} is below the {previous} reported last period.", "Report only what was achieved in this period; correct the figure if last period's was wrong and tell the coordinator."),
+    "negative-amount": IssueType(E, "{field} for {value} is negative ({amount}).", "Declare the costs paid in this period; corrections go in a comment to the coordinator."),
+    "over-budget": IssueType(W, "{value}: the cumulative {cumulative} is {share} % of the budget {budget}.", "Check the amount; spending above the budget needs the coordinator's agreement."),
+    "over-budget-limit": IssueType(E, "{value}: the cumulative {cumulative} is {share} % of the budget {budget}, above the limit of {limit} %.", "Correct the amount, or ask the coordinator for a budget change before declaring it."),
+    "flat-rate-mismatch": IssueType(E, "Office and administration is {value}, but {rate} % of staff costs {staff} is {expected}.", "Do not type over the computed cell; send the workbook with its formula intact."),
+    "certified-above-declared": IssueType(E, "The certified amount {value} is above the {declared} declared this period.", "Enter the amount on the FLC certificate; it cannot exceed what you declared."),
+    "certified-without-amount": IssueType(E, "FLC status is Certified but no certified amount is given.", "Enter the amount on the FLC certificate."),
+    "control-before-submission": IssueType(E, "The FLC certificate date {value} is before the report was submitted ({submitted}).", "Check both dates."),
+    "knock-out-yes": IssueType(W, "Living lab {value!r}: '{criterion}' is answered Yes, which excludes the place.", "Nothing to do if that is right; otherwise correct the answer."),
+    "must-have-no": IssueType(W, "Living lab {value!r}: '{criterion}' is answered No, so the place does not qualify.", "Nothing to do if that is right; otherwise correct the answer."),
+    "duplicate-candidate": IssueType(W, "Living lab {value!r} in {municipality} is proposed more than once{by}.", "Keep one row per place; merge the descriptions."),
 }
 
 
@@ -97,6 +111,9 @@ class Issue(BaseModel):
     value: str | None = None
     message: str
     hint: str
+    locator: tuple[str, str, str] | None = Field(default=None, exclude=True)
+    """(table or form, row key, field name): where the issue sits in a fresh workbook of
+    the same partner, for the feedback workbook; not part of the public record."""
 
     @property
     def where(self) -> str:
@@ -114,6 +131,7 @@ def issue(
     file: str | None = None,
     partner: str | None = None,
     period: int | None = None,
+    locator: tuple[str, str, str] | None = None,
     **params: Any,
 ) -> Issue:
     """Build an issue from the catalogue; ``params`` fill the message and hint templates."""
@@ -131,6 +149,7 @@ def issue(
         value=None if value is None else str(value),
         message=kind.message.format(**fill),
         hint=kind.hint.format(**fill),
+        locator=locator,
     )
 
 

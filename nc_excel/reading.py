@@ -40,6 +40,8 @@ class RowRead:
     values: dict[str, Any]
     model: BaseModel | None
     cells: dict[str, str] = field(default_factory=dict)  # field -> A1
+    issues: list[Issue] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)  # field -> what the cell held, where it could not be parsed
 
 
 @dataclass
@@ -70,16 +72,18 @@ def find_header_row(grid: Grid, model: type[BaseModel], *, start: int = 0, stop:
     return None
 
 
-def _field_issue(column: Column, value: Any, code: str, ctx: ReadContext, cell: str, **params: Any) -> Issue:
-    return issue(code, field=column.header, value=value, sheet=ctx.sheet, cell=cell, **params)
+def _field_issue(column: Column, value: Any, code: str, ctx: ReadContext, cell: str | None, **params: Any) -> Issue:
+    """An issue at a field's cell; the locator's table and row are filled in by the caller that knows them."""
+    return issue(code, field=column.header, value=value, sheet=ctx.sheet, cell=cell, locator=("", "", column.name), **params)
 
 
 def _parse_row(
     grid: Grid, r: int, cols: Sequence[Column], positions: Mapping[str, int], ctx: ReadContext
-) -> tuple[dict[str, Any], dict[str, str], list[Issue]]:
+) -> tuple[dict[str, Any], dict[str, str], list[Issue], dict[str, Any]]:
     values: dict[str, Any] = {}
     cells: dict[str, str] = {}
     issues: list[Issue] = []
+    raw_failed: dict[str, Any] = {}
     for column in cols:
         if column.name not in positions:
             continue
@@ -92,6 +96,7 @@ def _parse_row(
         except ParseError as e:
             choices = column.choices or ctx.lists.get(column.col.choices or "", ())
             issues.append(_field_issue(column, raw, e.code, ctx, cell, choices=", ".join(choices), detail=e.detail))
+            raw_failed[column.name] = raw
             continue
         if parsed is None:
             continue
@@ -100,9 +105,10 @@ def _parse_row(
             issues.append(
                 _field_issue(column, parsed, "date-outside-window", ctx, cell, window=window.label, low=window.low, high=window.high)
             )
+            raw_failed[column.name] = parsed
             continue
         values[column.name] = parsed
-    return values, cells, issues
+    return values, cells, issues, raw_failed
 
 
 def _validation_issues(exc: ValidationError, model: type[BaseModel], cells: Mapping[str, str], values: Mapping[str, Any], ctx: ReadContext) -> list[Issue]:
@@ -168,7 +174,7 @@ def read_table(
     for r in range(header_row + 1, stop):
         if all(is_blank(value_at(grid, r, c)) for c in positions.values()):
             continue
-        values, cells, row_issues = _parse_row(grid, r, cols, positions, ctx)
+        values, cells, row_issues, raw = _parse_row(grid, r, cols, positions, ctx)
         if skip_row is not None and skip_row(values):
             continue
         model_obj = None
@@ -178,7 +184,7 @@ def read_table(
             except ValidationError as exc:
                 row_issues = _validation_issues(exc, model, cells, values, ctx)
         issues.extend(row_issues)
-        rows.append(RowRead(r, values, model_obj, cells))
+        rows.append(RowRead(r, values, model_obj, cells, row_issues, raw))
     return TableRead(rows, issues, header_row, positions)
 
 
@@ -197,20 +203,22 @@ def read_form(grid: Grid, model: type[BaseModel], ctx: ReadContext, *, label_col
     values: dict[str, Any] = {}
     cells: dict[str, str] = {}
     issues: list[Issue] = []
+    raw: dict[str, Any] = {}
     for column in cols:
         if column.name not in positions:
             if column.required:
                 issues.append(issue("missing-column", field=column.header, sheet=ctx.sheet))
             continue
         r, c = positions[column.name]
-        got, got_cells, got_issues = _parse_row(grid, r, [column], {column.name: c}, ctx)
+        got, got_cells, got_issues, got_raw = _parse_row(grid, r, [column], {column.name: c}, ctx)
         values.update(got)
         cells.update(got_cells)
         issues.extend(got_issues)
+        raw.update(got_raw)
     model_obj = None
     if not issues:
         try:
             model_obj = model.model_validate(values)
         except ValidationError as exc:
             issues = _validation_issues(exc, model, cells, values, ctx)
-    return RowRead(0, values, model_obj, cells), issues
+    return RowRead(0, values, model_obj, cells, issues, raw), issues

@@ -1,0 +1,205 @@
+"""Read a partner's return: whose it is (the metadata sheet), then every table and form.
+
+A return is recognised by its metadata sheet, never by its file name. Tables are
+found by their Excel table name, else on the sheet the layout names, else by
+their header row on any sheet, so a renamed sheet, inserted rows, a moved or an
+extra column still read. Every cell problem becomes an issue at its cell.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from nc_excel.columns import columns
+from nc_excel.forms.partner import SCHEMA_VERSION, FlcForm, SubmissionForm
+from nc_excel.issues import Issue, issue
+from nc_excel.reading import Grid, ReadContext, RowRead, find_header_row, norm_header, read_form, read_table
+from nc_excel.setup.models import ProjectSetup
+from nc_excel.templates import (
+    FINANCE,
+    FLC_FORM,
+    META_SHEET,
+    START_SHEET,
+    SUBMISSION_FORM,
+    TABLES,
+    TableSpec,
+    digest,
+    table_model,
+    windows,
+)
+
+FORMS = ((SUBMISSION_FORM, SubmissionForm, START_SHEET), (FLC_FORM, FlcForm, FINANCE.sheet))
+
+
+class NotAReturn(Exception):
+    """The workbook cannot be attributed to a partner and period of this project."""
+
+    def __init__(self, found: Issue) -> None:
+        super().__init__(found.message)
+        self.issue = found
+
+
+@dataclass
+class Workbook:
+    """The values of an opened workbook, as the safe opener hands them over."""
+
+    file: str
+    sheets: dict[str, Grid]
+    tables: dict[str, tuple[str, str]] = field(default_factory=dict)  # table -> (sheet, "A4:H10")
+    date1904: bool = False
+
+
+@dataclass
+class Return:
+    """One partner's return, read: who, which period, the rows of each table and the forms."""
+
+    file: str
+    partner: str
+    period: int
+    generated_at: str
+    tables: dict[str, list[RowRead]]
+    forms: dict[str, RowRead]
+    issues: list[Issue]
+    sheets: dict[str, str] = field(default_factory=dict)  # table or form -> the sheet it was read from
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        return [r.values for r in self.tables.get(table, [])]
+
+    def form(self, name: str) -> dict[str, Any]:
+        read = self.forms.get(name)
+        return read.values if read else {}
+
+
+def read_meta(book: Workbook) -> dict[str, Any] | None:
+    """The metadata sheet as a dict, found by name or (renamed) by its first key."""
+    grid = book.sheets.get(META_SHEET)
+    if grid is None:
+        grid = next((g for g in book.sheets.values() if g and g[0] and g[0][0] == "schema_version"), None)
+    if grid is None:
+        return None
+    return {str(row[0]): row[1] if len(row) > 1 else None for row in grid if row and row[0] not in (None, "")}
+
+
+def identify(book: Workbook, setup: ProjectSetup) -> tuple[str, int, dict[str, Any]]:
+    """Partner and period of a return, after checking project, schema and the seal."""
+    acronym = setup.project.acronym
+    meta = read_meta(book)
+    if meta is None:
+        raise NotAReturn(issue("no-metadata", file=book.file, project=acronym))
+    partner = str(meta.get("partner") or "")
+    try:
+        period = int(float(meta.get("period") or 0))
+        schema = int(float(meta.get("schema_version") or 0))
+    except (TypeError, ValueError):
+        raise NotAReturn(issue("no-metadata", file=book.file, project=acronym)) from None
+    where = {"file": book.file, "sheet": META_SHEET}
+    if meta.get("project") != acronym:
+        raise NotAReturn(issue("other-project", value=meta.get("project"), project=acronym, **where))
+    if partner not in [p.code for p in setup.partners]:
+        raise NotAReturn(issue("unknown-partner", value=partner, project=acronym, **where))
+    if period not in [p.number for p in setup.periods]:
+        raise NotAReturn(issue("other-period", value=period, **where))
+    if schema < SCHEMA_VERSION:
+        raise NotAReturn(issue("old-schema", value=schema, current=SCHEMA_VERSION, partner=partner, period=period, **where))
+    expected = digest(setup, partner, period, str(meta.get("generated_at")))
+    if not hmac.compare_digest(expected, str(meta.get("digest") or "")):
+        raise NotAReturn(issue("digest-mismatch", partner=partner, period=period, **where))
+    return partner, period, meta
+
+
+def _ref_rows(ref: str) -> tuple[int, int]:
+    """0-based first and last row of an A1 range such as ``A4:H10``."""
+    first, last = ref.split(":")
+    return int("".join(ch for ch in first if ch.isdigit())) - 1, int("".join(ch for ch in last if ch.isdigit())) - 1
+
+
+def _locate(book: Workbook, spec: TableSpec, layout: Mapping[str, Any], setup: ProjectSetup) -> tuple[str, int, int | None] | None:
+    """(sheet, header row, end row exclusive) of a table in the return."""
+    model = table_model(spec, setup)
+    if spec.name in book.tables:
+        sheet, ref = book.tables[spec.name]
+        first, last = _ref_rows(ref)
+        grid = book.sheets.get(sheet)
+        if grid is not None and find_header_row(grid, model, start=first, stop=first + 1) == first:
+            return sheet, first, last + 1
+    candidates = [layout.get("tables", {}).get(spec.name, {}).get("sheet", spec.sheet), spec.sheet]
+    candidates += [s for s in book.sheets if s not in candidates]
+    for sheet in candidates:
+        grid = book.sheets.get(sheet)
+        if grid is None:
+            continue
+        header = find_header_row(grid, model)
+        if header is not None:
+            return sheet, header, _end_of(grid, header, spec)
+    return None
+
+
+def _end_of(grid: Grid, header: int, spec: TableSpec) -> int | None:
+    """Where a table found by its header ends: the Finance table stops above the FLC block."""
+    if spec is not FINANCE:
+        return None
+    labels = {norm_header(c.header) for c in columns(FlcForm)} | {"first level control"}
+    for r in range(header + 1, len(grid)):
+        if grid[r] and norm_header(grid[r][0]) in labels:
+            return r
+    return None
+
+
+def _located(found: Issue, table: str, key: str) -> Issue:
+    if found.locator is None:
+        return found
+    return found.model_copy(update={"locator": (table, key, found.locator[2])})
+
+
+def read_return(book: Workbook, setup: ProjectSetup) -> Return:
+    """Identify the return and read all its tables and forms, collecting every issue."""
+    partner, period_no, meta = identify(book, setup)
+    period = setup.period(period_no)
+    try:
+        layout = json.loads(meta.get("layout") or "{}")
+    except json.JSONDecodeError:
+        layout = {}
+    lists = setup.lists()
+    win = windows(setup, period)
+    tables: dict[str, list[RowRead]] = {}
+    sheets: dict[str, str] = {}
+    issues: list[Issue] = []
+    for spec in TABLES:
+        place = _locate(book, spec, layout, setup)
+        if place is None:
+            issues.append(issue("missing-sheet", sheet=spec.sheet, table=spec.title))
+            tables[spec.name] = []
+            continue
+        sheet, header, end = place
+        sheets[spec.name] = sheet
+        ctx = ReadContext(sheet=sheet, lists=lists, windows=win, date1904=book.date1904)
+        read = read_table(book.sheets[sheet], table_model(spec, setup), ctx, header_row=header, end_row=end)
+        tables[spec.name] = read.rows
+        issues += [i for i in read.issues if i.locator is None]
+        for n, row in enumerate(read.rows):
+            key = str(row.values.get(spec.key, "")) if spec.key else str(n)
+            row.issues = [_located(i, spec.name, key) for i in row.issues]
+            issues += row.issues
+    forms: dict[str, RowRead] = {}
+    for name, model, default_sheet in FORMS:
+        sheet = layout.get("forms", {}).get(name, {}).get("sheet", default_sheet)
+        if sheet not in book.sheets:
+            sheet = sheets.get(FINANCE.name, default_sheet) if name == FLC_FORM else default_sheet
+        grid = book.sheets.get(sheet)
+        if grid is None:
+            issues.append(issue("missing-sheet", sheet=sheet, table=name))
+            continue
+        ctx = ReadContext(sheet=sheet, lists=lists, windows=win, date1904=book.date1904)
+        read, form_issues = read_form(grid, model, ctx)
+        form_issues = [_located(i, name, "") for i in form_issues]
+        read.issues = form_issues
+        forms[name] = read
+        sheets[name] = sheet
+        issues += form_issues
+    issues = [i.model_copy(update={"file": book.file, "partner": partner, "period": period_no}) for i in issues]
+    return Return(book.file, partner, period_no, str(meta.get("generated_at")), tables, forms, issues, sheets)
+

@@ -1,0 +1,152 @@
+"""Checks across fields and returns: what no single cell can tell.
+
+Each rule looks at rows already parsed by the table models and yields issues at
+the cell the partner has to change. Money is compared with Decimal, and the flat
+rate is computed as the programme does (truncated to 2 decimals).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from nc_excel.forms.partner import criterion_field
+from nc_excel.intake.returns import Return
+from nc_excel.issues import Issue, issue
+from nc_excel.reading import RowRead
+from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup, flat_rate
+from nc_excel.templates import DELIVERABLES, FINANCE, FLC_FORM, INDICATORS, LIVING_LABS, PROGRESS, SUBMISSION_FORM
+
+
+def _at(ret: Return, table: str, row: RowRead, name: str, code: str, key: str = "", **params: Any) -> Issue:
+    """An issue at the cell of ``name`` in ``row`` of ``table`` (a table or form of the return)."""
+    return issue(
+        code, file=ret.file, partner=ret.partner, period=ret.period, sheet=ret.sheets.get(table), cell=row.cells.get(name),
+        locator=(table, key, name), **params,
+    )
+
+
+def _progress(ret: Return) -> Iterable[Issue]:
+    for row in ret.tables.get(PROGRESS.name, []):
+        v = row.values
+        if v.get("status") == "Completed" and v.get("percent_complete") is not None and v["percent_complete"] < 100:
+            yield _at(ret, PROGRESS.name, row, "percent_complete", "completed-below-100", v["work_package"],
+                      value=v["work_package"], percent=v["percent_complete"], field="% complete")
+
+
+def _deliverables(ret: Return) -> Iterable[Issue]:
+    for row in ret.tables.get(DELIVERABLES.name, []):
+        v = row.values
+        if v.get("status") == "Done" and v.get("date") is None:
+            yield _at(ret, DELIVERABLES.name, row, "date", "done-without-date", v["code"], value=v["code"], field="Actual or expected date")
+
+
+def _indicators(ret: Return, previous: Return | None) -> Iterable[Issue]:
+    before = {r.values["code"]: r.values.get("cumulative") for r in (previous.tables.get(INDICATORS.name, []) if previous else [])}
+    for row in ret.tables.get(INDICATORS.name, []):
+        v = row.values
+        earlier = before.get(v["code"])
+        if earlier is not None and v.get("cumulative") is not None and v["cumulative"] < earlier:
+            yield _at(ret, INDICATORS.name, row, "achieved", "indicator-decreased", v["code"],
+                      value=v["code"], cumulative=v["cumulative"], previous=earlier, field="Achieved this period")
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def _finance(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:
+    partner = setup.partner(ret.partner)
+    rows = ret.tables.get(FINANCE.name, [])
+    by_category = dict(zip((k for k, _ in COST_CATEGORIES), rows)) if len(rows) == len(COST_CATEGORIES) else {}
+    limit = setup.project.budget_error_limit
+    for key, row in by_category.items():
+        label = dict(COST_CATEGORIES)[key]
+        declared = row.values.get("declared")
+        if declared is not None and declared < 0:
+            yield _at(ret, FINANCE.name, row, "declared", "negative-amount", row.values["category"],
+                      value=label, field="Declared this period", amount=_money(declared))
+        budget = partner.budget(key)
+        cumulative = row.values.get("previous", Decimal(0)) + (declared or Decimal(0))
+        if budget > 0 and cumulative > budget:
+            share = (cumulative / budget * 100).quantize(Decimal("0.1"))
+            code = "over-budget-limit" if share > limit else "over-budget"
+            yield _at(ret, FINANCE.name, row, "declared", code, row.values["category"], value=label,
+                      cumulative=_money(cumulative), share=share, budget=_money(budget), limit=limit)
+    staff, office = by_category.get("staff"), by_category.get("office")
+    if staff is not None and office is not None:
+        expected = flat_rate(staff.values.get("declared") or Decimal(0), setup.project.office_flat_rate)
+        found = office.values.get("declared")
+        if found is not None and found != expected:
+            yield _at(ret, FINANCE.name, office, "declared", "flat-rate-mismatch", office.values["category"], value=_money(found),
+                      rate=setup.project.office_flat_rate, staff=_money(staff.values.get("declared") or Decimal(0)), expected=_money(expected))
+
+
+def _flc(ret: Return) -> Iterable[Issue]:
+    flc = ret.forms.get(FLC_FORM)
+    if flc is None:
+        return
+    v = flc.values
+    declared = sum((r.values.get("declared") or Decimal(0) for r in ret.tables.get(FINANCE.name, [])), Decimal(0))
+    if v.get("certified") is not None and v["certified"] > declared:
+        yield _at(ret, FLC_FORM, flc, "certified", "certified-above-declared", value=_money(v["certified"]), declared=_money(declared))
+    if v.get("flc_status") == "Certified" and v.get("certified") is None:
+        yield _at(ret, FLC_FORM, flc, "certified", "certified-without-amount")
+    submitted = ret.form(SUBMISSION_FORM).get("submitted_on")
+    if v.get("certificate_date") is not None and submitted is not None and v["certificate_date"] < submitted:
+        yield _at(ret, FLC_FORM, flc, "certificate_date", "control-before-submission", value=v["certificate_date"], submitted=submitted)
+
+
+def place_key(name: str, municipality: str) -> str:
+    """Name and municipality, without accents, case, punctuation or spacing differences."""
+    text = unicodedata.normalize("NFKD", f"{name}|{municipality}")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return re.sub(r"[^a-z0-9|]+", "", text.replace("ø", "o").replace("æ", "ae").replace("å", "a").replace("ß", "ss"))
+
+
+def _living_labs(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:
+    seen: dict[str, int] = {}
+    for n, row in enumerate(ret.tables.get(LIVING_LABS.name, [])):
+        v = row.values
+        name = v.get("name")
+        for c in setup.criteria:
+            answer = v.get(criterion_field(c.key))
+            if c.kind == "knock-out" and answer is True:
+                yield _at(ret, LIVING_LABS.name, row, criterion_field(c.key), "knock-out-yes", str(n), value=name, criterion=c.label)
+            if c.kind == "must-have" and answer is False:
+                yield _at(ret, LIVING_LABS.name, row, criterion_field(c.key), "must-have-no", str(n), value=name, criterion=c.label)
+        if name and v.get("municipality"):
+            key = place_key(name, v["municipality"])
+            if key in seen:
+                yield _at(ret, LIVING_LABS.name, row, "name", "duplicate-candidate", str(n), value=name,
+                          municipality=v["municipality"], by=" in this report")
+            seen[key] = n
+
+
+def check_return(ret: Return, setup: ProjectSetup, previous: Return | None = None) -> list[Issue]:
+    """Every cross-field finding of one return; ``previous`` is the partner's accepted return of the period before."""
+    return [*_progress(ret), *_deliverables(ret), *_indicators(ret, previous), *_finance(ret, setup), *_flc(ret), *_living_labs(ret, setup)]
+
+
+def check_across(returns: Sequence[Return]) -> list[Issue]:
+    """The same place proposed by several partners: a warning on each of their rows, naming the others."""
+    proposers: dict[str, list[tuple[Return, int, RowRead]]] = defaultdict(list)
+    for ret in returns:
+        for n, row in enumerate(ret.tables.get(LIVING_LABS.name, [])):
+            v = row.values
+            if v.get("name") and v.get("municipality"):
+                proposers[place_key(v["name"], v["municipality"])].append((ret, n, row))
+    found = []
+    for rows in proposers.values():
+        partners = sorted({ret.partner for ret, _, _ in rows})
+        if len(partners) < 2:
+            continue
+        for ret, n, row in rows:
+            others = ", ".join(p for p in partners if p != ret.partner)
+            found.append(_at(ret, LIVING_LABS.name, row, "name", "duplicate-candidate", str(n), value=row.values["name"],
+                             municipality=row.values["municipality"], by=f" (also by {others})"))
+    return found
