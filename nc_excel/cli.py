@@ -6,7 +6,7 @@ was rejected); 2 the command could not run (usage, project or setup error).
 
 from __future__ import annotations
 
-import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,6 +89,54 @@ def templates(
         with _progress(f"Templates for period {period}") as update:
             paths = ws.generate_templates(period, partner, progress=update)
     console.print(f"Wrote {len(paths)} partner workbook(s) to [bold]{ws.outbox(period)}[/bold].")
+
+
+STATUS_STYLE = {"accepted": "green", "accepted with warnings": "yellow", "rejected": "red", "duplicate": "dim", "not a return": "magenta"}
+
+
+@app.command("collect")
+def collect_cmd(
+    project: ProjectOpt = Path("."),
+    inbox: Annotated[Optional[Path], typer.Option("--inbox", help="Folder with the returns (default: the project's inbox/).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdicts and every issue as JSON on stdout.")] = False,
+) -> None:
+    """Read, check and archive every new return in the inbox, and write feedback workbooks.
+
+    Exit code 0 when every return was accepted, 1 when any was rejected, 2 for a usage or project error.
+    """
+    with _friendly_errors():
+        ws = Workspace.open(project)
+        if as_json:
+            result = ws.collect(inbox)
+        else:
+            with _progress("Reading returns") as update:
+                result = ws.collect(inbox, progress=update)
+    if as_json:
+        payload = {
+            "returns": [
+                {k: v for k, v in c.entry.model_dump(mode="json").items() if k != "issues"} for c in result.collected
+            ],
+            "issues": [
+                {**i.model_dump(mode="json", include={"code", "severity", "partner", "period", "file", "sheet", "cell", "field", "value", "message", "hint"})}
+                for c in result.collected for i in c.issues
+            ],
+        }
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        table = Table(title="Returns", header_style="bold")
+        for name in ("File", "Partner", "Period", "Status", "Errors", "Warnings", "Feedback"):
+            table.add_column(name, overflow="fold")
+        for c in result.collected:
+            e = c.entry
+            style = STATUS_STYLE[e.status]
+            table.add_row(c.path.name, e.partner or "", str(e.period or ""), f"[{style}]{e.status}[/{style}]", str(e.errors), str(e.warnings), e.feedback or "")
+        console.print(table)
+        if result.skipped:
+            console.print(f"{result.skipped} file(s) were collected before and skipped.")
+        if not result.collected:
+            console.print("No new files in the inbox.")
+    if result.rejected:
+        raise typer.Exit(1)
 
 
 addin_app = typer.Typer(no_args_is_help=True, help="Build and install the Excel add-in (the Northern Connections ribbon tab).")

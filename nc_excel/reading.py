@@ -7,7 +7,7 @@ still reads; every parse or validation error becomes an ``Issue`` at its cell.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,12 +145,14 @@ def read_table(
     *,
     header_row: int | None = None,
     end_row: int | None = None,
-    skip_row: Any = None,
+    computed: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> TableRead:
     """Read every non-blank row under the header of ``model``'s table, collecting all issues.
 
-    ``end_row`` (exclusive) stops the table where another block starts;
-    ``skip_row(values)`` may drop rows that are prefilled but carry no input.
+    ``end_row`` (exclusive) stops the table where another block starts.
+    ``computed(values)`` supplies what the template's formulas compute when the file
+    carries no computed result (a file saved by a script rather than by Excel or
+    LibreOffice), before the row is validated.
     """
     cols = columns(model)
     if header_row is None:
@@ -175,8 +177,8 @@ def read_table(
         if all(is_blank(value_at(grid, r, c)) for c in positions.values()):
             continue
         values, cells, row_issues, raw = _parse_row(grid, r, cols, positions, ctx)
-        if skip_row is not None and skip_row(values):
-            continue
+        if computed is not None:
+            values = computed(values)
         model_obj = None
         if not row_issues:
             try:

@@ -25,6 +25,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from nc_excel.columns import cell_ref, col_letter, columns
+from nc_excel.issues import Issue
 from nc_excel.forms.partner import (
     LIVING_LAB_ROWS,
     SCHEMA_VERSION,
@@ -52,6 +53,7 @@ from nc_excel.xlsx import (
 )
 
 META_SHEET = "_nc_meta"
+FEEDBACK_SHEET = "Feedback"
 HEADER_ROW = 3  # 0-based row of every table header: title, intro, blank, header
 
 
@@ -199,6 +201,86 @@ def _missing_count(rows: Mapping[str, list[dict[str, Any]]], setup: ProjectSetup
     return count
 
 
+def _note(issue: Issue) -> str:
+    return f"{issue.message}\n{issue.hint}"
+
+
+def _row_index(spec: TableSpec, rows: Sequence[Mapping[str, Any]], key: str) -> int | None:
+    """The row of a located issue in this workbook: by key for prefilled tables, by position otherwise."""
+    if spec.key is None:
+        return int(key) if key.isdigit() else None
+    keys = [str(r.get(spec.key)) for r in rows]
+    return keys.index(key) if key in keys else None
+
+
+def _table_flags(spec: TableSpec, rows: Sequence[Mapping[str, Any]], issues: Sequence[Issue]) -> dict[tuple[int, str], str]:
+    flags: dict[tuple[int, str], str] = {}
+    for i in issues:
+        if i.locator and i.locator[0] == spec.name:
+            index = _row_index(spec, rows, i.locator[1])
+            if index is not None:
+                target = (index, i.locator[2])
+                flags[target] = f"{flags[target]}\n\n{_note(i)}" if target in flags else _note(i)
+    return flags
+
+
+def _form_flags(form: str, issues: Sequence[Issue]) -> dict[str, str]:
+    flags: dict[str, str] = {}
+    for i in issues:
+        if i.locator and i.locator[0] == form:
+            name = i.locator[2]
+            flags[name] = f"{flags[name]}\n\n{_note(i)}" if name in flags else _note(i)
+    return flags
+
+
+def _target(issue: Issue, rows: Mapping[str, Sequence[Mapping[str, Any]]], placed: Mapping[str, Placement], forms: Mapping[str, Placement]) -> str | None:
+    """Sheet and cell of an issue in this workbook, e.g. ``'Progress'!C5``, or None."""
+    if issue.locator is None:
+        return None
+    table, key, name = issue.locator
+    if table in forms:
+        cell = forms[table].cells.get(name)
+        return f"'{forms[table].sheet}'!{cell}" if cell else None
+    spec = next((s for s in TABLES if s.name == table), None)
+    if spec is None or name not in placed[table].cells:
+        return None
+    index = _row_index(spec, rows[table], key)
+    if index is None:
+        return None
+    return f"'{spec.sheet}'!{placed[table].cells[name]}{placed[table].header_row + 2 + index}"
+
+
+ISSUE_COLUMNS = (("No.", 5), ("Severity", 9), ("Go to", 22), ("Field", 22), ("Value found", 20), ("Problem", 60), ("How to fix", 50))
+
+
+def _write_issue_list(
+    ws: Worksheet, styles: Styles, issues: Sequence[Issue], target: Any, header: str, period: Period
+) -> None:
+    """The first sheet of a feedback workbook: every issue, with a link to its cell."""
+    n_errors = sum(1 for i in issues if i.severity == "error")
+    ws.write_string(0, 0, f"Feedback on your report for period {period.number}", styles.text("title"))
+    ws.write_string(1, 0, f"{n_errors} error(s) and {len(issues) - n_errors} warning(s). Correct the cells flagged in red (click Go to), "
+                          "then save this workbook and send it back as your corrected report.", styles.text("note"))
+    for c, (title, width) in enumerate(ISSUE_COLUMNS):
+        ws.write_string(3, c, title, styles.fmt("header"))
+        ws.set_column(c, c, width)
+    for r, i in enumerate(issues, start=4):
+        severity_style = styles.text("warn") if i.severity == "error" else styles.text("strong")
+        ws.write_number(r, 0, r - 3, styles.fmt("locked", "int"))
+        ws.write_string(r, 1, str(i.severity), severity_style)
+        where = target(i)
+        if where:
+            ws.write_url(r, 2, f"internal:{where}", string=where.replace("'", ""), tip="Go to the cell")
+        else:
+            write_value(ws, r, 2, f"{i.sheet or ''} {i.cell or ''}".strip() or "(whole file)", styles.fmt("locked"))
+        for c, value in enumerate((i.field, i.value, i.message, i.hint), start=3):
+            write_value(ws, r, c, value, styles.fmt("locked", wrap=c >= 5))
+    ws.freeze_panes(4, 0)
+    ws.autofilter(3, 0, 3 + len(issues), len(ISSUE_COLUMNS) - 1)
+    print_setup(ws, header=header, repeat_row=3)
+    protect(ws, None)
+
+
 def _sheet_header(ws: Worksheet, styles: Styles, spec: TableSpec) -> None:
     ws.write_string(0, 0, spec.title, styles.text("title"))
     ws.write_string(1, 0, spec.intro, styles.text("note"))
@@ -208,6 +290,7 @@ def _sheet_header(ws: Worksheet, styles: Styles, spec: TableSpec) -> None:
 def _write_tables(
     wb: Workbook, styles: Styles, setup: ProjectSetup, partner: Partner, period: Period,
     rows: dict[str, list[dict[str, Any]]], lists: Mapping[str, str], win: Mapping[str, Window], header: str,
+    issues: Sequence[Issue],
 ) -> dict[str, Placement]:
     placed: dict[str, Placement] = {}
     rate = setup.project.office_flat_rate
@@ -235,6 +318,7 @@ def _write_tables(
         placed[spec.name] = write_table(
             ws, styles, model, table_rows, name=spec.name, top=HEADER_ROW, lists=lists, windows=win,
             row_height=spec.row_height, spare_rows=max(spare, 0), locked_rows=locked,
+            flags=_table_flags(spec, table_rows, issues),
         )
         if spec is LIVING_LABS:
             ws.set_row(HEADER_ROW, 66)
@@ -247,7 +331,7 @@ def _write_tables(
 
 def _write_start(
     ws: Worksheet, wb: Workbook, styles: Styles, setup: ProjectSetup, partner: Partner, period: Period,
-    values: Mapping[str, Any], lists: Mapping[str, str], win: Mapping[str, Window],
+    values: Mapping[str, Any], lists: Mapping[str, str], win: Mapping[str, Window], flags: Mapping[str, str],
 ) -> tuple[Placement, int]:
     p = setup.project
     ws.set_column(0, 0, 34)
@@ -279,7 +363,7 @@ def _write_start(
         ws.set_row(r, 16)
     ws.write_string(17, 0, "Required inputs still empty", styles.fmt("label"))
     ws.write_string(19, 0, "Submission", styles.text("subtitle"))
-    form = write_form(ws, styles, SubmissionForm, values, name=SUBMISSION_FORM, top=20, lists=lists, windows=win, wb=wb)
+    form = write_form(ws, styles, SubmissionForm, values, name=SUBMISSION_FORM, top=20, lists=lists, windows=win, wb=wb, flags=flags)
     return form, 17
 
 
@@ -309,8 +393,13 @@ def write_partner_workbook(
     generated_at: dt.datetime,
     prefill: Prefill | None = None,
     entries: Entries | None = None,
+    issues: Sequence[Issue] = (),
 ) -> None:
-    """Write the workbook for one partner and period (atomically) to ``path``."""
+    """Write the workbook for one partner and period (atomically) to ``path``.
+
+    With ``issues`` it becomes a feedback workbook: a first sheet lists every issue
+    with a link to its cell, and each cell with an issue is flagged and commented.
+    """
     partner = setup.partner(partner_code)
     period = setup.period(period_number)
     entries = entries or Entries()
@@ -322,13 +411,19 @@ def write_partner_workbook(
     refs = {k: f"='Lists'!$A$2:$A${len(v) + 1}" for k, v in list_data.items()}
     with atomic_workbook(path, created=generated_at) as wb:
         styles = Styles(wb)
+        issue_list = wb.add_worksheet(FEEDBACK_SHEET) if issues else None
         start = wb.add_worksheet(START_SHEET)
-        submission, missing_row = _write_start(start, wb, styles, setup, partner, period, entries.forms.get(SUBMISSION_FORM, {}), refs, win)
-        placed = _write_tables(wb, styles, setup, partner, period, rows, refs, win, header)
+        submission, missing_row = _write_start(
+            start, wb, styles, setup, partner, period, entries.forms.get(SUBMISSION_FORM, {}), refs, win, _form_flags(SUBMISSION_FORM, issues)
+        )
+        placed = _write_tables(wb, styles, setup, partner, period, rows, refs, win, header, issues)
         finance = wb.get_worksheet_by_name(FINANCE.sheet)
         flc_top = placed[FINANCE.name].last_row + 3
         finance.write_string(flc_top - 1, 0, "First level control", styles.text("subtitle"))
-        flc = write_form(finance, styles, FlcForm, entries.forms.get(FLC_FORM, {}), name=FLC_FORM, top=flc_top, lists=refs, windows=win, wb=wb)
+        flc = write_form(
+            finance, styles, FlcForm, entries.forms.get(FLC_FORM, {}), name=FLC_FORM, top=flc_top, lists=refs, windows=win, wb=wb,
+            flags=_form_flags(FLC_FORM, issues),
+        )
         missing = Formula(_missing_formula(placed, setup, submission), _missing_count(rows, setup, entries.forms.get(SUBMISSION_FORM, {})))
         write_value(start, missing_row, 1, missing, styles.fmt("formula", "int"))
         for criteria, style in (("==", "ok"), (">", "warn")):
@@ -346,7 +441,12 @@ def write_partner_workbook(
             "missing_count": f"{START_SHEET}!{cell_ref(missing_row, 1)}",
         }
         _write_meta(wb, setup, partner, period, generated_at.isoformat(timespec="seconds"), layout)
-        start.activate()
+        if issue_list is not None:
+            forms = {SUBMISSION_FORM: submission, FLC_FORM: flc}
+            _write_issue_list(issue_list, styles, issues, lambda i: _target(i, rows, placed, forms), header, period)
+            issue_list.activate()
+        else:
+            start.activate()
 
 
 def _write_meta(wb: Workbook, setup: ProjectSetup, partner: Partner, period: Period, stamp: str, layout: dict[str, Any]) -> None:

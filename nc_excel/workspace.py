@@ -13,6 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nc_excel.intake.archive import Register
+from nc_excel.intake.collect import Archive, CollectResult, collect
+from nc_excel.intake.files import Limits
 from nc_excel.issues import Issue
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import ProjectSetup
@@ -107,11 +110,23 @@ class Workspace:
             raise ProjectError(f"Unknown partner code(s) {', '.join(unknown)}; the Partners sheet has {', '.join(known)}.")
         codes = list(partners) if partners else known
         now = now or dt.datetime.now().replace(microsecond=0)
+        archive = Archive(self.root, Register(self.root), setup, Limits())
         written = []
         for i, code in enumerate(codes):
             progress(i, len(codes), code)
             path = self.outbox(period) / template_name(setup, period, code)
-            write_partner_workbook(path, setup, code, period, generated_at=now)
+            write_partner_workbook(path, setup, code, period, generated_at=now, prefill=archive.prefill(code, period))
             written.append(path)
         progress(len(codes), len(codes), "done")
         return written
+
+    def collect(
+        self, inbox: Path | None = None, *, now: dt.datetime | None = None, limits: Limits | None = None, progress: Progress = _no_progress
+    ) -> CollectResult:
+        """Read, check and archive every new file in the inbox; write feedback workbooks."""
+        setup = self.setup()
+        inbox = inbox or self.root / "inbox"
+        if not inbox.is_dir():
+            raise ProjectError(f"The inbox {inbox} does not exist. Put the partners' returns in {self.root / 'inbox'} or name a folder with --inbox.")
+        now = now or dt.datetime.now().replace(microsecond=0)
+        return collect(self.root, setup, inbox, now=now, limits=limits or Limits(), progress=progress)

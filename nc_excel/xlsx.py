@@ -45,7 +45,9 @@ NUMBER_FORMATS = {
     "text": "@",
 }
 
-Role = Literal["header", "input", "locked", "formula", "plain", "label"]
+Role = Literal["header", "input", "locked", "formula", "plain", "label", "flagged"]
+FLAG_FILL = "#FFC7CE"
+FLAG_BORDER = "#C00000"
 
 
 class Formula(str):
@@ -92,6 +94,8 @@ class Styles:
                 props.update(bold=True, font_color="white", bg_color=NAVY, border=1, border_color=BORDER, valign="vcenter")
             elif role == "input":
                 props.update(bg_color=INPUT_FILL, border=1, border_color=BORDER, locked=False)
+            elif role == "flagged":
+                props.update(bg_color=FLAG_FILL, border=2, border_color=FLAG_BORDER, locked=False)
             elif role == "locked":
                 props.update(bg_color=LOCKED_FILL, border=1, border_color=BORDER)
             elif role == "formula":
@@ -209,13 +213,24 @@ def _cell_format(styles: Styles, column: Column, role: Role) -> Format:
     return styles.fmt(role, kind, wrap=column.col.wrap, num_format=column.col.number_format)
 
 
-def _role(column: Column, value: Any, *, editable: bool, locked: bool = False) -> Role:
-    """Editable sheets are plain; formulas, prefilled keys and computed rows are locked."""
+def _role(column: Column, value: Any, *, editable: bool, locked: bool = False, flagged: bool = False) -> Role:
+    """Editable sheets are plain; formulas, prefilled keys and computed rows are locked;
+    an input cell with a problem (feedback workbooks) is flagged red and stays open."""
     if editable:
         return "plain"
     if isinstance(value, Formula):
         return "formula"
-    return "input" if column.col.input and not locked else "locked"
+    if column.col.input and not locked:
+        return "flagged" if flagged else "input"
+    return "locked"
+
+
+COMMENT_OPTIONS = {"x_scale": 2.5, "y_scale": 2, "font_size": 9}
+
+
+def _comment(ws: Worksheet, row: int, col: int, text: str | None) -> None:
+    if text:
+        ws.write_comment(row, col, text[:32000], COMMENT_OPTIONS)
 
 
 def write_table(
@@ -233,6 +248,7 @@ def write_table(
     row_height: float | None = None,
     spare_rows: int = 0,
     locked_rows: set[int] | frozenset[int] = frozenset(),
+    flags: Mapping[tuple[int, str], str] | None = None,
 ) -> Placement:
     """Write a named Excel table of ``model`` rows with header, formats and validations.
 
@@ -240,8 +256,10 @@ def write_table(
     input columns are unlocked and styled, the rest locked. ``rows`` map field names
     to values; a ``Formula`` value locks that one cell (e.g. the flat-rate line).
     ``spare_rows`` adds empty input rows. ``locked_rows`` are indexes of rows whose
-    input cells stay locked (a row that is computed, not typed).
+    input cells stay locked (a row that is computed, not typed). ``flags`` maps
+    (row index, field name) to a comment: the cell is flagged and commented.
     """
+    flags = flags or {}
     cols = columns(model)
     letters = {c.name: col_letter(left + i) for i, c in enumerate(cols)}
     n_rows = max(len(rows) + spare_rows, 1)
@@ -262,8 +280,10 @@ def write_table(
             value = rows[r].get(column.name) if r < len(rows) else None
             if column.col.formula and not isinstance(value, Formula):
                 value = Formula(column.col.formula.format(row=top + r + 2, **letters), value)
-            role = _role(column, value, editable=editable, locked=r in locked_rows)
+            note = flags.get((r, column.name))
+            role = _role(column, value, editable=editable, locked=r in locked_rows, flagged=note is not None)
             write_value(ws, top + 1 + r, left + i, value, _cell_format(styles, column, role))
+            _comment(ws, top + 1 + r, left + i, note)
         if (column.col.input or editable) and not column.col.formula:
             rule = _validation(column, lists or {}, windows or {})
             if rule:
@@ -304,6 +324,7 @@ def write_form(
     lists: Mapping[str, str] | None = None,
     windows: Mapping[str, Window] | None = None,
     wb: Workbook | None = None,
+    flags: Mapping[str, str] | None = None,
 ) -> Placement:
     """Write ``model`` as a vertical form: label | value | help, one field per row.
 
@@ -315,7 +336,9 @@ def write_form(
         row = top + r
         ws.write_string(row, left, column.header, styles.fmt("label", wrap=True))
         value = values.get(column.name)
-        write_value(ws, row, left + 1, value, _cell_format(styles, column, _role(column, value, editable=editable)))
+        note = (flags or {}).get(column.name)
+        write_value(ws, row, left + 1, value, _cell_format(styles, column, _role(column, value, editable=editable, flagged=note is not None)))
+        _comment(ws, row, left + 1, note)
         if column.col.help:
             ws.write_string(row, left + 2, column.col.help, styles.text("note"))
         if column.col.input or editable:

@@ -12,13 +12,14 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from nc_excel.columns import columns
 from nc_excel.forms.partner import SCHEMA_VERSION, FlcForm, SubmissionForm
 from nc_excel.issues import Issue, issue
 from nc_excel.reading import Grid, ReadContext, RowRead, find_header_row, norm_header, read_form, read_table
-from nc_excel.setup.models import ProjectSetup
+from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup, flat_rate
 from nc_excel.templates import (
     FINANCE,
     FLC_FORM,
@@ -149,6 +150,22 @@ def _end_of(grid: Grid, header: int, spec: TableSpec) -> int | None:
     return None
 
 
+def _finance_computed(setup: ProjectSetup) -> Any:
+    """Office and administration as the template's formula computes it, when the file has no result."""
+    staff: dict[str, Any] = {}
+    staff_label, office_label = COST_CATEGORIES[0][1], COST_CATEGORIES[1][1]
+
+    def fill(values: dict[str, Any]) -> dict[str, Any]:
+        category = str(values.get("category", ""))
+        if category == staff_label:
+            staff["declared"] = values.get("declared")
+        elif category.startswith(office_label) and values.get("declared") is None:
+            return {**values, "declared": flat_rate(staff.get("declared") or Decimal(0), setup.project.office_flat_rate)}
+        return values
+
+    return fill
+
+
 def _located(found: Issue, table: str, key: str) -> Issue:
     if found.locator is None:
         return found
@@ -177,7 +194,8 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         sheet, header, end = place
         sheets[spec.name] = sheet
         ctx = ReadContext(sheet=sheet, lists=lists, windows=win, date1904=book.date1904)
-        read = read_table(book.sheets[sheet], table_model(spec, setup), ctx, header_row=header, end_row=end)
+        computed = _finance_computed(setup) if spec is FINANCE else None
+        read = read_table(book.sheets[sheet], table_model(spec, setup), ctx, header_row=header, end_row=end, computed=computed)
         tables[spec.name] = read.rows
         issues += [i for i in read.issues if i.locator is None]
         for n, row in enumerate(read.rows):

@@ -1,0 +1,44 @@
+"""The partner's feedback workbook: a fresh template with the partner's own values,
+every problem flagged at its cell and listed on a first sheet.
+
+It carries the same metadata as a template (partner, period, a new seal), so the
+partner corrects it and sends it back as the next submission.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from nc_excel.intake.returns import Return
+from nc_excel.issues import Issue
+from nc_excel.reading import RowRead
+from nc_excel.setup.models import ProjectSetup
+from nc_excel.templates import TABLES, Entries, Prefill, write_partner_workbook
+
+
+def feedback_name(setup: ProjectSetup, period: int, partner: str) -> str:
+    return f"{setup.project.acronym}_P{period}_{partner}_feedback.xlsx"
+
+
+def _as_typed(row: RowRead) -> dict[str, Any]:
+    """What the partner typed: parsed values, and the raw text where it could not be read."""
+    return {**row.values, **row.raw}
+
+
+def entries_of(ret: Return) -> Entries:
+    return Entries(
+        tables={spec.name: [_as_typed(r) for r in ret.tables.get(spec.name, [])] for spec in TABLES},
+        forms={name: _as_typed(read) for name, read in ret.forms.items()},
+    )
+
+
+def write_feedback(
+    path: Path, setup: ProjectSetup, ret: Return, issues: list[Issue], *, generated_at: dt.datetime, prefill: Prefill | None = None
+) -> Path:
+    """Write the feedback workbook for one return to ``path``; ``prefill`` is what its template carried over."""
+    write_partner_workbook(
+        path, setup, ret.partner, ret.period, generated_at=generated_at, prefill=prefill, entries=entries_of(ret), issues=issues
+    )
+    return path

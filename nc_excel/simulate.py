@@ -1,0 +1,197 @@
+"""Partners, simulated: fill generated templates the way partners do, for the demo and the tests.
+
+``partner_entries`` makes plausible, seeded answers for one partner and period;
+``fill_workbook`` types them into the input cells of a generated template (found
+through its metadata layout) with openpyxl and saves the result as a return.
+Nothing here builds a master or a return directly: the values go through the
+same workbook a partner would send.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from collections.abc import Mapping
+from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from openpyxl.cell.cell import Cell
+
+from nc_excel.columns import columns
+from nc_excel.forms.partner import criterion_field
+from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
+from nc_excel.templates import FLC_FORM, META_SHEET, SUBMISSION_FORM, TABLES, Entries, table_model
+
+# Candidate places per region: (name, municipality, theme, lead organisation)
+PLACES: dict[str, list[tuple[str, str, str, str]]] = {
+    "NJ": [("Aalborg East Energy District", "Aalborg", "Energy", "Aalborg Forsyning"), ("Port of Aalborg Green Hub", "Aalborg", "Circular economy", "Port of Aalborg"),
+           ("Frederikshavn Energy City", "Frederikshavn", "Energy", "Frederikshavn Forsyning"), ("Hirtshals Fish Waste Loop", "Hjørring", "Circular economy", "Hirtshals Havn"),
+           ("Thisted Biogas Cluster", "Thisted", "Energy", "Thisted Varmeforsyning")],
+    "MJ": [("Aarhus Harbour Smart Grid", "Aarhus", "Energy", "Aarhus Havn"), ("Lisbjerg Resource Park", "Aarhus", "Circular economy", "AffaldVarme Aarhus"),
+           ("Herning Textile Recycling", "Herning", "Circular economy", "Herning Kommune"), ("Silkeborg Water Lab", "Silkeborg", "Water and climate", "Silkeborg Forsyning"),
+           ("Skive GreenLab", "Skive", "Energy", "GreenLab Skive")],
+    "SD": [("Syd Energi Esbjerg", "Esbjerg", "Energy", "Syd Energi"), ("Esbjerg Offshore Port", "Esbjerg", "Energy", "Port Esbjerg"),
+           ("Sønderborg ProjectZero Homes", "Sønderborg", "Buildings", "ProjectZero"), ("Odense Robot Mobility", "Odense", "Mobility", "Odense Robotics"),
+           ("Kolding Design Circularity", "Kolding", "Circular economy", "Kolding Kommune")],
+    "HS": [("Nordhavn EnergyLab", "København", "Energy", "By & Havn"), ("Copenhagen Cleantech Park", "Frederikssund", "Circular economy", "CLEAN"),
+           ("Lyngby Smart Campus", "Lyngby-Taarbæk", "Digital", "Lyngby-Taarbæk Kommune"), ("Albertslund Street Lab", "Albertslund", "Digital", "Gate 21")],
+    "HH": [("Smart Port Hamburg", "Hamburg", "Digital", "Hamburg Port Authority"), ("Wilhelmsburg Energy Bunker", "Hamburg", "Energy", "Hamburg Energie"),
+           ("Bergedorf Energy Campus", "Hamburg", "Energy", "HAW Hamburg"), ("HafenCity Mobility Hub", "Hamburg", "Mobility", "HOCHBAHN"),
+           ("Altona Heat Network", "Hamburg", "Buildings", "Wärme Hamburg")],
+    "SH": [("Kiel Port Shore Power", "Kiel", "Energy", "Port of Kiel"), ("Heide Hydrogen Region", "Heide", "Energy", "Region Heide"),
+           ("Flensburg Fjord Wind", "Flensburg", "Energy", "Stadtwerke Flensburg"), ("Lübeck Circular Harbour", "Lübeck", "Circular economy", "Lübecker Hafen")],
+    "VG": [("Fossil-free preschool Hoppet", "Göteborg", "Buildings", "Framtiden"), ("Lindholmen Electric Bus Route", "Göteborg", "Mobility", "Volvo Buses"),
+           ("Trollhättan Innovatum Science Park", "Trollhättan", "Digital", "Innovatum"), ("Riversides Energy Kvarter", "Göteborg", "Energy", "Göteborg Energi"),
+           ("Borås Textile Loop", "Borås", "Circular economy", "Science Park Borås")],
+    "SK": [("Hyllie Climate Contract", "Malmö", "Energy", "E.ON Sverige"), ("Helsingborg H+ District", "Helsingborg", "Buildings", "Helsingborgs stad"),
+           ("Lund Brunnshög", "Lund", "Buildings", "Lunds kommun"), ("Sege Park Living Lab", "Malmö", "Circular economy", "Malmö stad")],
+    "OS": [("Økernbyen Oslo", "Oslo", "Buildings", "Oslo kommune"), ("Oslo Port Electric Ferries", "Oslo", "Mobility", "Ruter"),
+           ("Furuset Low-Carbon Suburb", "Oslo", "Buildings", "Oslo kommune"), ("Klemetsrud Carbon Capture", "Oslo", "Energy", "Fortum Oslo Varme"),
+           ("Fornebu Smart Grid", "Bærum", "Energy", "OREEC")],
+    "GR": [("EnTranCe Energy Transition Centre", "Groningen", "Energy", "Hanze"), ("Eemshaven Hydrogen Valley", "Het Hogeland", "Energy", "Groningen Seaports"),
+           ("Zernike Campus Heat", "Groningen", "Buildings", "Energy Valley"), ("Delfzijl Chemie Park Loop", "Eemsdelta", "Circular economy", "Chemie Park Delfzijl")],
+    "NH": [("Alkmaar Energy Neighbourhood", "Alkmaar", "Energy", "Gemeente Alkmaar"), ("Den Helder Offshore Hub", "Den Helder", "Energy", "Port of Den Helder"),
+           ("Amsterdam Schoonschip", "Amsterdam", "Water and climate", "Schoonschip"), ("Zaandam Circular Food", "Zaanstad", "Circular economy", "Gemeente Zaanstad")],
+    "VL": [("Kortrijk Smart Textile", "Kortrijk", "Circular economy", "Leiedal"), ("Ghent Port North Sea Port", "Gent", "Energy", "North Sea Port"),
+           ("Antwerp Blue Gate", "Antwerpen", "Circular economy", "Blue Gate Antwerp"), ("Genk Thor Park", "Genk", "Energy", "EnergyVille"),
+           ("Leuven Climate Neighbourhood", "Leuven", "Buildings", "Leuven 2030")],
+    "SC": [("Grangemouth Energy Park", "Falkirk", "Energy", "Falkirk Council"), ("Aberdeen Hydrogen Buses", "Aberdeen", "Mobility", "Aberdeen City Council"),
+           ("Glasgow Smart Street", "Glasgow", "Digital", "Glasgow City Council"), ("Orkney Surf 'n' Turf", "Orkney", "Energy", "Community Energy Scotland"),
+           ("Dundee Waterfront EV Hub", "Dundee", "Mobility", "Dundee City Council")],
+}
+
+STATUS_BY_PROGRESS = ((0, "Not started"), (1, "In progress"), (100, "Completed"))
+
+
+def _money(value: float) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+
+
+def partner_entries(setup: ProjectSetup, partner_code: str, period: int, *, seed: int = 2017, as_of: dt.date | None = None) -> Entries:
+    """Plausible answers of one partner for one period, the same for the same seed."""
+    rng = random.Random(f"{seed}-{partner_code}-{period}")
+    partner = setup.partner(partner_code)
+    per = setup.period(period)
+    as_of = as_of or per.end
+    progress = []
+    for wp in (w for w in setup.work_packages if partner_code in w.partners):
+        span = max((wp.end - wp.start).days, 1)
+        expected = max(0, min(100, round(100 * (as_of - wp.start).days / span)))
+        pct = max(0, min(100, expected + rng.randint(-15, 10)))
+        status = "Not started" if pct == 0 else ("Completed" if pct == 100 else ("Delayed" if pct < expected - 10 else "In progress"))
+        progress.append({
+            "work_package": wp.code, "status": status, "percent_complete": pct,
+            "achievements": f"{partner.short_name} contributed to {wp.title.lower()}: meetings held, material prepared and shared with the partnership.",
+            "problems": "Staff change delayed the start." if status == "Delayed" else None,
+            "next_period": "Continue the planned activities and prepare the next deliverables.",
+        })
+    deliverables = []
+    for d in (d for d in setup.deliverables if any(d.work_package == w["work_package"] for w in progress)):
+        if d.due < as_of:
+            done = rng.random() < 0.8
+            status, date = ("Done", d.due - dt.timedelta(days=rng.randint(0, 20))) if done else ("Delayed", d.due + dt.timedelta(days=rng.randint(30, 90)))
+        elif (d.due - as_of).days < 120:
+            status, date = "In progress", d.due
+        else:
+            status, date = "Not started", None
+        deliverables.append({"code": d.code, "status": status, "date": date, "comment": None})
+    indicators = [
+        {"code": i.code, "achieved": Decimal(rng.randint(0, max(1, int(i.target) // 2)))}
+        for i in setup.indicators if partner_code in i.partners
+    ]
+    share = Decimal(str(rng.uniform(0.10, 0.22)))
+    finance = []
+    for key, label in COST_CATEGORIES:
+        declared = _money(float(partner.budget(key) * share)) if key != "office" else None
+        finance.append({"category": label, "declared": declared if declared is not None else Decimal(0)})
+    regions = {r.code: r for r in setup.regions}
+    region = regions[partner.region]
+    places = PLACES.get(region.code, [])
+    picks = rng.sample(places, k=min(len(places), rng.randint(3, len(places)))) if places else []
+    extra = [(f"{partner.short_name} Pilot Site {n}", places[0][1] if places else region.name, "Other", partner.name) for n in range(1, rng.randint(3, 5))]
+    labs = []
+    for name, municipality, theme, lead in picks + extra:
+        row: dict[str, Any] = {
+            "name": name, "municipality": municipality, "region": region.name, "theme": theme,
+            "description": f"{name}: companies and public bodies test new solutions together in a real setting.",
+            "lead_organisation": lead, "companies": rng.randint(2, 40), "contact": partner.contact,
+        }
+        for c in setup.criteria:
+            if c.kind == "score":
+                row[criterion_field(c.key)] = rng.randint(c.scale_min or 1, c.scale_max or 5)
+            elif c.kind == "must-have":
+                row[criterion_field(c.key)] = rng.random() < 0.9
+            else:
+                row[criterion_field(c.key)] = rng.random() < 0.06
+        labs.append(row)
+    submitted = min(per.partner_deadline, as_of) - dt.timedelta(days=rng.randint(0, 5))
+    total = sum((f["declared"] for f in finance), Decimal(0))
+    flc_done = rng.random() < 0.5
+    return Entries(
+        tables={"Progress": progress, "Deliverables": deliverables, "Indicators": indicators, "Finance": finance, "LivingLabs": labs},
+        forms={
+            SUBMISSION_FORM: {"contact_name": partner.contact or partner.short_name, "contact_email": partner.email or "nc@example.eu",
+                              "phone": "+45 00 00 00 00", "submitted_on": submitted, "confirm": True},
+            FLC_FORM: {"controller": f"FLC for {partner.short_name}", "sent_to_flc": submitted,
+                       "flc_status": "Certified" if flc_done else "In control",
+                       "certified": total if flc_done else None,
+                       "certificate_date": submitted + dt.timedelta(days=rng.randint(3, 12)) if flc_done else None},
+        },
+    )
+
+
+def _type(cell: Cell, value: Any) -> None:
+    """Type a value into a cell as a person would: text stays text, never a formula."""
+    if isinstance(value, bool):
+        cell.value = "Yes" if value else "No"
+    elif isinstance(value, Decimal):
+        cell.value = float(value)
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        cell.value = dt.datetime(value.year, value.month, value.day)
+    else:
+        cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+
+
+def fill_workbook(template: Path, out: Path, entries: Entries, setup: ProjectSetup, *, overrides: Mapping[tuple[str, str], Any] | None = None) -> Path:
+    """Type ``entries`` into the input cells of ``template`` and save as ``out``.
+
+    ``overrides`` types raw values at (sheet, cell) afterwards: how the tests and the
+    demo make the mistakes partners make (``"1.234,56"`` as text, a text date, ...).
+    """
+    wb = openpyxl.load_workbook(template)
+    meta = {row[0].value: row[1].value for row in wb[META_SHEET].iter_rows(max_col=2)}
+    layout = json.loads(meta["layout"])
+    for spec in TABLES:
+        place = layout["tables"][spec.name]
+        ws = wb[place["sheet"]]
+        inputs = {c.name for c in columns(table_model(spec, setup)) if c.col.input}
+        first = place["header_row"] + 2
+        rows = entries.tables.get(spec.name, [])
+        if spec.key is None:
+            targets = list(enumerate(rows))
+        else:
+            key_col = place["columns"][spec.key]
+            row_of = {str(ws[f"{key_col}{first + i}"].value): i for i in range(200) if ws[f"{key_col}{first + i}"].value is not None}
+            targets = [(row_of[str(r[spec.key])], r) for r in rows if str(r.get(spec.key)) in row_of]
+        for index, values in targets:
+            for name, value in values.items():
+                if name in inputs and value is not None and name in place["columns"]:
+                    cell = ws[f"{place['columns'][name]}{first + index}"]
+                    if not isinstance(cell.value, str) or not cell.value.startswith("="):  # never type over a formula
+                        _type(cell, value)
+    for name, form in layout["forms"].items():
+        ws = wb[form["sheet"]]
+        for field_name, value in entries.forms.get(name, {}).items():
+            if value is not None and field_name in form["cells"]:
+                _type(ws[form["cells"][field_name]], value)
+    for (sheet, ref), value in (overrides or {}).items():
+        _type(wb[sheet][ref], value)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)
+    return out
+
