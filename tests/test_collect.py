@@ -1,0 +1,305 @@
+"""Collect: partners' returns dropped in the inbox come out read, checked, archived and answered.
+
+Returns are made the way partners make them: the generated template, filled in
+(``nc_excel.simulate``), then edited the way people get it wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from nc_excel.cli import app
+from nc_excel.intake.archive import Register
+from nc_excel.setup.models import ProjectSetup
+from nc_excel.simulate import fill_workbook, partner_entries
+from nc_excel.workspace import Workspace
+
+from conftest import GENERATED_AT
+
+NOW = dt.datetime(2017, 10, 16, 9, 0)
+
+
+@pytest.fixture()
+def project(tmp_path: Path, demo_setup: ProjectSetup) -> Workspace:
+    ws = Workspace.create(tmp_path / "project", demo_setup)
+    ws.generate_templates(1, now=GENERATED_AT)
+    return ws
+
+
+def make_return(ws: Workspace, setup: ProjectSetup, partner: str, name: str | None = None, *, period: int = 1,
+                overrides: dict | None = None, mtime: float | None = None, **entry_changes) -> Path:
+    """A partner's filled-in return, dropped in the inbox."""
+    entries = partner_entries(setup, partner, period)
+    for table, rows in entry_changes.items():
+        entries.tables[table] = rows
+    out = ws.root / "inbox" / (name or f"{partner}_report.xlsx")
+    fill_workbook(ws.outbox(period) / f"NC_P{period}_{partner}.xlsx", out, entries, setup, overrides=overrides)
+    if mtime is not None:
+        os.utime(out, (mtime, mtime))
+    return out
+
+
+def codes_at(result, file: str) -> set[tuple[str, str | None, str | None]]:
+    c = next(c for c in result.collected if c.path.name == file)
+    return {(i.code, i.sheet, i.cell) for i in c.issues}
+
+
+def status_of(result, file: str) -> str:
+    return next(c.entry.status for c in result.collected if c.path.name == file)
+
+
+def test_every_partner_return_is_accepted_and_archived(project: Workspace, demo_setup: ProjectSetup) -> None:
+    for p in demo_setup.partners:
+        make_return(project, demo_setup, p.code)
+    result = project.collect(now=NOW)
+    assert len(result.collected) == 21
+    assert all(c.entry.accepted for c in result.collected), [(c.path.name, c.issues[:2]) for c in result.collected if not c.entry.accepted]
+    archived = sorted((project.root / "archive" / "1").glob("*/*.xlsx"))
+    assert len(archived) == 21
+    assert all(not os.access(p, os.W_OK) or os.getuid() == 0 for p in archived)
+    assert all(p.stat().st_mode & 0o222 == 0 for p in archived)
+    entry = Register(project.root).latest_accepted("AAL", 1)
+    assert entry is not None and entry.archived.startswith("archive/1/AAL/") and entry.archived.endswith(f"_{entry.sha256[:8]}.xlsx")
+
+
+def test_a_second_run_skips_what_was_collected(project: Workspace, demo_setup: ProjectSetup) -> None:
+    make_return(project, demo_setup, "HOE")
+    project.collect(now=NOW)
+    again = project.collect(now=NOW)
+    assert again.collected == [] and again.skipped == 1
+    assert len(Register(project.root).entries) == 1
+
+
+def test_same_bytes_under_another_name_is_a_duplicate(project: Workspace, demo_setup: ProjectSetup) -> None:
+    first = make_return(project, demo_setup, "HOE")
+    project.collect(now=NOW)
+    shutil.copy(first, project.root / "inbox" / "HOE again.xlsx")
+    result = project.collect(now=NOW)
+    assert status_of(result, "HOE again.xlsx") == "duplicate"
+    assert ("duplicate-file", None, None) in codes_at(result, "HOE again.xlsx")
+    assert len(list((project.root / "archive" / "1" / "HOE").iterdir())) == 1
+
+
+def test_a_newer_return_supersedes_the_older_and_both_stay(project: Workspace, demo_setup: ProjectSetup) -> None:
+    make_return(project, demo_setup, "OSL", "old.xlsx", mtime=1_500_000_000)
+    project.collect(now=NOW)
+    make_return(project, demo_setup, "OSL", "new.xlsx", overrides={("Progress", "F5"): "Corrected text"}, mtime=1_500_100_000)
+    project.collect(now=NOW)
+    register = Register(project.root)
+    old, new = register.entries
+    assert old.superseded_by == new.sha256 and new.superseded_by is None
+    assert register.latest_accepted("OSL", 1) == new
+    assert len(list((project.root / "archive" / "1" / "OSL").iterdir())) == 2
+
+
+def test_what_partners_type_is_tolerated(project: Workspace, demo_setup: ProjectSetup) -> None:
+    make_return(project, demo_setup, "ALK", overrides={
+        ("Finance", "D5"): "12.345,67",       # European number as text
+        ("Finance", "D7"): "1 234,50",        # space as thousands separator
+        ("Progress", "C5"): "  in PROGRESS ",  # case and spaces in a dropdown value
+        ("Deliverables", "G5"): "31.10.2017",  # text date
+        ("Indicators", "F5"): "2",            # number stored as text
+    })
+    result = project.collect(now=NOW)
+    c = result.collected[0]
+    assert c.entry.accepted, c.issues
+    finance = c.ret.rows("Finance")
+    assert str(finance[0]["declared"]) == "12345.67" and str(finance[2]["declared"]) == "1234.50"
+    assert c.ret.rows("Progress")[0]["status"] == "In progress"
+    assert c.ret.rows("Deliverables")[0]["date"] == dt.date(2017, 10, 31)
+
+
+# (what the partner did, the change, expected code, sheet, cell)
+CELL_CASES = [
+    ("ambiguous number", {("Finance", "D5"): "1.234"}, "ambiguous-number", "Finance", "D5"),
+    ("text in a number cell", {("Finance", "D7"): "about 300"}, "not-a-number", "Finance", "D7"),
+    ("negative amount", {("Finance", "D7"): -50}, "negative-amount", "Finance", "D7"),
+    ("not a choice", {("Progress", "C5"): "Almost there"}, "not-a-choice", "Progress", "C5"),
+    ("percent out of range", {("Progress", "D5"): 140}, "out-of-range", "Progress", "D5"),
+    ("fraction where a whole number belongs", {("Progress", "D5"): 42.5}, "not-a-whole-number", "Progress", "D5"),
+    ("required input cleared", {("Progress", "E5"): None}, "required", "Progress", "E5"),
+    ("completed below 100 %", {("Progress", "C5"): "Completed", ("Progress", "D5"): 80}, "completed-below-100", "Progress", "D5"),
+    ("done without a date", {("Deliverables", "F5"): "Done", ("Deliverables", "G5"): None}, "done-without-date", "Deliverables", "G5"),
+    ("date outside the project", {("Deliverables", "G5"): dt.datetime(2022, 1, 1)}, "date-outside-window", "Deliverables", "G5"),
+    ("not a date", {("Deliverables", "G5"): "soon"}, "not-a-date", "Deliverables", "G5"),
+    ("text too long", {("Progress", "E5"): "x" * 2100}, "too-long", "Progress", "E5"),
+    ("office typed over", {("Finance", "D6"): 99999}, "flat-rate-mismatch", "Finance", "D6"),
+    ("certified above declared", {("Finance", "B15"): "Certified", ("Finance", "B16"): 9_999_999}, "certified-above-declared", "Finance", "B16"),
+    ("certified without amount", {("Finance", "B15"): "Certified", ("Finance", "B16"): None}, "certified-without-amount", "Finance", "B16"),
+    ("control before submission", {("Finance", "B17"): dt.datetime(2017, 1, 1)}, "control-before-submission", "Finance", "B17"),
+    ("over the spending limit", {("Finance", "D5"): 9_000_000}, "over-budget-limit", "Finance", "D5"),
+    ("bad e-mail", {("Start", "B22"): "not an address"}, "invalid-value", "Start", "B22"),
+    ("living lab region not in the setup", {("Living Labs", "C5"): "Atlantis"}, "not-a-choice", "Living Labs", "C5"),
+    ("living lab score off the scale", {("Living Labs", "Q5"): 9}, "out-of-range", "Living Labs", "Q5"),
+    ("knock-out answered yes", {("Living Labs", "M5"): "Yes"}, "knock-out-yes", "Living Labs", "M5"),
+]
+
+
+@pytest.mark.parametrize("what, overrides, code, sheet, cell", CELL_CASES, ids=[c[0] for c in CELL_CASES])
+def test_each_mistake_is_reported_at_its_cell(project: Workspace, demo_setup: ProjectSetup, what, overrides, code, sheet, cell) -> None:
+    make_return(project, demo_setup, "AAR", overrides=overrides)
+    result = project.collect(now=NOW)
+    assert (code, sheet, cell) in codes_at(result, "AAR_report.xlsx")
+
+
+def test_all_problems_at_once_and_a_rejected_return_is_not_archived(project: Workspace, demo_setup: ProjectSetup) -> None:
+    make_return(project, demo_setup, "AAR", overrides={("Finance", "D5"): "1.234", ("Progress", "C5"): "Almost", ("Progress", "D6"): 300})
+    result = project.collect(now=NOW)
+    found = codes_at(result, "AAR_report.xlsx")
+    assert {("ambiguous-number", "Finance", "D5"), ("not-a-choice", "Progress", "C5"), ("out-of-range", "Progress", "D6")} <= found
+    assert status_of(result, "AAR_report.xlsx") == "rejected"
+    assert not (project.root / "archive" / "1" / "AAR").exists()
+    assert Register(project.root).entries[0].status == "rejected"
+
+
+def test_a_renamed_sheet_a_moved_and_an_extra_column_still_read(project: Workspace, demo_setup: ProjectSetup) -> None:
+    path = make_return(project, demo_setup, "BRG")
+    wb = openpyxl.load_workbook(path)
+    wb["Progress"].title = "Fremdrift"
+    ws = wb["Indicators"]
+    ws.insert_cols(2)  # a column the partner added, before the others
+    ws["B4"] = "My notes"
+    del ws.tables["Indicators"]  # Excel would have grown the table; without it the header row finds it
+    wb.save(path)
+    result = project.collect(now=NOW)
+    c = result.collected[0]
+    assert ("extra-column", "Indicators", "B4") in codes_at(result, path.name)
+    assert c.entry.status == "accepted with warnings"
+    assert [r["work_package"] for r in c.ret.rows("Progress")] == [w.code for w in demo_setup.work_packages if "BRG" in w.partners]
+    assert c.ret.sheets["Progress"] == "Fremdrift"
+    assert all(r["achieved"] is not None for r in c.ret.rows("Indicators"))
+
+
+def test_inserted_blank_rows_in_living_labs(project: Workspace, demo_setup: ProjectSetup) -> None:
+    path = make_return(project, demo_setup, "ENV")
+    wb = openpyxl.load_workbook(path)
+    before = sum(1 for r in range(5, 35) if wb["Living Labs"][f"A{r}"].value)
+    wb["Living Labs"].insert_rows(6, 2)
+    wb.save(path)
+    result = project.collect(now=NOW)
+    assert len(result.collected[0].ret.rows("LivingLabs")) == before
+
+
+META_CASES = [
+    ("template copied to another partner", {"B3": "HOE"}, "digest-mismatch"),
+    ("another project", {"B2": "XY"}, "other-project"),
+    ("unknown partner", {"B3": "ZZZ"}, "unknown-partner"),
+    ("period the project does not have", {"B4": 9}, "other-period"),
+    ("older schema", {"B1": 0}, "old-schema"),
+    ("seal edited", {"B6": "0" * 32}, "digest-mismatch"),
+]
+
+
+@pytest.mark.parametrize("what, changes, code", META_CASES, ids=[c[0] for c in META_CASES])
+def test_whose_return_it_is_comes_from_the_metadata(project: Workspace, demo_setup: ProjectSetup, what, changes, code) -> None:
+    path = make_return(project, demo_setup, "FKC")
+    wb = openpyxl.load_workbook(path)
+    for cell, value in changes.items():
+        wb["_nc_meta"][cell] = value
+    wb.save(path)
+    result = project.collect(now=NOW)
+    assert status_of(result, path.name) == "rejected"
+    assert code in {i.code for i in result.collected[0].issues}
+    assert not (project.root / "archive" / "1").exists()
+
+
+def test_a_workbook_not_made_from_the_template(project: Workspace) -> None:
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "Our own report"
+    wb.save(project.root / "inbox" / "own.xlsx")
+    result = project.collect(now=NOW)
+    assert status_of(result, "own.xlsx") == "not a return"
+    assert {i.code for i in result.collected[0].issues} == {"no-metadata"}
+
+
+def test_a_bad_file_costs_nothing_already_collected(project: Workspace, demo_setup: ProjectSetup) -> None:
+    make_return(project, demo_setup, "SCE")
+    project.collect(now=NOW)
+    archived = sorted((project.root / "archive").rglob("*.xlsx"))
+    (project.root / "inbox" / "broken.xlsx").write_bytes(b"PK\x03\x04 this is not really a zip")
+    result = project.collect(now=NOW)
+    assert status_of(result, "broken.xlsx") == "rejected"
+    assert sorted((project.root / "archive").rglob("*.xlsx")) == archived
+    assert Register(project.root).latest_accepted("SCE", 1) is not None
+
+
+def test_the_same_place_proposed_by_two_partners(project: Workspace, demo_setup: ProjectSetup) -> None:
+    place = partner_entries(demo_setup, "FHH", 1).tables["LivingLabs"][0]
+    entries = partner_entries(demo_setup, "EEH", 1).tables["LivingLabs"]
+    make_return(project, demo_setup, "FHH")
+    make_return(project, demo_setup, "EEH", LivingLabs=[{**place, "name": place["name"].upper() + " "}] + entries)
+    result = project.collect(now=NOW)
+    eeh = next(c for c in result.collected if c.entry.partner == "EEH")
+    dup = [i for i in eeh.issues if i.code == "duplicate-candidate"]
+    assert dup and dup[0].cell == "A5" and "FHH" in dup[0].message
+
+
+def test_feedback_workbook_points_at_each_wrong_cell(project: Workspace, demo_setup: ProjectSetup) -> None:
+    hostile = '=HYPERLINK("http://evil.example","click me")'
+    make_return(project, demo_setup, "ICV", overrides={("Finance", "D5"): "1.234", ("Progress", "E5"): hostile})
+    result = project.collect(now=NOW)
+    feedback = project.root / result.collected[0].entry.feedback
+    assert feedback.name == "NC_P1_ICV_feedback.xlsx"
+    wb = openpyxl.load_workbook(feedback)
+    assert wb.sheetnames[0] == "Feedback"
+    listed = [(wb["Feedback"].cell(r, 3).value, wb["Feedback"].cell(r, 2).value) for r in range(5, 10) if wb["Feedback"].cell(r, 2).value]
+    assert ("Finance!D5", "error") in listed
+    link = next(wb["Feedback"].cell(r, 3) for r in range(5, 10) if wb["Feedback"].cell(r, 3).value == "Finance!D5")
+    assert link.hyperlink.location == "'Finance'!D5"
+    cell = wb["Finance"]["D5"]
+    assert cell.value == "1.234" and cell.comment is not None and "thousands" in cell.comment.text
+    assert cell.fill.fgColor.rgb.endswith("FFC7CE")
+    text = wb["Progress"]["E5"]
+    assert text.value == hostile and text.data_type == "s"
+    meta = {row[0].value: row[1].value for row in wb["_nc_meta"].iter_rows(max_col=2)}
+    assert (meta["partner"], meta["period"]) == ("ICV", 1)
+
+
+def test_corrected_feedback_workbook_is_accepted(project: Workspace, demo_setup: ProjectSetup) -> None:
+    make_return(project, demo_setup, "ICV", overrides={("Finance", "D5"): "1.234"})
+    result = project.collect(now=NOW)
+    feedback = project.root / result.collected[0].entry.feedback
+    wb = openpyxl.load_workbook(feedback)
+    wb["Finance"]["D5"] = 1234.0  # the partner corrects the flagged cell
+    wb.save(project.root / "inbox" / "ICV corrected.xlsx")
+    again = project.collect(now=NOW)
+    assert status_of(again, "ICV corrected.xlsx") in ("accepted", "accepted with warnings")
+    assert Register(project.root).latest_accepted("ICV", 1).file.endswith("ICV corrected.xlsx")
+
+
+def test_next_period_template_carries_over_the_accepted_return(project: Workspace, demo_setup: ProjectSetup) -> None:
+    make_return(project, demo_setup, "OSL")
+    result = project.collect(now=NOW)
+    ret = result.collected[0].ret
+    project.generate_templates(2, ["OSL"], now=NOW)
+    wb = openpyxl.load_workbook(project.outbox(2) / "NC_P2_OSL.xlsx")
+    staff_declared = ret.rows("Finance")[0]["declared"]
+    assert wb["Finance"]["C5"].value == pytest.approx(float(staff_declared))  # "Declared before"
+    first_indicator = ret.rows("Indicators")[0]
+    assert wb["Indicators"]["E5"].value == pytest.approx(float(first_indicator["achieved"]))
+    labs = ret.rows("LivingLabs")
+    assert wb["Living Labs"]["A5"].value == labs[0]["name"]
+
+
+def test_cli_collect_json_and_exit_codes(project: Workspace, demo_setup: ProjectSetup) -> None:
+    make_return(project, demo_setup, "AAL")
+    make_return(project, demo_setup, "HOE", overrides={("Finance", "D5"): "1.234"})
+    run = CliRunner().invoke(app, ["collect", "--project", str(project.root), "--json"])
+    assert run.exit_code == 1, run.output
+    payload = json.loads(run.stdout)
+    assert {r["status"] for r in payload["returns"]} >= {"rejected"}
+    bad = next(i for i in payload["issues"] if i["code"] == "ambiguous-number")
+    assert set(bad) == {"code", "severity", "partner", "period", "file", "sheet", "cell", "field", "value", "message", "hint"}
+    assert (bad["partner"], bad["sheet"], bad["cell"]) == ("HOE", "Finance", "D5")
+    again = CliRunner().invoke(app, ["collect", "--project", str(project.root)])
+    assert again.exit_code == 0 and "skipped" in again.stdout
+    missing = CliRunner().invoke(app, ["collect", "--project", str(project.root / "nope")])
+    assert missing.exit_code == 2
