@@ -27,7 +27,10 @@ MAX_FILES_PER_CALL = 200  # soffice --convert-to silently stops after ~250 argum
 
 
 def soffice() -> str | None:
-    return os.environ.get("NC_SOFFICE") or shutil.which("soffice") or shutil.which("libreoffice")
+    """The soffice to run: ``NC_SOFFICE`` if set (None if that is not executable), else from PATH."""
+    if os.environ.get("NC_SOFFICE"):
+        return shutil.which(os.environ["NC_SOFFICE"])
+    return shutil.which("soffice") or shutil.which("libreoffice")
 
 
 @functools.cache
@@ -58,18 +61,22 @@ def require_soffice() -> None:
 
 
 def fill_with_libreoffice(
-    template: Path, cells: list[dict[str, Any]], outputs: Sequence[Path], *, timeout: int = FILL_TIMEOUT
+    template: Path, cells: list[dict[str, Any]], outputs: Sequence[Path], *,
+    validation: str = "reject", timeout: int = FILL_TIMEOUT,
 ) -> None:
     """Open ``template`` in LibreOffice, type ``cells`` into it, save it as each of ``outputs``.
 
     ``cells``: ``{"sheet", "cell", "value", "type"}`` with type text, number, date
     or typed (see lo_fill.py for what each does). Output formats follow the
-    suffix: .xlsx, .ods, .pdf. Raises RuntimeError with the script's message.
+    suffix: .xlsx, .ods, .pdf. ``validation="reject"`` fails when a typed value
+    breaks a cell's data validation (a Stop alert would refuse it in Calc);
+    ``"ignore"`` stores it anyway. Raises RuntimeError with the script's message.
     """
     with tempfile.TemporaryDirectory(prefix="nc-lo-job-") as tmp:
         job = Path(tmp) / "job.json"
         job.write_text(json.dumps({
             "input": str(template), "outputs": [str(p) for p in outputs], "cells": cells, "timeout": timeout,
+            "validation": validation,
         }, default=str), encoding="utf-8")
         proc = subprocess.Popen([UNO_PYTHON, str(LO_FILL), str(job)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:

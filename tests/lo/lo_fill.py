@@ -12,6 +12,7 @@ python3-uno), not with the project's venv::
      "cells": [{"sheet": "Progress", "cell": "C5", "value": "In progress", "type": "text"}, ...],
      "connect": "pipe,name=x",      # optional: use a running soffice, do not start one
      "profile": "/tmp/lo-profile",  # optional: user profile dir to (re)use, else a fresh temp one
+     "validation": "reject",        # optional: "reject" (default) or "ignore", see below
      "timeout": 150}                # optional: seconds before the script gives up (default 150)
 
 Exit status 0 when every cell was entered and every output written; otherwise
@@ -47,9 +48,13 @@ leaves them unchanged, so this script checks ``CellProtection.IsLocked`` of ever
 target cell on a protected sheet itself and fails, as Calc refuses the partner.
 Unlocked input cells of protected sheets take values through every mode.
 
-Data validation is *not* enforced by either path (Calc checks it only in the
-interactive input handler): an out-of-list or out-of-range value is stored as
-given. Type valid values, or test intake's own checks with invalid ones.
+Data validation: neither path enforces it (Calc checks it only in its interactive
+input handler, where a rule with a Stop alert refuses the entry). With
+``"validation": "reject"`` (the default) the script asks Calc afterwards which
+cells break their rule (the detective's ``showInvalid``, whose circles are mapped
+back to cells, then cleared) and fails on any typed cell whose rule has a Stop
+alert, naming it: the partner could not have entered that value. With
+``"validation": "ignore"`` invalid values are stored as given, as pasting can do.
 
 Saving: ``storeToURL`` with filter ``Calc MS Excel 2007 XML`` (.xlsx), ``calc8``
 (.ods) or ``calc_pdf_Export`` (.pdf), after ``calculateAll()``, so every formula's
@@ -240,6 +245,34 @@ def enter(office: Office, doc, entry: dict) -> None:
         cell.FormulaLocal = str(value)
 
 
+def invalid_cells(doc, entries: list[dict]) -> list[str]:
+    """The entered cells that break a data validation with a Stop alert, as Calc judges them."""
+    from com.sun.star.sheet.ValidationAlertStyle import STOP  # type: ignore[import-not-found]
+
+    bad = []
+    for name in dict.fromkeys(e["sheet"] for e in entries):
+        sheet = doc.Sheets.getByName(name)
+        page = sheet.DrawPage
+        before = page.Count
+        sheet.showInvalid()  # circles every cell whose value breaks its rule
+        centres = []
+        for i in range(before, page.Count):
+            shape = page.getByIndex(i)
+            centres.append((shape.Position.X + shape.Size.Width / 2, shape.Position.Y + shape.Size.Height / 2))
+        sheet.clearArrows()  # removes the circles again
+        for entry in entries:
+            if entry["sheet"] != name:
+                continue
+            cell = sheet.getCellRangeByName(entry["cell"])
+            x, y, w, h = cell.Position.X, cell.Position.Y, cell.Size.Width, cell.Size.Height
+            if not any(x <= cx <= x + w and y <= cy <= y + h for cx, cy in centres):
+                continue
+            rule = cell.Validation
+            if rule.ShowErrorMessage and rule.ErrorAlertStyle == STOP:
+                bad.append(f"{name}!{entry['cell']} = {entry['value']!r} ({rule.ErrorMessage or 'invalid'})")
+    return bad
+
+
 def run(job: dict) -> None:
     source = Path(job["input"])
     if not source.is_file():
@@ -257,8 +290,16 @@ def run(job: dict) -> None:
         if doc is None:
             raise FillError(f"LibreOffice could not open {source}")
         try:
-            for entry in job.get("cells", []):
+            entries = job.get("cells", [])
+            for entry in entries:
                 enter(office, doc, entry)
+            policy = job.get("validation", "reject")
+            if policy not in ("reject", "ignore"):
+                raise FillError(f'validation must be "reject" or "ignore", not {policy!r}')
+            if policy == "reject":
+                bad = invalid_cells(doc, entries)
+                if bad:
+                    raise FillError("Calc's data validation refuses what a partner would type: " + "; ".join(bad))
             doc.calculateAll()
             for out in outputs:
                 out.parent.mkdir(parents=True, exist_ok=True)
