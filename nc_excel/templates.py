@@ -353,7 +353,7 @@ def _write_start(
     steps = [
         "1. Fill in the yellow cells on every sheet: Progress, Deliverables, Indicators, Finance and Living Labs. Grey cells are filled in for you; green cells are computed.",
         "2. Pick from the dropdowns where there is one. Hover over a yellow cell to see what it needs.",
-        "3. Numbers may be typed as 1234.56 or 1.234,56; dates as 31.10.2017 or 2017-10-31.",
+        "3. Type amounts as plain numbers, without currency signs or thousands separators, and dates as your spreadsheet accepts them (2017-10-31 always works).",
         "4. Do not rename, add or delete sheets or columns, and do not copy this workbook for another partner: each workbook is made for one partner and period.",
         "5. When the count below shows 0, fill in the submission details, save the workbook (keep the .xlsx format) and e-mail it to the coordinator.",
         "6. Problems are sent back to you as a feedback workbook that points at each cell; correct it and send it back the same way.",

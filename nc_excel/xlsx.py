@@ -162,6 +162,11 @@ class Placement:
         return f"{cell_ref(self.header_row, self.first_col)}:{cell_ref(self.last_row, last_col)}"
 
 
+def _plain(number: float) -> str:
+    """A bound as people read it: 100, 1,000,000 or 999,999,999.99 (never 1e+09)."""
+    return f"{number:,.2f}".rstrip("0").rstrip(".")
+
+
 def _validation(column: Column, lists: Mapping[str, str], windows: Mapping[str, Window]) -> dict[str, Any] | None:
     """The data validation a column's type and constraints imply, or None."""
     title = column.header[:32]
@@ -182,7 +187,7 @@ def _validation(column: Column, lists: Mapping[str, str], windows: Mapping[str, 
             "criteria": "between",
             "minimum": low,
             "maximum": high,
-            "error_message": f"{column.header}: enter a {'whole ' if column.kind == 'int' else ''}number from {low:g} to {high:g}.",
+            "error_message": f"{column.header}: enter a {'whole ' if column.kind == 'int' else ''}number from {_plain(low)} to {_plain(high)}.",
         }
     elif column.kind == "date" and column.col.dates in windows:
         w = windows[column.col.dates]
