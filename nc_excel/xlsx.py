@@ -401,7 +401,7 @@ def new_workbook(path: Path, created: dt.datetime | None = None) -> Workbook:
     """An XlsxWriter workbook that never turns strings into formulas, numbers or links."""
     wb = xlsxwriter.Workbook(
         str(path),
-        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False, "default_date_format": "yyyy-mm-dd"},
+        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False, "default_date_format": "yyyy-mm-dd", "in_memory": True},
     )
     if created is not None:
         wb.set_properties({"created": created})
