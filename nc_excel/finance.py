@@ -1,0 +1,364 @@
+"""The finance and FLC position of a reporting period, as a pure function of frames.
+
+``finance_position(partners, project, period, finance, flc, returns)`` answers the
+lead partner's questions before the joint report: how much each partner declared
+this period and in total, how much of each budget line is used, whether the office
+flat rate is right, what the first level controllers certified, the ERDF due on it,
+and who still stops the joint report.
+
+Numbers: every money amount and every percentage in the output is a
+``decimal.Decimal`` (object dtype), exact to the cent. Money keeps the cents it
+came with (sums of Decimals are exact: 0.10 + 0.20 == 0.30); percentages are
+rounded to one decimal half away from zero, as Excel's ROUND does in the partner
+template; co-financing is truncated to the cent like the flat rate. A writer puts
+them into cells with a number format (convert with ``float()`` at the cell).
+
+What counts (the returns register is the truth about which returns count):
+- A return counts when the register has it ``accepted`` or ``accepted with
+  warnings`` and not ``superseded``. Only rows of counting returns are used from the
+  ``finance`` and ``flc`` frames. When ``returns`` has a ``sha256`` column (the
+  register has one), a finance or FLC row is matched to its return by ``sha256``, so
+  rows of superseded, rejected or unknown files are ignored; without it, rows are
+  matched by partner and period, and two rows for the same partner, period (and
+  category) are refused with ``ValueError`` rather than guessed between. Two
+  current accepted returns for one partner and period break the register's
+  promise and are refused too. Register rows of other statuses (duplicate, not a
+  return) are ignored; they may name no partner or period.
+- ``cumulative`` is the sum of ``declared`` over the counting returns of every
+  period up to and including ``period``; the prefilled ``previous`` is not used.
+- A partner has *open errors* when a rejected return for the period was received
+  after its counting return (or when it has only rejected returns). The older
+  accepted return still counts for the figures (it is the one in the archive), but
+  the partner is not ready: its own latest word is a correction that failed, so the
+  figures may still change. A rejected return received at the same time as or
+  before the counting one is history and blocks nothing.
+- The certified amount counts only when the FLC status is ``Certified``. The ERDF
+  due on it (``cofinancing``) is certified x co-financing rate / 100 truncated to
+  the cent per partner, as the flat rate is; the project total is the sum of the
+  partners' amounts.
+
+Inputs are not modified; the function does no I/O and is deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pandas as pd
+
+from nc_excel.setup.models import COST_CATEGORIES, Partner, Project, flat_rate
+
+ACCEPTED = ("accepted", "accepted with warnings")
+REJECTED = "rejected"
+CERTIFIED = "Certified"
+NOT_REPORTED = "Not reported"
+NOT_SENT = "Not sent"
+
+FINANCE_COLUMNS = ("partner", "period", "category", "declared", "file")
+FLC_COLUMNS = ("partner", "period", "flc_status", "certified")
+RETURNS_COLUMNS = ("partner", "period", "status", "errors", "superseded", "received")
+
+LINE_COLUMNS = (
+    "partner", "partner_name", "category", "category_label", "budget", "declared_period",
+    "cumulative", "remaining", "absorption_pct", "flat_rate_ok", "source",
+)
+PARTNER_COLUMNS = (
+    "partner", "partner_name", "country", "budget", "declared_period", "cumulative", "absorption_pct",
+    "flc_status", "certified", "cofinancing", "reported", "ready", "blocking",
+)
+CATEGORY_COLUMNS = ("category", "category_label", "budget", "declared_period", "cumulative", "remaining", "absorption_pct")
+READINESS_COLUMNS = ("partner", "partner_name", "reason")
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class FinanceTotals:
+    """The project as a whole for the period; money and percentages are Decimal."""
+
+    budget: Decimal
+    declared_period: Decimal
+    cumulative: Decimal
+    absorption_pct: Decimal
+    certified: Decimal
+    cofinancing: Decimal
+    partners_reported: int
+    partners_certified: int
+    partners_ready: int
+    n_partners: int
+
+
+@dataclass(frozen=True)
+class FinancePosition:
+    """The frames of the finance position; see the module text for what counts.
+
+    - ``lines``: one row per partner and cost category (every partner, zeros when
+      nothing was declared), columns ``LINE_COLUMNS``. ``flat_rate_ok`` is a bool on
+      the office line of a partner who reported for the period, else None;
+      ``source`` is the file of the period's counting return, else None.
+    - ``partners``: one row per partner, columns ``PARTNER_COLUMNS``; ``flc_status``
+      is the period's (``Not reported`` without a counting return, ``Not sent``
+      when a return carries no FLC row); ``blocking`` lists every reason the
+      partner is not ready, joined by "; " ("" when ready).
+    - ``categories``: one row per cost category over all partners, ``CATEGORY_COLUMNS``.
+    - ``totals``: ``FinanceTotals``.
+    - ``readiness``: one row per partner not ready, ``READINESS_COLUMNS``; ``reason``
+      is the partner's ``blocking`` text.
+    """
+
+    period: int
+    lines: pd.DataFrame
+    partners: pd.DataFrame
+    categories: pd.DataFrame
+    totals: FinanceTotals
+    readiness: pd.DataFrame
+
+
+def _missing(value: Any) -> bool:
+    """An empty cell as pandas may hand it over: None, NA, NaT or a float NaN."""
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def money(value: Any) -> Decimal:
+    """A cell value as exact Decimal money: Decimal as is, None/NaN as 0, a float by its shortest repr."""
+    if _missing(value):
+        return ZERO
+    if isinstance(value, bool):
+        raise ValueError(f"not an amount: {value!r}")
+    if isinstance(value, Decimal):
+        return ZERO if value.is_nan() else value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, int):
+        return Decimal(value)
+    try:
+        return Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ValueError(f"not an amount: {value!r}") from None
+
+
+def percent(part: Decimal, whole: Decimal) -> Decimal:
+    """part / whole x 100 to one decimal, half away from zero (Excel's ROUND); 0 when whole is 0."""
+    if whole == 0:
+        return Decimal("0.0")
+    return (part * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _rows(frame: pd.DataFrame | None, columns: Sequence[str], name: str) -> list[dict[str, Any]]:
+    """The rows of an input frame as dicts; an empty frame may lack columns, a full one may not."""
+    if frame is None or len(frame) == 0:
+        return []
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} frame lacks column(s): {', '.join(missing)}")
+    return frame.to_dict("records")
+
+
+def _text(value: Any) -> str | None:
+    return None if _missing(value) else str(value)
+
+
+def _flag(value: Any) -> bool:
+    return False if _missing(value) else bool(value)
+
+
+def _count(value: Any) -> int:
+    return 0 if _missing(value) else int(value)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+@dataclass(frozen=True)
+class _Standing:
+    """What the register says about one partner and period."""
+
+    counting: dict[str, Any] | None  # the counting (accepted, not superseded) return
+    rejected_after: dict[str, Any] | None  # the latest rejected return newer than it (or the latest, when none counts)
+
+
+def _standing(rows: list[dict[str, Any]]) -> _Standing:
+    counting = [r for r in rows if r["status"] in ACCEPTED and not _flag(r["superseded"])]
+    if len(counting) > 1:
+        r = counting[0]
+        raise ValueError(f"returns register has {len(counting)} current accepted returns for partner {r['partner']}, period {r['period']}")
+    current = counting[0] if counting else None
+    rejected = [r for r in rows if r["status"] == REJECTED]
+    if current is not None:
+        rejected = [r for r in rejected if pd.Timestamp(r["received"]) > pd.Timestamp(current["received"])]
+    latest = max(rejected, key=lambda r: pd.Timestamp(r["received"])) if rejected else None
+    return _Standing(current, latest)
+
+
+def _counting_rows(
+    rows: list[dict[str, Any]],
+    standings: Mapping[tuple[str, int], _Standing],
+    by_sha: bool,
+    unique: tuple[str, ...],
+    name: str,
+) -> list[dict[str, Any]]:
+    """The rows of ``finance`` or ``flc`` that belong to a counting return."""
+    kept: list[dict[str, Any]] = []
+    seen: set[tuple[Any, ...]] = set()
+    for row in rows:
+        standing = standings.get((row["partner"], int(row["period"])))
+        if standing is None or standing.counting is None:
+            continue
+        if by_sha and row.get("sha256") != standing.counting.get("sha256"):
+            continue
+        key = tuple(row[c] for c in unique)
+        if key in seen:
+            raise ValueError(f"{name} frame has more than one row for {dict(zip(unique, key))} (one per return expected; without sha256 in returns, rows are told apart by partner and period only)")
+        seen.add(key)
+        kept.append(row)
+    return kept
+
+
+def finance_position(
+    partners: Sequence[Partner],
+    project: Project,
+    period: int,
+    finance: pd.DataFrame,
+    flc: pd.DataFrame,
+    returns: pd.DataFrame,
+) -> FinancePosition:
+    """The finance and FLC position of ``period``; see the module text for the rules."""
+    categories = [key for key, _ in COST_CATEGORIES]
+    labels = dict(COST_CATEGORIES)
+    codes = [p.code for p in partners]
+    known = set(codes)
+
+    fin_rows = _rows(finance, FINANCE_COLUMNS, "finance")
+    flc_rows = _rows(flc, FLC_COLUMNS, "flc")
+    ret_rows = _rows(returns, RETURNS_COLUMNS, "returns")
+    # Files that are no return, or duplicates, may name no partner or period: only
+    # accepted and rejected returns say anything about a partner's standing.
+    ret_rows = [r for r in ret_rows if r["status"] in (*ACCEPTED, REJECTED) and _text(r["partner"]) is not None]
+    accepted = [r for r in ret_rows if r["status"] in ACCEPTED]
+    for name, rows in (("finance", fin_rows), ("flc", flc_rows), ("returns", accepted)):
+        unknown = sorted({str(r["partner"]) for r in rows} - known)
+        if unknown:
+            raise ValueError(f"{name} frame names partner(s) not in the setup: {', '.join(unknown)}")
+    bad = sorted({str(r["category"]) for r in fin_rows} - set(categories))
+    if bad:
+        raise ValueError(f"finance frame has unknown cost categor(ies) {', '.join(bad)}; expected one of {', '.join(categories)}")
+    by_sha = returns is not None and len(returns) > 0 and "sha256" in returns.columns
+
+    grouped: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in ret_rows:
+        if r["partner"] in known and int(r["period"]) <= period:
+            grouped.setdefault((r["partner"], int(r["period"])), []).append(r)
+    standings = {key: _standing(rows) for key, rows in grouped.items()}
+
+    fin = _counting_rows([r for r in fin_rows if int(r["period"]) <= period], standings, by_sha, ("partner", "period", "category"), "finance")
+    flcs = _counting_rows([r for r in flc_rows if int(r["period"]) == period], standings, by_sha, ("partner", "period"), "flc")
+
+    declared_now: dict[tuple[str, str], Decimal] = {}
+    cumulative: dict[tuple[str, str], Decimal] = {}
+    source: dict[str, str | None] = {}
+    for r in fin:
+        key = (r["partner"], r["category"])
+        amount = money(r["declared"])
+        cumulative[key] = cumulative.get(key, ZERO) + amount
+        if int(r["period"]) == period:
+            declared_now[key] = declared_now.get(key, ZERO) + amount
+            source[r["partner"]] = _text(r["file"])
+    flc_of = {r["partner"]: r for r in flcs}
+
+    lines: list[dict[str, Any]] = []
+    partner_rows: list[dict[str, Any]] = []
+    readiness: list[dict[str, Any]] = []
+    for p in partners:
+        standing = standings.get((p.code, period), _Standing(None, None))
+        reported = standing.counting is not None
+        for cat in categories:
+            budget = p.budget(cat)
+            now = declared_now.get((p.code, cat), ZERO)
+            total = cumulative.get((p.code, cat), ZERO)
+            ok: bool | None = None
+            if cat == "office" and reported:
+                ok = now == flat_rate(declared_now.get((p.code, "staff"), ZERO), project.office_flat_rate)
+            lines.append({
+                "partner": p.code, "partner_name": p.name, "category": cat, "category_label": labels[cat],
+                "budget": budget, "declared_period": now, "cumulative": total, "remaining": budget - total,
+                "absorption_pct": percent(total, budget), "flat_rate_ok": ok, "source": source.get(p.code) if reported else None,
+            })
+
+        flc_row = flc_of.get(p.code)
+        if not reported:
+            status = NOT_REPORTED
+        elif flc_row is None:
+            status = NOT_SENT
+        else:
+            status = _text(flc_row["flc_status"]) or NOT_SENT
+        is_certified = status == CERTIFIED
+        certified = money(flc_row["certified"]) if is_certified and flc_row is not None else ZERO
+        errors_kept = _count(standing.counting["errors"]) if standing.counting is not None else 0
+        open_errors = standing.rejected_after is not None or errors_kept > 0
+
+        reasons: list[str] = []
+        if standing.rejected_after is not None:
+            reasons.append(f"rejected return with {_plural(_count(standing.rejected_after['errors']), 'error')}")
+        elif not reported:
+            reasons.append("not reported")
+        if errors_kept:
+            reasons.append(f"accepted return with {_plural(errors_kept, 'open error')}")
+        if reported and not is_certified:
+            reasons.append(f"FLC not certified ({status})")
+        ready = reported and is_certified and not open_errors
+        blocking = "; ".join(reasons)
+
+        budget = p.total_budget
+        now = sum((declared_now.get((p.code, c), ZERO) for c in categories), ZERO)
+        total = sum((cumulative.get((p.code, c), ZERO) for c in categories), ZERO)
+        partner_rows.append({
+            "partner": p.code, "partner_name": p.name, "country": p.country, "budget": budget,
+            "declared_period": now, "cumulative": total, "absorption_pct": percent(total, budget),
+            "flc_status": status, "certified": certified, "cofinancing": flat_rate(certified, project.cofinancing_rate),
+            "reported": reported, "ready": ready, "blocking": blocking,
+        })
+        if not ready:
+            readiness.append({"partner": p.code, "partner_name": p.name, "reason": blocking})
+
+    lines_df = pd.DataFrame(lines, columns=list(LINE_COLUMNS))
+    lines_df["flat_rate_ok"] = lines_df["flat_rate_ok"].astype(object)
+    partners_df = pd.DataFrame(partner_rows, columns=list(PARTNER_COLUMNS))
+
+    cat_rows = []
+    for cat in categories:
+        mine = [line for line in lines if line["category"] == cat]
+        budget = sum((line["budget"] for line in mine), ZERO)
+        total = sum((line["cumulative"] for line in mine), ZERO)
+        cat_rows.append({
+            "category": cat, "category_label": labels[cat], "budget": budget,
+            "declared_period": sum((line["declared_period"] for line in mine), ZERO),
+            "cumulative": total, "remaining": budget - total, "absorption_pct": percent(total, budget),
+        })
+
+    budget = sum((r["budget"] for r in partner_rows), ZERO)
+    total = sum((r["cumulative"] for r in partner_rows), ZERO)
+    totals = FinanceTotals(
+        budget=budget,
+        declared_period=sum((r["declared_period"] for r in partner_rows), ZERO),
+        cumulative=total,
+        absorption_pct=percent(total, budget),
+        certified=sum((r["certified"] for r in partner_rows), ZERO),
+        cofinancing=sum((r["cofinancing"] for r in partner_rows), ZERO),
+        partners_reported=sum(1 for r in partner_rows if r["reported"]),
+        partners_certified=sum(1 for r in partner_rows if r["flc_status"] == CERTIFIED),
+        partners_ready=sum(1 for r in partner_rows if r["ready"]),
+        n_partners=len(partner_rows),
+    )
+    return FinancePosition(
+        period=period,
+        lines=lines_df,
+        partners=partners_df,
+        categories=pd.DataFrame(cat_rows, columns=list(CATEGORY_COLUMNS)),
+        totals=totals,
+        readiness=pd.DataFrame(readiness, columns=list(READINESS_COLUMNS)),
+    )
