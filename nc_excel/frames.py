@@ -1,0 +1,75 @@
+"""Returns as frames: the tables of every accepted return, stacked, each row with its source.
+
+The analyses (living labs, schedule, finance) are pure functions of these frames;
+the master workbook shows them. Every row carries ``partner``, ``period``,
+``file`` and ``sha256``, so any figure can be traced back to the return it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from nc_excel.columns import columns
+from nc_excel.intake.archive import Entry
+from nc_excel.intake.returns import Return
+from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
+from nc_excel.templates import DELIVERABLES, FINANCE, FLC_FORM, INDICATORS, LIVING_LABS, PROGRESS, SUBMISSION_FORM, TABLES, table_model
+
+PROVENANCE = ["partner", "period", "file", "sha256"]
+
+
+@dataclass(frozen=True)
+class ReturnFrames:
+    progress: pd.DataFrame
+    deliverables: pd.DataFrame
+    indicators: pd.DataFrame
+    finance: pd.DataFrame
+    flc: pd.DataFrame
+    submission: pd.DataFrame
+    candidates: pd.DataFrame
+
+
+def _frame(rows: list[dict[str, Any]], fields: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=[*PROVENANCE, *fields], dtype=object)
+
+
+def _table_fields(spec_name: str, setup: ProjectSetup) -> list[str]:
+    spec = next(s for s in TABLES if s.name == spec_name)
+    return [c.name for c in columns(table_model(spec, setup))]
+
+
+def return_frames(returns: Sequence[tuple[Entry, Return]], setup: ProjectSetup) -> ReturnFrames:
+    """Stack the tables of the given (register entry, return) pairs into frames."""
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in ("progress", "deliverables", "indicators", "finance", "flc", "submission", "candidates")}
+    category_keys = [k for k, _ in COST_CATEGORIES]
+    for entry, ret in returns:
+        source = {"partner": ret.partner, "period": ret.period, "file": entry.archived or entry.file, "sha256": entry.sha256}
+        for name, spec in (("progress", PROGRESS), ("deliverables", DELIVERABLES), ("indicators", INDICATORS)):
+            rows[name] += [{**source, **r} for r in ret.rows(spec.name)]
+        for key, r in zip(category_keys, ret.rows(FINANCE.name)):
+            rows["finance"].append({**source, **r, "category": key, "category_label": dict(COST_CATEGORIES)[key]})
+        rows["flc"].append({**source, **ret.form(FLC_FORM)})
+        rows["submission"].append({**source, **ret.form(SUBMISSION_FORM)})
+        rows["candidates"] += [{**source, "row": n, **r} for n, r in enumerate(ret.rows(LIVING_LABS.name))]
+    finance_fields = [f for f in _table_fields(FINANCE.name, setup) if f != "category"] + ["category", "category_label"]
+    return ReturnFrames(
+        progress=_frame(rows["progress"], _table_fields(PROGRESS.name, setup)),
+        deliverables=_frame(rows["deliverables"], _table_fields(DELIVERABLES.name, setup)),
+        indicators=_frame(rows["indicators"], _table_fields(INDICATORS.name, setup)),
+        finance=_frame(rows["finance"], finance_fields),
+        flc=_frame(rows["flc"], ["controller", "sent_to_flc", "flc_status", "certified", "certificate_date"]),
+        submission=_frame(rows["submission"], ["contact_name", "contact_email", "phone", "submitted_on", "confirm"]),
+        candidates=_frame(rows["candidates"], ["row", *_table_fields(LIVING_LABS.name, setup)]),
+    )
+
+
+def register_frame(entries: Sequence[Entry]) -> pd.DataFrame:
+    """The returns register as a frame (the finance analysis reads verdicts from it)."""
+    cols = ["file", "partner", "period", "status", "errors", "warnings", "received", "sha256", "superseded", "archived", "feedback"]
+    return pd.DataFrame(
+        [{**e.model_dump(include=set(cols)), "superseded": e.superseded_by is not None} for e in entries], columns=cols, dtype=object
+    )
