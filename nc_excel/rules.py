@@ -7,8 +7,6 @@ rate is computed as the programme does (truncated to 2 decimals).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -17,6 +15,7 @@ from typing import Any
 from nc_excel.forms.partner import criterion_field
 from nc_excel.intake.returns import Return
 from nc_excel.issues import Issue, issue
+from nc_excel.livinglabs import place_key
 from nc_excel.reading import RowRead
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup, flat_rate
 from nc_excel.templates import DELIVERABLES, FINANCE, FLC_FORM, INDICATORS, LIVING_LABS, PROGRESS, SUBMISSION_FORM
@@ -99,13 +98,6 @@ def _flc(ret: Return) -> Iterable[Issue]:
     submitted = ret.form(SUBMISSION_FORM).get("submitted_on")
     if v.get("certificate_date") is not None and submitted is not None and v["certificate_date"] < submitted:
         yield _at(ret, FLC_FORM, flc, "certificate_date", "control-before-submission", value=v["certificate_date"], submitted=submitted)
-
-
-def place_key(name: str, municipality: str) -> str:
-    """Name and municipality, without accents, case, punctuation or spacing differences."""
-    text = unicodedata.normalize("NFKD", f"{name}|{municipality}")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return re.sub(r"[^a-z0-9|]+", "", text.replace("ø", "o").replace("æ", "ae").replace("å", "a").replace("ß", "ss"))
 
 
 def _living_labs(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:

@@ -1,0 +1,294 @@
+"""Living labs: from the partners' candidate places to a shortlist per region.
+
+``shortlist`` is a pure function from frames to frames (see DESIGN.md): the master
+gives it every candidate row of the partners' returns, the setup's criteria and
+regions, and the coordinator's decisions; it gives back the long list (one row per
+place), the regions with their counts and flags, and the decisions that no longer
+match a place. Nothing is read, written or printed, and the inputs are not changed.
+
+How a place gets on the shortlist
+---------------------------------
+1. **One candidate per place.** Rows with the same ``place_key`` (name and
+   municipality without accents, case, punctuation or spacing differences) are one
+   place, proposed by every partner that named it. Each proposer answers once: a
+   partner that named the place in several rows (returns of several periods) counts
+   with its row of the latest period (the first such row). The place's name,
+   municipality, region, theme, description, lead organisation, contact, file and
+   sha256 are those of its first proposer, in partner-code order.
+2. **Answers of several proposers.** A score criterion is the mean of the scores the
+   proposers gave (an empty answer is left out of the mean); a must-have holds only if
+   every proposer answered Yes; a knock-out applies if any proposer answered Yes;
+   ``companies`` is the largest number given.
+3. **Score**, 0 to 100: ``sum(weight * (s - min) / (max - min)) / sum(weight) * 100``
+   over the score criteria, where an unanswered criterion counts as the scale's
+   minimum, rounded half up to one decimal as Excel's ROUND does.
+4. **Eligible**: no knock-out answered Yes and every must-have answered Yes.
+   ``ineligible_because`` names them, e.g.
+   ``"knock-out: Is it a university lab?; must-have missing: Investment capacity"``.
+5. **Rank** within each region of the setup, among its eligible places, 1 = best.
+   Ties are broken, in this order, by: higher (rounded, as shown) score, more
+   proposers, more companies (an empty number counts as fewer than any), then
+   ``place_key`` ascending. Places that are not eligible, or whose region is not in
+   the setup, have no rank.
+6. **Shortlist**, ``per_region`` places per region:
+   - a place the coordinator marked *Include* is always shortlisted, even when it
+     is not eligible (its reason says so), and takes one of its region's places;
+   - a place marked *Exclude* is never shortlisted; the next ranked place fills in;
+   - the places left are filled by rank. So a region has ``per_region`` places,
+     unless it has more Includes than places (then all Includes, and a flag), or too
+     few eligible places (then a flag).
+   Decisions are matched on ``place_key``, the text ``include`` / ``exclude`` in any
+   case; any other text is kept but decides nothing. When a place_key has several
+   decision rows, the last one counts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pandas as pd
+
+from nc_excel.setup.models import Criterion, Region
+
+INCLUDE, EXCLUDE = "Include", "Exclude"
+REQUIRED = ("partner", "period", "row", "name", "municipality", "region")
+OPTIONAL = ("theme", "description", "lead_organisation", "companies", "contact", "file", "sha256")
+FIRST_PROPOSER = ("name", "municipality", "region", "theme", "description", "lead_organisation", "contact", "file", "sha256")
+DECISION_COLUMNS = ("place_key", "decision", "note")
+REGION_COLUMNS = ("region", "candidates", "eligible", "shortlisted", "flag")
+
+
+def place_key(name: str, municipality: str) -> str:
+    """Name and municipality, without accents, case, punctuation or spacing differences."""
+    text = unicodedata.normalize("NFKD", f"{name}|{municipality}")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return re.sub(r"[^a-z0-9|]+", "", text.replace("ø", "o").replace("æ", "ae").replace("å", "a").replace("ß", "ss"))
+
+
+def crit_column(key: str) -> str:
+    """The candidates column of a criterion (as ``nc_excel.forms.partner.criterion_field`` names the field)."""
+    return f"crit_{key}"
+
+
+def longlist_columns(criteria: Sequence[Criterion]) -> list[str]:
+    """The columns of ``Shortlist.longlist``, in order."""
+    return [
+        "place_key", "name", "municipality", "region", "theme", "description", "lead_organisation", "contact",
+        "proposers", "n_proposers", "companies", *(crit_column(c.key) for c in criteria),
+        "score", "eligible", "ineligible_because", "rank", "decision", "note", "shortlisted", "reason", "file", "sha256",
+    ]
+
+
+@dataclass(frozen=True)
+class Shortlist:
+    """The result of ``shortlist``: three frames for three sheets of the master."""
+
+    longlist: pd.DataFrame
+    """One row per place, by region (setup order, unknown regions last), then rank, then the ineligible."""
+    regions: pd.DataFrame
+    """One row per region of the setup: region, candidates, eligible, shortlisted, flag."""
+    orphaned_decisions: pd.DataFrame
+    """The decision rows whose place_key matches no place, unchanged."""
+
+
+def shortlist(
+    candidates: pd.DataFrame,
+    criteria: Sequence[Criterion],
+    regions: Sequence[Region],
+    per_region: int,
+    decisions: pd.DataFrame | None = None,
+) -> Shortlist:
+    """The long list, the regions and the orphaned decisions; the rules are in the module docstring."""
+    if per_region < 1:
+        raise ValueError(f"per_region must be at least 1, not {per_region}")
+    criteria = tuple(criteria)
+    for c in criteria:
+        if c.kind == "score" and (c.weight is None or c.scale_min is None or c.scale_max is None or c.scale_max <= c.scale_min):
+            raise ValueError(f"score criterion {c.key!r} needs a weight and a scale with min < max")
+    places = _places(_proposals(candidates, criteria), criteria)
+    places["score"] = _score(places, criteria)
+    places["ineligible_because"] = _ineligible_because(places, criteria)
+    places["eligible"] = places["ineligible_because"] == ""
+    decided, orphaned = _decisions(decisions, set(places.index))
+    places["decision"] = decided["decision"].reindex(places.index).fillna("")
+    places["note"] = decided["note"].reindex(places.index).fillna("")
+    places = _ranked(places.reset_index(), [r.name for r in regions])
+    places["shortlisted"] = _selected(places, per_region)
+    places["reason"] = _reasons(places, per_region)
+    longlist = places[longlist_columns(criteria)].reset_index(drop=True)
+    return Shortlist(longlist=longlist, regions=_regions(places, regions, per_region), orphaned_decisions=orphaned)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and value != value) or value is pd.NA else str(value)
+
+
+def _yes(column: pd.Series) -> pd.Series:
+    """True where the answer is Yes; No, empty and anything else are False."""
+    return column.map(lambda v: v is True or (isinstance(v, (int, float)) and not isinstance(v, bool) and v == 1)).astype(bool)
+
+
+def _proposals(candidates: pd.DataFrame, criteria: tuple[Criterion, ...]) -> pd.DataFrame:
+    """One row per place and proposer: the proposer's latest row, sorted by partner code."""
+    crits = [crit_column(c.key) for c in criteria]
+    missing = [c for c in (*REQUIRED, *crits) if c not in candidates.columns]
+    if missing and len(candidates):
+        raise ValueError(f"the candidates lack the column(s) {', '.join(missing)}")
+    frame = candidates.reindex(columns=[*REQUIRED, *OPTIONAL, *crits])
+    frame["partner"] = frame["partner"].map(_text)
+    frame["place_key"] = [place_key(_text(n), _text(m)) for n, m in zip(frame["name"], frame["municipality"])]
+    frame["companies"] = pd.to_numeric(frame["companies"], errors="coerce")
+    for c in criteria:
+        col = crit_column(c.key)
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float) if c.kind == "score" else _yes(frame[col])
+    frame = frame.sort_values(
+        ["partner", "period", "row", "file", "place_key"], ascending=[True, False, True, True, True],
+        na_position="last", kind="mergesort",
+    )
+    return frame.drop_duplicates(["place_key", "partner"], keep="first")
+
+
+def _places(proposals: pd.DataFrame, criteria: tuple[Criterion, ...]) -> pd.DataFrame:
+    """One row per place, indexed by place_key."""
+    grouped = proposals.groupby("place_key", sort=True)
+    places = proposals.drop_duplicates("place_key").set_index("place_key")[list(FIRST_PROPOSER)].sort_index()
+    places["proposers"] = grouped["partner"].agg(lambda codes: ", ".join(codes)).reindex(places.index).astype(str)
+    places["n_proposers"] = grouped.size().reindex(places.index).astype("int64")
+    places["companies"] = grouped["companies"].max().reindex(places.index).round().astype("Int64")
+    for c in criteria:
+        col = crit_column(c.key)
+        how = {"score": "mean", "must-have": "all", "knock-out": "any"}[c.kind]
+        answers = grouped[col].agg(how).reindex(places.index)
+        places[col] = answers.astype(float if c.kind == "score" else bool)
+    return places
+
+
+def _round1(value: float) -> float:
+    """Half up to one decimal, as Excel's ROUND (floating noise below 1e-9 removed first)."""
+    return float(Decimal(repr(round(value, 9))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _score(places: pd.DataFrame, criteria: tuple[Criterion, ...]) -> pd.Series:
+    scored = [c for c in criteria if c.kind == "score"]
+    total = sum(float(c.weight) for c in scored)  # type: ignore[arg-type]
+    points = pd.Series(0.0, index=places.index)
+    for c in scored:
+        low, high = c.scale_min, c.scale_max
+        answers = places[crit_column(c.key)].fillna(low)
+        points += float(c.weight) * (answers - low) / (high - low)  # type: ignore[arg-type, operator]
+    share = points / total * 100 if total else points
+    return share.map(_round1).astype(float)
+
+
+def _ineligible_because(places: pd.DataFrame, criteria: tuple[Criterion, ...]) -> pd.Series:
+    """Per place, the knock-outs answered Yes and the must-haves not answered Yes, by their labels."""
+    knock_outs = [(c.label, places[crit_column(c.key)].tolist()) for c in criteria if c.kind == "knock-out"]
+    must_haves = [(c.label, places[crit_column(c.key)].tolist()) for c in criteria if c.kind == "must-have"]
+    texts = []
+    for i in range(len(places)):
+        parts = []
+        if hit := [label for label, yes in knock_outs if yes[i]]:
+            parts.append("knock-out: " + ", ".join(hit))
+        if gap := [label for label, yes in must_haves if not yes[i]]:
+            parts.append("must-have missing: " + ", ".join(gap))
+        texts.append("; ".join(parts))
+    return pd.Series(texts, index=places.index, dtype=str)
+
+
+def _decisions(decisions: pd.DataFrame | None, keys: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The decision and note per matched place_key (last row wins), and the orphaned rows unchanged."""
+    if decisions is None or (len(decisions) == 0 and "place_key" not in decisions.columns):
+        empty = pd.DataFrame({c: pd.Series(dtype=str) for c in DECISION_COLUMNS})
+        return empty.set_index("place_key"), empty
+    if "place_key" not in decisions.columns:
+        raise ValueError("the decisions lack the column place_key")
+    matched = decisions["place_key"].isin(keys)
+    orphaned = decisions.loc[~matched].copy()
+    mine = decisions.loc[matched].reindex(columns=list(DECISION_COLUMNS)).drop_duplicates("place_key", keep="last")
+    decision = mine["decision"].map(_text).str.strip()
+    canonical = {INCLUDE.casefold(): INCLUDE, EXCLUDE.casefold(): EXCLUDE}
+    mine = mine.assign(decision=[canonical.get(d.casefold(), d) for d in decision], note=mine["note"].map(_text))
+    return mine.set_index("place_key"), orphaned
+
+
+def _ranked(places: pd.DataFrame, region_names: list[str]) -> pd.DataFrame:
+    """Sorted by region, eligibility and the tie rule; ``rank`` among the eligible of a setup region."""
+    order = {name: i for i, name in enumerate(region_names)}
+    places["region_order"] = places["region"].map(order).fillna(len(order))
+    places["region_known"] = places["region"].isin(order)
+    places = places.sort_values(
+        ["region_order", "region", "eligible", "score", "n_proposers", "companies", "place_key"],
+        ascending=[True, True, False, False, False, False, True], na_position="last", kind="mergesort",
+    ).reset_index(drop=True)
+    rankable = places["eligible"] & places["region_known"]
+    places["rank"] = (places.loc[rankable].groupby("region").cumcount() + 1).reindex(places.index).astype("Int64")
+    places["n_eligible"] = places["region"].map(places.loc[rankable].groupby("region").size()).fillna(0).astype(int)
+    return places
+
+
+def _selected(places: pd.DataFrame, per_region: int) -> pd.Series:
+    included = places["decision"] == INCLUDE
+    open_places = per_region - included.groupby(places["region"]).transform("sum")
+    fill = places["rank"].notna() & ~included & (places["decision"] != EXCLUDE)
+    position = fill.astype(int).groupby(places["region"]).cumsum()
+    return (included | (fill & (position <= open_places))).astype(bool)
+
+
+def _n_places(n: int) -> str:
+    return f"{n} place" if n == 1 else f"{n} places"
+
+
+def _reasons(places: pd.DataFrame, per_region: int) -> list[str]:
+    reasons = []
+    for p in places.itertuples(index=False):
+        region = _text(p.region)
+        position = f"{p.rank} of {p.n_eligible} eligible in {region}" if p.rank is not pd.NA else ""
+        ranked = f"rank {position}" if position else ""
+        where = f"region {region!r} is not in the setup" if region else "no region given"
+        if p.shortlisted and p.decision == INCLUDE:
+            detail = ranked or (f"although not eligible: {p.ineligible_because}" if not p.eligible else where)
+            reasons.append(f"Included by the coordinator ({detail})")
+        elif p.shortlisted:
+            reasons.append(f"Rank {position}, score {p.score:.1f}, proposed by {p.proposers}")
+        elif p.decision == EXCLUDE:
+            reasons.append(f"Excluded by the coordinator ({ranked})" if ranked else "Excluded by the coordinator")
+        elif not p.eligible:
+            reasons.append(f"Not eligible: {p.ineligible_because}")
+        elif not p.region_known:
+            reasons.append(f"Not ranked: {where}")
+        else:
+            reasons.append(f"Rank {position}, score {p.score:.1f}; the {_n_places(per_region)} went to places ranked higher or included")
+    return reasons
+
+
+def _flag(candidates: int, eligible: int, shortlisted: int, per_region: int) -> str:
+    places = _n_places(per_region)
+    if candidates == 0:
+        return f"No candidates for {places}"
+    if eligible == 0:
+        return f"No eligible candidate for {places}"
+    if eligible < per_region:
+        return f"Only {eligible} eligible candidate{'s' if eligible > 1 else ''} for {places}"
+    if shortlisted < per_region:
+        return f"Only {shortlisted} shortlisted for {places} after the coordinator's exclusions"
+    if shortlisted > per_region:
+        return f"{shortlisted} shortlisted for {places}: more inclusions by the coordinator than places"
+    return ""
+
+
+def _regions(places: pd.DataFrame, regions: Sequence[Region], per_region: int) -> pd.DataFrame:
+    by_region = places.groupby("region")
+    candidates = by_region.size()
+    eligible = by_region["eligible"].sum()
+    shortlisted = by_region["shortlisted"].sum()
+    rows = []
+    for r in regions:
+        counts = [int(s.get(r.name, 0)) for s in (candidates, eligible, shortlisted)]
+        rows.append((r.name, *counts, _flag(*counts, per_region)))
+    frame = pd.DataFrame(rows, columns=list(REGION_COLUMNS))
+    return frame.astype({"region": str, "candidates": "int64", "eligible": "int64", "shortlisted": "int64", "flag": str})
