@@ -53,6 +53,7 @@ from typing import Any
 
 import pandas as pd
 
+from nc_excel.forms.partner import criterion_field
 from nc_excel.setup.models import Criterion, Region
 
 INCLUDE, EXCLUDE = "Include", "Exclude"
@@ -70,16 +71,11 @@ def place_key(name: str, municipality: str) -> str:
     return re.sub(r"[^a-z0-9|]+", "", text.replace("ø", "o").replace("æ", "ae").replace("å", "a").replace("ß", "ss"))
 
 
-def crit_column(key: str) -> str:
-    """The candidates column of a criterion (as ``nc_excel.forms.partner.criterion_field`` names the field)."""
-    return f"crit_{key}"
-
-
 def longlist_columns(criteria: Sequence[Criterion]) -> list[str]:
     """The columns of ``Shortlist.longlist``, in order."""
     return [
         "place_key", "name", "municipality", "region", "theme", "description", "lead_organisation", "contact",
-        "proposers", "n_proposers", "companies", *(crit_column(c.key) for c in criteria),
+        "proposers", "n_proposers", "companies", *(criterion_field(c.key) for c in criteria),
         "score", "eligible", "ineligible_because", "rank", "decision", "note", "shortlisted", "reason", "file", "sha256",
     ]
 
@@ -135,7 +131,7 @@ def _yes(column: pd.Series) -> pd.Series:
 
 def _proposals(candidates: pd.DataFrame, criteria: tuple[Criterion, ...]) -> pd.DataFrame:
     """One row per place and proposer: the proposer's latest row, sorted by partner code."""
-    crits = [crit_column(c.key) for c in criteria]
+    crits = [criterion_field(c.key) for c in criteria]
     missing = [c for c in (*REQUIRED, *crits) if c not in candidates.columns]
     if missing and len(candidates):
         raise ValueError(f"the candidates lack the column(s) {', '.join(missing)}")
@@ -144,7 +140,7 @@ def _proposals(candidates: pd.DataFrame, criteria: tuple[Criterion, ...]) -> pd.
     frame["place_key"] = [place_key(_text(n), _text(m)) for n, m in zip(frame["name"], frame["municipality"])]
     frame["companies"] = pd.to_numeric(frame["companies"], errors="coerce")
     for c in criteria:
-        col = crit_column(c.key)
+        col = criterion_field(c.key)
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float) if c.kind == "score" else _yes(frame[col])
     frame = frame.sort_values(
         ["partner", "period", "row", "file", "place_key"], ascending=[True, False, True, True, True],
@@ -161,7 +157,7 @@ def _places(proposals: pd.DataFrame, criteria: tuple[Criterion, ...]) -> pd.Data
     places["n_proposers"] = grouped.size().reindex(places.index).astype("int64")
     places["companies"] = grouped["companies"].max().reindex(places.index).round().astype("Int64")
     for c in criteria:
-        col = crit_column(c.key)
+        col = criterion_field(c.key)
         how = {"score": "mean", "must-have": "all", "knock-out": "any"}[c.kind]
         answers = grouped[col].agg(how).reindex(places.index)
         places[col] = answers.astype(float if c.kind == "score" else bool)
@@ -179,7 +175,7 @@ def _score(places: pd.DataFrame, criteria: tuple[Criterion, ...]) -> pd.Series:
     points = pd.Series(0.0, index=places.index)
     for c in scored:
         low, high = c.scale_min, c.scale_max
-        answers = places[crit_column(c.key)].fillna(low)
+        answers = places[criterion_field(c.key)].fillna(low)
         points += float(c.weight) * (answers - low) / (high - low)  # type: ignore[arg-type, operator]
     share = points / total * 100 if total else points
     return share.map(_round1).astype(float)
@@ -187,8 +183,8 @@ def _score(places: pd.DataFrame, criteria: tuple[Criterion, ...]) -> pd.Series:
 
 def _ineligible_because(places: pd.DataFrame, criteria: tuple[Criterion, ...]) -> pd.Series:
     """Per place, the knock-outs answered Yes and the must-haves not answered Yes, by their labels."""
-    knock_outs = [(c.label, places[crit_column(c.key)].tolist()) for c in criteria if c.kind == "knock-out"]
-    must_haves = [(c.label, places[crit_column(c.key)].tolist()) for c in criteria if c.kind == "must-have"]
+    knock_outs = [(c.label, places[criterion_field(c.key)].tolist()) for c in criteria if c.kind == "knock-out"]
+    must_haves = [(c.label, places[criterion_field(c.key)].tolist()) for c in criteria if c.kind == "must-have"]
     texts = []
     for i in range(len(places)):
         parts = []
