@@ -175,7 +175,7 @@ def ole_entries(data: bytes) -> set[str]:
     try:
         shift = struct.unpack_from("<H", data, 30)[0]
         if shift not in (9, 12):
-            raise ValueError(f"sector size 2^{shift}")
+            raise ValueError("not a valid header")
         size = 1 << shift
         nsect = max(0, len(data) - size) // size
         num_fat, first_dir = struct.unpack_from("<II", data, 44)
@@ -809,7 +809,8 @@ def _run_isolated(path: Path, limits: Limits) -> OpenedFile | FileProblem:
         parent.close()
         if result is not None:
             return _to_outcome(result)
-        stderr = Path(log.name).read_text("utf-8", "replace")[-4000:]
+        with open(log.name, "rb") as f:
+            stderr = f.read(64 * 1024).decode("utf-8", "replace")
     return FileProblem(issue("reader-crashed", file=path.name, detail=_crash_detail(proc.exitcode, stderr, limits)))
 
 
