@@ -454,7 +454,7 @@ def _xml_unescape(raw: bytes) -> str:
 class _ZipFacts:
     format: str
     date1904: bool = False
-    table_refs: dict[str, str] = field(default_factory=dict)  # table name -> ref from the table XML
+    tables: dict[str, tuple[str, str]] = field(default_factory=dict)  # Excel table -> (sheet, ref)
     macros: bool = False
 
 
@@ -469,16 +469,42 @@ def _parse_xml(raw: bytes, path: Path, part: str) -> Any:
         raise _problem("corrupt-file", path, detail=f"{part} is not valid XML ({exc})") from None
 
 
+_RELATIONSHIP = re.compile(rb"<(?:[\w.\-]+:)?Relationship\s([^>]*)>")
+
+
+def _rel_targets(rels_xml: bytes, path: Path, part: str, base: str, kind: str = "") -> dict[str, str]:
+    """Relationship id -> the part it points at (internal targets whose type ends with ``kind``).
+
+    A regex, not a parser: the part has passed the entity check, and rels are flat.
+    """
+    targets: dict[str, str] = {}
+    for m in _RELATIONSHIP.finditer(rels_xml):
+        attrs = {k.decode("ascii", "replace"): _xml_unescape(v) for k, v in _attrs(m.group(1)).items()}
+        if attrs.get("TargetMode") != "External" and attrs.get("Type", "").endswith(kind):
+            target = attrs.get("Target", "").replace("\\", "/")
+            resolved = target.lstrip("/") if target.startswith("/") else posixpath.join(base, target)
+            targets[attrs.get("Id", "")] = posixpath.normpath(resolved)
+    return targets
+
+
+def _targets(rels_xml: bytes, path: Path, part: str, base: str, kind: str) -> list[str]:
+    return list(_rel_targets(rels_xml, path, part, base, kind).values())
+
+
+def _table(head: bytes) -> tuple[str, str] | None:
+    """(name, ref) from the start tag of a table part; Excel shows and references displayName."""
+    m = _TABLE_START.search(head)
+    if not m:
+        return None
+    attrs = {k.split(b":")[-1]: v for k, v in _attrs(m.group(1)).items()}
+    name, ref = attrs.get(b"displayName") or attrs.get(b"name"), attrs.get(b"ref")
+    return (_xml_unescape(name), ref.decode("ascii", "replace")) if name and ref else None
+
+
 def _workbook_sheets(wb_xml: bytes, rels_xml: bytes | None, path: Path) -> tuple[dict[str, str], bool]:
     """Sheet part -> sheet name from workbook.xml and its rels; and the 1904 date system."""
     root = _parse_xml(wb_xml, path, "xl/workbook.xml")
-    targets: dict[str, str] = {}
-    if rels_xml is not None:
-        for rel in _parse_xml(rels_xml, path, "xl/_rels/workbook.xml.rels").iter():
-            if _local(rel.tag) == "Relationship" and rel.get("TargetMode") != "External":
-                target = (rel.get("Target") or "").replace("\\", "/")
-                part = target.lstrip("/") if target.startswith("/") else "xl/" + target
-                targets[rel.get("Id") or ""] = posixpath.normpath(part)
+    targets = _rel_targets(rels_xml, path, "xl/_rels/workbook.xml.rels", "xl") if rels_xml is not None else {}
     parts: dict[str, str] = {}
     date1904 = False
     for el in root.iter():
@@ -493,7 +519,11 @@ def _workbook_sheets(wb_xml: bytes, rels_xml: bytes | None, path: Path) -> tuple
 
 
 _TABLE_START = re.compile(rb"<(?:[\w.\-]+:)?table\s([^>]*)>")
-_ATTR = re.compile(rb'([\w:.\-]+)\s*=\s*"([^"]*)"')
+_ATTR = re.compile(rb'([\w:.\-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+
+
+def _attrs(raw: bytes) -> dict[bytes, bytes]:
+    return {k: double or single for k, double, single in _ATTR.findall(raw)}
 
 
 def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sinks: Sequence[Callable[[bytes], None]], keep: int = 0) -> bytes:
@@ -589,25 +619,24 @@ def _check_xlsx(zf: zipfile.ZipFile, infos: Sequence[zipfile.ZipInfo], byname: d
     first = _check_xml_parts(zf, [byname[n] for n in index if n in byname], path, {}, {n: byname[n].file_size for n in index if n in byname})
     sheets, date1904 = _workbook_sheets(first["xl/workbook.xml"], first.get("xl/_rels/workbook.xml.rels"), path)
     scanners = {part: _SheetExtent(limits.max_rows, limits.max_cols) for part in sheets if part in byname}
-    tables = [i.filename for i in infos if i.filename.startswith("xl/tables/")]
+    sheet_rels = {posixpath.join(posixpath.dirname(p), "_rels", posixpath.basename(p) + ".rels"): p for p in sheets}
+    small = {i.filename: 64 * 1024 for i in infos if i.filename in sheet_rels or i.filename.startswith("xl/tables/")}
     rest = [i for i in infos if i.filename not in index]
-    kept = _check_xml_parts(zf, rest, path, scanners, {t: 4096 for t in tables})
+    kept = _check_xml_parts(zf, rest, path, scanners, small)
     for part, scan in scanners.items():
         if scan.worst:
             row, col = scan.worst
             raise _problem("stray-cell", path, sheet=sheets[part], cell=cell_ref(row - 1, col - 1))
-    refs: dict[str, str] = {}
-    for head in kept.values():
-        m = _TABLE_START.search(head)
-        if m:
-            attrs = {k.split(b":")[-1]: v for k, v in _ATTR.findall(m.group(1))}
-            ref = attrs.get(b"ref", b"").decode("ascii", "replace")
-            for key in (b"name", b"displayName"):
-                if key in attrs and ref:
-                    refs[_xml_unescape(attrs[key])] = ref
+    tables: dict[str, tuple[str, str]] = {}
+    for rels, sheet_part in sheet_rels.items():
+        if rels in kept:
+            for target in _targets(kept[rels], path, rels, posixpath.dirname(sheet_part), "/table"):
+                found = _table(kept.get(target, b""))
+                if found:
+                    tables[found[0]] = (sheets[sheet_part], found[1])
     macros = any(n.lower().endswith("vbaproject.bin") or n.startswith("xl/macrosheets/") for n in byname)
     fmt = "xlsm" if macros else "xlsx"
-    return _ZipFacts(format=fmt, date1904=date1904, table_refs=refs, macros=macros)
+    return _ZipFacts(format=fmt, date1904=date1904, tables=tables, macros=macros)
 
 
 def _check_ods(zf: zipfile.ZipFile, infos: Sequence[zipfile.ZipInfo], path: Path, limits: Limits) -> _ZipFacts:
@@ -641,9 +670,9 @@ def read_bytes(data: bytes, path: Path, limits: Limits) -> OpenedFile:
         facts = _ZipFacts(format=_ole_format(data, path))
     else:
         raise _problem("not-a-spreadsheet", path, detail=looks_like(data[:4096]))
-    load_tables = facts.format in ("xlsx", "xlsm")
     try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data), load_tables=load_tables)
+        # no load_tables: the table parts were read above (calamine's own table range leaves out the header row)
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError:
         raise _problem("encrypted-file", path) from None
     except (CalamineError, ValueError, OSError) as exc:
@@ -662,14 +691,6 @@ def read_bytes(data: bytes, path: Path, limits: Limits) -> OpenedFile:
                     raise _problem("stray-cell", path, sheet=meta.name, cell=cell_ref(*end))
                 sheets[meta.name] = sheet.to_python(skip_empty_area=False)
                 visibility[meta.name] = _visibility(meta)
-            tables: dict[str, tuple[str, str]] = {}
-            for name in (book.table_names or []) if load_tables else []:
-                table = book.get_table_by_name(name)
-                ref = facts.table_refs.get(name)
-                if ref is None and table.start is not None and table.end is not None:
-                    top = table.start[0] - 1 if table.start[0] > 0 else 0  # calamine's start is below the header row
-                    ref = f"{cell_ref(top, table.start[1])}:{cell_ref(*table.end)}"
-                tables[name] = (table.sheet, ref or "")
         except PasswordError:
             raise _problem("encrypted-file", path) from None
         except (CalamineError, ValueError, OSError) as exc:
@@ -682,7 +703,7 @@ def read_bytes(data: bytes, path: Path, limits: Limits) -> OpenedFile:
         format=facts.format,
         sheets=sheets,
         visibility=visibility,
-        tables=tables,
+        tables={name: where for name, where in facts.tables.items() if where[0] in sheets},
         date1904=facts.date1904,
         warnings=warnings,
     )
