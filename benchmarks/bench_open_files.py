@@ -8,8 +8,8 @@ Each arm runs in a fresh process of its own so that its peak memory is its own:
 - ``calamine``: python-calamine reading every sheet in-process with no checks at all
   (the floor: what the safety costs is the difference);
 - ``pandas``: pandas.read_excel(engine="openpyxl", sheet_name=None), in-process.
-Peak memory is the sum of the peak resident sizes of the arm's process and of every
-process below it (forkserver and workers), sampled from /proc (or psutil).
+Peak memory is the largest sum, over samples every 20 ms, of the peak resident sizes of
+the arm's process and of every process alive below it (forkserver, workers), from /proc.
 """
 
 from __future__ import annotations
@@ -57,15 +57,22 @@ def _descendants_peak_kib(root: int) -> dict[int, int]:
 
 
 class PeakMemory:
-    """Samples the peak RSS of this process and its descendants while the block runs."""
+    """Samples this process and its descendants while the block runs: the peak of the sum of
+    the peak resident sizes of the processes alive together (workers of successive pools are
+    not added up)."""
 
     def __init__(self, every: float = 0.02) -> None:
-        self.every, self.peaks, self._stop = every, {}, threading.Event()
+        self.every, self.peak_kib, self._stop = every, 0, threading.Event()
+
+    def _sample(self) -> None:
+        import resource
+
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+        self.peak_kib = max(self.peak_kib, own + sum(_descendants_peak_kib(os.getpid()).values()))
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            for pid, kib in _descendants_peak_kib(os.getpid()).items():
-                self.peaks[pid] = max(kib, self.peaks.get(pid, 0))
+            self._sample()
             self._stop.wait(self.every)
 
     def __enter__(self) -> PeakMemory:
@@ -76,12 +83,10 @@ class PeakMemory:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self._sample()
 
     def total_mib(self) -> float:
-        import resource
-
-        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-        return (own + sum(self.peaks.values())) / 1024
+        return self.peak_kib / 1024
 
 
 def arm(name: str, folder: Path, runs: int, workers: int) -> dict[str, object]:
@@ -140,6 +145,7 @@ def main() -> None:
         setup = northern_connections("bench")
         first = folder / "NC_1_0000.xlsx"
         write_partner_workbook(first, setup, setup.partners[0].code, setup.periods[0].number, generated_at=dt.datetime(2017, 9, 1, 9, 0))
+        size = first.stat().st_size
         for i in range(1, args.files):
             shutil.copy(first, folder / f"NC_1_{i:04d}.xlsx")
         rows = []
@@ -149,8 +155,7 @@ def main() -> None:
                 check=True, capture_output=True, text=True,
             )
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    size = first.stat().st_size if first.exists() else 0
-    print(f"{args.files} copies of one template ({size or 'about 20'} bytes), {os.cpu_count()} cores, workers={args.workers}")
+    print(f"{args.files} copies of one template ({size / 1024:.1f} KiB), {os.cpu_count()} cores, workers={args.workers}, median of {args.runs} runs (pandas: 1)")
     print(f"{'reader':<34}{'ms/file':>9}{'total s':>9}{'peak MiB':>10}{'vs open_files':>15}")
     base = rows[0]["ms_per_file"]
     labels = {

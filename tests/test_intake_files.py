@@ -510,3 +510,10 @@ def test_open_files_mixes_good_and_bad(template: Path, tmp_path: Path) -> None:
     assert len(results) == 5
     codes = {p.name: (r.issue.code if isinstance(r, FileProblem) else "ok") for p, r in results}
     assert codes == {template.name: "ok", "empty.xlsx": "empty-file", "far.xlsx": "stray-cell", "missing.xlsx": "unreadable-file"}
+
+
+def test_stray_cell_found_even_without_workbook_rels(template: Path, tmp_path: Path) -> None:
+    src = with_cells(template, tmp_path / "norels.xlsx", b'<row r="6000"><c r="A6000"><v>1</v></c></row>')
+    src = rezip(src, tmp_path / "norels2.xlsx", {"xl/_rels/workbook.xml.rels": None})
+    exc = problem(src)
+    assert (exc.issue.code, exc.issue.cell) == ("stray-cell", "A6000")

@@ -618,6 +618,9 @@ def _check_xlsx(zf: zipfile.ZipFile, infos: Sequence[zipfile.ZipInfo], byname: d
     index = ["xl/workbook.xml", "xl/_rels/workbook.xml.rels"]
     first = _check_xml_parts(zf, [byname[n] for n in index if n in byname], path, {}, {n: byname[n].file_size for n in index if n in byname})
     sheets, date1904 = _workbook_sheets(first["xl/workbook.xml"], first.get("xl/_rels/workbook.xml.rels"), path)
+    if not any(part in byname for part in sheets):  # no usable rels: scan where sheets usually are
+        folders = ("xl/worksheets/", "xl/macrosheets/", "xl/dialogsheets/")
+        sheets = {n: posixpath.basename(n) for n in byname if n.startswith(folders) and n.endswith(".xml") and n.count("/") == 2}
     scanners = {part: _SheetExtent(limits.max_rows, limits.max_cols) for part in sheets if part in byname}
     sheet_rels = {posixpath.join(posixpath.dirname(p), "_rels", posixpath.basename(p) + ".rels"): p for p in sheets}
     small = {i.filename: 64 * 1024 for i in infos if i.filename in sheet_rels or i.filename.startswith("xl/tables/")}
