@@ -517,3 +517,10 @@ def test_stray_cell_found_even_without_workbook_rels(template: Path, tmp_path: P
     src = rezip(src, tmp_path / "norels2.xlsx", {"xl/_rels/workbook.xml.rels": None})
     exc = problem(src)
     assert (exc.issue.code, exc.issue.cell) == ("stray-cell", "A6000")
+
+
+def test_stray_cell_in_a_legacy_xls(tmp_path: Path, libreoffice_dir: Path) -> None:
+    """No pre-scan reads BIFF: the worker checks the extent calamine found (an .xls has at most 65,536 rows)."""
+    xls = soffice_convert(_openpyxl_far_cell(tmp_path / "far_xls.xlsx", "C60000"), "xls", libreoffice_dir)
+    exc = problem(xls)
+    assert (exc.issue.code, exc.issue.sheet, exc.issue.cell) == ("stray-cell", "Report", "C60000")

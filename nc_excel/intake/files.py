@@ -180,15 +180,17 @@ def ole_entries(data: bytes) -> set[str]:
         nsect = max(0, len(data) - size) // size
         num_fat, first_dir = struct.unpack_from("<II", data, 44)
         first_difat, num_difat = struct.unpack_from("<II", data, 68)
-        fat_sectors = [s for s in struct.unpack_from("<109I", data, 76)[: min(num_fat, 109)]]
+        if num_fat > nsect:
+            raise ValueError("its allocation table is larger than the file")
+        fat_sectors = list(struct.unpack_from("<109I", data, 76)[: min(num_fat, 109)])
         nxt, seen = first_difat, 0
-        while len(fat_sectors) < num_fat and nxt < nsect and seen <= num_difat:
+        while len(fat_sectors) < num_fat and nxt < nsect and seen <= min(num_difat, nsect):
             ids = struct.unpack_from(f"<{size // 4}I", data, (nxt + 1) * size)
             fat_sectors.extend(ids[:-1])
             nxt, seen = ids[-1], seen + 1
         fat_sectors = fat_sectors[:num_fat]
         if any(s >= nsect for s in fat_sectors):
-            raise ValueError("FAT sector beyond the end")
+            raise ValueError("an allocation table sector lies beyond the end")
         fat = b"".join(data[(s + 1) * size : (s + 2) * size] for s in fat_sectors)
         nfat = len(fat) // 4
         names: set[str] = set()
@@ -266,7 +268,6 @@ class _EntityCheck:
 
 
 _SHEET_TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.\-]*:)?(row|c)(?=[\s/>])([^>]*)>")
-_PREFIX = rb"(?:[A-Za-z_][\w.\-]*:)?"
 _C_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"')
 _ODD_REF = re.compile(rb'<c r="(?![A-Z]{1,3}\d+")|<row r="(?!\d+")')
 
@@ -472,7 +473,7 @@ def _parse_xml(raw: bytes, path: Path, part: str) -> Any:
 _RELATIONSHIP = re.compile(rb"<(?:[\w.\-]+:)?Relationship\s([^>]*)>")
 
 
-def _rel_targets(rels_xml: bytes, path: Path, part: str, base: str, kind: str = "") -> dict[str, str]:
+def _rel_targets(rels_xml: bytes, base: str, kind: str = "") -> dict[str, str]:
     """Relationship id -> the part it points at (internal targets whose type ends with ``kind``).
 
     A regex, not a parser: the part has passed the entity check, and rels are flat.
@@ -485,10 +486,6 @@ def _rel_targets(rels_xml: bytes, path: Path, part: str, base: str, kind: str = 
             resolved = target.lstrip("/") if target.startswith("/") else posixpath.join(base, target)
             targets[attrs.get("Id", "")] = posixpath.normpath(resolved)
     return targets
-
-
-def _targets(rels_xml: bytes, path: Path, part: str, base: str, kind: str) -> list[str]:
-    return list(_rel_targets(rels_xml, path, part, base, kind).values())
 
 
 def _table(head: bytes) -> tuple[str, str] | None:
@@ -504,7 +501,7 @@ def _table(head: bytes) -> tuple[str, str] | None:
 def _workbook_sheets(wb_xml: bytes, rels_xml: bytes | None, path: Path) -> tuple[dict[str, str], bool]:
     """Sheet part -> sheet name from workbook.xml and its rels; and the 1904 date system."""
     root = _parse_xml(wb_xml, path, "xl/workbook.xml")
-    targets = _rel_targets(rels_xml, path, "xl/_rels/workbook.xml.rels", "xl") if rels_xml is not None else {}
+    targets = _rel_targets(rels_xml, "xl") if rels_xml is not None else {}
     parts: dict[str, str] = {}
     date1904 = False
     for el in root.iter():
@@ -633,7 +630,7 @@ def _check_xlsx(zf: zipfile.ZipFile, infos: Sequence[zipfile.ZipInfo], byname: d
     tables: dict[str, tuple[str, str]] = {}
     for rels, sheet_part in sheet_rels.items():
         if rels in kept:
-            for target in _targets(kept[rels], path, rels, posixpath.dirname(sheet_part), "/table"):
+            for target in _rel_targets(kept[rels], posixpath.dirname(sheet_part), "/table").values():
                 found = _table(kept.get(target, b""))
                 if found:
                     tables[found[0]] = (sheets[sheet_part], found[1])
@@ -743,7 +740,10 @@ def _limit_worker(limits: Limits, quiet: bool = True) -> None:
     if resource is not None:
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         soft = limits.memory_bytes if hard == resource.RLIM_INFINITY else min(limits.memory_bytes, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        except (ValueError, OSError):  # macOS does not enforce RLIMIT_AS and may refuse it
+            pass
 
 
 def _cpu_budget(seconds: int) -> None:
@@ -755,7 +755,10 @@ def _cpu_budget(seconds: int) -> None:
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)
-    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ValueError, OSError):
+        pass
 
 
 def _task(path: Path, limits: Limits) -> _Result:
