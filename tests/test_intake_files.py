@@ -482,14 +482,18 @@ def test_reader_abort_in_a_worker_spares_the_next_file(template: Path, tmp_path:
     """With limits loose enough to pass the scan, calamine aborts on XFD1048576 (exit 134):
     the worker dies, the file is reader-crashed, the file after it opens, and so do we."""
     far = _openpyxl_far_cell(tmp_path / "abort.xlsx", "XFD1048576")
+    far2 = shutil.copy(far, tmp_path / "abort2.xlsx")
+    good = [shutil.copy(template, tmp_path / f"good{i}.xlsx") for i in range(3)]
     loose = Limits(max_rows=2_000_000, max_cols=20_000)
     seen: list[tuple[int, int, str]] = []
-    results = dict(open_files([far, template, template], loose, workers=2, progress=lambda d, t, n: seen.append((d, t, n))))
-    crashed = results[far]
-    assert isinstance(crashed, FileProblem) and crashed.issue.code == "reader-crashed"
-    assert "SIGABRT" in crashed.issue.message or "memory" in crashed.issue.message
-    assert isinstance(results[template], OpenedFile)
-    assert [d for d, _, _ in seen] == [1, 2, 3] and {t for _, t, _ in seen} == {3}
+    paths = [far, good[0], far2, good[1], good[2]]
+    results = dict(open_files(paths, loose, workers=2, progress=lambda d, t, n: seen.append((d, t, n))))
+    assert set(results) == set(paths)
+    for crashed in (results[far], results[far2]):
+        assert isinstance(crashed, FileProblem) and crashed.issue.code == "reader-crashed"
+        assert "SIGABRT" in crashed.issue.message or "memory" in crashed.issue.message
+    assert all(isinstance(results[g], OpenedFile) for g in good)
+    assert [d for d, _, _ in seen] == [1, 2, 3, 4, 5] and {t for _, t, _ in seen} == {5}
 
 
 def test_memory_limit_is_reader_crashed_and_the_call_goes_on(template: Path, tmp_path: Path) -> None:

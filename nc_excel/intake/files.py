@@ -875,11 +875,15 @@ def open_files(
         while todo or inflight:
             if pool is None:
                 pool = _new_pool(workers, limits)
-            while todo and len(inflight) < workers * 4:
-                p = todo.popleft()
-                inflight[pool.submit(_task, p, limits)] = p
-            finished, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)
             suspects: list[Path] = []
+            while todo and len(inflight) < workers * 4:
+                try:
+                    inflight[pool.submit(_task, todo[0], limits)] = todo[0]
+                except BrokenProcessPool:  # a worker died since the last look
+                    suspects.append(todo.popleft())
+                    break
+                todo.popleft()
+            finished, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED) if inflight else (set(), set())
             for fut in finished:
                 p = inflight.pop(fut)
                 try:
@@ -887,6 +891,8 @@ def open_files(
                 except BrokenProcessPool:
                     suspects.append(p)
                     continue
+                except Exception as exc:  # e.g. the result could not be sent back within the memory limit
+                    outcome = FileProblem(issue("reader-crashed", file=p.name, detail=_short(exc)))
                 done += 1
                 if progress:
                     progress(done, total, p.name)
