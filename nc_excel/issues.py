@@ -136,7 +136,7 @@ def issue(
 ) -> Issue:
     """Build an issue from the catalogue; ``params`` fill the message and hint templates."""
     kind = CATALOGUE[code]
-    fill = {"field": field or "", "value": value, "sheet": sheet or "", **params}
+    fill = {"field": field or "", "value": value, "sheet": sheet or "", "cell": cell or "", "file": file or "", "partner": partner or "", "period": "" if period is None else period, **params}
     return Issue(
         code=code,
         severity=kind.severity,
