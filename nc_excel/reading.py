@@ -183,6 +183,7 @@ def read_table(
         if not row_issues:
             try:
                 model_obj = model.model_validate(values)
+                values = {name: getattr(model_obj, name) for name in values}  # typed: "Yes" becomes True
             except ValidationError as exc:
                 row_issues = _validation_issues(exc, model, cells, values, ctx)
         issues.extend(row_issues)
@@ -221,6 +222,7 @@ def read_form(grid: Grid, model: type[BaseModel], ctx: ReadContext, *, label_col
     if not issues:
         try:
             model_obj = model.model_validate(values)
+            values = {name: getattr(model_obj, name) for name in values}
         except ValidationError as exc:
             issues = _validation_issues(exc, model, cells, values, ctx)
     return RowRead(0, values, model_obj, cells, issues, raw), issues

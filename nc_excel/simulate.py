@@ -123,9 +123,9 @@ def partner_entries(setup: ProjectSetup, partner_code: str, period: int, *, seed
             if c.kind == "score":
                 row[criterion_field(c.key)] = rng.randint(c.scale_min or 1, c.scale_max or 5)
             elif c.kind == "must-have":
-                row[criterion_field(c.key)] = rng.random() < 0.9
+                row[criterion_field(c.key)] = rng.random() < 0.96
             else:
-                row[criterion_field(c.key)] = rng.random() < 0.06
+                row[criterion_field(c.key)] = rng.random() < 0.03
         labs.append(row)
     submitted = min(per.partner_deadline, as_of) - dt.timedelta(days=rng.randint(0, 5))
     total = sum((f["declared"] for f in finance), Decimal(0))

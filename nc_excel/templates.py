@@ -26,6 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from nc_excel.columns import cell_ref, col_letter, columns
 from nc_excel.issues import Issue
+from nc_excel.parse import ParseError, parse_number
 from nc_excel.forms.partner import (
     LIVING_LAB_ROWS,
     SCHEMA_VERSION,
@@ -177,7 +178,10 @@ def _computed(spec: TableSpec, row: dict[str, Any]) -> dict[str, Any]:
     def number(name: str) -> Decimal:
         value = row.get(name)
         value = value.value if isinstance(value, Formula) else value
-        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+        try:
+            return parse_number(value) if value not in (None, "") else Decimal(0)
+        except ParseError:  # what a partner typed that is not a number (feedback workbooks)
+            return Decimal(0)
 
     if spec is INDICATORS:
         return {**row, "cumulative": number("previous") + number("achieved")}
