@@ -6,6 +6,7 @@ was rejected); 2 the command could not run (usage, project or setup error).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -137,6 +138,39 @@ def collect_cmd(
             console.print("No new files in the inbox.")
     if result.rejected:
         raise typer.Exit(1)
+
+
+@app.command()
+def build(
+    project: ProjectOpt = Path("."),
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The date to judge the schedule by (YYYY-MM-DD); default today.")] = None,
+    period: Annotated[Optional[int], typer.Option("--period", help="The reporting period for the dashboard and finance; default the one of the as-of date.")] = None,
+) -> None:
+    """Rebuild master.xlsx: merged returns, living-lab shortlist, schedule, finance and FLC status."""
+    with _friendly_errors():
+        day = _date_option(as_of)
+        ws = Workspace.open(project)
+        with _progress("Building the master") as update:
+            result = ws.build(as_of=day, period=period, progress=update)
+    console.print(f"Rebuilt [bold]{result.path}[/bold] for period {result.period} as of {result.as_of:%Y-%m-%d} (old master backed up to {result.backup}).")
+    console.print(f"Returns merged: {result.returns_merged}; partners reported for the period: {result.partners_reported}.")
+    console.print(f"Living labs: {result.candidates} candidate rows, {result.places} places, "
+                  f"{sum(result.shortlisted.values())} shortlisted over {len(result.shortlisted)} regions.")
+    for flag in result.region_flags:
+        console.print(f"  [yellow]{flag}[/yellow]")
+    console.print(f"Overdue deliverables: {', '.join(result.overdue) if result.overdue else 'none'}.")
+    if result.orphaned:
+        console.print(f"[yellow]{result.orphaned} decision(s) kept on the Orphaned decisions sheet.[/yellow]")
+    console.print(f"[bold]{result.status_line}[/bold]")
+
+
+def _date_option(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise NcError(f"--as-of {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2017-10-15.") from None
 
 
 addin_app = typer.Typer(no_args_is_help=True, help="Build and install the Excel add-in (the Northern Connections ribbon tab).")

@@ -111,8 +111,8 @@ def shortlist(
     places["ineligible_because"] = _ineligible_because(places, criteria)
     places["eligible"] = places["ineligible_because"] == ""
     decided, orphaned = _decisions(decisions, set(places.index))
-    places["decision"] = decided["decision"].reindex(places.index).fillna("")
-    places["note"] = decided["note"].reindex(places.index).fillna("")
+    places["decision"] = decided["decision"].astype(object).reindex(places.index).fillna("")
+    places["note"] = decided["note"].astype(object).reindex(places.index).fillna("")
     places = _ranked(places.reset_index(), [r.name for r in regions])
     places["shortlisted"] = _selected(places, per_region)
     places["reason"] = _reasons(places, per_region)

@@ -37,13 +37,14 @@ from nc_excel.schedule import Schedule, build_schedule
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.setup.sheets import SETUP_SHEETS
 from nc_excel.workbook_io import SpreadsheetError, open_values
+from nc_excel.xlsx import FONT
 
 Progress = Callable[[int, int, str], None]
 
 DASHBOARD = "Dashboard"
 REBUILT = (
-    DASHBOARD, "Returns", "Issues", "Progress", "Deliverables", "Indicators", "Finance", "Finance position", "Budget lines",
-    "Living Labs", "Shortlist", "Regions", "Schedule", "Work packages", "Timeline", "Orphaned decisions",
+    DASHBOARD, "Returns", "Issues", "Progress", "Deliverables reported", "Indicators reported", "Finance", "Finance position",
+    "Budget lines", "Living Labs", "Shortlist", "Shortlist by region", "Schedule", "Work package status", "Timeline", "Orphaned decisions",
 )
 SETUP_NAMES = {s.sheet for s in SETUP_SHEETS}
 
@@ -374,7 +375,7 @@ class _Writer:
             put(ws, r, 2, value, f"nc_{kind}")
         status_row = 6
         ws.row_dimensions[status_row].height = 30
-        ws.cell(status_row, 2).font = openpyxl.styles.Font(bold=True, size=11, color="006100" if sched.status_line.startswith("On track") else "9C0006")
+        ws.cell(status_row, 2).font = openpyxl.styles.Font(name=FONT, bold=True, size=11, color="006100" if sched.status_line.startswith("On track") else "9C0006")
         start = 4 + len(rows) + 2
         put(ws, start, 1, "Not ready for the joint report", "nc_header")
         put(ws, start, 2, "Why", "nc_header")
@@ -405,12 +406,12 @@ class _Writer:
             C("percent_complete", "% complete", 10, "int"), C("achievements", "Achievements", 50, "wrap"), C("problems", "Problems and deviations", 36, "wrap"),
             C("next_period", "Plans", 30, "wrap"), *SOURCE,
         ], table="MasterProgress", title="Progress per work package", intro="All periods, as the partners reported them.")
-        write_frame(self.sheet("Deliverables"), frames.deliverables, [
+        write_frame(self.sheet("Deliverables reported"), frames.deliverables, [
             C("partner", "Partner", 9), C("period", "Period", 7, "int"), C("code", "Deliverable", 11), C("work_package", "Work package", 10),
             C("title", "Title", 36, "wrap"), C("due", "Due", 11, "date"), C("status", "Status", 13), C("date", "Actual or expected", 12, "date"),
             C("comment", "Comment", 36, "wrap"), *SOURCE,
         ], table="MasterDeliverables", title="Deliverables as reported", intro="All periods; the Schedule sheet gives the status the project works with.")
-        write_frame(self.sheet("Indicators"), frames.indicators, [
+        write_frame(self.sheet("Indicators reported"), frames.indicators, [
             C("partner", "Partner", 9), C("period", "Period", 7, "int"), C("code", "Indicator", 10), C("title", "Output indicator", 36, "wrap"),
             C("unit", "Unit", 12), C("target", "Target", 9, "decimal"), C("previous", "Reported before", 10, "decimal"),
             C("achieved", "Achieved in period", 10, "decimal"), C("cumulative", "Cumulative", 10, "decimal"), C("comment", "Comment", 30, "wrap"), *SOURCE,
@@ -458,7 +459,7 @@ class _Writer:
             C("theme", "Theme", 13), C("score", "Score", 7, "decimal"), C("proposers", "Proposed by", 14), C("reason", "Why", 50, "wrap"),
         ], table="Shortlist", title=f"Living-lab shortlist ({self.setup.project.shortlist_per_region} per region)",
             intro="Ranked by weighted score within each region; ties go to more proposers, then more companies, then name.")
-        write_frame(self.sheet("Regions"), lab.regions, [
+        write_frame(self.sheet("Shortlist by region"), lab.regions, [
             C("region", "Region", 20), C("candidates", "Candidates", 11, "int"), C("eligible", "Eligible", 9, "int"),
             C("shortlisted", "Shortlisted", 11, "int"), C("flag", "Flag", 50, "wrap"),
         ], table="RegionFlags", title="Living labs per region", intro="Regions with fewer eligible candidates than places are flagged.")
@@ -472,7 +473,7 @@ class _Writer:
             C("reported_by", "Reported by", 16, "wrap"), C("date", "Actual or expected", 12, "date"), C("why", "Why", 40, "wrap"),
             C("comment", "Coordinator comment", 30, "wrap", coordinator=True),
         ], table="Schedule", title=f"Schedule as of {self.as_of:%d %B %Y}", intro=sched.status_line, status_column="status")
-        write_frame(self.sheet("Work packages"), sched.work_packages, [
+        write_frame(self.sheet("Work package status"), sched.work_packages, [
             C("code", "Work package", 10), C("title", "Title", 40, "wrap"), C("lead", "Lead", 8), C("start", "Start", 11, "date"), C("end", "End", 11, "date"),
             C("status", "Status", 11), C("percent_complete", "% complete", 9, "decimal"), C("deliverables_done", "Deliverables done", 11), C("why", "Why", 50, "wrap"),
         ], table="WorkPackages", title="Work packages", intro="Each takes the worst of its deliverables and its partners' reported progress.", status_column="status")

@@ -62,7 +62,7 @@ def register_styles(wb: Workbook) -> None:
                           alignment=Alignment(vertical="center", wrap_text=True), border=_border()),
         "nc_title": dict(font=Font(name=FONT, size=16, bold=True, color=NAVY.lstrip("#"))),
         "nc_note": dict(font=Font(name=FONT, size=10, italic=True, color="595959")),
-        "nc_label": dict(font=Font(name=FONT, size=10, bold=True), border=_border(), fill=PatternFill("solid", fgColor="F2F2F2")),
+        "nc_label": dict(font=Font(name=FONT, size=10, bold=True), border=_border(), fill=PatternFill("solid", fgColor="F2F2F2"), alignment=top),
         "nc_big": dict(font=Font(name=FONT, size=14, bold=True, color=NAVY.lstrip("#")), border=_border(), alignment=Alignment(horizontal="right")),
     }
     for kind in ("text", "wrap", "int", "money", "percent", "date", "decimal"):
@@ -106,6 +106,18 @@ def put(ws: Worksheet, row: int, col: int, value: Any, style: str) -> None:
     cell.style = style
 
 
+def text_lines(value: Any, width: float) -> int:
+    """About how many lines a wrapped text needs in a column ``width`` characters wide.
+
+    Spreadsheet applications do not always fit row heights to wrapped text when they
+    open a file, so the writer sets them.
+    """
+    if not isinstance(value, str) or not value:
+        return 1
+    per_line = max(int(width * 1.15), 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in value.split("\n"))
+
+
 def sheet_title(ws: Worksheet, title: str, intro: str) -> None:
     ws["A1"] = title
     ws["A1"].style = "nc_title"
@@ -125,10 +137,14 @@ def write_frame(ws: Worksheet, frame: pd.DataFrame, columns: Sequence[Column], *
         ws.column_dimensions[get_column_letter(c)].width = column.width
     records = frame[[c.name for c in columns]].itertuples(index=False, name=None) if len(frame) else []
     styles = [f"nc_in_{c.kind}" if c.coordinator else f"nc_{c.kind}" for c in columns]
+    wrapped = [(i, c.width) for i, c in enumerate(columns) if c.kind == "wrap"]
     n = 0
     for n, record in enumerate(records, start=1):
         for c, (value, style) in enumerate(zip(record, styles), start=1):
             put(ws, top + n, c, value, style)
+        lines = max((text_lines(record[i], width) for i, width in wrapped), default=1)
+        if lines > 1:
+            ws.row_dimensions[top + n].height = 13 * min(lines, 15)
     last_row = top + max(n, 1)
     if n == 0:
         for c, style in enumerate(styles, start=1):

@@ -17,6 +17,7 @@ from nc_excel.intake.archive import Register
 from nc_excel.intake.collect import Archive, CollectResult, collect
 from nc_excel.intake.files import Limits
 from nc_excel.issues import Issue
+from nc_excel.master import MasterError, MasterResult, build_master
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.setup.sheets import read_setup, write_setup_sheets
@@ -130,3 +131,15 @@ class Workspace:
             raise ProjectError(f"The inbox {inbox} does not exist. Put the partners' returns in {self.root / 'inbox'} or name a folder with --inbox.")
         now = now or dt.datetime.now().replace(microsecond=0)
         return collect(self.root, setup, inbox, now=now, limits=limits or Limits(), progress=progress)
+
+    def build(
+        self, *, as_of: dt.date | None = None, period: int | None = None, progress: Progress = _no_progress
+    ) -> MasterResult:
+        """Rebuild master.xlsx from the setup, the archive and the coordinator's decisions."""
+        setup = self.setup()
+        if period is not None and period not in [p.number for p in setup.periods]:
+            raise ProjectError(f"There is no reporting period {period}; the Periods sheet has {', '.join(str(p.number) for p in setup.periods)}.")
+        try:
+            return build_master(self.root, setup, as_of=as_of or dt.date.today(), period=period, progress=progress)
+        except MasterError as exc:
+            raise ProjectError(str(exc)) from exc

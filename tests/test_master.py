@@ -1,0 +1,261 @@
+"""The master workbook: rebuilt from the archive, the coordinator's decisions kept, nothing lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from python_calamine import CalamineWorkbook
+from typer.testing import CliRunner
+
+from nc_excel.cli import app
+from nc_excel.intake.archive import Register
+from nc_excel.setup.models import ProjectSetup
+from nc_excel.workspace import ProjectError, Workspace
+
+from conftest import GENERATED_AT
+from test_collect import make_return
+
+AS_OF = dt.date(2017, 10, 15)
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSetup) -> Workspace:
+    """All partners but two have reported for period 1; the master was built once."""
+    ws = Workspace.create(tmp_path_factory.mktemp("master") / "project", demo_setup)
+    ws.generate_templates(1, now=GENERATED_AT)
+    for p in demo_setup.partners[:19]:
+        make_return(ws, demo_setup, p.code)
+    ws.collect(now=dt.datetime(2017, 10, 14, 9))
+    ws.build(as_of=AS_OF)
+    return ws
+
+
+@pytest.fixture()
+def project(collected: Workspace, tmp_path: Path) -> Workspace:
+    """A copy of the collected project for a test to change."""
+    return Workspace(Path(shutil.copytree(collected.root, tmp_path / "project")))
+
+
+def values(path: Path, sheet: str) -> list[list]:
+    book = CalamineWorkbook.from_path(str(path))
+    try:
+        return book.get_sheet_by_name(sheet).to_python()
+    finally:
+        book.close()
+
+
+def table(path: Path, sheet: str) -> list[dict]:
+    """A rebuilt sheet's table as dicts by header (header in row 4)."""
+    grid = values(path, sheet)
+    start = next(i for i, row in enumerate(grid) if row and row[0] not in ("", None) and i >= 3)
+    header = grid[start]
+    return [dict(zip(header, row)) for row in grid[start + 1:] if any(v not in ("", None) for v in row)]
+
+
+def test_master_has_the_rebuilt_sheets_first_and_the_setup_after(collected: Workspace) -> None:
+    wb = openpyxl.load_workbook(collected.master)
+    assert wb.sheetnames[0] == "Dashboard"
+    for name in ("Returns", "Issues", "Progress", "Deliverables reported", "Indicators reported", "Finance", "Living Labs", "Shortlist", "Schedule", "Timeline"):
+        assert name in wb.sheetnames
+    assert {"Project", "Regions", "Partners", "Periods", "Criteria"} <= set(wb.sheetnames)
+    assert "MasterProgress" in wb["Progress"].tables and "LivingLabs" in wb["Living Labs"].tables
+
+
+def test_rebuilt_sheets_never_take_the_name_of_a_setup_sheet() -> None:
+    from nc_excel.master import REBUILT, SETUP_NAMES
+
+    assert not SETUP_NAMES & set(REBUILT)
+
+
+def test_every_reported_row_carries_its_source(collected: Workspace) -> None:
+    register = Register(collected.root)
+    accepted = {e.sha256: e for e in register.current(1)}
+    rows = table(collected.master, "Progress")
+    assert rows and all(r["SHA-256"] in accepted for r in rows)
+    assert all(r["Source file"] == accepted[r["SHA-256"]].archived for r in rows)
+    assert {r["Partner"] for r in rows} == {e.partner for e in accepted.values()}
+
+
+def test_finance_totals_equal_the_sum_of_the_returns(collected: Workspace) -> None:
+    declared = sum(Decimal(str(r["Declared in period"])) for r in table(collected.master, "Finance") if r["Period"] == 1)
+    position = table(collected.master, "Finance position")
+    assert sum(Decimal(str(r["Declared in period"])) for r in position) == declared
+    assert {r["Partner"] for r in position if r["Reported"] == "No"} == {"SCE", "FKC"}
+    dashboard = {row[0]: row[1] for row in values(collected.master, "Dashboard") if row and row[0]}
+    assert Decimal(str(dashboard["Declared this period (EUR)"])).quantize(Decimal("0.01")) == declared
+    assert dashboard["Returns missing"].startswith("2: SCE, FKC")
+
+
+def test_shortlist_has_two_places_per_region_or_a_flag(collected: Workspace, demo_setup: ProjectSetup) -> None:
+    regions = table(collected.master, "Shortlist by region")
+    assert len(regions) == len(demo_setup.regions)
+    for r in regions:
+        assert r["Shortlisted"] == 2 or r["Flag"], r
+    shortlist = table(collected.master, "Shortlist")
+    assert len(shortlist) == sum(r["Shortlisted"] for r in regions)
+    assert all(r["Why"] for r in shortlist)
+    scotland = next(r for r in regions if r["Region"] == "Scotland")
+    assert scotland["Candidates"] == 0 and scotland["Flag"] == "No candidates for 2 places"
+
+
+def test_schedule_agrees_with_the_returns(collected: Workspace) -> None:
+    schedule = {r["Deliverable"]: r for r in table(collected.master, "Schedule")}
+    reported = [r for r in table(collected.master, "Deliverables reported") if r["Deliverable"] == "D1.1" and r["Partner"] == "AAL"]
+    assert schedule["D1.1"]["Reported"] == reported[0]["Status"]
+    if reported[0]["Status"] == "Done":
+        assert schedule["D1.1"]["Status"] == "Done"
+    assert all(r["Status"] in ("Done", "On track", "At risk", "Overdue", "Not started") for r in schedule.values())
+
+
+def set_decision(master: Path, place: str, decision: str, note: str) -> str:
+    wb = openpyxl.load_workbook(master)
+    ws = wb["Living Labs"]
+    header = {c.value: c.column for c in ws[4]}
+    row = next(r for r in range(5, ws.max_row + 1) if ws.cell(r, header["Place"]).value == place)
+    ws.cell(row, header["Decision"]).value = decision
+    ws.cell(row, header["Coordinator note"]).value = note
+    key = ws.cell(row, header["Place key"]).value
+    wb.save(master)
+    return key
+
+
+def longlist(master: Path) -> dict[str, dict]:
+    return {r["Place key"]: r for r in table(master, "Living Labs")}
+
+
+def test_decisions_survive_any_number_of_rebuilds(project: Workspace) -> None:
+    places = table(project.master, "Living Labs")
+    loser = next(p for p in places if p["Eligible"] == "Yes" and p["Shortlisted"] == "No")
+    winner = next(p for p in places if p["Shortlisted"] == "Yes")
+    k1 = set_decision(project.master, loser["Place"], "Include", "Strong political backing")
+    k2 = set_decision(project.master, winner["Place"], "Exclude", "Already funded elsewhere")
+    for _ in range(2):
+        project.build(as_of=AS_OF)
+        rows = longlist(project.master)
+        assert (rows[k1]["Decision"], rows[k1]["Coordinator note"], rows[k1]["Shortlisted"]) == ("Include", "Strong political backing", "Yes")
+        assert (rows[k2]["Decision"], rows[k2]["Shortlisted"]) == ("Exclude", "No")
+
+
+def test_issue_resolution_and_deliverable_comment_are_kept(project: Workspace) -> None:
+    wb = openpyxl.load_workbook(project.master)
+    issues, schedule = wb["Issues"], wb["Schedule"]
+    ih = {c.value: c.column for c in issues[4]}
+    sh = {c.value: c.column for c in schedule[4]}
+    issues.cell(5, ih["Resolution"]).value = "Agreed by phone"
+    key = issues.cell(5, ih["Issue key"]).value
+    schedule.cell(6, sh["Coordinator comment"]).value = "Chased on 10 Oct"
+    code = schedule.cell(6, sh["Deliverable"]).value
+    wb.save(project.master)
+    project.build(as_of=AS_OF)
+    assert next(r for r in table(project.master, "Issues") if r["Issue key"] == key)["Resolution"] == "Agreed by phone"
+    assert next(r for r in table(project.master, "Schedule") if r["Deliverable"] == code)["Coordinator comment"] == "Chased on 10 Oct"
+
+
+def test_decision_for_a_withdrawn_candidate_is_kept_as_orphaned(project: Workspace, demo_setup: ProjectSetup) -> None:
+    first = next(r for r in table(project.master, "Living Labs") if "AAL" == r["Proposed by"])
+    key = set_decision(project.master, first["Place"], "Include", "Visit planned")
+    labs = [r for r in _entries(demo_setup, "AAL") if r["name"] != first["Place"]]
+    make_return(project, demo_setup, "AAL", "AAL corrected.xlsx", LivingLabs=labs, mtime=2_000_000_000)
+    project.collect(now=dt.datetime(2017, 10, 15, 9))
+    project.build(as_of=AS_OF)
+    assert key not in longlist(project.master)
+    orphaned = table(project.master, "Orphaned decisions")
+    assert [(r["Sheet"], r["Key"], r["Decision"], r["Note"]) for r in orphaned] == [("Living Labs", key, "Include", "Visit planned")]
+    project.build(as_of=AS_OF)  # and it stays there
+    assert len(table(project.master, "Orphaned decisions")) == 1
+
+
+def _entries(setup: ProjectSetup, partner: str) -> list[dict]:
+    from nc_excel.simulate import partner_entries
+
+    return partner_entries(setup, partner, 1).tables["LivingLabs"]
+
+
+def test_rebuilding_twice_gives_the_same_workbook(project: Workspace) -> None:
+    project.build(as_of=AS_OF)
+    book = CalamineWorkbook.from_path(str(project.master))
+    first = {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
+    book.close()
+    project.build(as_of=AS_OF)
+    book = CalamineWorkbook.from_path(str(project.master))
+    second = {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
+    book.close()
+    assert first == second
+
+
+def test_setup_sheets_stay_as_the_coordinator_left_them(project: Workspace) -> None:
+    wb = openpyxl.load_workbook(project.master)
+    ws = wb["Partners"]
+    ws["C5"].fill = openpyxl.styles.PatternFill("solid", fgColor="FF0000")
+    ws["C5"].comment = openpyxl.comments.Comment("Check the legal name", "coordinator")
+    ws.column_dimensions["C"].width = 55
+    wb.save(project.master)
+    before = values(project.master, "Partners")
+    project.build(as_of=AS_OF)
+    after = openpyxl.load_workbook(project.master)["Partners"]
+    assert values(project.master, "Partners") == before
+    assert after["C5"].fill.fgColor.rgb.endswith("FF0000")
+    assert after["C5"].comment.text == "Check the legal name"
+    assert after.column_dimensions["C"].width == 55
+    assert project.setup() is not None
+
+
+def test_a_failed_rebuild_leaves_the_old_master(project: Workspace) -> None:
+    before = project.master.read_bytes()
+
+    def crash(done: int, total: int, label: str) -> None:
+        if label == "replacing":
+            raise KeyboardInterrupt  # the coordinator closes the window half way
+    with pytest.raises(KeyboardInterrupt):
+        project.build(as_of=AS_OF, progress=crash)
+    assert project.master.read_bytes() == before
+    assert not list(project.root.glob(".master-*"))
+
+
+def test_a_master_open_in_excel_is_not_touched(project: Workspace) -> None:
+    before = project.master.read_bytes()
+    (project.root / "~$master.xlsx").write_bytes(b"lock")
+    with pytest.raises(ProjectError, match="open in a spreadsheet application"):
+        project.build(as_of=AS_OF)
+    assert project.master.read_bytes() == before
+    run = CliRunner().invoke(app, ["build", "--project", str(project.root), "--as-of", "2017-10-15"])
+    assert run.exit_code == 2 and "Close it" in " ".join(run.output.split())
+
+
+def test_old_master_is_backed_up(project: Workspace) -> None:
+    before = project.master.read_bytes()
+    result = project.build(as_of=AS_OF)
+    assert result.backup is not None and result.backup.read_bytes() == before
+
+
+def test_partner_text_stays_text_in_the_master(project: Workspace, demo_setup: ProjectSetup) -> None:
+    hostile = '=HYPERLINK("http://evil.example","win")'
+    labs = _entries(demo_setup, "OSL")
+    labs[0] = {**labs[0], "name": hostile}
+    make_return(project, demo_setup, "OSL", "OSL v2.xlsx", LivingLabs=labs, mtime=2_000_000_000)
+    project.collect(now=dt.datetime(2017, 10, 15, 9))
+    project.build(as_of=AS_OF)
+    ws = openpyxl.load_workbook(project.master)["Living Labs"]
+    cell = next(c for row in ws.iter_rows(min_row=5) for c in row if c.value == hostile)
+    assert cell.data_type == "s"
+
+
+def test_cli_build_summary_and_bad_date(project: Workspace) -> None:
+    run = CliRunner().invoke(app, ["build", "--project", str(project.root), "--as-of", "2017-10-15"])
+    assert run.exit_code == 0, run.output
+    assert "Returns merged: 19" in run.output and "shortlisted" in run.output
+    bad = CliRunner().invoke(app, ["build", "--project", str(project.root), "--as-of", "15.10.2017"])
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+
+
+def test_libreoffice_opens_the_master(collected: Workspace, tmp_path: Path) -> None:
+    from lo.lo import convert, require_soffice
+
+    require_soffice()
+    [pdf] = convert([collected.master], "pdf", tmp_path)
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
