@@ -35,7 +35,7 @@ from nc_excel.livinglabs import Shortlist, shortlist
 from nc_excel.master_sheets import Column, HEADER_ROW, color_statuses, print_setup, put, register_styles, sheet_title, write_frame
 from nc_excel.schedule import Schedule, build_schedule
 from nc_excel.setup.models import ProjectSetup
-from nc_excel.setup.sheets import SETUP_SHEETS
+from nc_excel.setup.sheets import SETTINGS_SHEET, SETUP_SHEETS
 from nc_excel.workbook_io import SpreadsheetError, open_values
 from nc_excel.xlsx import FONT
 
@@ -47,6 +47,7 @@ REBUILT = (
     "Budget lines", "Living Labs", "Shortlist", "Shortlist by region", "Schedule", "Work package status", "Timeline", "Orphaned decisions",
 )
 SETUP_NAMES = {s.sheet for s in SETUP_SHEETS}
+KEPT = SETUP_NAMES | {SETTINGS_SHEET}  # the coordinator's sheets: kept exactly as they are
 
 
 class MasterError(Exception):
@@ -215,10 +216,10 @@ def _setup_only(master: Path) -> io.BytesIO:
                 root = etree.fromstring(data)
                 ns = {"m": root.nsmap.get(None, "")}
                 for sheet in root.findall("m:sheets/m:sheet", ns):
-                    if sheet.get("name") not in SETUP_NAMES:
+                    if sheet.get("name") not in KEPT:
                         sheet.getparent().remove(sheet)
                 for name in root.findall("m:definedNames/m:definedName", ns):
-                    if name.get("localSheetId") is not None or not any(f"{s}!" in (name.text or "") or f"'{s}'!" in (name.text or "") for s in SETUP_NAMES):
+                    if name.get("localSheetId") is not None or not any(f"{s}!" in (name.text or "") or f"'{s}'!" in (name.text or "") for s in KEPT):
                         name.getparent().remove(name)
                 for view in root.findall("m:bookViews/m:workbookView", ns):
                     view.set("activeTab", "0")

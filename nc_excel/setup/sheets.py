@@ -58,13 +58,35 @@ SETUP_SHEETS: tuple[SetupSheet, ...] = (
 
 HEADER_ROW = 3  # 0-based: title, intro, blank, header
 
+SETTINGS_SHEET = "Settings"
+SETTINGS = (
+    ("nc_project_folder", "Project folder", "", "Leave empty when this workbook lies in the project folder."),
+    ("nc_status", "Last action", "", "Written by the Northern Connections ribbon after each button."),
+)
+"""The Settings sheet: what the Excel add-in reads (the project folder) and writes (a status line).
+Each value cell has a workbook-level name, so it is found wherever rows are added."""
+
 
 def _dump(model: BaseModel) -> dict[str, Any]:
     return {name: getattr(model, name) for name in type(model).model_fields}
 
 
+def write_settings_sheet(wb: Workbook, styles: Styles) -> None:
+    ws = wb.add_worksheet(SETTINGS_SHEET)
+    ws.write_string(0, 0, SETTINGS_SHEET, styles.text("title"))
+    ws.write_string(1, 0, "Used by the Northern Connections ribbon in Excel.", styles.text("note"))
+    ws.set_column(0, 0, 22)
+    ws.set_column(1, 1, 70)
+    ws.set_column(2, 2, 60)
+    for r, (name, label, value, help_text) in enumerate(SETTINGS, start=HEADER_ROW):
+        ws.write_string(r, 0, label, styles.fmt("label"))
+        ws.write_string(r, 1, value, styles.fmt("plain"))
+        ws.write_string(r, 2, help_text, styles.text("note"))
+        wb.define_name(name, f"='{SETTINGS_SHEET}'!$B${r + 1}")
+
+
 def write_setup_sheets(wb: Workbook, styles: Styles, setup: ProjectSetup) -> None:
-    """Add the setup sheets to a workbook being written (the master)."""
+    """Add the setup sheets (and the add-in's Settings sheet) to a workbook being written (the master)."""
     refs: dict[str, str] = {}
     # Lists for the dropdowns point at the key columns of the sheets themselves,
     # with room to grow, so a partner the coordinator adds is offered at once.
@@ -86,6 +108,7 @@ def write_setup_sheets(wb: Workbook, styles: Styles, setup: ProjectSetup) -> Non
             write_table(ws, styles, spec.model, rows, name=spec.table, top=HEADER_ROW, editable=True, lists=refs)
             ws.freeze_panes(HEADER_ROW + 1, 1)
         print_setup(ws, header=f"{acronym} setup: {spec.sheet}", repeat_row=None if spec.form else HEADER_ROW)
+    write_settings_sheet(wb, styles)
 
 
 class SetupError(Exception):
