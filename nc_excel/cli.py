@@ -19,6 +19,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from nc_excel.addin import AddinError, build_addin, install_addin
+from nc_excel.demo import run_demo
+from nc_excel.intake.collect import CollectResult
 from nc_excel.issues import Issue
 from nc_excel.workspace import NcError, SetupInvalid, Workspace
 
@@ -124,14 +126,7 @@ def collect_cmd(
         }
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
-        table = Table(title="Returns", header_style="bold")
-        for name in ("File", "Partner", "Period", "Status", "Errors", "Warnings", "Feedback"):
-            table.add_column(name, overflow="fold")
-        for c in result.collected:
-            e = c.entry
-            style = STATUS_STYLE[e.status]
-            table.add_row(c.path.name, e.partner or "", str(e.period or ""), f"[{style}]{e.status}[/{style}]", str(e.errors), str(e.warnings), e.feedback or "")
-        console.print(table)
+        console.print(_returns_table(result, "Returns"))
         if result.skipped:
             console.print(f"{result.skipped} file(s) were collected before and skipped.")
         if not result.collected:
@@ -171,6 +166,55 @@ def _date_option(text: str | None) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise NcError(f"--as-of {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2017-10-15.") from None
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Argument(help="Folder to play the demo in (must not hold a project).")] = Path("nc-demo"),
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also print the board summary to PDF (needs LibreOffice).")] = True,
+) -> None:
+    """Play a whole reporting cycle on the embedded Northern Connections data (period 1, mid-October 2017)."""
+    with _friendly_errors():
+        with _progress("Northern Connections demo") as update:
+            result = run_demo(folder, pdf=pdf, progress=update)
+    for title, run in (("First collect, 13 October 2017", result.first), ("Second collect, 16 October 2017", result.second)):
+        if run is not None:
+            console.print(_returns_table(run, title))
+    m = result.master
+    if m is not None:
+        console.print(f"[bold]{m.status_line}[/bold]")
+        console.print(f"Living labs: {m.places} places proposed, {sum(m.shortlisted.values())} shortlisted in {len(m.shortlisted)} regions.")
+    root = result.root
+    guide = Table(title="Where to look", header_style="bold", show_lines=False)
+    guide.add_column("File", overflow="fold")
+    guide.add_column("What it is for", overflow="fold")
+    rows = [
+        (root / "master.xlsx", "The coordinator's master: dashboard, merged returns with their source, issues, living-lab shortlist, schedule, finance and FLC. Setup sheets at the end."),
+        (root / "outbox" / "1", "The partner workbooks sent out for period 1, one per partner."),
+        (root / "inbox", "What the partners sent back, as received (two collect rounds)."),
+        (root / "feedback" / "1", "One feedback workbook per return with problems: the partner's values, each problem flagged at its cell."),
+        (root / "archive", "Accepted returns, never modified, and the returns register."),
+        *[(path, "The board summary for the Political Board and the Policy Coordination Group.") for path in result.board],
+    ]
+    for path, what in rows:
+        guide.add_row(str(path), what)
+    console.print(guide)
+    if result.board_note:
+        console.print(f"[yellow]{result.board_note}[/yellow]")
+
+
+def _returns_table(result: CollectResult, title: str) -> Table:
+    table = Table(title=title, header_style="bold")
+    for name in ("File", "Partner", "Period", "Status", "Errors", "Warnings"):
+        table.add_column(name, overflow="fold")
+    for c in result.collected:
+        e = c.entry
+        style = STATUS_STYLE[e.status]
+        table.add_row(c.path.name, e.partner or "", str(e.period or ""), f"[{style}]{e.status}[/{style}]", str(e.errors), str(e.warnings))
+    feedback = sum(1 for c in result.collected if c.entry.feedback)
+    if feedback:
+        table.caption = f"{feedback} feedback workbook(s) written to feedback/."
+    return table
 
 
 addin_app = typer.Typer(no_args_is_help=True, help="Build and install the Excel add-in (the Northern Connections ribbon tab).")

@@ -66,6 +66,7 @@ CATALOGUE: dict[str, IssueType] = {
     "other-project": IssueType(E, "This is a report for project {value}, not {project}.", "Send the report template of {project}."),
     "unknown-partner": IssueType(E, "The partner code {value} is not a partner of {project}.", "Use the template the coordinator made for your organisation."),
     "other-period": IssueType(E, "This is the template of reporting period {value}, not a period the project has.", "Use the template for the current period."),
+    "future-period": IssueType(E, "This is the template of reporting period {value}, which only starts on {start}.", "Fill in the template for the period you report on, period {current}."),
     "old-schema": IssueType(E, "This template is of an older version ({value}); the current one is {current}.", "Copy your entries into the new template the coordinator sends you."),
     "digest-mismatch": IssueType(E, "The workbook's seal does not match partner {partner} and period {period}: it was copied from another partner's or period's template, or its hidden sheet was edited.", "Use the template made for your organisation and this period."),
     "duplicate-file": IssueType(W, "The same file was already received as {value}; it was not imported again.", "Nothing to do, unless you meant to send a corrected version."),

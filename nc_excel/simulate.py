@@ -10,8 +10,11 @@ same workbook a partner would send.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import random
+import re
+import zipfile
 from collections.abc import Mapping
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
@@ -63,7 +66,12 @@ PLACES: dict[str, list[tuple[str, str, str, str]]] = {
            ("Dundee Waterfront EV Hub", "Dundee", "Mobility", "Dundee City Council")],
 }
 
-STATUS_BY_PROGRESS = ((0, "Not started"), (1, "In progress"), (100, "Completed"))
+# Further sites a partner proposes of its own: (name, theme)
+SITE_KINDS = [
+    ("Harbour Energy Lab", "Energy"), ("Smart District", "Digital"), ("Green Business Park", "Circular economy"),
+    ("Mobility Hub", "Mobility"), ("Climate Street", "Water and climate"), ("Zero-Energy School", "Buildings"),
+    ("Heat Recovery Pilot", "Energy"), ("Food Waste Loop", "Circular economy"), ("Data Commons", "Digital"),
+]
 
 
 def _money(value: float) -> Decimal:
@@ -80,8 +88,9 @@ def partner_entries(setup: ProjectSetup, partner_code: str, period: int, *, seed
     for wp in (w for w in setup.work_packages if partner_code in w.partners):
         span = max((wp.end - wp.start).days, 1)
         expected = max(0, min(100, round(100 * (as_of - wp.start).days / span)))
-        pct = max(0, min(100, expected + rng.randint(-15, 10)))
-        status = "Not started" if pct == 0 else ("Completed" if pct == 100 else ("Delayed" if pct < expected - 10 else "In progress"))
+        delayed = rng.random() < 0.06  # now and then a partner falls behind on a work package
+        pct = max(0, min(100, expected - rng.randint(15, 25) if delayed else expected + rng.randint(-5, 8)))
+        status = "Not started" if pct == 0 else ("Completed" if pct == 100 else ("Delayed" if delayed else "In progress"))
         progress.append({
             "work_package": wp.code, "status": status, "percent_complete": pct,
             "achievements": f"{partner.short_name} contributed to {wp.title.lower()}: meetings held, material prepared and shared with the partnership.",
@@ -110,8 +119,10 @@ def partner_entries(setup: ProjectSetup, partner_code: str, period: int, *, seed
     regions = {r.code: r for r in setup.regions}
     region = regions[partner.region]
     places = PLACES.get(region.code, [])
-    picks = rng.sample(places, k=min(len(places), rng.randint(3, len(places)))) if places else []
-    extra = [(f"{partner.short_name} Pilot Site {n}", places[0][1] if places else region.name, "Other", partner.name) for n in range(1, rng.randint(3, 5))]
+    picks = rng.sample(places, k=min(len(places), rng.randint(2, 3))) if places else []
+    towns = sorted({p[1] for p in places}) or [region.name]
+    kinds = rng.sample(SITE_KINDS, k=rng.randint(5, 7))
+    extra = [(f"{partner.short_name} {kind}", rng.choice(towns), theme, partner.name) for kind, theme in kinds]
     labs = []
     for name, municipality, theme, lead in picks + extra:
         row: dict[str, Any] = {
@@ -123,9 +134,9 @@ def partner_entries(setup: ProjectSetup, partner_code: str, period: int, *, seed
             if c.kind == "score":
                 row[criterion_field(c.key)] = rng.randint(c.scale_min or 1, c.scale_max or 5)
             elif c.kind == "must-have":
-                row[criterion_field(c.key)] = rng.random() < 0.96
+                row[criterion_field(c.key)] = rng.random() < 0.98
             else:
-                row[criterion_field(c.key)] = rng.random() < 0.03
+                row[criterion_field(c.key)] = rng.random() < 0.015
         labs.append(row)
     submitted = min(per.partner_deadline, as_of) - dt.timedelta(days=rng.randint(0, 5))
     total = sum((f["declared"] for f in finance), Decimal(0))
@@ -191,7 +202,32 @@ def fill_workbook(template: Path, out: Path, entries: Entries, setup: ProjectSet
                 _type(ws[form["cells"][field_name]], value)
     for (sheet, ref), value in (overrides or {}).items():
         _type(wb[sheet][ref], value)
+    return save(wb, out)
+
+
+def save(wb: openpyxl.Workbook, out: Path) -> Path:
+    """Save a simulated partner's workbook, byte for byte the same on every run."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    out.write_bytes(_fixed_times(buffer.getvalue()))
     return out
+
+
+SAVED_AT = (2017, 10, 1, 12, 0, 0)
+
+
+def _fixed_times(xlsx: bytes) -> bytes:
+    """The same bytes for the same entries: openpyxl stamps the zip entries and the
+    document properties with the time of saving, so a seeded run would still differ."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2017-10-01T12:00:00Z", data)
+            fixed = zipfile.ZipInfo(info.filename, SAVED_AT)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(fixed, data)
+    return out.getvalue()
 

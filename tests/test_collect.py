@@ -212,6 +212,14 @@ def test_whose_return_it_is_comes_from_the_metadata(project: Workspace, demo_set
     assert not (project.root / "archive" / "1").exists()
 
 
+def test_the_template_of_a_period_not_yet_begun(project: Workspace, demo_setup: ProjectSetup) -> None:
+    project.generate_templates(2, ["RSD"], now=GENERATED_AT)
+    make_return(project, demo_setup, "RSD", period=2)
+    result = project.collect(now=NOW)
+    assert status_of(result, "RSD_report.xlsx") == "rejected"
+    assert ("future-period", "Start", None) in codes_at(result, "RSD_report.xlsx")
+
+
 def test_a_workbook_not_made_from_the_template(project: Workspace) -> None:
     wb = openpyxl.Workbook()
     wb.active["A1"] = "Our own report"

@@ -103,6 +103,15 @@ class _Read:
     format: str
 
 
+def _timing(ret: Return, setup: ProjectSetup, now: dt.datetime) -> list[Issue]:
+    """A return for a period that has not begun is the wrong template."""
+    period = setup.period(ret.period)
+    if period.start <= now.date():
+        return []
+    current = max((p.number for p in setup.periods if p.start <= now.date()), default=setup.periods[0].number)
+    return [issue("future-period", value=ret.period, start=period.start, current=current, file=ret.file, partner=ret.partner, period=ret.period, sheet="Start")]
+
+
 def _status(issues: list[Issue]) -> Status:
     if any(i.severity is Severity.ERROR for i in issues):
         return "rejected"
@@ -153,7 +162,7 @@ def collect(
             status: Status = "not a return" if exc.issue.code == "no-metadata" else "rejected"
             reads[path] = _Read(None, [*opened.warnings, exc.issue], status, opened.format)
             continue
-        found = [*opened.warnings, *ret.issues, *check_return(ret, setup, archive.latest(ret.partner, ret.period - 1))]
+        found = [*opened.warnings, *_timing(ret, setup, now), *ret.issues, *check_return(ret, setup, archive.latest(ret.partner, ret.period - 1))]
         reads[path] = _Read(ret, found, None, opened.format)
 
     # The same place proposed by several partners: this run's returns against each
