@@ -23,70 +23,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's nc_excel, not an installed one
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def _descendants_peak_kib(root: int) -> dict[int, int]:
-    """VmHWM (peak RSS, KiB) of every process below ``root``, from /proc."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                pass
-    below, frontier = set(), {root}
-    while frontier:
-        frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - below
-        below |= frontier
-    peaks = {}
-    for pid in below:
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        peaks[pid] = int(line.split()[1])
-        except OSError:
-            pass
-    return peaks
-
-
-class PeakMemory:
-    """Samples this process and its descendants while the block runs: the peak of the sum of
-    the peak resident sizes of the processes alive together (workers of successive pools are
-    not added up)."""
-
-    def __init__(self, every: float = 0.02) -> None:
-        self.every, self.peak_kib, self._stop = every, 0, threading.Event()
-
-    def _sample(self) -> None:
-        import resource
-
-        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-        self.peak_kib = max(self.peak_kib, own + sum(_descendants_peak_kib(os.getpid()).values()))
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._sample()
-            self._stop.wait(self.every)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self._sample()
-
-    def total_mib(self) -> float:
-        return self.peak_kib / 1024
+from measure import PeakMemory  # noqa: E402
 
 
 def arm(name: str, folder: Path, runs: int, workers: int) -> dict[str, object]:

@@ -17,6 +17,7 @@ import multiprocessing
 import datetime as dt
 import resource
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,26 +25,13 @@ from pathlib import Path
 import openpyxl
 from openpyxl.worksheet.table import Table
 
-from nc_excel.setup.demo import northern_connections
-from nc_excel.setup.models import Partner, ProjectSetup
+from nc_excel.setup.models import ProjectSetup
 from nc_excel.templates import write_partner_workbook
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from measure import synthetic_setup  # noqa: E402
+
 NOW = dt.datetime(2017, 9, 1, 9, 0)
-
-
-def synthetic_setup(n: int) -> ProjectSetup:
-    """The demo project with ``n`` partners spread over its regions, all in every work package."""
-    demo = northern_connections("bench")
-    base = demo.partners
-    partners = [
-        Partner(**{**base[i % len(base)].model_dump(), "number": i + 1, "code": f"P{i + 1:04d}", "role": "Lead partner" if i == 0 else "Partner"})
-        for i in range(n)
-    ]
-    codes = [p.code for p in partners]
-    wps = [w.model_copy(update={"lead": codes[0], "partners": codes}) for w in demo.work_packages]
-    deliverables = [d.model_copy(update={"responsible": codes[0]}) for d in demo.deliverables]
-    indicators = [i.model_copy(update={"partners": codes}) for i in demo.indicators]
-    return demo.model_copy(update={"partners": partners, "work_packages": wps, "deliverables": deliverables, "indicators": indicators})
 
 
 def bench_ncexcel(setup: ProjectSetup, out: Path) -> list[float]:
@@ -58,6 +46,7 @@ def bench_ncexcel(setup: ProjectSetup, out: Path) -> list[float]:
 def bench_openpyxl(model_file: Path, n: int, out: Path) -> list[float]:
     """Write the layout of ``model_file`` cell by cell with openpyxl, ``n`` times."""
     src = openpyxl.load_workbook(model_file)
+    styles: dict[tuple, tuple] = {}
     times = []
     for i in range(n):
         t = time.perf_counter()
@@ -70,13 +59,14 @@ def bench_openpyxl(model_file: Path, n: int, out: Path) -> list[float]:
                     if c.value is None and not c.has_style:
                         continue
                     cell = ws.cell(c.row, c.column, c.value)
-                    if c.has_style:
-                        cell.font = copy.copy(c.font)
-                        cell.fill = copy.copy(c.fill)
-                        cell.border = copy.copy(c.border)
-                        cell.alignment = copy.copy(c.alignment)
-                        cell.number_format = c.number_format
-                        cell.protection = copy.copy(c.protection)
+                    if c.has_style:  # style objects made once per distinct style, as a script would
+                        key = tuple(c._style)
+                        if key not in styles:
+                            styles[key] = (copy.copy(c.font), copy.copy(c.fill), copy.copy(c.border), copy.copy(c.alignment),
+                                           c.number_format, copy.copy(c.protection))
+                        font, fill, border, alignment, number_format, protection = styles[key]
+                        cell.font, cell.fill, cell.border, cell.alignment = font, fill, border, alignment
+                        cell.number_format, cell.protection = number_format, protection
             for key, dim in ws_src.column_dimensions.items():
                 ws.column_dimensions[key].width = dim.width
             for dv in ws_src.data_validations.dataValidation:

@@ -75,7 +75,12 @@ class Register:
         return [e for e in self.entries if e.accepted and e.superseded_by is None and (period is None or e.period == period)]
 
     def add(self, entry: Entry) -> None:
-        """Record a file; an accepted return supersedes the partner's older one for the period."""
+        """Record a file; an accepted return supersedes the partner's older one for the period.
+
+        A new entry is appended to the register file; only a superseded entry makes
+        it rewrite the whole file (atomically), so collecting stays linear.
+        """
+        changed = False
         if entry.accepted and entry.partner and entry.period is not None:
             older = self.latest_accepted(entry.partner, entry.period)
             if older is not None:
@@ -83,8 +88,13 @@ class Register:
                     entry.superseded_by = older.sha256  # an older file arriving late does not win
                 else:
                     older.superseded_by = entry.sha256
+                    changed = True
         self.entries.append(entry)
-        self.save()
+        if changed or not self.path.exists():
+            self.save()
+        else:
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(entry.model_dump_json() + "\n")
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from nc_excel.feedback import feedback_name, write_feedback
@@ -103,6 +104,22 @@ class _Read:
     format: str
 
 
+def read_opened(opened: OpenedFile, setup: ProjectSetup) -> _Read:
+    """Read an opened file as a return: runs in the reader's worker process, so it must
+    return something picklable (rows keep their typed values, not the row models)."""
+    try:
+        ret = read_return(book_of(opened), setup)
+    except NotAReturn as exc:
+        status: Status = "not a return" if exc.issue.code == "no-metadata" else "rejected"
+        return _Read(None, [*opened.warnings, exc.issue], status, opened.format)
+    for rows in ret.tables.values():
+        for row in rows:
+            row.model = None
+    for form in ret.forms.values():
+        form.model = None
+    return _Read(ret, [*opened.warnings, *ret.issues], None, opened.format)
+
+
 def _timing(ret: Return, setup: ProjectSetup, now: dt.datetime) -> list[Issue]:
     """A return for a period that has not begun is the wrong template."""
     period = setup.period(ret.period)
@@ -152,18 +169,13 @@ def collect(
         result.collected.append(Collected(path, entry))
 
     reads: dict[Path, _Read] = {}
-    for path, opened in open_files(list(pending), limits, progress=progress):
-        if isinstance(opened, FileProblem):
-            reads[path] = _Read(None, [opened.issue], "rejected", path.suffix.lstrip(".").lower() or "bin")
-            continue
-        try:
-            ret = read_return(book_of(opened), setup)
-        except NotAReturn as exc:
-            status: Status = "not a return" if exc.issue.code == "no-metadata" else "rejected"
-            reads[path] = _Read(None, [*opened.warnings, exc.issue], status, opened.format)
-            continue
-        found = [*opened.warnings, *_timing(ret, setup, now), *ret.issues, *check_return(ret, setup, archive.latest(ret.partner, ret.period - 1))]
-        reads[path] = _Read(ret, found, None, opened.format)
+    for path, outcome in open_files(list(pending), limits, progress=progress, then=partial(read_opened, setup=setup)):
+        if isinstance(outcome, FileProblem):
+            outcome = _Read(None, [outcome.issue], "rejected", path.suffix.lstrip(".").lower() or "bin")
+        ret = outcome.ret
+        if ret is not None:
+            outcome.issues += [*_timing(ret, setup, now), *check_return(ret, setup, archive.latest(ret.partner, ret.period - 1))]
+        reads[path] = outcome
 
     # The same place proposed by several partners: this run's returns against each
     # other and against the accepted returns of the other partners for the same periods.

@@ -761,11 +761,17 @@ def _cpu_budget(seconds: int) -> None:
         pass
 
 
-def _task(path: Path, limits: Limits) -> _Result:
+Then = Callable[[OpenedFile], Any] | None
+"""Work to do on an opened file inside the worker (e.g. read it through the table
+models), so that it runs in parallel and only its result travels back."""
+
+
+def _task(path: Path, limits: Limits, then: Then = None) -> _Result:
     """One file in a worker; expected problems come back as values, not exceptions."""
     _cpu_budget(limits.cpu_seconds)
     try:
-        return ("ok", _read_path(path, limits))
+        opened = _read_path(path, limits)
+        return ("ok", then(opened) if then is not None else opened)
     except FileProblem as exc:
         return ("problem", exc.issue)
     except MemoryError:
@@ -776,12 +782,12 @@ def _task(path: Path, limits: Limits) -> _Result:
         return ("problem", issue("unreadable-file", file=path.name, detail=_short(exc)))
 
 
-def _isolated_main(path: Path, limits: Limits, conn: Any, stderr_path: str) -> None:
+def _isolated_main(path: Path, limits: Limits, conn: Any, stderr_path: str, then: Then = None) -> None:
     fd = os.open(stderr_path, os.O_WRONLY | os.O_TRUNC)
     os.dup2(fd, 2)
     os.close(fd)
     _limit_worker(limits, quiet=False)
-    conn.send(_task(path, limits))
+    conn.send(_task(path, limits, then))
     conn.close()
 
 
@@ -815,12 +821,12 @@ def _to_outcome(result: _Result) -> OpenedFile | FileProblem:
     return value if kind == "ok" else FileProblem(value)
 
 
-def _run_isolated(path: Path, limits: Limits) -> OpenedFile | FileProblem:
+def _run_isolated(path: Path, limits: Limits, then: Then = None) -> Any:
     """One file in a fresh process of its own: a crash is this file's and nobody else's."""
     ctx = _context()
     parent, child = ctx.Pipe(duplex=False)
     with tempfile.NamedTemporaryFile(prefix="nc-excel-reader-", suffix=".log") as log:
-        proc = ctx.Process(target=_isolated_main, args=(path, limits, child, log.name), daemon=True)
+        proc = ctx.Process(target=_isolated_main, args=(path, limits, child, log.name, then), daemon=True)
         proc.start()
         child.close()
         result: _Result | None = None
@@ -849,8 +855,23 @@ def open_file(path: Path, limits: Limits = Limits()) -> OpenedFile:
     return outcome
 
 
-def _new_pool(workers: int, limits: Limits) -> cf.ProcessPoolExecutor:
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_limit_worker, initargs=(limits,))
+_POOL_THEN: Then = None
+"""The ``then`` of the pool this worker belongs to, handed over once when the worker starts
+(it may hold the whole project setup: too much to send along with every file)."""
+
+
+def _start_worker(limits: Limits, then: Then) -> None:
+    global _POOL_THEN
+    _POOL_THEN = then
+    _limit_worker(limits)
+
+
+def _pool_task(path: Path, limits: Limits) -> _Result:
+    return _task(path, limits, _POOL_THEN)
+
+
+def _new_pool(workers: int, limits: Limits, then: Then = None) -> cf.ProcessPoolExecutor:
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_start_worker, initargs=(limits, then))
 
 
 def open_files(
@@ -858,8 +879,12 @@ def open_files(
     limits: Limits = Limits(),
     workers: int = 2,
     progress: Callable[[int, int, str], None] | None = None,
-) -> Iterator[tuple[Path, OpenedFile | FileProblem]]:
+    then: Then = None,
+) -> Iterator[tuple[Path, Any]]:
     """Open many returns in a pool of limited workers, yielding each as it completes.
+
+    Each outcome is a ``FileProblem``, or the ``OpenedFile`` (or, with ``then``,
+    what ``then`` made of it in the worker; ``then`` must be picklable).
 
     A worker that dies (a reader abort, the memory or CPU limit) breaks the pool:
     the files it had in hand are then re-read one by one in processes of their
@@ -874,11 +899,11 @@ def open_files(
     try:
         while todo or inflight:
             if pool is None:
-                pool = _new_pool(workers, limits)
+                pool = _new_pool(workers, limits, then)
             suspects: list[Path] = []
             while todo and len(inflight) < workers * 4:
                 try:
-                    inflight[pool.submit(_task, todo[0], limits)] = todo[0]
+                    inflight[pool.submit(_pool_task, todo[0], limits)] = todo[0]
                 except BrokenProcessPool:  # a worker died since the last look
                     suspects.append(todo.popleft())
                     break
@@ -904,7 +929,7 @@ def open_files(
                 pool.shutdown(wait=True, cancel_futures=True)
                 pool = None
                 for p in suspects:
-                    outcome = _run_isolated(p, limits)
+                    outcome = _run_isolated(p, limits, then)
                     done += 1
                     if progress:
                         progress(done, total, p.name)

@@ -1,0 +1,86 @@
+"""Shared by the benchmarks: peak memory of a process tree, and a synthetic project of any size."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from nc_excel.setup.demo import northern_connections
+from nc_excel.setup.models import Partner, ProjectSetup
+
+
+def _descendants_peak_kib(root: int) -> dict[int, int]:
+    """VmHWM (peak RSS, KiB) of every process below ``root``, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    below, frontier = set(), {root}
+    while frontier:
+        frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - below
+        below |= frontier
+    peaks = {}
+    for pid in below:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        peaks[pid] = int(line.split()[1])
+        except OSError:
+            pass
+    return peaks
+
+
+class PeakMemory:
+    """Samples this process and its descendants while the block runs: the peak of the sum of
+    the peak resident sizes of the processes alive together (workers of successive pools are
+    not added up)."""
+
+    def __init__(self, every: float = 0.02) -> None:
+        self.every, self.peak_kib, self._stop = every, 0, threading.Event()
+
+    def _sample(self) -> None:
+        import resource
+
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+        self.peak_kib = max(self.peak_kib, own + sum(_descendants_peak_kib(os.getpid()).values()))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def total_mib(self) -> float:
+        return self.peak_kib / 1024
+
+
+def synthetic_setup(n: int, key: str = "bench") -> ProjectSetup:
+    """The demo project with ``n`` partners spread over its regions, all in every work package."""
+    demo = northern_connections(key)
+    base = demo.partners
+    partners = [
+        Partner(**{**base[i % len(base)].model_dump(), "number": i + 1, "code": f"P{i + 1:04d}", "role": "Lead partner" if i == 0 else "Partner",
+                   "region": base[i % len(base)].region})
+        for i in range(n)
+    ]
+    codes = [p.code for p in partners]
+    wps = [w.model_copy(update={"lead": codes[0], "partners": codes}) for w in demo.work_packages]
+    deliverables = [d.model_copy(update={"responsible": codes[0]}) for d in demo.deliverables]
+    indicators = [i.model_copy(update={"partners": codes}) for i in demo.indicators]
+    budget = sum(p.total_budget for p in partners)
+    project = demo.project.model_copy(update={"total_budget": budget})
+    return demo.model_copy(update={"project": project, "partners": partners, "work_packages": wps, "deliverables": deliverables, "indicators": indicators})
