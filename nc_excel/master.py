@@ -19,20 +19,26 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 from lxml import etree
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from nc_excel.finance import FinancePosition, finance_position
 from nc_excel.frames import ReturnFrames, register_frame, return_frames
 from nc_excel.intake.archive import Entry, Register
 from nc_excel.intake.files import FileProblem, Limits, open_files
-from nc_excel.intake.collect import book_of
-from nc_excel.intake.returns import NotAReturn, Return, read_return
+from nc_excel.intake.collect import read_opened
+from nc_excel.intake.returns import Return
 from nc_excel.livinglabs import Shortlist, shortlist
-from nc_excel.master_sheets import Column, HEADER_ROW, color_statuses, print_setup, put, register_styles, sheet_title, write_frame
+from nc_excel.master_sheets import HEADER_ROW, Column, print_setup, put, register_styles, sheet_title, write_frame
 from nc_excel.schedule import Schedule, build_schedule
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.setup.sheets import SETTINGS_SHEET, SETUP_SHEETS
@@ -127,15 +133,15 @@ def latest_returns(root: Path, setup: ProjectSetup, register: Register, limits: 
     entries = [e for e in register.current() if e.archived]
     by_path = {root / e.archived: e for e in entries}
     out: list[tuple[Entry, Return]] = []
-    for path, opened in open_files(list(by_path), limits):
+    for path, outcome in open_files(list(by_path), limits, then=partial(read_opened, setup=setup)):
         entry = by_path[path]
-        if isinstance(opened, FileProblem):
-            raise MasterError(f"The archived return {entry.archived} cannot be read ({opened.issue.message}). Restore it from a backup of the archive.")
-        try:
-            out.append((entry, read_return(book_of(opened), setup)))
-        except NotAReturn as exc:
-            raise MasterError(f"The archived return {entry.archived} is no longer a return of this project ({exc}).") from exc
-    return sorted(out, key=lambda pair: (pair[1].period, [p.code for p in setup.partners].index(pair[1].partner)))
+        if isinstance(outcome, FileProblem):
+            raise MasterError(f"The archived return {entry.archived} cannot be read ({outcome.issue.message}). Restore it from a backup of the archive.")
+        if outcome.ret is None:
+            raise MasterError(f"The archived return {entry.archived} is no longer a return of this project ({outcome.issues[-1].message}).")
+        out.append((entry, outcome.ret))
+    order = [p.code for p in setup.partners]
+    return sorted(out, key=lambda pair: (pair[1].period, order.index(pair[1].partner)))
 
 
 def issue_key(entry: Entry, code: str, sheet: str | None, cell: str | None, field_name: str | None) -> str:
@@ -324,8 +330,7 @@ def _save(wb: openpyxl.Workbook, master: Path, backups: Path, as_of: dt.date, re
 # ---------------------------------------------------------------- the sheets
 
 
-def C(name: str, header: str, width: float = 14, kind: str = "text", coordinator: bool = False) -> Column:
-    return Column(name, header, width, kind, coordinator)
+C = Column  # the column lists below read better short
 
 
 SOURCE = [C("file", "Source file", 34), C("sha256", "SHA-256", 18)]
@@ -337,7 +342,7 @@ class _Writer:
     def __init__(self, wb: openpyxl.Workbook, setup: ProjectSetup, period: int, as_of: dt.date) -> None:
         self.wb, self.setup, self.period, self.as_of = wb, setup, period, as_of
 
-    def sheet(self, title: str):  # noqa: ANN201 - an openpyxl worksheet
+    def sheet(self, title: str) -> Worksheet:
         return self.wb.create_sheet(title)
 
     def dashboard(self, register: Register, fin: FinancePosition, sched: Schedule, lab: Shortlist, frames: ReturnFrames, merged: int) -> None:
@@ -376,7 +381,7 @@ class _Writer:
             put(ws, r, 2, value, f"nc_{kind}")
         status_row = 6
         ws.row_dimensions[status_row].height = 30
-        ws.cell(status_row, 2).font = openpyxl.styles.Font(name=FONT, bold=True, size=11, color="006100" if sched.status_line.startswith("On track") else "9C0006")
+        ws.cell(status_row, 2).font = Font(name=FONT, bold=True, size=11, color="006100" if sched.status_line.startswith("On track") else "9C0006")
         start = 4 + len(rows) + 2
         put(ws, start, 1, "Not ready for the joint report", "nc_header")
         put(ws, start, 2, "Why", "nc_header")
@@ -449,8 +454,6 @@ class _Writer:
             intro="One row per place. Type Include or Exclude in Decision to override the ranking; decisions and notes are kept across rebuilds.",
             freeze_cols=3, status_column="shortlisted")
         ws = self.wb["Living Labs"]
-        from openpyxl.worksheet.datavalidation import DataValidation
-
         dv = DataValidation(type="list", formula1='"Include,Exclude"', allow_blank=True)
         ws.add_data_validation(dv)
         dv.add(f"L{HEADER_ROW + 1}:L{HEADER_ROW + max(len(lab.longlist), 1)}")
@@ -488,18 +491,15 @@ class _Writer:
         write_frame(ws, frame, cols, table="Timeline", title="Timeline", intro=f"Month by month; the current month ({sched.current_month or '-'}) is outlined.",
                     freeze_cols=4, status_column="status")
         first, last = HEADER_ROW + 1, HEADER_ROW + max(len(frame), 1)
-        span = f"E{first}:{openpyxl.utils.get_column_letter(4 + len(months))}{last}"
-        from openpyxl.formatting.rule import CellIsRule
-        from openpyxl.styles import PatternFill
-
+        span = f"E{first}:{get_column_letter(4 + len(months))}{last}"
         for word, color in (("active", "9BC2E6"), ("due", "F4B084"), ("done", "A9D08E")):
             ws.conditional_formatting.add(span, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=PatternFill("solid", fgColor=color, bgColor=color)))
         for c in range(5, 5 + len(months)):
-            ws.cell(HEADER_ROW, c).alignment = openpyxl.styles.Alignment(text_rotation=90, vertical="center")
+            ws.cell(HEADER_ROW, c).alignment = Alignment(text_rotation=90, vertical="center")
         ws.row_dimensions[HEADER_ROW].height = 48
         if sched.current_month in months:
             col = 5 + months.index(sched.current_month)
-            ws.cell(HEADER_ROW, col).fill = openpyxl.styles.PatternFill("solid", fgColor="C00000")
+            ws.cell(HEADER_ROW, col).fill = PatternFill("solid", fgColor="C00000")
 
     def orphaned(self, orphaned: pd.DataFrame) -> None:
         write_frame(self.sheet("Orphaned decisions"), orphaned, [
@@ -507,5 +507,3 @@ class _Writer:
         ], table="Orphaned", title="Orphaned decisions",
             intro="Decisions whose row has gone (a withdrawn candidate, a resolved file). Kept here, and restored if the row comes back.")
 
-
-__all__ = ["MasterError", "MasterResult", "build_master", "check_not_open", "color_statuses", "default_period", "read_decisions"]
