@@ -1,0 +1,90 @@
+"""Returns filled in by a real spreadsheet application (LibreOffice), saved as .xlsx,
+.ods and .xls, go through collect with exactly the values typed; feedback workbooks
+open cleanly in LibreOffice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from lo.lo import convert, fill_with_libreoffice, require_soffice
+from nc_excel.setup.models import ProjectSetup
+from nc_excel.workspace import Workspace
+
+from conftest import GENERATED_AT
+
+NOW = dt.datetime(2017, 10, 16, 9, 0)
+
+def typed(setup: ProjectSetup, partner: str = "HOE") -> list[dict]:
+    """What the partner types into its period-1 template: every required input, some with a twist."""
+    n_wp = sum(1 for w in setup.work_packages if partner in w.partners)
+    wps = {w.code for w in setup.work_packages if partner in w.partners}
+    n_del = sum(1 for d in setup.deliverables if d.work_package in wps)
+    n_ind = sum(1 for i in setup.indicators if partner in i.partners)
+    rows = range(5, 5 + n_wp)
+    return [
+        *[{"sheet": "Progress", "cell": f"C{r}", "value": "In progress", "type": "text"} for r in rows],
+        *[{"sheet": "Progress", "cell": f"D{r}", "value": 40 + r, "type": "number"} for r in rows],
+        *[{"sheet": "Progress", "cell": f"E{r}", "value": f"Workshops held, round {r}", "type": "text"} for r in rows],
+        {"sheet": "Progress", "cell": "F5", "value": '=HYPERLINK("http://example.org","see")', "type": "text"},
+        *[{"sheet": "Deliverables", "cell": f"F{r}", "value": "In progress", "type": "text"} for r in range(5, 5 + n_del)],
+        {"sheet": "Deliverables", "cell": "G5", "value": "2017-02-20", "type": "date"},
+        *[{"sheet": "Indicators", "cell": f"F{r}", "value": 1, "type": "number"} for r in range(5, 5 + n_ind)],
+        {"sheet": "Finance", "cell": "D5", "value": 10001.30, "type": "number"},
+        *[{"sheet": "Finance", "cell": f"D{r}", "value": 0, "type": "number"} for r in range(7, 11)],
+        {"sheet": "Start", "cell": "B21", "value": "Henrik Jensen", "type": "text"},
+        {"sheet": "Start", "cell": "B22", "value": "hj@houseofenergy.dk", "type": "text"},
+        {"sheet": "Start", "cell": "B24", "value": "2017-10-12", "type": "date"},
+        {"sheet": "Start", "cell": "B25", "value": "Yes", "type": "text"},
+    ]
+
+
+@pytest.fixture(scope="module")
+def lo_returns(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSetup) -> tuple[Workspace, list[Path]]:
+    require_soffice()
+    root = tmp_path_factory.mktemp("lo") / "project"
+    ws = Workspace.create(root, demo_setup)
+    [template] = ws.generate_templates(1, ["HOE"], now=GENERATED_AT)
+    outputs = [root / "lo" / "HOE.xlsx", root / "lo" / "HOE.ods"]
+    fill_with_libreoffice(template, typed(demo_setup), outputs)
+    [xls] = convert([outputs[0]], "xls", root / "lo" / "xls")
+    return ws, [*outputs, xls]
+
+
+@pytest.mark.parametrize("index, fmt", [(0, "xlsx"), (1, "ods"), (2, "xls")])
+def test_collect_reads_exactly_what_was_typed(lo_returns, tmp_path: Path, demo_setup: ProjectSetup, index: int, fmt: str) -> None:
+    base, files = lo_returns
+    ws = Workspace.create(tmp_path / "project", demo_setup)
+    shutil.copy(files[index], ws.root / "inbox" / files[index].name)
+    result = ws.collect(now=NOW)
+    [c] = result.collected
+    assert c.entry.accepted, [(i.code, i.sheet, i.cell, i.message) for i in c.issues]
+    assert c.entry.archived.endswith(f".{fmt}")
+    ret = c.ret
+    progress = ret.rows("Progress")
+    assert [r["percent_complete"] for r in progress] == [45 + i for i in range(len(progress))]
+    assert progress[0]["problems"] == '=HYPERLINK("http://example.org","see")'
+    assert ret.rows("Deliverables")[0]["date"] == dt.date(2017, 2, 20)
+    finance = ret.rows("Finance")
+    assert finance[0]["declared"] == Decimal("10001.3")
+    assert finance[1]["declared"] == Decimal("1500.19")  # LibreOffice's ROUNDDOWN of the flat rate
+    assert ret.form("Submission")["contact_email"] == "hj@houseofenergy.dk"
+    assert ret.form("Submission")["confirm"] is True
+
+
+def test_feedback_workbooks_open_in_libreoffice(lo_returns, tmp_path: Path, demo_setup: ProjectSetup) -> None:
+    _, files = lo_returns
+    ws = Workspace.create(tmp_path / "project", demo_setup)
+    shutil.copy(files[0], ws.root / "inbox" / "HOE.xlsx")
+    ws.generate_templates(1, ["AAL"], now=GENERATED_AT)
+    broken = ws.root / "inbox" / "AAL.xlsx"
+    shutil.copy(ws.outbox(1) / "NC_P1_AAL.xlsx", broken)  # an empty template sent back: every required input flagged
+    result = ws.collect(now=NOW)
+    feedback = [ws.root / c.entry.feedback for c in result.collected if c.entry.feedback]
+    assert feedback
+    pdfs = convert(feedback, "pdf", tmp_path / "pdf")
+    assert len(pdfs) == len(feedback) and all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
