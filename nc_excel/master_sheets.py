@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from nc_excel.xlsx import BORDER, FLAG_FILL, FONT, INPUT_FILL, NAVY, NUMBER_FORMATS
+from nc_excel.xlsx import BORDER, FLAG_FILL, FONT, INPUT_FILL, NAVY, NUMBER_FORMATS, text_lines
 
 Kind = str  # "text" | "wrap" | "int" | "money" | "percent" | "date" | "decimal"
 
@@ -104,18 +104,6 @@ def put(ws: Worksheet, row: int, col: int, value: Any, style: str) -> None:
         if cell.value[:1] in ("=", "+", "-", "@"):
             cell.quotePrefix = True
     cell.style = style
-
-
-def text_lines(value: Any, width: float) -> int:
-    """About how many lines a wrapped text needs in a column ``width`` characters wide.
-
-    Spreadsheet applications do not always fit row heights to wrapped text when they
-    open a file, so the writer sets them.
-    """
-    if not isinstance(value, str) or not value:
-        return 1
-    per_line = max(int(width * 1.15), 1)
-    return sum(max(1, -(-len(part) // per_line)) for part in value.split("\n"))
 
 
 def sheet_title(ws: Worksheet, title: str, intro: str) -> None:

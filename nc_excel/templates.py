@@ -47,6 +47,7 @@ from nc_excel.xlsx import (
     atomic_workbook,
     print_setup,
     protect,
+    text_lines,
     write_form,
     write_lists,
     write_table,
@@ -279,6 +280,9 @@ def _write_issue_list(
             write_value(ws, r, 2, f"{i.sheet or ''} {i.cell or ''}".strip() or "(whole file)", styles.fmt("locked"))
         for c, value in enumerate((i.field, i.value, i.message, i.hint), start=3):
             write_value(ws, r, c, value, styles.fmt("locked", wrap=c >= 5))
+        lines = max(text_lines(i.message, ISSUE_COLUMNS[5][1]), text_lines(i.hint, ISSUE_COLUMNS[6][1]))
+        if lines > 1:
+            ws.set_row(r, 13 * lines)
     ws.freeze_panes(4, 0)
     ws.autofilter(3, 0, 3 + len(issues), len(ISSUE_COLUMNS) - 1)
     print_setup(ws, header=header, repeat_row=3)

@@ -127,6 +127,18 @@ class Styles:
         return self._cache[key]
 
 
+def text_lines(value: Any, width: float) -> int:
+    """About how many lines a wrapped text needs in a column ``width`` characters wide.
+
+    Spreadsheet applications do not always fit row heights to wrapped text when they
+    open a file, so the writer sets them.
+    """
+    if not isinstance(value, str) or not value:
+        return 1
+    per_line = max(int(width * 1.15), 1)
+    return sum(max(1, -(-len(part) // per_line)) for part in value.split("\n"))
+
+
 def write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: Format | None = None) -> None:
     """Write one value with its real type; strings always as text, never as formulas."""
     if value is None:

@@ -69,7 +69,7 @@ class IndicatorRow(FormRow):
 
 class FinanceRow(FormRow):
     category: Annotated[str, Col("Cost category", 30, input=False)]
-    budget: Annotated[Decimal, Col("Budget", 14, input=False, money=True)]
+    budget: Annotated[Decimal, Col("Budget", 24, input=False, money=True)]  # wide: the FLC form's values sit below it
     previous: Annotated[Decimal, Col("Declared before", 14, input=False, money=True)]
     declared: Annotated[Amount, Col("Declared this period", 14, money=True, help="Eligible costs paid in this period, in EUR (0 if none).")]
     cumulative: Annotated[Decimal | None, Col("Cumulative", 14, input=False, money=True, formula="={previous}{row}+{declared}{row}")] = None
