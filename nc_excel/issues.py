@@ -32,7 +32,7 @@ E, W = Severity.ERROR, Severity.WARNING
 CATALOGUE: dict[str, IssueType] = {
     # cells
     "required": IssueType(E, "{field} is empty.", "Fill in {field}."),
-    "not-a-number": IssueType(E, "{field} should be a number but is {value!r}.", "Type a number such as 1234.56 or 1.234,56."),
+    "not-a-number": IssueType(E, "{field} should be a number but is {value!r}.", "Type a plain number, such as 1234.56, without currency signs."),
     "ambiguous-number": IssueType(
         E,
         "{field}: {value!r} can be read as a thousands or a decimal separator.",

@@ -25,7 +25,7 @@ def _at(ret: Return, table: str, row: RowRead, name: str, code: str, key: str = 
     """An issue at the cell of ``name`` in ``row`` of ``table`` (a table or form of the return)."""
     return issue(
         code, file=ret.file, partner=ret.partner, period=ret.period, sheet=ret.sheets.get(table), cell=row.cells.get(name),
-        locator=(table, key, name), **params,
+        field=ret.headers.get(table, {}).get(name, name), locator=(table, key, name), **params,
     )
 
 
@@ -34,14 +34,14 @@ def _progress(ret: Return) -> Iterable[Issue]:
         v = row.values
         if v.get("status") == "Completed" and v.get("percent_complete") is not None and v["percent_complete"] < 100:
             yield _at(ret, PROGRESS.name, row, "percent_complete", "completed-below-100", v["work_package"],
-                      value=v["work_package"], percent=v["percent_complete"], field="% complete")
+                      value=v["work_package"], percent=v["percent_complete"])
 
 
 def _deliverables(ret: Return) -> Iterable[Issue]:
     for row in ret.tables.get(DELIVERABLES.name, []):
         v = row.values
         if v.get("status") == "Done" and v.get("date") is None:
-            yield _at(ret, DELIVERABLES.name, row, "date", "done-without-date", v["code"], value=v["code"], field="Actual or expected date")
+            yield _at(ret, DELIVERABLES.name, row, "date", "done-without-date", v["code"], value=v["code"])
 
 
 def _indicators(ret: Return, previous: Return | None) -> Iterable[Issue]:
@@ -51,7 +51,7 @@ def _indicators(ret: Return, previous: Return | None) -> Iterable[Issue]:
         earlier = before.get(v["code"])
         if earlier is not None and v.get("cumulative") is not None and v["cumulative"] < earlier:
             yield _at(ret, INDICATORS.name, row, "achieved", "indicator-decreased", v["code"],
-                      value=v["code"], cumulative=v["cumulative"], previous=earlier, field="Achieved this period")
+                      value=v["code"], cumulative=v["cumulative"], previous=earlier)
 
 
 def _money(value: Decimal) -> str:
@@ -68,7 +68,7 @@ def _finance(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:
         declared = row.values.get("declared")
         if declared is not None and declared < 0:
             yield _at(ret, FINANCE.name, row, "declared", "negative-amount", row.values["category"],
-                      value=label, field="Declared this period", amount=_money(declared))
+                      value=label, amount=_money(declared))
         budget = partner.budget(key)
         cumulative = row.values.get("previous", Decimal(0)) + (declared or Decimal(0))
         if budget > 0 and cumulative > budget:

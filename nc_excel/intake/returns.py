@@ -66,6 +66,7 @@ class Return:
     forms: dict[str, RowRead]
     issues: list[Issue]
     sheets: dict[str, str] = field(default_factory=dict)  # table or form -> the sheet it was read from
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)  # table or form -> field -> column header
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         return [r.values for r in self.tables.get(table, [])]
@@ -219,5 +220,7 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         sheets[name] = sheet
         issues += form_issues
     issues = [i.model_copy(update={"file": book.file, "partner": partner, "period": period_no}) for i in issues]
-    return Return(book.file, partner, period_no, str(meta.get("generated_at")), tables, forms, issues, sheets)
+    headers = {spec.name: {c.name: c.header for c in columns(table_model(spec, setup))} for spec in TABLES}
+    headers.update({name: {c.name: c.header for c in columns(model)} for name, model, _ in FORMS})
+    return Return(book.file, partner, period_no, str(meta.get("generated_at")), tables, forms, issues, sheets, headers)
 
