@@ -337,9 +337,9 @@ def is_locked(master: Path) -> bool:
     return False
 
 
-def wait_until_closed(master: Path, seconds: float = LOCK_WAIT_SECONDS) -> None:
-    """Excel removes its lock file (~$master.xlsx) when it closes a workbook; give it a moment."""
-    deadline = time.monotonic() + seconds
+def wait_until_closed(master: Path, seconds: float | None = None) -> None:
+    """Excel removes its lock file (~$master.xlsx) when it closes a workbook; give it a moment (LOCK_WAIT_SECONDS)."""
+    deadline = time.monotonic() + (LOCK_WAIT_SECONDS if seconds is None else seconds)
     while is_locked(master) and time.monotonic() < deadline:
         time.sleep(0.2)
 
@@ -387,12 +387,12 @@ def on_build(book: xw.Book) -> None:
         reopened.save()  # keep the status line in the file
 
 
-def _written(result: object) -> list[Path]:
+def written_paths(result: object) -> list[Path]:
     """The files a workspace action reports, from whichever fields hold paths."""
     if isinstance(result, (str, Path)):
         return [Path(result)]
     if isinstance(result, (list, tuple)):
-        return [p for item in result for p in _written(item)]
+        return [p for item in result for p in written_paths(item)]
     fields = getattr(result, "__dict__", {}) or {name: getattr(result, name) for name in getattr(result, "__slots__", ())}
     out: list[Path] = []
     for value in fields.values():
@@ -413,7 +413,7 @@ def on_summary(book: xw.Book) -> None:
     chosen = selected_period(book, setup)
     period = chosen if chosen is not None else dashboard_period(project) or default_period(setup, dt.date.today())
     result = ws.summary(period)
-    paths = _written(result)
+    paths = written_paths(result)
     folder = paths[0].parent if paths else ws.root / "board"
     _done(
         project, f"Wrote the board summary for {_period_text(setup, period)}", folder,

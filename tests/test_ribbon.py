@@ -36,6 +36,7 @@ from nc_excel import ribbon
 from nc_excel.addin.ribbon_xml import button_ids, labels
 from nc_excel.cli import app as cli
 from nc_excel.intake.archive import Register
+from nc_excel.master import default_period
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.workspace import Workspace
 
@@ -473,3 +474,136 @@ def test_the_calling_book_defaults_to_the_caller(built: Workspace, monkeypatch: 
     ribbon.dispatch("nc_help")
     message, _ = the_alert(book)
     assert message.startswith("The Northern Connections tab")
+
+
+# ---------------------------------------------------------------- Build master in desktop Excel
+
+
+class DesktopExcel:
+    """A stand-in for desktop Excel as xlwings shows it (App.books, Book.save/close, App.alert), keeping the files real.
+
+    The remote engine cannot close a workbook and open it again from disk, which is
+    what Build master does in desktop Excel. This stand-in does it with real files:
+    opening a workbook leaves ``~$<name>`` beside it as Excel does, closing removes
+    it, and saving writes the coordinator's unsaved edit into the file.
+    """
+
+    def __init__(self) -> None:
+        self.books = _Books(self)
+        self.events: list[tuple[str, str]] = []
+        self.alerts: list[tuple[str, str]] = []
+
+    def open(self, fullname: str, unsaved_edit=None) -> "DesktopBook":  # noqa: ANN001
+        book = DesktopBook(self, Path(fullname), unsaved_edit)
+        list.append(self.books, book)
+        Path(fullname).with_name(f"~${Path(fullname).name}").write_bytes(b"owner")
+        self.events.append(("open", Path(fullname).name))
+        return book
+
+    def alert(self, prompt: str, title: str | None = None, buttons: str = "ok", mode: str | None = None, callback=None) -> str:  # noqa: ANN001
+        self.alerts.append((prompt, mode))
+        return "ok"
+
+
+class _Books(list):
+    """App.books: the open workbooks, and open(fullname)."""
+
+    def __init__(self, app: DesktopExcel) -> None:
+        super().__init__()
+        self.app = app
+
+    def open(self, fullname: str) -> "DesktopBook":
+        return self.app.open(fullname)
+
+
+class _Range:
+    def __init__(self, book: "DesktopBook", name: str) -> None:
+        self.book, self.name = book, name
+
+    @property
+    def value(self):  # noqa: ANN201
+        return self.book.cells.get(self.name)
+
+    @value.setter
+    def value(self, v) -> None:  # noqa: ANN001
+        self.book.cells[self.name] = v
+
+
+class _Names:
+    def __init__(self, book: "DesktopBook") -> None:
+        self.book = book
+
+    def contains(self, name: str) -> bool:
+        return self.book.name == "master.xlsx" and name in (ribbon.PROJECT_FOLDER, ribbon.STATUS)
+
+    def __getitem__(self, name: str):  # noqa: ANN204
+        return type("Name", (), {"refers_to_range": _Range(self.book, name)})()
+
+
+class DesktopBook:
+    def __init__(self, app: DesktopExcel, path: Path, unsaved_edit) -> None:  # noqa: ANN001
+        self.app, self.fullname, self.name = app, str(path), path.name
+        self.unsaved_edit, self.cells, self.names = unsaved_edit, {ribbon.PROJECT_FOLDER: None}, _Names(self)
+
+    def save(self) -> None:
+        if self.unsaved_edit:
+            self.unsaved_edit(Path(self.fullname))
+            self.unsaved_edit = None
+        self.app.events.append(("save", self.name))
+
+    def close(self) -> None:
+        self.app.books.remove(self)
+        Path(self.fullname).with_name(f"~${self.name}").unlink()
+        self.app.events.append(("close", self.name))
+
+
+def test_build_master_saves_closes_rebuilds_and_reopens_the_open_master(built: Workspace, tmp_path: Path) -> None:
+    from test_master import longlist, set_decision, table
+
+    ws = copy_of(built, tmp_path / "p")
+    place = next(p for p in table(ws.master, "Living Labs") if p["Shortlisted"] == "Yes")["Place"]
+    keys: list[str] = []
+    excel = DesktopExcel()
+    book = excel.open(str(ws.master), unsaved_edit=lambda path: keys.append(set_decision(path, place, "Exclude", "Typed before pressing Build")))
+    excel.books.insert(0, DesktopBook(excel, tmp_path / "Book1.xlsx", None))  # another workbook open in the same Excel
+    ribbon.dispatch("nc_build", book)
+
+    period = default_period(ws.setup(), dt.date.today())  # as the CLI's build: the period of today
+    assert [(prompt.split(".")[0], mode) for prompt, mode in excel.alerts] == [(f"Rebuilt the master for period {period}", "info")]
+    assert excel.events == [("open", "master.xlsx"), ("save", "master.xlsx"), ("close", "master.xlsx"), ("open", "master.xlsx"), ("save", "master.xlsx")]
+    row = longlist(ws.master)[keys[0]]
+    assert (row["Decision"], row["Coordinator note"]) == ("Exclude", "Typed before pressing Build"), "the unsaved edit was saved, then kept by the rebuild"
+    reopened = excel.books[-1]
+    assert reopened is not book and reopened.cells[ribbon.STATUS].endswith(f"Rebuilt the master for period {period}. Files: {ws.master}")
+    assert len(list((ws.root / "backups").glob("master_*.xlsx"))) == 2
+
+
+def test_a_failed_build_reopens_the_master_as_it_was_saved(built: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ribbon, "LOCK_WAIT_SECONDS", 0.3)
+    ws = copy_of(built, tmp_path / "p")
+    excel = DesktopExcel()
+    book = excel.open(str(ws.master))
+    (ws.root / ".~lock.master.xlsx#").write_text("a colleague, in LibreOffice")
+    saved = snapshot(ws.root)
+    ribbon.dispatch("nc_build", book)
+
+    assert excel.events == [("open", "master.xlsx"), ("save", "master.xlsx"), ("close", "master.xlsx"), ("open", "master.xlsx")]
+    assert {k: v for k, v in snapshot(ws.root).items() if not k.startswith("~$")} == {k: v for k, v in saved.items() if not k.startswith("~$")}
+    [(message, mode)] = excel.alerts
+    assert mode == "critical" and "Close it" in message and "open somewhere else" in message and "Traceback" not in message
+
+
+def test_the_summary_files_are_read_from_whatever_the_action_returns(tmp_path: Path) -> None:
+    from dataclasses import dataclass
+
+    @dataclass
+    class SummaryResult:  # the shape Workspace.summary is expected to return: the written paths, perhaps a PDF
+        path: Path
+        pdf: Path | None
+        period: int
+
+    xlsx, pdf = tmp_path / "board" / "NC_board_P1.xlsx", tmp_path / "board" / "NC_board_P1.pdf"
+    assert ribbon.written_paths(SummaryResult(xlsx, pdf, 1)) == [xlsx, pdf]
+    assert ribbon.written_paths(SummaryResult(xlsx, None, 1)) == [xlsx]
+    assert ribbon.written_paths([xlsx, pdf]) == [xlsx, pdf]
+    assert ribbon.written_paths(xlsx) == [xlsx]
