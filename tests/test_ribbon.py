@@ -22,10 +22,12 @@ import shutil
 import sys
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
 import openpyxl
+from openpyxl.utils.cell import coordinate_to_tuple
 import pytest
 import xlwings as xw
 from python_calamine import CalamineWorkbook
@@ -88,14 +90,6 @@ def _defined_names(path: Path) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _rc(address: str) -> tuple[int, int]:
-    letters, digits = re.fullmatch(r"([A-Z]+)(\d+)", address).groups()
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch) - 64
-    return int(digits) - 1, col - 1
-
-
 def payload(path: Path, *, project_folder: str | None = None, name: str | None = None, active: str | None = None, selection: str = "A1") -> dict:
     """What an xlwings 0.37.8 client sends for the workbook at ``path`` (see xlwings/js/xlwings.ts).
 
@@ -113,8 +107,8 @@ def payload(path: Path, *, project_folder: str | None = None, name: str | None =
         names.append({"name": n, "sheet_index": order.index(sheet), "address": address,
                       "scope_sheet_name": None, "scope_sheet_index": None, "book_scope": True})
         if n == ribbon.PROJECT_FOLDER and project_folder is not None:
-            r, c = _rc(address)
-            grids[sheet][r][c] = project_folder
+            r, c = coordinate_to_tuple(address)
+            grids[sheet][r - 1][c - 1] = project_folder
     data = {
         "client": "Microsoft Office Scripts",
         "version": xw.__version__,
@@ -200,6 +194,26 @@ def grids(path: Path) -> dict[str, list[list]]:
         book.close()
 
 
+@dataclass
+class Both:
+    """One project copy worked by the CLI, one by a ribbon button, and the files each wrote."""
+
+    cli: Workspace
+    xl: Workspace
+    cli_files: set[str]
+    xl_files: set[str]
+    book: xw.Book
+
+
+def run_both(ws: Workspace, tmp_path: Path, command: list[str], control_id: str, **book_kwargs) -> Both:
+    cli_ws, xl_ws = copy_of(ws, tmp_path / "cli"), copy_of(ws, tmp_path / "xl")
+    before_cli, before_xl = snapshot(cli_ws.root), snapshot(xl_ws.root)
+    run_cli(*command, "--project", str(cli_ws.root))
+    book = master_book(xl_ws, **book_kwargs)
+    ribbon.dispatch(control_id, book)
+    return Both(cli_ws, xl_ws, written(before_cli, cli_ws.root), written(before_xl, xl_ws.root), book)
+
+
 @pytest.fixture()
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> dt.datetime:
     """The workspace's clock stopped, so the CLI and a handler stamp their files with the same 'now'."""
@@ -238,22 +252,18 @@ def test_only_ribbon_imports_xlwings() -> None:
 
 
 def test_generate_templates_writes_what_the_cli_writes(built: Workspace, tmp_path: Path, frozen_clock: dt.datetime) -> None:
-    cli_ws, xl_ws = copy_of(built, tmp_path / "cli"), copy_of(built, tmp_path / "xl")
-    before_cli, before_xl = snapshot(cli_ws.root), snapshot(xl_ws.root)
-    run_cli("templates", "--project", str(cli_ws.root), "--period", "2")
     # The coordinator chooses period 2 by selecting its row on the Periods sheet (row 6: header in row 4).
-    book = master_book(xl_ws, active="Periods", selection="C6")
-    ribbon.dispatch("nc_templates", book)
-
-    assert written(before_xl, xl_ws.root) == written(before_cli, cli_ws.root) == {f"outbox/2/NC_P2_{p}.xlsx" for p in [x.code for x in xl_ws.setup().partners]}
+    run = run_both(built, tmp_path, ["templates", "--period", "2"], "nc_templates", active="Periods", selection="C6")
+    outbox = run.xl.outbox(2)
+    assert run.xl_files == run.cli_files == {f"outbox/2/NC_P2_{p.code}.xlsx" for p in run.xl.setup().partners}
     for name in ("NC_P2_AAL.xlsx", "NC_P2_SCE.xlsx"):
-        assert grids(xl_ws.outbox(2) / name) == grids(cli_ws.outbox(2) / name)
-    message, mode = the_alert(book)
+        assert grids(outbox / name) == grids(run.cli.outbox(2) / name)
+    message, mode = the_alert(run.book)
     assert mode == "info"
-    assert "Generated 21 partner workbook(s) for period 2" in message and str(xl_ws.outbox(2)) in message
+    assert "Generated 21 partner workbook(s) for period 2" in message and str(outbox) in message
     assert "selected on the Periods sheet" in message
-    status = status_written(book)
-    assert "period 2" in status and str(xl_ws.outbox(2)) in status
+    status = status_written(run.book)
+    assert "period 2" in status and str(outbox) in status
 
 
 def test_without_a_choice_templates_are_for_the_period_partners_report_on_now(demo_setup: ProjectSetup) -> None:
@@ -267,40 +277,29 @@ def test_without_a_choice_templates_are_for_the_period_partners_report_on_now(de
 
 
 def test_import_returns_writes_what_the_cli_writes(returned: Workspace, tmp_path: Path) -> None:
-    cli_ws, xl_ws = copy_of(returned, tmp_path / "cli"), copy_of(returned, tmp_path / "xl")
-    before_cli, before_xl = snapshot(cli_ws.root), snapshot(xl_ws.root)
-    run_cli("collect", "--project", str(cli_ws.root))
-    book = master_book(xl_ws)
-    ribbon.dispatch("nc_collect", book)
-
-    files = written(before_xl, xl_ws.root)
-    assert files == written(before_cli, cli_ws.root)
-    entries = Register(xl_ws.root).entries
+    run = run_both(returned, tmp_path, ["collect"], "nc_collect")
+    assert run.xl_files == run.cli_files
+    entries = Register(run.xl.root).entries
     feedback = {e.feedback for e in entries if e.feedback}
     assert len(entries) == REPORTING and all(e.accepted for e in entries) and feedback  # a return without issues gets no feedback
-    assert {f for f in files if f.startswith("feedback/")} == feedback
-    assert len([f for f in files if f.startswith("archive/1/")]) == REPORTING
-    message, mode = the_alert(book)
+    assert {f for f in run.xl_files if f.startswith("feedback/")} == feedback
+    assert len([f for f in run.xl_files if f.startswith("archive/1/")]) == REPORTING
+    message, mode = the_alert(run.book)
     assert mode == "info"
     assert f"Imported {REPORTING} file(s): {REPORTING} accepted, 0 rejected, {len(feedback)} feedback workbook(s) written" in message
-    assert str(xl_ws.root / "feedback") in message
-    assert status_written(book).endswith(f"Files: {xl_ws.root / 'feedback'}")
+    assert str(run.xl.root / "feedback") in message
+    assert status_written(run.book).endswith(f"Files: {run.xl.root / 'feedback'}")
 
 
 def test_build_master_writes_what_the_cli_writes(built: Workspace, tmp_path: Path) -> None:
-    cli_ws, xl_ws = copy_of(built, tmp_path / "cli"), copy_of(built, tmp_path / "xl")
-    before_cli, before_xl = snapshot(cli_ws.root), snapshot(xl_ws.root)
-    run_cli("build", "--project", str(cli_ws.root))
-    book = master_book(xl_ws)
-    ribbon.dispatch("nc_build", book)
-
-    assert written(before_xl, xl_ws.root) == written(before_cli, cli_ws.root) == {"master.xlsx", "backups/master_<stamp>.xlsx"}
+    run = run_both(built, tmp_path, ["build"], "nc_build")
+    assert run.xl_files == run.cli_files == {"master.xlsx", "backups/master_<stamp>.xlsx"}
     for sheet in ("Progress", "Finance position", "Shortlist", "Settings", "Partners"):
-        assert grids(xl_ws.master)[sheet] == grids(cli_ws.master)[sheet]
-    message, mode = the_alert(book)
-    assert mode == "info" and "Rebuilt the master for period" in message and str(xl_ws.master) in message
+        assert grids(run.xl.master)[sheet] == grids(run.cli.master)[sheet]
+    message, mode = the_alert(run.book)
+    assert mode == "info" and "Rebuilt the master for period" in message and str(run.xl.master) in message
     assert "backed up as" in message
-    assert str(xl_ws.master) in status_written(book)
+    assert str(run.xl.master) in status_written(run.book)
 
 
 def test_board_summary_writes_what_the_workspace_writes(built: Workspace, tmp_path: Path) -> None:
