@@ -497,7 +497,7 @@ def on_settings(book: xw.Book) -> None:
         f"(leave it empty when {MASTER} lies in the project folder).",
         f"To use another Python, run `nc-excel addin install` with that Python; it records the interpreter in {_interpreter_settings()}.",
     ])
-    _done(project, "Settings", None, details, status_book=master)
+    _done(project, "Showed the settings", None, details, status_book=master)
 
 
 HELP = {
