@@ -36,6 +36,11 @@ def button_ids() -> tuple[str, ...]:
     return tuple(button.attrib["id"] for button in _buttons())
 
 
+def labels() -> dict[str, str]:
+    """Button id -> the label shown on the ribbon, in ribbon order."""
+    return {button.attrib["id"]: button.attrib.get("label", "") for button in _buttons()}
+
+
 def on_actions() -> dict[str, str]:
     """Button id -> the VBA callback its onAction names (e.g. "NCRibbon.OnAction")."""
     return {button.attrib["id"]: button.attrib.get("onAction", "") for button in _buttons()}
