@@ -111,7 +111,9 @@ class Workspace:
             raise ProjectError(f"Unknown partner code(s) {', '.join(unknown)}; the Partners sheet has {', '.join(known)}.")
         codes = list(partners) if partners else known
         now = now or dt.datetime.now().replace(microsecond=0)
-        archive = Archive(self.root, Register(self.root), setup, Limits())
+        register = Register(self.root)
+        archive = Archive(self.root, register, setup, Limits())
+        archive.read_many(register.current(period - 1))  # the returns to carry over, read in one go
         written = []
         for i, code in enumerate(codes):
             progress(i, len(codes), code)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from nc_excel.feedback import feedback_name, write_feedback
 from nc_excel.intake.archive import Entry, Register, Status, archive_copy, inbox_files
-from nc_excel.intake.files import FileProblem, Limits, OpenedFile, open_file, open_files
+from nc_excel.intake.files import FileProblem, Limits, OpenedFile, open_files
 from nc_excel.intake.prefill import prefill_from
 from nc_excel.intake.returns import NotAReturn, Return, Workbook, read_return
 from nc_excel.issues import Issue, Severity, issue
@@ -67,22 +67,23 @@ def book_of(opened: OpenedFile) -> Workbook:
 
 
 class Archive:
-    """Accepted returns read back from the archive, once each."""
+    """Accepted returns read back from the archive, once each, many at a time in the reader's workers."""
 
     def __init__(self, root: Path, register: Register, setup: ProjectSetup, limits: Limits) -> None:
         self.root, self.register, self.setup, self.limits = root, register, setup, limits
-        self._cache: dict[str, Return] = {}
+        self._cache: dict[str, Return | None] = {}
+
+    def read_many(self, entries: list[Entry]) -> list[Return]:
+        """The returns of archived entries (an unreadable one is left out)."""
+        todo = {self.root / e.archived: e for e in entries if e.archived and e.sha256 not in self._cache}
+        for path, outcome in open_files(list(todo), self.limits, then=partial(read_opened, setup=self.setup)):
+            self._cache[todo[path].sha256] = None if isinstance(outcome, FileProblem) else outcome.ret
+        found = [self._cache.get(e.sha256) for e in entries]
+        return [r for r in found if r is not None]
 
     def read(self, entry: Entry) -> Return | None:
-        if entry.archived is None:
-            return None
-        if entry.sha256 not in self._cache:
-            try:
-                opened = open_file(self.root / entry.archived, self.limits)
-                self._cache[entry.sha256] = read_return(book_of(opened), self.setup)
-            except (FileProblem, NotAReturn):
-                return None
-        return self._cache[entry.sha256]
+        found = self.read_many([entry])
+        return found[0] if found else None
 
     def latest(self, partner: str, period: int) -> Return | None:
         entry = self.register.latest_accepted(partner, period)
@@ -181,8 +182,8 @@ def collect(
     # other and against the accepted returns of the other partners for the same periods.
     new_returns = [r.ret for r in reads.values() if r.ret is not None]
     periods, partners = {r.period for r in new_returns}, {r.partner for r in new_returns}
-    others = [archive.read(e) for e in register.current() if e.period in periods and e.partner not in partners]
-    across = check_across([*new_returns, *[o for o in others if o is not None]])
+    others = archive.read_many([e for e in register.current() if e.period in periods and e.partner not in partners])
+    across = check_across([*new_returns, *others])
 
     for path, (rel, sha) in pending.items():
         read = reads[path]
