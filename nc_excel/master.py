@@ -496,6 +496,8 @@ class _Writer:
             ws.conditional_formatting.add(span, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=PatternFill("solid", fgColor=color, bgColor=color)))
         for c in range(5, 5 + len(months)):
             ws.cell(HEADER_ROW, c).alignment = Alignment(text_rotation=90, vertical="center")
+            for r in range(first, last + 1):
+                ws.cell(r, c).number_format = ";;;"  # the fill shows the month; the word would only clutter
         ws.row_dimensions[HEADER_ROW].height = 48
         if sched.current_month in months:
             col = 5 + months.index(sched.current_month)
