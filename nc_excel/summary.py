@@ -33,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -272,7 +273,7 @@ def key_messages(view: MasterView, f: Figures, setup: ProjectSetup) -> list[str]
     wp = view.work_packages
     behind = wp[wp["Status"].isin(["Overdue", "At risk"])]
     if len(behind):
-        why = "; ".join(f"{r['Work package']} {r['Status'].lower()} ({r['Why']})" for _, r in behind.iterrows())
+        why = "; ".join(f"{r['Work package']} {r['Status'].lower()} \u2013 {r['Why']}" for _, r in behind.iterrows())
         msgs.append(f"{len(behind)} of {len(wp)} work packages are behind schedule: {why}.")
     else:
         msgs.append(f"All {len(wp)} work packages are on schedule.")
@@ -341,10 +342,12 @@ class _Formats:
             props["text_wrap"] = True
         elif kind == "score":
             props["num_format"] = "0.0"
+        elif kind == "points":
+            props["num_format"] = "+0.0;-0.0;0.0"
         elif kind in NUMBER_FORMATS and kind != "text":
             props["num_format"] = NUMBER_FORMATS[kind]
-        if kind in ("int", "decimal", "money", "percent", "score") and "align" not in extra:
-            props["indent"] = 1  # a little room before the text column on the right
+        if "num_format" in props and props["num_format"] != "General" and "align" not in extra:
+            props["num_format"] += "_)"  # room of one character before the next column's text
         return self(**props, **extra)
 
     def header(self, **extra: Any) -> Format:
@@ -571,13 +574,15 @@ def _overview(wb: Workbook, fmt: _Formats, view: MasterView, f: Figures, setup: 
 
     missing = f"Missing: {', '.join(f.missing)}" if f.missing else "Every partner has reported."
     tiles = [
-        ("Returns in", [(f.returns_in, f'0" of {f.n_partners}"', "partners reported")], f"{f.accepted} accepted. {missing}"),
-        ("FLC certified", [(f.certified_partners, f'0" of {f.n_partners}"', "partners"), (float(f.certified), "#,##0", "EUR certified")],
-         f"ERDF due on it: {_eur(f.erdf_due)}"),
-        ("Spending against budget", [(float(f.absorption), '0.0" %"', "of the budget"), (float(f.cumulative), "#,##0", "EUR spent")],
+        ("Returns in", [(f.returns_in, f'0" of {f.n_partners}"', "partners reported", "returns_in")], f"{f.accepted} accepted. {missing}"),
+        ("FLC certified", [(f.certified_partners, f'0" of {f.n_partners}"', "partners", "flc_partners"),
+                           (float(f.certified), "#,##0", "EUR certified", "flc_certified")], f"ERDF due on it: {_eur(f.erdf_due)}"),
+        ("Spending against budget", [(float(f.absorption), '0.0" %"', "of the budget", "absorption"),
+                                     (float(f.cumulative), "#,##0", "EUR spent", "spent")],
          f"Budget {_eur(f.budget)}; {f.elapsed} % of the project time has passed"),
-        ("Deliverables", [(f.done, "0", "done"), (f.overdue, "0", "overdue")], f"of {f.n_deliverables} deliverables; {f.at_risk} at risk"),
-        ("Living labs", [(f.places, "0", "places proposed"), (f.shortlisted, "0", "shortlisted")],
+        ("Deliverables", [(f.done, "0", "done", "deliverables_done"), (f.overdue, "0", "overdue", "deliverables_overdue")],
+         f"of {f.n_deliverables} deliverables; {f.at_risk} at risk"),
+        ("Living labs", [(f.places, "0", "places proposed", "places"), (f.shortlisted, "0", "shortlisted", "shortlisted")],
          f"{setup.project.shortlist_per_region} per region, {len(view.regions)} regions"),
     ]
     top = 5
@@ -592,11 +597,13 @@ def _overview(wb: Workbook, fmt: _Formats, view: MasterView, f: Figures, setup: 
         big = {"bold": True, "font_size": 22, "font_color": NAVY, "align": "center", "valign": "vcenter", "bg_color": LOCKED_FILL, "top": 0}
         small = {"font_size": 9, "font_color": "#404040", "align": "center", "bg_color": LOCKED_FILL}
         if len(values) == 1:
-            value, num, caption = values[0]
+            value, num, caption, name = values[0]
             s.put(top + 1, a, b, value, fmt(num_format=num, left=2, right=2, **big, **edge))
             s.put(top + 2, a, b, caption, fmt(left=2, right=2, **small, **edge))
+            wb.define_name(f"board_{name}", f"=Overview!${_letter(a)}${top + 2}")
         else:
-            for col, (value, num, caption), side in zip((a, b), values, ("left", "right")):
+            for col, (value, num, caption, name), side in zip((a, b), values, ("left", "right")):
+                wb.define_name(f"board_{name}", f"=Overview!${_letter(col)}${top + 2}")
                 shown = f"{value:,.0f}" + (num.split('"')[1] if '"' in num else "")
                 size = 22 if len(shown) <= 5 else 17
                 write_value(ws, top + 1, col, value, fmt(num_format=num, **{side: 2}, **{**big, "font_size": size}, **edge))
@@ -629,6 +636,10 @@ def _overview(wb: Workbook, fmt: _Formats, view: MasterView, f: Figures, setup: 
     s.row += 1
     s.widths = widths  # print area over every column
     return s
+
+
+def _letter(col: int) -> str:
+    return xl_col_to_name(col)
 
 
 # ---------------------------------------------------------------- Schedule
@@ -862,7 +873,7 @@ def _risks(wb: Workbook, fmt: _Formats, view: MasterView, f: Figures) -> _Sheet:
     dev["absorption"] = dev["absorption"].map(float)
     s.table(dev, [
         Col("Partner", "partner"), Col("Name", "name"), Col("Spent %", "absorption", "percent"), Col("Expected %", "expected", "percent"),
-        Col("Gap (points)", "gap", "percent"), Col("Note", "note"),
+        Col("Gap (points)", "gap", "points"), Col("Note", "note"),
     ], empty="No reported partner is far from the expected spending.")
 
     s.section("Office flat rate not right")
