@@ -14,6 +14,12 @@ Each is A4 landscape, one page wide, protected, with a print area, a header nami
 the project and period and a footer "Page n of m". Status fills differ in lightness
 and the status word is always in the cell, so the pages read in greyscale too.
 
+The Overview's key figures are named cells (``board_returns_in``, ``board_flc_certified``,
+``board_absorption``, ...), so a reader or a test finds them without knowing the layout.
+Pages: every section (heading and table, or a chart) is kept on one printed page when
+it fits on one; the heights used for that are set on every row written, so Excel and
+LibreOffice break the pages alike.
+
 ``convert_to_pdf`` prints the workbook to PDF through LibreOffice headless.
 """
 
