@@ -169,6 +169,29 @@ def _date_option(text: str | None) -> dt.date | None:
 
 
 @app.command()
+def summary(
+    period: Annotated[int, typer.Option("--period", help="The reporting period; the master must have been built for it.")],
+    project: ProjectOpt = Path("."),
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also print the workbook to PDF with LibreOffice headless.")] = False,
+) -> None:
+    """Write the board summary workbook (board/<ACRONYM>_board_P<N>.xlsx) from the master, and a PDF with --pdf.
+
+    Exit code 0 when done, 2 when it cannot run (no master build, another period) or the PDF could not be made.
+    """
+    with _friendly_errors():
+        ws = Workspace.open(project)
+        with _progress(f"Board summary for period {period}") as update:
+            result = ws.summary(period, pdf=pdf, progress=update)
+    console.print(f"Wrote [bold]{result.workbook}[/bold] (period {result.period}, figures as of {result.as_of:%Y-%m-%d}).")
+    if result.pdf is not None:
+        console.print(f"Wrote [bold]{result.pdf}[/bold].")
+    console.print(f"[bold]{result.status_line}[/bold]")
+    if pdf and result.pdf is None:
+        err_console.print(f"[red]{result.pdf_problem}[/red]")
+        raise typer.Exit(2)
+
+
+@app.command()
 def demo(
     folder: Annotated[Path, typer.Argument(help="Folder to play the demo in (must not hold a project).")] = Path("nc-demo"),
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also print the board summary to PDF (needs LibreOffice).")] = True,

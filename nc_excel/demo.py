@@ -138,10 +138,8 @@ def run_demo(root: Path, *, pdf: bool = True, progress: Progress | None = None) 
     report(6, total, STEPS[6])
     result.master = ws.build(as_of=AS_OF, period=1)
     report(7, total, STEPS[7])
-    summary = getattr(ws, "summary", None)
-    if summary is not None:
-        board = summary(1, pdf=pdf)
-        result.board = [p for p in (board.xlsx, board.pdf) if p is not None]
-        result.board_note = board.note
+    board = ws.summary(1, pdf=pdf)
+    result.board = board.paths
+    result.board_note = (board.pdf_problem or "") if pdf else ""
     report(total, total, "done")
     return result

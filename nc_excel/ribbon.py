@@ -387,34 +387,15 @@ def on_build(book: xw.Book) -> None:
         reopened.save()  # keep the status line in the file
 
 
-def written_paths(result: object) -> list[Path]:
-    """The files a workspace action reports, from whichever fields hold paths."""
-    if isinstance(result, (str, Path)):
-        return [Path(result)]
-    if isinstance(result, (list, tuple)):
-        return [p for item in result for p in written_paths(item)]
-    fields = getattr(result, "__dict__", {}) or {name: getattr(result, name) for name in getattr(result, "__slots__", ())}
-    out: list[Path] = []
-    for value in fields.values():
-        if isinstance(value, Path):
-            out.append(value)
-        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Path) for v in value):
-            out.extend(value)
-    return list(dict.fromkeys(out))
-
-
 def on_summary(book: xw.Book) -> None:
     """Board summary: the protected summary workbook for the board (``Workspace.summary``)."""
     project = resolve_project(book)
     ws = project.ws
-    if not hasattr(ws, "summary"):
-        raise RibbonError("This version of nc-excel cannot write the board summary yet. Update nc-excel and press the button again.")
     setup = ws.setup()
     chosen = selected_period(book, setup)
     period = chosen if chosen is not None else dashboard_period(project) or default_period(setup, dt.date.today())
-    result = ws.summary(period)
-    paths = written_paths(result)
-    folder = paths[0].parent if paths else ws.root / "board"
+    paths = ws.summary(period).paths
+    folder = paths[0].parent
     _done(
         project, f"Wrote the board summary for {_period_text(setup, period)}", folder,
         "\n".join(["Written:", *(f"  {p}" for p in _relative(ws.root, paths))]) + "\n\nThe period is "

@@ -21,6 +21,7 @@ from nc_excel.master import MasterError, MasterResult, build_master
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.setup.sheets import read_setup, write_setup_sheets
+from nc_excel.summary import SummaryError, SummaryResult, build_summary
 from nc_excel.templates import template_name, write_partner_workbook
 from nc_excel.xlsx import Styles, atomic_workbook
 
@@ -144,4 +145,18 @@ class Workspace:
         try:
             return build_master(self.root, setup, as_of=as_of or dt.date.today(), period=period, progress=progress)
         except MasterError as exc:
+            raise ProjectError(str(exc)) from exc
+
+    def summary(self, period: int, *, pdf: bool = False, progress: Progress = _no_progress) -> SummaryResult:
+        """Write the board summary ``board/<ACRONYM>_board_P<period>.xlsx`` from the built master (and its PDF with ``pdf``).
+
+        The master must have been built for ``period``. A missing LibreOffice is not an
+        error here: the result has ``pdf=None`` and ``pdf_problem`` says why.
+        """
+        setup = self.setup()
+        if period not in [p.number for p in setup.periods]:
+            raise ProjectError(f"There is no reporting period {period}; the Periods sheet has {', '.join(str(p.number) for p in setup.periods)}.")
+        try:
+            return build_summary(self.root, setup, period, pdf=pdf, progress=progress)
+        except SummaryError as exc:
             raise ProjectError(str(exc)) from exc

@@ -303,8 +303,6 @@ def test_build_master_writes_what_the_cli_writes(built: Workspace, tmp_path: Pat
 
 
 def test_board_summary_writes_what_the_workspace_writes(built: Workspace, tmp_path: Path) -> None:
-    if not hasattr(Workspace, "summary"):
-        pytest.skip("Workspace.summary(period, pdf=False) is being written on another branch; this test runs once it is merged")
     ws_ws, xl_ws = copy_of(built, tmp_path / "ws"), copy_of(built, tmp_path / "xl")
     before_ws, before_xl = snapshot(ws_ws.root), snapshot(xl_ws.root)
     ws_ws.summary(1)  # the period of the master's Dashboard (built as of 15 Oct 2017)
@@ -590,19 +588,3 @@ def test_a_failed_build_reopens_the_master_as_it_was_saved(built: Workspace, tmp
     assert {k: v for k, v in snapshot(ws.root).items() if not k.startswith("~$")} == {k: v for k, v in saved.items() if not k.startswith("~$")}
     [(message, mode)] = excel.alerts
     assert mode == "critical" and "Close it" in message and "open somewhere else" in message and "Traceback" not in message
-
-
-def test_the_summary_files_are_read_from_whatever_the_action_returns(tmp_path: Path) -> None:
-    from dataclasses import dataclass
-
-    @dataclass
-    class SummaryResult:  # the shape Workspace.summary is expected to return: the written paths, perhaps a PDF
-        path: Path
-        pdf: Path | None
-        period: int
-
-    xlsx, pdf = tmp_path / "board" / "NC_board_P1.xlsx", tmp_path / "board" / "NC_board_P1.pdf"
-    assert ribbon.written_paths(SummaryResult(xlsx, pdf, 1)) == [xlsx, pdf]
-    assert ribbon.written_paths(SummaryResult(xlsx, None, 1)) == [xlsx]
-    assert ribbon.written_paths([xlsx, pdf]) == [xlsx, pdf]
-    assert ribbon.written_paths(xlsx) == [xlsx]
