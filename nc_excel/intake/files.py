@@ -866,9 +866,8 @@ def _start_worker(limits: Limits, then: Then) -> None:
     _limit_worker(limits)
 
 
-def _pool_task(paths: tuple[Path, ...], limits: Limits) -> list[_Result]:
-    """A few files per task: one round trip to the worker for several files."""
-    return [_task(path, limits, _POOL_THEN) for path in paths]
+def _pool_task(path: Path, limits: Limits) -> _Result:
+    return _task(path, limits, _POOL_THEN)
 
 
 def _new_pool(workers: int, limits: Limits, then: Then = None) -> cf.ProcessPoolExecutor:
@@ -895,44 +894,37 @@ def open_files(
     todo = deque(Path(p) for p in paths)
     total, done = len(todo), 0
     workers = max(1, workers)
-    # Several files per task when there are many: the round trip costs about as much as a small file.
-    chunk = max(1, min(8, total // (workers * 8)))
     pool: cf.ProcessPoolExecutor | None = None
-    inflight: dict[cf.Future[list[_Result]], tuple[Path, ...]] = {}
+    inflight: dict[cf.Future[_Result], Path] = {}
     try:
         while todo or inflight:
             if pool is None:
                 pool = _new_pool(workers, limits, then)
             suspects: list[Path] = []
             while todo and len(inflight) < workers * 4:
-                batch = tuple(todo.popleft() for _ in range(min(chunk, len(todo))))
                 try:
-                    inflight[pool.submit(_pool_task, batch, limits)] = batch
+                    inflight[pool.submit(_pool_task, todo[0], limits)] = todo[0]
                 except BrokenProcessPool:  # a worker died since the last look
-                    suspects.extend(batch)
+                    suspects.append(todo.popleft())
                     break
+                todo.popleft()
             finished, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED) if inflight else (set(), set())
             for fut in finished:
-                batch = inflight.pop(fut)
+                p = inflight.pop(fut)
                 try:
-                    outcomes = [_to_outcome(result) for result in fut.result()]
+                    outcome = _to_outcome(fut.result())
                 except BrokenProcessPool:
-                    suspects.extend(batch)
+                    suspects.append(p)
                     continue
-                except Exception as exc:  # e.g. the results could not be sent back within the memory limit
-                    if len(batch) > 1:
-                        suspects.extend(batch)  # find out which file it was, one by one
-                        continue
-                    outcomes = [FileProblem(issue("reader-crashed", file=batch[0].name, detail=_short(exc)))]
-                for p, outcome in zip(batch, outcomes):
-                    done += 1
-                    if progress:
-                        progress(done, total, p.name)
-                    yield p, outcome
+                except Exception as exc:  # e.g. the result could not be sent back within the memory limit
+                    outcome = FileProblem(issue("reader-crashed", file=p.name, detail=_short(exc)))
+                done += 1
+                if progress:
+                    progress(done, total, p.name)
+                yield p, outcome
             if suspects:
                 # the pool is broken: everything still in it failed too
-                for batch in inflight.values():
-                    suspects.extend(batch)
+                suspects.extend(inflight.values())
                 inflight.clear()
                 pool.shutdown(wait=True, cancel_futures=True)
                 pool = None
