@@ -23,21 +23,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import PeakMemory, synthetic_setup  # noqa: E402
 
 from nc_excel.demo import run_demo  # noqa: E402
+from nc_excel.intake.archive import Register  # noqa: E402
+from nc_excel.intake.collect import Archive  # noqa: E402
+from nc_excel.intake.files import Limits  # noqa: E402
 from nc_excel.simulate import partner_entries  # noqa: E402
 from nc_excel.templates import write_partner_workbook  # noqa: E402
 from nc_excel.workspace import Workspace  # noqa: E402
 
 
 def large_project(root: Path, n: int) -> Workspace:
+    """Every partner reports in periods 1 and 2, each return carrying over the one before."""
     setup = synthetic_setup(n)
     ws = Workspace.create(root, setup)
     for period, collected_on in ((1, dt.datetime(2017, 11, 20)), (2, dt.datetime(2018, 6, 20))):
+        register = Register(root)
+        archive = Archive(root, register, setup, Limits())
+        archive.read_many(register.current(period - 1))
         for p in setup.partners:
             entries = partner_entries(setup, p.code, period)
             entries.tables["LivingLabs"] = entries.tables["LivingLabs"][:5]
             write_partner_workbook(root / "inbox" / str(period) / f"{p.code}.xlsx", setup, p.code, period,
-                                   generated_at=dt.datetime(2017, 9, 1), entries=entries)
-        ws.collect(now=collected_on)
+                                   generated_at=dt.datetime(2017, 9, 1), entries=entries, prefill=archive.prefill(p.code, period))
+        result = ws.collect(now=collected_on)
+        rejected = [c for c in result.collected if not c.entry.accepted]
+        assert not rejected, f"{len(rejected)} synthetic returns rejected, e.g. {rejected[0].issues[:3]}"
     return ws
 
 
