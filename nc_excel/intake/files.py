@@ -774,8 +774,8 @@ def _task(path: Path, limits: Limits, then: Then = None) -> _Result:
         return ("ok", then(opened) if then is not None else opened)
     except FileProblem as exc:
         return ("problem", exc.issue)
-    except MemoryError:
-        return ("problem", issue("reader-crashed", file=path.name, detail=f"it needed more than {_mb(limits.memory_bytes)} of memory"))
+    except MemoryError:  # "memory": the worker's heap may stay too full for the next file
+        return ("memory", issue("reader-crashed", file=path.name, detail=f"it needed more than {_mb(limits.memory_bytes)} of memory"))
     except RecursionError:
         return ("problem", issue("reader-crashed", file=path.name, detail="the file is nested too deeply"))
     except Exception as exc:  # a reader bug on a hostile file is still a problem with that file
@@ -900,7 +900,7 @@ def open_files(
         while todo or inflight:
             if pool is None:
                 pool = _new_pool(workers, limits, then)
-            suspects: list[Path] = []
+            suspects: list[Path | None] = []  # None: a spent worker, no file of its own
             while todo and len(inflight) < workers * 4:
                 try:
                     inflight[pool.submit(_pool_task, todo[0], limits)] = todo[0]
@@ -912,23 +912,28 @@ def open_files(
             for fut in finished:
                 p = inflight.pop(fut)
                 try:
-                    outcome = _to_outcome(fut.result())
+                    result = fut.result()
+                    outcome = _to_outcome(result)
                 except BrokenProcessPool:
                     suspects.append(p)
                     continue
                 except Exception as exc:  # e.g. the result could not be sent back within the memory limit
-                    outcome = FileProblem(issue("reader-crashed", file=p.name, detail=_short(exc)))
+                    result, outcome = ("memory", None), FileProblem(issue("reader-crashed", file=p.name, detail=_short(exc)))
+                if result[0] == "memory" and not suspects:
+                    # A worker that ran out of memory is not trusted with another file: start
+                    # the pool afresh; the files it may still hold are read again on their own.
+                    suspects.append(None)
                 done += 1
                 if progress:
                     progress(done, total, p.name)
                 yield p, outcome
             if suspects:
-                # the pool is broken: everything still in it failed too
+                # the pool is broken (or a worker is spent): what is still in it is read again alone
                 suspects.extend(inflight.values())
                 inflight.clear()
                 pool.shutdown(wait=True, cancel_futures=True)
                 pool = None
-                for p in suspects:
+                for p in filter(None, suspects):
                     outcome = _run_isolated(p, limits, then)
                     done += 1
                     if progress:
