@@ -67,7 +67,7 @@ def find_header_row(grid: Grid, model: type[BaseModel], *, start: int = 0, stop:
     wanted = {norm_header(c.header) for c in columns(model)}
     need = max(1, (len(wanted) + 1) // 2)
     for r in range(start, min(len(grid), stop if stop is not None else start + 60)):
-        if sum(1 for v in grid[r] if norm_header(v) in wanted) >= need:
+        if sum(1 for v in grid[r] if isinstance(v, str) and norm_header(v) in wanted) >= need:
             return r
     return None
 
@@ -198,7 +198,7 @@ def read_form(grid: Grid, model: type[BaseModel], ctx: ReadContext, *, label_col
     positions: dict[str, tuple[int, int]] = {}
     for r, row in enumerate(grid):
         for c, raw in enumerate(row):
-            if label_col is not None and c != label_col:
+            if not isinstance(raw, str) or (label_col is not None and c != label_col):
                 continue
             column = by_header.get(norm_header(raw))
             if column is not None and column.name not in positions:
