@@ -29,7 +29,6 @@ import datetime as dt
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,10 +43,10 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from nc_excel.finance import money, percent
-from nc_excel.master_sheets import text_lines
+from nc_excel.libreoffice import ConvertError, convert, soffice_path
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.workbook_io import SpreadsheetError, open_values
-from nc_excel.xlsx import BORDER, FONT, LOCKED_FILL, NAVY, NUMBER_FORMATS, atomic_workbook, print_setup, protect, write_value
+from nc_excel.xlsx import BORDER, FONT, LOCKED_FILL, NAVY, NUMBER_FORMATS, atomic_workbook, print_setup, protect, text_lines, write_value
 
 SHEETS = ("Overview", "Schedule", "Finance", "Living Labs", "Risks and issues")
 MASTER_SHEETS = (
@@ -918,33 +917,20 @@ def _risks(wb: Workbook, fmt: _Formats, view: MasterView, f: Figures) -> _Sheet:
 # ---------------------------------------------------------------- PDF
 
 
-def soffice_path() -> str | None:
-    """LibreOffice's soffice: ``NC_SOFFICE`` if set, else from PATH."""
-    if os.environ.get("NC_SOFFICE"):
-        return shutil.which(os.environ["NC_SOFFICE"])
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
 def convert_to_pdf(workbook: Path, *, timeout: int = 180) -> tuple[Path | None, str | None]:
     """Print ``workbook`` to a PDF beside it with LibreOffice headless: (pdf, None) or (None, why not)."""
-    binary = soffice_path()
-    if binary is None:
+    if soffice_path() is None:
         return None, f"LibreOffice (soffice) is not installed, so no PDF was written. {SOFFICE_HINT}"
     target = workbook.with_suffix(".pdf")
     with tempfile.TemporaryDirectory(prefix="nc-board-") as tmp:
-        profile, outdir = Path(tmp) / "profile", Path(tmp) / "out"
-        cmd = [binary, "--headless", "--invisible", "--nologo", "--norestore", "--nolockcheck", f"-env:UserInstallation={profile.as_uri()}",
-               "--convert-to", "pdf", "--outdir", str(outdir), str(workbook.resolve())]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        outdir = Path(tmp)
         try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.communicate()
-            return None, f"LibreOffice did not finish the PDF within {timeout} s; the workbook {workbook.name} was written."
+            convert([workbook], "pdf", outdir, timeout=timeout)
+        except ConvertError as exc:
+            return None, f"{exc}; the workbook {workbook.name} was written."
         made = outdir / f"{workbook.stem}.pdf"
-        if proc.returncode != 0 or not made.is_file() or made.stat().st_size == 0:
-            return None, f"LibreOffice could not print {workbook.name} to PDF (exit {proc.returncode}: {(err or out).strip()[:300]})."
+        if not made.is_file() or made.stat().st_size == 0:
+            return None, f"LibreOffice could not print {workbook.name} to PDF."
         tmp_target = target.with_name(f".{target.name}.tmp")
         shutil.move(str(made), tmp_target)
         os.replace(tmp_target, target)

@@ -148,21 +148,17 @@ def prefilled_rows(setup: ProjectSetup, partner: Partner, prefill: Prefill) -> d
     }
 
 
-def _merge(spec: TableSpec, rows: list[dict[str, Any]], entered: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Put typed values into prefilled rows (matched by key) or free rows (by position)."""
+def _merge(spec: TableSpec, rows: list[dict[str, Any]], entered: Sequence[Mapping[str, Any]], inputs: set[str]) -> list[dict[str, Any]]:
+    """Put typed values into prefilled rows (matched by key; only ``inputs`` may override a
+    prefilled value) or free rows (by position)."""
     if spec.key is None:
         return [dict(r) for r in entered] if entered else rows
     by_key = {str(e.get(spec.key)): e for e in entered}
     merged = []
     for row in rows:
         typed = by_key.get(str(row[spec.key]), {})
-        merged.append({**row, **{k: v for k, v in typed.items() if k not in row or k in _input_fields(spec)}})
+        merged.append({**row, **{k: v for k, v in typed.items() if k not in row or k in inputs}})
     return merged
-
-
-def _input_fields(spec: TableSpec) -> set[str]:
-    model = {"Progress": ProgressRow, "Deliverables": DeliverableRow, "Indicators": IndicatorRow, "Finance": FinanceRow}[spec.name]
-    return {c.name for c in columns(model) if c.col.input}
 
 
 def windows(setup: ProjectSetup, period: Period) -> dict[str, Window]:
@@ -412,7 +408,10 @@ def write_partner_workbook(
     period = setup.period(period_number)
     entries = entries or Entries()
     rows = prefilled_rows(setup, partner, prefill or Prefill())
-    rows = {spec.name: _merge(spec, rows[spec.name], entries.tables.get(spec.name, [])) for spec in TABLES}
+    rows = {
+        spec.name: _merge(spec, rows[spec.name], entries.tables.get(spec.name, []), {c.name for c in columns(table_model(spec, setup)) if c.col.input})
+        for spec in TABLES
+    }
     win = windows(setup, period)
     header = f"{setup.project.name} | Period {period.number} | {partner.name} ({partner.code})"
     list_data = {"region_names": setup.lists()["region_names"]}

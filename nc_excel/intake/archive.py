@@ -9,7 +9,6 @@ atomically after each file, so a crash never loses what was already collected.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shutil
 import stat

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -20,17 +19,13 @@ from typing import Any
 
 import pytest
 
+from nc_excel.libreoffice import MAX_FILES_PER_CALL, ConvertError, soffice_path
+from nc_excel.libreoffice import convert as lo_convert
+
 LO_FILL = Path(__file__).with_name("lo_fill.py")
 UNO_PYTHON = os.environ.get("NC_UNO_PYTHON", "/usr/bin/python3")
 FILL_TIMEOUT = 150  # seconds the script gets; the subprocess gets a little more to clean up
-MAX_FILES_PER_CALL = 200  # soffice --convert-to silently stops after ~250 arguments and exits 0
-
-
-def soffice() -> str | None:
-    """The soffice to run: ``NC_SOFFICE`` if set (None if that is not executable), else from PATH."""
-    if os.environ.get("NC_SOFFICE"):
-        return shutil.which(os.environ["NC_SOFFICE"])
-    return shutil.which("soffice") or shutil.which("libreoffice")
+soffice = soffice_path
 
 
 @functools.cache
@@ -118,23 +113,11 @@ def convert(paths: Iterable[Path], fmt: str, outdir: Path, *, timeout: int = 600
         raise ValueError(f"converting {clash[0]} into {outdir} would overwrite it: use another outdir")
     if len(set(targets)) != len(targets):
         raise ValueError("two inputs share a file name stem: their outputs would overwrite each other")
-    with tempfile.TemporaryDirectory(prefix="nc-lo-profile-") as profile:
-        for batch in _batches(sources, MAX_FILES_PER_CALL):
-            cmd = [
-                binary, "--headless", "--invisible", "--nologo", "--norestore", "--nolockcheck",
-                f"-env:UserInstallation={Path(profile).as_uri()}",
-                "--convert-to", fmt, "--outdir", str(outdir), *map(str, batch),
-            ]
-            # Its own session, so a timeout ends soffice.bin too, not only the launcher.
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-            try:
-                out, err = proc.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
-                proc.communicate()
-                raise RuntimeError(f"soffice --convert-to {fmt} timed out after {timeout} s") from None
-            if proc.returncode != 0:
-                raise RuntimeError(f"soffice --convert-to {fmt} failed (exit {proc.returncode}): {err.strip() or out.strip()}")
+    for batch in _batches(sources, MAX_FILES_PER_CALL):
+        try:
+            lo_convert(batch, fmt, outdir, timeout=timeout)
+        except ConvertError as exc:
+            raise RuntimeError(str(exc)) from None
     missing = [t for t in targets if not t.is_file() or t.stat().st_size == 0]
     if missing:
         raise RuntimeError(f"soffice --convert-to {fmt} did not write {len(missing)} file(s), e.g. {missing[0]}")
