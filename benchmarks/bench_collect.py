@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from measure import PeakMemory, synthetic_setup  # noqa: E402
 
-from nc_excel.simulate import partner_entries  # noqa: E402
-from nc_excel.templates import write_partner_workbook  # noqa: E402
+from nc_excel.partner.simulate import partner_entries  # noqa: E402
+from nc_excel.partner.write import write_partner_workbook  # noqa: E402
 from nc_excel.workspace import Workspace  # noqa: E402
 
 SHEETS = ["Progress", "Deliverables", "Indicators", "Finance", "Living Labs"]

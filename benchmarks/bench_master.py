@@ -23,11 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import PeakMemory, synthetic_setup  # noqa: E402
 
 from nc_excel.demo import run_demo  # noqa: E402
-from nc_excel.intake.archive import Register  # noqa: E402
-from nc_excel.intake.collect import Archive  # noqa: E402
-from nc_excel.intake.files import Limits  # noqa: E402
-from nc_excel.simulate import partner_entries  # noqa: E402
-from nc_excel.templates import write_partner_workbook  # noqa: E402
+from nc_excel.intake.archive import (
+    Archive,  # noqa: E402
+    Register,  # noqa: E402
+)
+from nc_excel.intake.sniff import Limits  # noqa: E402
+from nc_excel.partner.simulate import partner_entries  # noqa: E402
+from nc_excel.partner.write import write_partner_workbook  # noqa: E402
 from nc_excel.workspace import Workspace  # noqa: E402
 
 

@@ -3,7 +3,7 @@
 Run: python benchmarks/bench_open_files.py [--files 1000] [--runs 3] [--workers 2]
 
 Each arm runs in a fresh process of its own so that its peak memory is its own:
-- ``open_files``: nc_excel.intake.files.open_files (sniffing, zip and XML checks,
+- ``open_files``: nc_excel.intake.workers.open_files (sniffing, zip and XML checks,
   stray-cell scan, calamine in limited worker processes), ``workers`` in parallel;
 - ``calamine``: python-calamine reading every sheet in-process with no checks at all
   (the floor: what the safety costs is the difference);
@@ -35,7 +35,8 @@ from measure import PeakMemory  # noqa: E402
 def arm(name: str, folder: Path, runs: int, workers: int) -> dict[str, object]:
     files = sorted(folder.glob("*.xlsx"))
     if name == "open_files":
-        from nc_excel.intake.files import FileProblem, open_files
+        from nc_excel.intake.sniff import FileProblem
+        from nc_excel.intake.workers import open_files
 
         def once() -> None:
             for _, result in open_files(files, workers=workers):
@@ -80,8 +81,8 @@ def main() -> None:
         print(json.dumps(arm(args.arm, Path(args.folder), args.runs, args.workers)))
         return
 
+    from nc_excel.partner.write import write_partner_workbook
     from nc_excel.setup.demo import northern_connections
-    from nc_excel.templates import write_partner_workbook
 
     with tempfile.TemporaryDirectory(prefix="bench-open-") as tmp:
         folder = Path(tmp)

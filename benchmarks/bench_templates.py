@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import argparse
 import copy
-import multiprocessing
 import datetime as dt
+import multiprocessing
 import resource
 import statistics
 import sys
@@ -25,8 +25,8 @@ from pathlib import Path
 import openpyxl
 from openpyxl.worksheet.table import Table
 
+from nc_excel.partner.write import write_partner_workbook
 from nc_excel.setup.models import ProjectSetup
-from nc_excel.templates import write_partner_workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import synthetic_setup  # noqa: E402

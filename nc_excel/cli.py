@@ -15,11 +15,18 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from nc_excel.addin import AddinError, build_addin, install_addin
 from nc_excel.demo import run_demo
+from nc_excel.folder import ProjectFolder
 from nc_excel.intake.collect import CollectResult
 from nc_excel.issues import Issue
 from nc_excel.workspace import NcError, SetupInvalid, Workspace
@@ -207,16 +214,16 @@ def demo(
     if m is not None:
         console.print(f"[bold]{m.status_line}[/bold]")
         console.print(f"Living labs: {m.places} places proposed, {sum(m.shortlisted.values())} shortlisted in {len(m.shortlisted)} regions.")
-    root = result.root
+    folder = ProjectFolder(result.root)
     guide = Table(title="Where to look", header_style="bold", show_lines=False)
     guide.add_column("File", overflow="fold")
     guide.add_column("What it is for", overflow="fold")
     rows = [
-        (root / "master.xlsx", "The coordinator's master: dashboard, merged returns with their source, issues, living-lab shortlist, schedule, finance and FLC. Setup sheets at the end."),
-        (root / "outbox" / "1", "The partner workbooks sent out for period 1, one per partner."),
-        (root / "inbox", "What the partners sent back, as received (two collect rounds)."),
-        (root / "feedback" / "1", "One feedback workbook per return with problems: the partner's values, each problem flagged at its cell."),
-        (root / "archive", "Accepted returns, never modified, and the returns register."),
+        (folder.master, "The coordinator's master: dashboard, merged returns with their source, issues, living-lab shortlist, schedule, finance and FLC. Setup sheets at the end."),
+        (folder.outbox(1), "The partner workbooks sent out for period 1, one per partner."),
+        (folder.inbox, "What the partners sent back, as received (two collect rounds)."),
+        (folder.feedback(1), "One feedback workbook per return with problems: the partner's values, each problem flagged at its cell."),
+        (folder.archive, "Accepted returns, never modified, and the returns register."),
         *[(path, "The board summary for the Political Board and the Policy Coordination Group.") for path in result.board],
     ]
     for path, what in rows:

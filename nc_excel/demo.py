@@ -24,11 +24,11 @@ from typing import Any
 import openpyxl
 
 from nc_excel.intake.collect import CollectResult
-from nc_excel.master import MasterResult
+from nc_excel.master.build import MasterResult
+from nc_excel.partner.schema import template_name
+from nc_excel.partner.simulate import fill_workbook, partner_entries, save
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import ProjectSetup
-from nc_excel.simulate import fill_workbook, partner_entries, save
-from nc_excel.templates import template_name
 from nc_excel.workspace import Workspace
 
 Progress = Callable[[int, int, str], None]
@@ -76,7 +76,7 @@ def _drop(path: Path, when: dt.datetime) -> Path:
 
 
 def _first_returns(ws: Workspace, setup: ProjectSetup) -> None:
-    inbox = ws.root / "inbox" / "2017-10-13"
+    inbox = ws.inbox / "2017-10-13"
     for n, partner in enumerate(p.code for p in setup.partners):
         if partner in LATE + MISSING:
             continue
@@ -100,7 +100,7 @@ def _first_returns(ws: Workspace, setup: ProjectSetup) -> None:
 
 
 def _second_returns(ws: Workspace, setup: ProjectSetup, first: CollectResult) -> None:
-    inbox = ws.root / "inbox" / "2017-10-16"
+    inbox = ws.inbox / "2017-10-16"
     for c in first.collected:
         partner = c.entry.partner
         if partner in CORRECTIONS and c.entry.feedback:

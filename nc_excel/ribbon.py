@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -37,10 +36,17 @@ import xlwings as xw
 
 from nc_excel.addin import AddinError
 from nc_excel.addin.ribbon_xml import labels
-from nc_excel.master import DASHBOARD, MasterError, check_not_open, default_period
-from nc_excel.setup.models import ProjectSetup
-from nc_excel.setup.sheets import HEADER_ROW, SETTINGS_SHEET, SETUP_SHEETS
-from nc_excel.workspace import MASTER, NcError, ProjectError, SetupInvalid, Workspace
+from nc_excel.excel.schema import HEADER_ROW
+from nc_excel.setup.models import ProjectSetup, default_period, templates_period
+from nc_excel.setup.sheets import SETTINGS_SHEET, SETUP_SHEETS
+from nc_excel.workspace import (
+    DASHBOARD,
+    MASTER,
+    NcError,
+    ProjectError,
+    SetupInvalid,
+    Workspace,
+)
 
 TITLE = "Northern Connections"
 PROJECT_FOLDER = "nc_project_folder"
@@ -186,16 +192,6 @@ def resolve_project(book: xw.Book) -> Project:
 # ---------------------------------------------------------------- the reporting period
 
 
-def templates_period(setup: ProjectSetup, today: dt.date) -> int:
-    """The period partners report on now: the earliest one that has started and whose partner deadline is ahead.
-
-    When none is (between a deadline and the next period's start, or after the
-    last deadline), the period of today or the last one started (as a build does).
-    """
-    open_now = [p for p in setup.periods if p.start <= today <= p.partner_deadline]
-    return min(open_now, key=lambda p: p.number).number if open_now else default_period(setup, today)
-
-
 def selected_period(book: xw.Book, setup: ProjectSetup) -> int | None:
     """The period whose row is selected on the Periods sheet, when that sheet is the active one: the coordinator's choice."""
     try:
@@ -216,26 +212,14 @@ def selected_period(book: xw.Book, setup: ProjectSetup) -> int | None:
 
 
 def dashboard_period(project: Project) -> int | None:
-    """The period the master was last built for, from its Dashboard ("Reporting period: Period N ...")."""
-    grid: list[list[object]] | None = None
+    """The period the master was last built for: its Dashboard as the open master shows it, else as saved."""
+    grid = None
     if project.master_book is not None:
         try:
             grid = project.master_book.sheets[DASHBOARD].used_range.value
         except Exception:  # noqa: BLE001 - a master not built yet has no Dashboard
             grid = None
-    if grid is None:
-        from nc_excel.workbook_io import SpreadsheetError, open_values
-
-        try:
-            grid = open_values(project.ws.master, {DASHBOARD}).get(DASHBOARD)
-        except SpreadsheetError:
-            grid = None
-    for row in grid or []:
-        if isinstance(row, list) and len(row) > 1 and _text(row[0]) == "Reporting period":
-            match = re.match(r"Period (\d+)", _text(row[1]))
-            if match:
-                return int(match[1])
-    return None
+    return project.ws.built_period(grid)
 
 
 def _period_text(setup: ProjectSetup, number: int) -> str:
@@ -322,25 +306,16 @@ def on_collect(book: xw.Book) -> None:
     if rejected:
         lines.append("Send each partner with a rejected return its feedback workbook; it says what to correct, sheet and cell.")
     if not result.collected:
-        what = f"Import returns: no new files in {ws.root / 'inbox'}"
+        what = f"Import returns: no new files in {ws.inbox}"
     else:
         what = f"Imported {len(result.collected)} file(s): {len(accepted)} accepted, {len(rejected)} rejected, {len(feedback)} feedback workbook(s) written"
-    _done(project, what, ws.root / "feedback" if feedback else ws.root / "inbox", "\n".join(lines))
+    _done(project, what, ws.feedback() if feedback else ws.inbox, "\n".join(lines))
 
 
-def is_locked(master: Path) -> bool:
-    """Excel and LibreOffice leave a lock file beside a workbook they have open (see master.check_not_open)."""
-    try:
-        check_not_open(master)
-    except MasterError:
-        return True
-    return False
-
-
-def wait_until_closed(master: Path, seconds: float | None = None) -> None:
+def wait_until_closed(ws: Workspace, seconds: float | None = None) -> None:
     """Excel removes its lock file (~$master.xlsx) when it closes a workbook; give it a moment (LOCK_WAIT_SECONDS)."""
     deadline = time.monotonic() + (LOCK_WAIT_SECONDS if seconds is None else seconds)
-    while is_locked(master) and time.monotonic() < deadline:
+    while ws.master_is_open() and time.monotonic() < deadline:
         time.sleep(0.2)
 
 
@@ -356,13 +331,13 @@ def on_build(book: xw.Book) -> None:
     if open_master is not None:
         open_master.save()  # no edit is lost: the rebuild reads the decisions from the saved file
         open_master.close()
-        wait_until_closed(ws.master)
+        wait_until_closed(ws)
     try:
         result = ws.build()
     except Exception as exc:
         if open_master is not None:
             app.books.open(str(ws.master))  # the old master, as saved, back in front of the coordinator
-        if isinstance(exc, ProjectError) and open_master is not None and is_locked(ws.master):
+        if isinstance(exc, ProjectError) and open_master is not None and ws.master_is_open():
             raise RibbonError(
                 f"{exc}\n\n{MASTER} was closed in this Excel, so it is open somewhere else (another Excel window, LibreOffice "
                 "or a colleague). If nobody has it open, the lock file is left over from a crash: delete it and press Build master again."
@@ -531,7 +506,7 @@ def _expected_message(exc: BaseException) -> str | None:
         lines = [f"{i.sheet or ''}{'!' + i.cell if i.cell else ''}: {i.message}" + (f" ({i.hint})" if i.hint else "") for i in found[:12]]
         more = [f"... and {len(found) - 12} more."] if len(found) > 12 else []
         return "\n".join([str(exc), "", *lines, *more])
-    if isinstance(exc, (NcError, AddinError, RibbonError, MasterError)):
+    if isinstance(exc, (NcError, AddinError, RibbonError)):
         return str(exc)
     if isinstance(exc, PermissionError):
         return f"{exc.filename or 'A file'}: permission denied. If it is open in Excel or another program, close it and press the button again."

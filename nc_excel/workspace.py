@@ -13,20 +13,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nc_excel.intake.archive import Register
-from nc_excel.intake.collect import Archive, CollectResult, collect
-from nc_excel.intake.files import Limits
+from nc_excel.board.read import SummaryError, read_dashboard
+from nc_excel.board.write import SummaryResult, build_summary
+from nc_excel.excel.values import SpreadsheetError, open_values
+from nc_excel.excel.write import Styles, atomic_workbook
+from nc_excel.folder import MASTER, ProjectFolder
+from nc_excel.intake.archive import Archive, Register
+from nc_excel.intake.collect import CollectResult, collect
+from nc_excel.intake.sniff import Limits
 from nc_excel.issues import Issue
-from nc_excel.master import MasterError, MasterResult, build_master
+from nc_excel.master.build import MasterResult, build_master, lock_file
+from nc_excel.master.decisions import MasterError
+from nc_excel.master.schema import DASHBOARD as DASHBOARD_SHEET
+from nc_excel.partner.schema import template_name
+from nc_excel.partner.write import write_partner_workbook
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.setup.sheets import read_setup, write_setup_sheets
-from nc_excel.summary import SummaryError, SummaryResult, build_summary
-from nc_excel.templates import template_name, write_partner_workbook
-from nc_excel.xlsx import Styles, atomic_workbook
 
-MASTER = "master.xlsx"
-FOLDERS = ("outbox", "inbox", "archive", "feedback", "board", "backups")
+DASHBOARD = DASHBOARD_SHEET.name
 
 Progress = Callable[[int, int, str], None]
 """Called as ``progress(done, total, label)`` while an action runs."""
@@ -55,15 +60,8 @@ def _no_progress(done: int, total: int, label: str) -> None:
 
 
 @dataclass(frozen=True)
-class Workspace:
-    root: Path
-
-    @property
-    def master(self) -> Path:
-        return self.root / MASTER
-
-    def outbox(self, period: int) -> Path:
-        return self.root / "outbox" / str(period)
+class Workspace(ProjectFolder):
+    """A project folder (its paths from ``ProjectFolder``) and the actions on it."""
 
     @classmethod
     def create(cls, root: Path, setup: ProjectSetup | None = None, *, created: dt.datetime | None = None) -> Workspace:
@@ -74,8 +72,7 @@ class Workspace:
         if root.exists() and not root.is_dir():
             raise ProjectError(f"{root} is a file, not a folder. Choose a folder name for the project.")
         setup = setup or northern_connections(template_key=secrets.token_hex(16))
-        for name in FOLDERS:
-            (root / name).mkdir(parents=True, exist_ok=True)
+        ws.make()
         with atomic_workbook(ws.master, created=created) as wb:
             write_setup_sheets(wb, Styles(wb), setup)
         return ws
@@ -129,9 +126,9 @@ class Workspace:
     ) -> CollectResult:
         """Read, check and archive every new file in the inbox; write feedback workbooks."""
         setup = self.setup()
-        inbox = inbox or self.root / "inbox"
+        inbox = inbox or self.inbox
         if not inbox.is_dir():
-            raise ProjectError(f"The inbox {inbox} does not exist. Put the partners' returns in {self.root / 'inbox'} or name a folder with --inbox.")
+            raise ProjectError(f"The inbox {inbox} does not exist. Put the partners' returns in {self.inbox} or name a folder with --inbox.")
         now = now or dt.datetime.now().replace(microsecond=0)
         return collect(self.root, setup, inbox, now=now, limits=limits or Limits(), progress=progress)
 
@@ -146,6 +143,22 @@ class Workspace:
             return build_master(self.root, setup, as_of=as_of or dt.date.today(), period=period, progress=progress)
         except MasterError as exc:
             raise ProjectError(str(exc)) from exc
+
+    def master_is_open(self) -> bool:
+        """Whether Excel or LibreOffice has the master open (its lock file lies beside it)."""
+        return lock_file(self.master) is not None
+
+    def built_period(self, dashboard: Sequence[Sequence[object]] | None = None) -> int | None:
+        """The period the master was last built for, from its Dashboard; None before the first build.
+
+        ``dashboard`` is the Dashboard's cells as an open workbook shows them; without
+        it the saved master is read.
+        """
+        try:
+            grid = dashboard if dashboard is not None else open_values(self.master, {DASHBOARD}).get(DASHBOARD)
+            return read_dashboard(grid or [], self.master).period
+        except (SpreadsheetError, SummaryError):
+            return None
 
     def summary(self, period: int, *, pdf: bool = False, progress: Progress = _no_progress) -> SummaryResult:
         """Write the board summary ``board/<ACRONYM>_board_P<period>.xlsx`` from the built master (and its PDF with ``pdf``).

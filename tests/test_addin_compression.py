@@ -9,9 +9,9 @@ from __future__ import annotations
 import random
 
 import pytest
+from addin_helpers import MACROS, XLWINGS
 from oletools.olevba import decompress_stream
 
-from addin_helpers import MACROS, XLWINGS
 from nc_excel.addin.ovba_compression import CHUNK_SIZE, compress
 
 

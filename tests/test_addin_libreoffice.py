@@ -19,8 +19,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from addin_helpers import expected_sources
+
 from nc_excel.addin.build import addin_bytes
 from nc_excel.addin.ribbon_xml import button_ids
 from nc_excel.addin.vba_modules import ModuleKind, VbaModule, project_modules

@@ -7,8 +7,8 @@ from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
 import pytest
-
 from addin_helpers import REPO
+
 from nc_excel.addin import AddinError, build_addin, install_addin
 from nc_excel.addin.build import addin_bytes
 from nc_excel.addin.ribbon_xml import customui_xml

@@ -6,10 +6,15 @@ import re
 from xml.etree import ElementTree
 
 import pytest
-
 from addin_helpers import MACROS, modules_read_back, vba_bin_of
+
 from nc_excel.addin.build import addin_bytes
-from nc_excel.addin.ribbon_xml import CUSTOMUI_NAMESPACE, button_ids, customui_xml, on_actions
+from nc_excel.addin.ribbon_xml import (
+    CUSTOMUI_NAMESPACE,
+    button_ids,
+    customui_xml,
+    on_actions,
+)
 
 EXPECTED_BUTTONS = {
     "nc_templates": "Generate templates",

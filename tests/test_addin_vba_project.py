@@ -8,9 +8,9 @@ from importlib import metadata
 
 import olefile
 import pytest
+from addin_helpers import MACROS, expected_sources, modules_read_back, vba_bin_of
 from oletools.olevba import VBA_Parser, decompress_stream
 
-from addin_helpers import MACROS, expected_sources, modules_read_back, vba_bin_of
 from nc_excel.addin import AddinError
 from nc_excel.addin.build import addin_bytes
 from nc_excel.addin.vba_modules import to_stored_source

@@ -14,15 +14,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import GENERATED_AT
 from typer.testing import CliRunner
 
 from nc_excel.cli import app
 from nc_excel.intake.archive import Register
+from nc_excel.partner.simulate import fill_workbook, partner_entries
 from nc_excel.setup.models import ProjectSetup
-from nc_excel.simulate import fill_workbook, partner_entries
 from nc_excel.workspace import Workspace
-
-from conftest import GENERATED_AT
 
 NOW = dt.datetime(2017, 10, 16, 9, 0)
 

@@ -10,12 +10,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
+from conftest import GENERATED_AT
 from lo.lo import convert, fill_with_libreoffice, require_soffice
+
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.workspace import Workspace
-
-from conftest import GENERATED_AT
 
 NOW = dt.datetime(2017, 10, 16, 9, 0)
 

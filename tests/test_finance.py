@@ -12,7 +12,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from nc_excel.finance import FinancePosition, FinanceTotals, finance_position
+from nc_excel.analyses.finance import FinancePosition, FinanceTotals, finance_position
 from nc_excel.setup.models import COST_CATEGORIES, Partner, Project
 
 D = Decimal
@@ -266,7 +266,7 @@ def test_a_rejected_correction_after_an_accepted_return_is_an_open_error() -> No
     )
     ham = row(pos, "HAM")
     assert (ham["reported"], ham["declared_period"], ham["certified"]) == (True, D("800"), D("800"))
-    assert (ham["ready"], ham["blocking"]) == (False, "rejected return with 1 error")
+    assert (ham["ready"], ham["rejected"], ham["blocking"]) == (False, True, "rejected return with 1 error")
 
 
 def test_a_rejected_return_before_the_accepted_one_is_history() -> None:
@@ -275,7 +275,7 @@ def test_a_rejected_return_before_the_accepted_one_is_history() -> None:
         [control("HAM", 1, "h2", certified="800")],
         [ret("HAM", 1, "h1", status="rejected", errors=4, received=at(0)), ret("HAM", 1, "h2", received=at(5))],
     )
-    assert (row(pos, "HAM")["ready"], row(pos, "HAM")["blocking"]) == (True, "")
+    assert (row(pos, "HAM")["ready"], row(pos, "HAM")["rejected"], row(pos, "HAM")["blocking"]) == (True, False, "")
 
 
 def test_an_uncertified_partner_with_a_rejected_correction_gets_both_reasons() -> None:
@@ -352,7 +352,7 @@ def test_output_columns() -> None:
     assert list(pos.lines.columns) == ["partner", "partner_name", "category", "category_label", "budget", "declared_period",
                                        "cumulative", "remaining", "absorption_pct", "flat_rate_ok", "source"]
     assert list(pos.partners.columns) == ["partner", "partner_name", "country", "budget", "declared_period", "cumulative",
-                                          "absorption_pct", "flc_status", "certified", "cofinancing", "reported", "ready", "blocking"]
+                                          "absorption_pct", "flc_status", "certified", "cofinancing", "reported", "rejected", "ready", "blocking"]
     assert list(pos.categories.columns) == ["category", "category_label", "budget", "declared_period", "cumulative",
                                             "remaining", "absorption_pct"]
 

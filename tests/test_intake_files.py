@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from nc_excel.intake.files import FileProblem, Limits, OpenedFile, open_file, open_files
+from nc_excel.intake.sniff import FileProblem, Limits, OpenedFile
+from nc_excel.intake.workers import open_file, open_files
+from nc_excel.partner.write import write_partner_workbook
 from nc_excel.setup.demo import northern_connections
-from nc_excel.templates import write_partner_workbook
 
 TABLES = {"Progress", "Deliverables", "Indicators", "Finance", "LivingLabs"}
 SHEET1 = "xl/worksheets/sheet1.xml"  # the Start sheet of a template

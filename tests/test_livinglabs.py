@@ -20,7 +20,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from nc_excel.livinglabs import Shortlist, longlist_columns, place_key, shortlist
+from nc_excel.analyses.livinglabs import (
+    Shortlist,
+    longlist_columns,
+    place_key,
+    shortlist,
+)
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import Criterion, Region
 

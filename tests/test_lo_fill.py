@@ -23,14 +23,20 @@ from typing import Any
 
 import openpyxl
 import pytest
+from lo.lo import convert, fill_with_libreoffice, require_soffice
 from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
-from lo.lo import convert, fill_with_libreoffice, require_soffice
-from nc_excel.columns import columns
-from nc_excel.forms.partner import SubmissionForm, criterion_field
+from nc_excel.excel.schema import columns
+from nc_excel.partner.schema import (
+    META_SHEET,
+    TABLES,
+    SubmissionForm,
+    criterion_field,
+    table_model,
+)
+from nc_excel.partner.write import write_partner_workbook
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import Criterion, ProjectSetup
-from nc_excel.templates import META_SHEET, TABLES, table_model, write_partner_workbook
 
 GENERATED_AT = dt.datetime(2017, 9, 1, 9, 0)
 PARTNER = "AAL"

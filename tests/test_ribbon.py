@@ -26,10 +26,12 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import openpyxl
-from openpyxl.utils.cell import coordinate_to_tuple
 import pytest
 import xlwings as xw
+from conftest import GENERATED_AT
+from openpyxl.utils.cell import coordinate_to_tuple
 from python_calamine import CalamineWorkbook
+from test_collect import make_return
 from typer.testing import CliRunner
 
 import nc_excel.workspace
@@ -37,12 +39,8 @@ from nc_excel import ribbon
 from nc_excel.addin.ribbon_xml import button_ids, labels
 from nc_excel.cli import app as cli
 from nc_excel.intake.archive import Register
-from nc_excel.master import default_period
-from nc_excel.setup.models import ProjectSetup
+from nc_excel.setup.models import ProjectSetup, default_period
 from nc_excel.workspace import Workspace
-
-from conftest import GENERATED_AT
-from test_collect import make_return
 
 COLLECTED_AT = dt.datetime(2017, 10, 14, 9)
 AS_OF = dt.date(2017, 10, 15)

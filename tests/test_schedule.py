@@ -12,7 +12,7 @@ import math
 import pandas as pd
 import pytest
 
-from nc_excel.schedule import ON_TRACK_LINE, build_schedule
+from nc_excel.analyses.schedule import ON_TRACK_LINE, build_schedule
 from nc_excel.setup.models import Deliverable, WorkPackage
 
 D = dt.date

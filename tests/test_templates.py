@@ -8,13 +8,13 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import GENERATED_AT
 from openpyxl.worksheet.worksheet import Worksheet
 
+from nc_excel.partner.schema import digest
+from nc_excel.partner.write import write_partner_workbook
 from nc_excel.setup.models import ProjectSetup
-from nc_excel.templates import digest, write_partner_workbook
 from nc_excel.workspace import ProjectError, Workspace
-
-from conftest import GENERATED_AT
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ directly to try the ribbon without installing anything.
 
 from __future__ import annotations
 
-import os
 from importlib import metadata
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from nc_excel.addin.ribbon_xml import customui_xml
 from nc_excel.addin.vba_modules import VbaModule, project_modules
 from nc_excel.addin.vba_project import vba_project_bin
 from nc_excel.addin.workbook_package import PackageKind, package
+from nc_excel.atomic import replacing
 
 ADDIN_NAME = "NorthernConnections"
 """File name stem of the add-in and name of its VBA project."""
@@ -57,14 +57,8 @@ def default_addin_path() -> Path:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
+        with replacing(path) as temporary:
             temporary.write_bytes(data)
-            os.replace(temporary, path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
     except PermissionError as exc:
         raise AddinError(
             f"Cannot write {path}: {exc.strerror}. If the file is open in Excel, close it "

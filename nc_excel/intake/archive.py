@@ -9,21 +9,28 @@ atomically after each file, so a crash never loses what was already collected.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import stat
-import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
 
+from nc_excel.atomic import replacing
+from nc_excel.folder import ProjectFolder
+from nc_excel.intake.sniff import FileProblem, Limits, OpenedFile
+from nc_excel.intake.workers import open_files
 from nc_excel.issues import Issue
+from nc_excel.partner.prefill import prefill_from
+from nc_excel.partner.read import NotAReturn, Return, Workbook, read_return
+from nc_excel.partner.schema import Prefill
+from nc_excel.setup.models import ProjectSetup
 
 Status = Literal["accepted", "accepted with warnings", "rejected", "duplicate", "not a return"]
 ACCEPTED: tuple[Status, ...] = ("accepted", "accepted with warnings")
-REGISTER = "register.jsonl"
 
 
 class Entry(BaseModel):
@@ -52,7 +59,7 @@ class Register:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.path = root / "archive" / REGISTER
+        self.path = ProjectFolder(root).register
         self.entries: list[Entry] = []
         if self.path.exists():
             with self.path.open(encoding="utf-8") as fh:
@@ -96,29 +103,18 @@ class Register:
                 fh.write(entry.model_dump_json() + "\n")
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".register-", dir=self.path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with replacing(self.path) as tmp, tmp.open("w", encoding="utf-8") as fh:
             for e in self.entries:
                 fh.write(e.model_dump_json() + "\n")
-        os.replace(tmp, self.path)
 
 
 def archive_copy(root: Path, source: Path, period: int, partner: str, received: dt.datetime, sha256: str, ext: str) -> Path:
     """Copy an accepted return into the archive (atomically) and make it read-only."""
-    folder = root / "archive" / str(period) / partner
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{received:%Y%m%dT%H%M%S}_{sha256[:8]}.{ext}"
+    target = ProjectFolder(root).archived(period, partner) / f"{received:%Y%m%dT%H%M%S}_{sha256[:8]}.{ext}"
     if target.exists():
         return target
-    fd, tmp = tempfile.mkstemp(prefix=".incoming-", dir=folder)
-    os.close(fd)
-    try:
+    with replacing(target, mode=stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH) as tmp:
         shutil.copyfile(source, tmp)
-        os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return target
 
 
@@ -127,3 +123,62 @@ def inbox_files(inbox: Path) -> Iterable[Path]:
     for path in sorted(inbox.rglob("*")):
         if path.is_file() and not path.name.startswith(("~$", ".~lock", ".")):
             yield path
+
+
+def book_of(opened: OpenedFile) -> Workbook:
+    return Workbook(file=opened.path.name, sheets=opened.sheets, tables=opened.tables, date1904=opened.date1904)
+
+
+class Archive:
+    """Accepted returns read back from the archive, once each, many at a time in the reader's workers."""
+
+    def __init__(self, root: Path, register: Register, setup: ProjectSetup, limits: Limits) -> None:
+        self.root, self.register, self.setup, self.limits = root, register, setup, limits
+        self._cache: dict[str, Return | None] = {}
+
+    def read_many(self, entries: list[Entry]) -> list[Return]:
+        """The returns of archived entries (an unreadable one is left out)."""
+        todo = {self.root / e.archived: e for e in entries if e.archived and e.sha256 not in self._cache}
+        for path, outcome in open_files(list(todo), self.limits, then=partial(read_opened, setup=self.setup)):
+            self._cache[todo[path].sha256] = None if isinstance(outcome, FileProblem) else outcome.ret
+        found = [self._cache.get(e.sha256) for e in entries]
+        return [r for r in found if r is not None]
+
+    def read(self, entry: Entry) -> Return | None:
+        found = self.read_many([entry])
+        return found[0] if found else None
+
+    def latest(self, partner: str, period: int) -> Return | None:
+        entry = self.register.latest_accepted(partner, period)
+        return self.read(entry) if entry else None
+
+    def prefill(self, partner: str, period: int) -> Prefill:
+        """What the template of ``period`` carried over from the period before."""
+        previous = self.latest(partner, period - 1)
+        return prefill_from(previous, self.setup) if previous else Prefill()
+
+
+@dataclass
+class ReadOutcome:
+    """A pending file once opened and read: its return (when it is one), issues and verdict so far."""
+
+    ret: Return | None
+    issues: list[Issue]
+    status: Status | None  # None: decided by the issues once all returns are in
+    format: str
+
+
+def read_opened(opened: OpenedFile, setup: ProjectSetup) -> ReadOutcome:
+    """Read an opened file as a return: runs in the reader's worker process, so it must
+    return something picklable (rows keep their typed values, not the row models)."""
+    try:
+        ret = read_return(book_of(opened), setup)
+    except NotAReturn as exc:
+        status: Status = "not a return" if exc.issue.code == "no-metadata" else "rejected"
+        return ReadOutcome(None, [*opened.warnings, exc.issue], status, opened.format)
+    for rows in ret.tables.values():
+        for row in rows:
+            row.model = None
+    for form in ret.forms.values():
+        form.model = None
+    return ReadOutcome(ret, [*opened.warnings, *ret.issues], None, opened.format)

@@ -14,15 +14,24 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from nc_excel.feedback import feedback_name, write_feedback
-from nc_excel.intake.archive import Entry, Register, Status, archive_copy, inbox_files
-from nc_excel.intake.files import FileProblem, Limits, OpenedFile, open_files
-from nc_excel.intake.prefill import prefill_from
-from nc_excel.intake.returns import NotAReturn, Return, Workbook, read_return
+from nc_excel.folder import ProjectFolder
+from nc_excel.intake.archive import (
+    Archive,
+    Entry,
+    ReadOutcome,
+    Register,
+    Status,
+    archive_copy,
+    inbox_files,
+    read_opened,
+)
+from nc_excel.intake.rules import check_across, check_return
+from nc_excel.intake.sniff import FileProblem, Limits
+from nc_excel.intake.workers import open_files
 from nc_excel.issues import Issue, Severity, issue
-from nc_excel.rules import check_across, check_return
-from nc_excel.setup.models import ProjectSetup
-from nc_excel.templates import Prefill
+from nc_excel.partner.feedback import feedback_name, write_feedback
+from nc_excel.partner.read import Return
+from nc_excel.setup.models import ProjectSetup, default_period
 
 Progress = Callable[[int, int, str], None]
 
@@ -62,72 +71,12 @@ def _received(path: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
 
 
-def book_of(opened: OpenedFile) -> Workbook:
-    return Workbook(file=opened.path.name, sheets=opened.sheets, tables=opened.tables, date1904=opened.date1904)
-
-
-class Archive:
-    """Accepted returns read back from the archive, once each, many at a time in the reader's workers."""
-
-    def __init__(self, root: Path, register: Register, setup: ProjectSetup, limits: Limits) -> None:
-        self.root, self.register, self.setup, self.limits = root, register, setup, limits
-        self._cache: dict[str, Return | None] = {}
-
-    def read_many(self, entries: list[Entry]) -> list[Return]:
-        """The returns of archived entries (an unreadable one is left out)."""
-        todo = {self.root / e.archived: e for e in entries if e.archived and e.sha256 not in self._cache}
-        for path, outcome in open_files(list(todo), self.limits, then=partial(read_opened, setup=self.setup)):
-            self._cache[todo[path].sha256] = None if isinstance(outcome, FileProblem) else outcome.ret
-        found = [self._cache.get(e.sha256) for e in entries]
-        return [r for r in found if r is not None]
-
-    def read(self, entry: Entry) -> Return | None:
-        found = self.read_many([entry])
-        return found[0] if found else None
-
-    def latest(self, partner: str, period: int) -> Return | None:
-        entry = self.register.latest_accepted(partner, period)
-        return self.read(entry) if entry else None
-
-    def prefill(self, partner: str, period: int) -> Prefill:
-        """What the template of ``period`` carried over from the period before."""
-        previous = self.latest(partner, period - 1)
-        return prefill_from(previous, self.setup) if previous else Prefill()
-
-
-@dataclass
-class _Read:
-    """A pending file once opened and read: its return (when it is one), issues and verdict so far."""
-
-    ret: Return | None
-    issues: list[Issue]
-    status: Status | None  # None: decided by the issues once all returns are in
-    format: str
-
-
-def read_opened(opened: OpenedFile, setup: ProjectSetup) -> _Read:
-    """Read an opened file as a return: runs in the reader's worker process, so it must
-    return something picklable (rows keep their typed values, not the row models)."""
-    try:
-        ret = read_return(book_of(opened), setup)
-    except NotAReturn as exc:
-        status: Status = "not a return" if exc.issue.code == "no-metadata" else "rejected"
-        return _Read(None, [*opened.warnings, exc.issue], status, opened.format)
-    for rows in ret.tables.values():
-        for row in rows:
-            row.model = None
-    for form in ret.forms.values():
-        form.model = None
-    return _Read(ret, [*opened.warnings, *ret.issues], None, opened.format)
-
-
 def _timing(ret: Return, setup: ProjectSetup, now: dt.datetime) -> list[Issue]:
     """A return for a period that has not begun is the wrong template."""
     period = setup.period(ret.period)
     if period.start <= now.date():
         return []
-    current = max((p.number for p in setup.periods if p.start <= now.date()), default=setup.periods[0].number)
-    return [issue("future-period", value=ret.period, start=period.start, current=current, file=ret.file, partner=ret.partner, period=ret.period, sheet="Start")]
+    return [issue("future-period", value=ret.period, start=period.start, current=default_period(setup, now.date()), file=ret.file, partner=ret.partner, period=ret.period, sheet="Start")]
 
 
 def _status(issues: list[Issue]) -> Status:
@@ -169,10 +118,10 @@ def collect(
         register.add(entry)
         result.collected.append(Collected(path, entry))
 
-    reads: dict[Path, _Read] = {}
+    reads: dict[Path, ReadOutcome] = {}
     for path, outcome in open_files(list(pending), limits, progress=progress, then=partial(read_opened, setup=setup)):
         if isinstance(outcome, FileProblem):
-            outcome = _Read(None, [outcome.issue], "rejected", path.suffix.lstrip(".").lower() or "bin")
+            outcome = ReadOutcome(None, [outcome.issue], "rejected", path.suffix.lstrip(".").lower() or "bin")
         ret = outcome.ret
         if ret is not None:
             outcome.issues += [*_timing(ret, setup, now), *check_return(ret, setup, archive.latest(ret.partner, ret.period - 1))]
@@ -202,7 +151,7 @@ def collect(
             target = archive_copy(root, path, ret.period, ret.partner, entry.received, sha, read.format)
             entry.archived = str(target.relative_to(root))
         if ret is not None and found:
-            out = root / "feedback" / str(ret.period) / feedback_name(setup, ret.period, ret.partner)
+            out = ProjectFolder(root).feedback(ret.period) / feedback_name(setup, ret.period, ret.partner)
             write_feedback(out, setup, ret, found, generated_at=now, prefill=archive.prefill(ret.partner, ret.period))
             entry.feedback = str(out.relative_to(root))
         register.add(entry)

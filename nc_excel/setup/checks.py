@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
+from nc_excel.excel.read import RowRead, TableRead
 from nc_excel.issues import Issue, issue
-from nc_excel.reading import RowRead, TableRead
 from nc_excel.setup.models import COST_CATEGORIES, Project
 
 SHEET_OF = {

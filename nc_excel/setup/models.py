@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nc_excel.columns import Col
+from nc_excel.excel.schema import Col
 
 Text = Annotated[str, Field(min_length=1)]
 Code = Annotated[str, Field(min_length=1, max_length=12, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -178,3 +178,19 @@ class ProjectSetup(BaseModel):
             "partners": tuple(p.code for p in self.partners),
             "work_packages": tuple(w.code for w in self.work_packages),
         }
+
+
+def default_period(setup: ProjectSetup, as_of: dt.date) -> int:
+    """The period whose reports are due: the one containing ``as_of``, else the last one started."""
+    started = [p for p in setup.periods if p.start <= as_of]
+    return (started[-1] if started else setup.periods[0]).number
+
+
+def templates_period(setup: ProjectSetup, today: dt.date) -> int:
+    """The period partners report on now: the earliest one that has started and whose partner deadline is ahead.
+
+    When none is (between a deadline and the next period's start, or after the
+    last deadline), the period of today or the last one started (as a build does).
+    """
+    open_now = [p for p in setup.periods if p.start <= today <= p.partner_deadline]
+    return min(open_now, key=lambda p: p.number).number if open_now else default_period(setup, today)

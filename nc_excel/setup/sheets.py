@@ -13,9 +13,11 @@ from typing import Any
 from pydantic import BaseModel
 from xlsxwriter.workbook import Workbook
 
-from nc_excel.columns import col_letter
+from nc_excel.excel.read import ReadContext, RowRead, TableRead, read_form, read_table
+from nc_excel.excel.schema import HEADER_ROW, col_letter
+from nc_excel.excel.values import SpreadsheetError, open_values
+from nc_excel.excel.write import Styles, print_setup, write_form, write_table
 from nc_excel.issues import Issue, errors, issue
-from nc_excel.reading import ReadContext, RowRead, TableRead, read_form, read_table
 from nc_excel.setup.checks import check_setup
 from nc_excel.setup.models import (
     Criterion,
@@ -28,8 +30,6 @@ from nc_excel.setup.models import (
     Region,
     WorkPackage,
 )
-from nc_excel.workbook_io import SpreadsheetError, open_values
-from nc_excel.xlsx import Styles, print_setup, write_form, write_table
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,6 @@ SETUP_SHEETS: tuple[SetupSheet, ...] = (
     SetupSheet("Criteria", Criterion, "criteria", "Living-lab selection criteria: scored, must-have (Yes) or knock-out (No)."),
 )
 
-HEADER_ROW = 3  # 0-based: title, intro, blank, header
 
 SETTINGS_SHEET = "Settings"
 SETTINGS = (

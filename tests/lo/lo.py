@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from nc_excel.libreoffice import MAX_FILES_PER_CALL, ConvertError, soffice_path
-from nc_excel.libreoffice import convert as lo_convert
+from nc_excel.excel.libreoffice import MAX_FILES_PER_CALL, ConvertError, soffice_path
+from nc_excel.excel.libreoffice import convert as lo_convert
 
 LO_FILL = Path(__file__).with_name("lo_fill.py")
 UNO_PYTHON = os.environ.get("NC_UNO_PYTHON", "/usr/bin/python3")

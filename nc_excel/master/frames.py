@@ -13,11 +13,21 @@ from typing import Any
 
 import pandas as pd
 
-from nc_excel.columns import columns
+from nc_excel.excel.schema import columns
 from nc_excel.intake.archive import Entry
-from nc_excel.intake.returns import Return
+from nc_excel.partner.read import Return
+from nc_excel.partner.schema import (
+    DELIVERABLES,
+    FINANCE,
+    FLC_FORM,
+    INDICATORS,
+    LIVING_LABS,
+    PROGRESS,
+    SUBMISSION_FORM,
+    TABLES,
+    table_model,
+)
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
-from nc_excel.templates import DELIVERABLES, FINANCE, FLC_FORM, INDICATORS, LIVING_LABS, PROGRESS, SUBMISSION_FORM, TABLES, table_model
 
 PROVENANCE = ["partner", "period", "file", "sha256"]
 

@@ -106,6 +106,11 @@ class Schedule:
     status_line: str
     as_of: dt.date
     current_month: str | None
+    months: list[str]  # the project's months, the timeline's columns after TIMELINE_COLUMNS
+
+    @property
+    def on_track(self) -> bool:
+        return self.status_line == ON_TRACK_LINE
 
 
 def build_schedule(
@@ -131,7 +136,7 @@ def build_schedule(
     w_frame = pd.DataFrame(w_rows, columns=list(WORK_PACKAGE_COLUMNS))
     w_frame["percent_complete"] = w_frame["percent_complete"].astype("float64")
 
-    months = _months(project_start, project_end)
+    months = project_months(project_start, project_end)
     current = _month(as_of)
     return Schedule(
         deliverables=d_frame,
@@ -140,6 +145,7 @@ def build_schedule(
         status_line=_status_line(d_rows, w_rows),
         as_of=as_of,
         current_month=current if current in months else None,
+        months=months,
     )
 
 
@@ -274,7 +280,8 @@ def _month(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def _months(start: dt.date, end: dt.date) -> list[str]:
+def project_months(start: dt.date, end: dt.date) -> list[str]:
+    """The months from ``start`` to ``end`` as ``YYYY-MM``: the timeline's columns."""
     months, year, month = [], start.year, start.month
     while (year, month) <= (end.year, end.month):
         months.append(f"{year:04d}-{month:02d}")

@@ -9,15 +9,19 @@ are prefilled from the setup or computed by a formula.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from nc_excel.columns import Col
-from nc_excel.setup.models import Criterion
+from nc_excel.excel.schema import Col
+from nc_excel.excel.write import Window
+from nc_excel.setup.models import Criterion, Period, ProjectSetup
 
 SCHEMA_VERSION = 1
 """Bumped whenever a table changes shape; intake refuses returns of an older schema."""
@@ -128,3 +132,102 @@ def living_lab_model(criteria: Sequence[Criterion]) -> type[BaseModel]:
 
 
 LIVING_LAB_ROWS = 30
+
+
+META_SHEET = "_nc_meta"
+
+
+FEEDBACK_SHEET = "Feedback"
+
+
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table of the partner workbook: its Excel table name, sheet and purpose."""
+
+    name: str
+    sheet: str
+    title: str
+    intro: str
+    key: str | None  # field that identifies a prefilled row; None for free rows
+    row_height: float | None = None
+
+
+PROGRESS = TableSpec("Progress", "Progress", "Progress per work package",
+                     "One row per work package you take part in. Fill in the yellow cells.", "work_package", 75)
+
+
+DELIVERABLES = TableSpec("Deliverables", "Deliverables", "Deliverables",
+                         "The deliverables of your work packages. Give the status of your contribution; a Done deliverable needs its date.", "code", 30)
+
+
+INDICATORS = TableSpec("Indicators", "Indicators", "Output indicators",
+                       "What you achieved in this period only; the cumulative figure is computed.", "code", 30)
+
+
+FINANCE = TableSpec("Finance", "Finance", "Expenditure",
+                    "Eligible costs paid in this period per cost category, in EUR. Office and administration is computed from staff costs.", "category")
+
+
+LIVING_LABS = TableSpec("LivingLabs", "Living Labs", "Living-lab candidate places",
+                        "Propose up to 30 places. Use one row per place; leave unused rows empty.", None, 30)
+
+
+TABLES = (PROGRESS, DELIVERABLES, INDICATORS, FINANCE, LIVING_LABS)
+
+
+START_SHEET = "Start"
+
+
+SUBMISSION_FORM = "Submission"
+
+
+FLC_FORM = "FLC"
+
+
+def table_model(spec: TableSpec, setup: ProjectSetup) -> type[BaseModel]:
+    return {
+        "Progress": ProgressRow,
+        "Deliverables": DeliverableRow,
+        "Indicators": IndicatorRow,
+        "Finance": FinanceRow,
+        "LivingLabs": living_lab_model(setup.criteria),
+    }[spec.name]
+
+
+@dataclass
+class Prefill:
+    """What a template carries over from the partner's accepted return of the previous period."""
+
+    indicators: dict[str, Decimal] = field(default_factory=dict)  # code -> cumulative so far
+    finance: dict[str, Decimal] = field(default_factory=dict)  # category key -> declared so far
+    deliverables: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> status, date, comment
+    living_labs: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Entries:
+    """Values typed into input cells: tables by name (rows by key or position), forms by name."""
+
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    forms: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def digest(setup: ProjectSetup, partner: str, period: int, generated_at: str) -> str:
+    """Seal of a template: intake recomputes it to tell a template copied to another partner."""
+    message = f"{setup.project.acronym}|{partner}|{period}|{SCHEMA_VERSION}|{generated_at}".encode()
+    return hmac.new(setup.project.template_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def template_name(setup: ProjectSetup, period: int, partner: str) -> str:
+    return f"{setup.project.acronym}_P{period}_{partner}.xlsx"
+
+
+def windows(setup: ProjectSetup, period: Period) -> dict[str, Window]:
+    """Date windows that validations and intake enforce."""
+    reporting_end = max(period.flc_deadline, period.partner_deadline, period.end) + dt.timedelta(days=120)
+    return {
+        "project": Window("the project", setup.project.start, setup.project.end),
+        "reporting": Window(f"reporting period {period.number} and its reporting", period.start, reporting_end),
+    }

@@ -11,12 +11,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from nc_excel.columns import Column, cell_ref, columns
+from nc_excel.excel.parse import ParseError, is_blank, parse_cell, parse_text
+from nc_excel.excel.schema import HEADER_ROW, NO, YES, Column, cell_ref, columns
+from nc_excel.excel.write import Window
 from nc_excel.issues import Issue, issue
-from nc_excel.parse import ParseError, is_blank, parse_cell
-from nc_excel.xlsx import Window
 
 Grid = Sequence[Sequence[Any]]
 
@@ -226,3 +227,52 @@ def read_form(grid: Grid, model: type[BaseModel], ctx: ReadContext, *, label_col
         except ValidationError as exc:
             issues = _validation_issues(exc, model, cells, values, ctx)
     return RowRead(0, values, model_obj, cells, issues, raw), issues
+
+
+class TableNotFound(ValueError):
+    """A sheet nc-excel wrote lacks the header (or a column) its model says it has."""
+
+
+def _typed_value(value: Any, column: Column) -> Any:
+    """A value of a sheet nc-excel wrote itself, as its field's type (blank as None)."""
+    if is_blank(value):
+        return None
+    if column.kind == "choice" and column.choices == (YES, NO):
+        return value == YES
+    if column.kind in ("int", "decimal", "money", "date"):
+        return parse_cell(value, column)
+    return parse_text(value)
+
+
+def read_frame(grid: Grid, model: type[BaseModel], *, fields: Sequence[str] | None = None, header_row: int = HEADER_ROW) -> pd.DataFrame:
+    """The table under ``header_row`` of a sheet nc-excel wrote, as a frame of typed values.
+
+    Columns are found by the model's headers, so a column the coordinator moved
+    still reads; a missing one raises ``TableNotFound``. Only ``fields`` are read
+    (all of the model's by default). Rows are not validated: what we wrote is
+    trusted to have the model's types; an empty row ends nothing, a row with
+    nothing in any read column is skipped.
+    """
+    wanted = [c for c in columns(model) if fields is None or c.name in fields]
+    head = [norm_header(v) for v in grid[header_row]] if len(grid) > header_row else []
+    positions = {}
+    for column in wanted:
+        key = norm_header(column.header)
+        if key not in head:
+            raise TableNotFound(f"the column {column.header!r} was not found in row {header_row + 1}.")
+        positions[column.name] = head.index(key)
+    rows = []
+    for raw in grid[header_row + 1:]:
+        values = {name: _typed_value(raw[c] if c < len(raw) else None, column) for (name, c), column in zip(positions.items(), wanted)}
+        if any(v is not None for v in values.values()):
+            rows.append(values)
+    return pd.DataFrame(rows, columns=[c.name for c in wanted], dtype=object)
+
+
+def read_fields(grid: Grid, model: type[BaseModel], sheet: str) -> BaseModel:
+    """A labelled block (label | value) that nc-excel wrote, as an instance of ``model``."""
+    record, issues = read_form(grid, model, ReadContext(sheet=sheet))
+    if issues or record.model is None:
+        first = issues[0] if issues else None
+        raise TableNotFound(f"{first.message if first else 'it could not be read'}")
+    return record.model

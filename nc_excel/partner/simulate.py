@@ -23,10 +23,17 @@ from typing import Any
 import openpyxl
 from openpyxl.cell.cell import Cell
 
-from nc_excel.columns import columns
-from nc_excel.forms.partner import criterion_field
+from nc_excel.excel.schema import columns
+from nc_excel.partner.schema import (
+    FLC_FORM,
+    META_SHEET,
+    SUBMISSION_FORM,
+    TABLES,
+    Entries,
+    criterion_field,
+    table_model,
+)
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
-from nc_excel.templates import FLC_FORM, META_SHEET, SUBMISSION_FORM, TABLES, Entries, table_model
 
 # Candidate places per region: (name, municipality, theme, lead organisation)
 PLACES: dict[str, list[tuple[str, str, str, str]]] = {

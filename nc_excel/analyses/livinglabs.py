@@ -53,7 +53,7 @@ from typing import Any
 
 import pandas as pd
 
-from nc_excel.forms.partner import criterion_field
+from nc_excel.partner.schema import criterion_field
 from nc_excel.setup.models import Criterion, Region
 
 INCLUDE, EXCLUDE = "Include", "Exclude"

@@ -68,7 +68,7 @@ LINE_COLUMNS = (
 )
 PARTNER_COLUMNS = (
     "partner", "partner_name", "country", "budget", "declared_period", "cumulative", "absorption_pct",
-    "flc_status", "certified", "cofinancing", "reported", "ready", "blocking",
+    "flc_status", "certified", "cofinancing", "reported", "rejected", "ready", "blocking",
 )
 CATEGORY_COLUMNS = ("category", "category_label", "budget", "declared_period", "cumulative", "remaining", "absorption_pct")
 READINESS_COLUMNS = ("partner", "partner_name", "reason")
@@ -320,7 +320,7 @@ def finance_position(
             "partner": p.code, "partner_name": p.name, "country": p.country, "budget": budget,
             "declared_period": now, "cumulative": total, "absorption_pct": percent(total, budget),
             "flc_status": status, "certified": certified, "cofinancing": flat_rate(certified, project.cofinancing_rate),
-            "reported": reported, "ready": ready, "blocking": blocking,
+            "reported": reported, "rejected": standing.rejected_after is not None, "ready": ready, "blocking": blocking,
         })
         if not ready:
             readiness.append({"partner": p.code, "partner_name": p.name, "reason": blocking})

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,28 +24,21 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from nc_excel.columns import Column, cell_ref, col_letter, columns
-
-# The palette prints legibly in greyscale: dark header, pale input, paler locked cells.
-NAVY = "#1F3864"
-INPUT_FILL = "#FFF2CC"
-LOCKED_FILL = "#F2F2F2"
-FORMULA_FILL = "#E2EFDA"
-BORDER = "#BFBFBF"
-FONT = "Calibri"
-
-NUMBER_FORMATS = {
-    "int": "#,##0",
-    "decimal": "General",
-    "money": "#,##0.00",
-    "date": "yyyy-mm-dd",
-    "percent": '0.0"%"',
-    "text": "@",
-}
+from nc_excel.atomic import replacing
+from nc_excel.excel.schema import Column, cell_ref, col_letter, columns
+from nc_excel.excel.style import (
+    BORDER,
+    FLAG_BORDER,
+    FLAG_FILL,
+    FONT,
+    FORMULA_FILL,
+    INPUT_FILL,
+    LOCKED_FILL,
+    NAVY,
+    NUMBER_FORMATS,
+)
 
 Role = Literal["header", "input", "locked", "formula", "plain", "label", "flagged"]
-FLAG_FILL = "#FFC7CE"
-FLAG_BORDER = "#C00000"
 
 
 class Formula(str):
@@ -426,17 +417,7 @@ def atomic_workbook(path: Path, created: dt.datetime | None = None) -> Iterator[
 
     A failure while writing leaves whatever was at ``path`` untouched.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with replacing(path) as tmp:
         wb = new_workbook(tmp, created)
         yield wb
         wb.close()
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a workbook is a normal file
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -25,6 +25,12 @@ Kind = Literal["text", "int", "decimal", "money", "date", "choice", "codes"]
 
 YES, NO = "Yes", "No"
 
+HEADER_ROW = 3
+"""0-based row of every table header nc-excel writes: title, intro, a blank row, the header."""
+
+STYLE_KINDS = ("text", "wrap", "int", "money", "percent", "date", "decimal")
+"""How a cell looks (alignment, number format); ``Column.style`` picks one."""
+
 
 @dataclass(frozen=True)
 class Col:
@@ -35,7 +41,8 @@ class Col:
     ``{field_name}`` for the column letter of another field of the same table.
     ``choices`` names a list that only the project setup knows (regions,
     partner codes...), filled in when the template is written. ``dates`` names the
-    window a date must fall in (``"project"`` or ``"reporting"``).
+    window a date must fall in (``"project"`` or ``"reporting"``). ``percent``
+    shows a number as a percentage.
     """
 
     header: str
@@ -47,6 +54,7 @@ class Col:
     dates: str | None = None
     wrap: bool = False
     money: bool = False
+    percent: bool = False
     number_format: str | None = None
 
 
@@ -66,6 +74,15 @@ class Column:
     @property
     def header(self) -> str:
         return self.col.header
+
+    @property
+    def style(self) -> str:
+        """One of ``STYLE_KINDS``: how the cell is formatted."""
+        if self.col.percent:
+            return "percent"
+        if self.kind in ("int", "money", "date", "decimal"):
+            return self.kind
+        return "wrap" if self.col.wrap else "text"
 
 
 def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:

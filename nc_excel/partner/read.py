@@ -15,23 +15,33 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from nc_excel.columns import columns
-from nc_excel.forms.partner import SCHEMA_VERSION, FlcForm, SubmissionForm
+from nc_excel.excel.read import (
+    Grid,
+    ReadContext,
+    RowRead,
+    find_header_row,
+    norm_header,
+    read_form,
+    read_table,
+)
+from nc_excel.excel.schema import columns
 from nc_excel.issues import Issue, issue
-from nc_excel.reading import Grid, ReadContext, RowRead, find_header_row, norm_header, read_form, read_table
-from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup, flat_rate
-from nc_excel.templates import (
+from nc_excel.partner.schema import (
     FINANCE,
     FLC_FORM,
     META_SHEET,
+    SCHEMA_VERSION,
     START_SHEET,
     SUBMISSION_FORM,
     TABLES,
+    FlcForm,
+    SubmissionForm,
     TableSpec,
     digest,
     table_model,
     windows,
 )
+from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup, flat_rate
 
 FORMS = ((SUBMISSION_FORM, SubmissionForm, START_SHEET), (FLC_FORM, FlcForm, FINANCE.sheet))
 

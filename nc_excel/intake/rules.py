@@ -12,13 +12,21 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from nc_excel.forms.partner import criterion_field
-from nc_excel.intake.returns import Return
+from nc_excel.analyses.livinglabs import place_key
+from nc_excel.excel.read import RowRead
 from nc_excel.issues import Issue, issue
-from nc_excel.livinglabs import place_key
-from nc_excel.reading import RowRead
+from nc_excel.partner.read import Return
+from nc_excel.partner.schema import (
+    DELIVERABLES,
+    FINANCE,
+    FLC_FORM,
+    INDICATORS,
+    LIVING_LABS,
+    PROGRESS,
+    SUBMISSION_FORM,
+    criterion_field,
+)
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup, flat_rate
-from nc_excel.templates import DELIVERABLES, FINANCE, FLC_FORM, INDICATORS, LIVING_LABS, PROGRESS, SUBMISSION_FORM
 
 
 def _at(ret: Return, table: str, row: RowRead, name: str, code: str, key: str = "", **params: Any) -> Issue:

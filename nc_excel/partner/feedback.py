@@ -11,11 +11,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from nc_excel.intake.returns import Return
+from nc_excel.excel.read import RowRead
 from nc_excel.issues import Issue
-from nc_excel.reading import RowRead
+from nc_excel.partner.read import Return
+from nc_excel.partner.schema import TABLES, Entries, Prefill
+from nc_excel.partner.write import write_partner_workbook
 from nc_excel.setup.models import ProjectSetup
-from nc_excel.templates import TABLES, Entries, Prefill, write_partner_workbook
 
 
 def feedback_name(setup: ProjectSetup, period: int, partner: str) -> str:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from nc_excel.columns import columns
-from nc_excel.intake.returns import Return
+from nc_excel.excel.schema import columns
+from nc_excel.partner.read import Return
+from nc_excel.partner.schema import (
+    DELIVERABLES,
+    FINANCE,
+    INDICATORS,
+    LIVING_LABS,
+    Prefill,
+    table_model,
+)
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
-from nc_excel.templates import DELIVERABLES, FINANCE, INDICATORS, LIVING_LABS, Prefill, table_model
 
 
 def prefill_from(ret: Return, setup: ProjectSetup) -> Prefill:

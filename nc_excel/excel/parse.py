@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from nc_excel.columns import NO, YES, Column
+from nc_excel.excel.schema import NO, YES, Column
 
 
 class ParseError(ValueError):

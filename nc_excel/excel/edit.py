@@ -2,16 +2,16 @@
 
 The master is the one workbook that is edited in place: its setup sheets must stay
 exactly as the coordinator left them, which only a reader-writer (openpyxl) can
-do, while every generated workbook is written fresh with XlsxWriter (``xlsx.py``).
-The house style (colours, number formats) is shared with ``xlsx.py``; the cells
-get it through named styles, which openpyxl applies quickly.
+do, while every generated workbook is written fresh with XlsxWriter (``write.py``).
+The house style (``style.py``) reaches the cells through named styles, which
+openpyxl applies quickly. Sheets are written from the same ``Col``-annotated
+models that their readers use (``read.read_frame``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,30 +20,21 @@ from openpyxl import Workbook
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
+from pydantic import BaseModel
 
-from nc_excel.xlsx import BORDER, FLAG_FILL, FONT, INPUT_FILL, NAVY, NUMBER_FORMATS, text_lines
-
-Kind = str  # "text" | "wrap" | "int" | "money" | "percent" | "date" | "decimal"
-
-STATUS_FILLS = {
-    "Done": "C6EFCE", "On track": "DDEBF7", "At risk": "FFEB9C", "Overdue": "FFC7CE", "Not started": "EDEDED",
-    "accepted": "C6EFCE", "accepted with warnings": "FFEB9C", "rejected": "FFC7CE",
-    "error": "FFC7CE", "warning": "FFEB9C", "Yes": "C6EFCE",
-}
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column of a rebuilt sheet: frame column, header, width, kind; ``coordinator`` columns are the
-    coordinator's own (kept across rebuilds) and styled as inputs."""
-
-    name: str
-    header: str
-    width: float = 14
-    kind: Kind = "text"
-    coordinator: bool = False
+from nc_excel.excel.schema import HEADER_ROW, STYLE_KINDS, columns
+from nc_excel.excel.style import (
+    BORDER,
+    FLAG_FILL,
+    FONT,
+    INPUT_FILL,
+    NAVY,
+    NUMBER_FORMATS,
+)
+from nc_excel.excel.write import text_lines
 
 
 def _border() -> Border:
@@ -65,7 +56,7 @@ def register_styles(wb: Workbook) -> None:
         "nc_label": dict(font=Font(name=FONT, size=10, bold=True), border=_border(), fill=PatternFill("solid", fgColor="F2F2F2"), alignment=top),
         "nc_big": dict(font=Font(name=FONT, size=14, bold=True, color=NAVY.lstrip("#")), border=_border(), alignment=Alignment(horizontal="right")),
     }
-    for kind in ("text", "wrap", "int", "money", "percent", "date", "decimal"):
+    for kind in STYLE_KINDS:
         fmt = NUMBER_FORMATS.get(kind, "General") if kind not in ("text", "wrap") else "General"
         specs[f"nc_{kind}"] = dict(font=base_font, alignment=wrap if kind == "wrap" else top, border=_border(), number_format=fmt)
         specs[f"nc_in_{kind}"] = dict(font=base_font, alignment=wrap if kind == "wrap" else top, border=_border(), number_format=fmt,
@@ -113,19 +104,24 @@ def sheet_title(ws: Worksheet, title: str, intro: str) -> None:
     ws["A2"].style = "nc_note"
 
 
-HEADER_ROW = 4  # 1-based: title, intro, blank, header
+def write_frame(ws: Worksheet, frame: pd.DataFrame, model: type[BaseModel], *, table: str, title: str, intro: str,
+                freeze_cols: int = 1, status_field: str | None = None, status_colours: Mapping[str, tuple[str, str]] = {},
+                lists: Mapping[str, Sequence[str]] = {}) -> None:
+    """A titled sheet holding ``frame`` as a named Excel table, its columns those of ``model``.
 
-
-def write_frame(ws: Worksheet, frame: pd.DataFrame, columns: Sequence[Column], *, table: str, title: str, intro: str,
-                freeze_cols: int = 1, status_column: str | None = None, top: int = HEADER_ROW) -> None:
-    """A titled sheet holding ``frame`` as a named Excel table, the house style applied."""
+    The header is in row ``HEADER_ROW`` (0-based) like on every sheet nc-excel writes;
+    the model's input columns are styled as inputs, a column with ``choices`` gets a
+    dropdown from ``lists``, and ``status_field``'s words get ``status_colours``.
+    """
+    top = HEADER_ROW + 1  # openpyxl counts from 1
+    cols = columns(model)
     sheet_title(ws, title, intro)
-    for c, column in enumerate(columns, start=1):
+    for c, column in enumerate(cols, start=1):
         put(ws, top, c, column.header, "nc_header")
-        ws.column_dimensions[get_column_letter(c)].width = column.width
-    records = frame[[c.name for c in columns]].itertuples(index=False, name=None) if len(frame) else []
-    styles = [f"nc_in_{c.kind}" if c.coordinator else f"nc_{c.kind}" for c in columns]
-    wrapped = [(i, c.width) for i, c in enumerate(columns) if c.kind == "wrap"]
+        ws.column_dimensions[get_column_letter(c)].width = column.col.width
+    records = frame[[c.name for c in cols]].itertuples(index=False, name=None) if len(frame) else []
+    styles = [f"nc_in_{c.style}" if c.col.input else f"nc_{c.style}" for c in cols]
+    wrapped = [(i, c.col.width) for i, c in enumerate(cols) if c.style == "wrap"]
     n = 0
     for n, record in enumerate(records, start=1):
         for c, (value, style) in enumerate(zip(record, styles), start=1):
@@ -137,22 +133,41 @@ def write_frame(ws: Worksheet, frame: pd.DataFrame, columns: Sequence[Column], *
     if n == 0:
         for c, style in enumerate(styles, start=1):
             put(ws, top + 1, c, None, style)
-    ref = f"A{top}:{get_column_letter(len(columns))}{last_row}"
+    ref = f"A{top}:{get_column_letter(len(cols))}{last_row}"
     tab = Table(displayName=table, ref=ref)
     tab.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=False)
     ws.add_table(tab)
     ws.freeze_panes = ws.cell(row=top + 1, column=freeze_cols + 1)
     ws.row_dimensions[top].height = 30
-    if status_column is not None:
-        col = get_column_letter(next(i for i, c in enumerate(columns, start=1) if c.name == status_column))
-        color_statuses(ws, f"{col}{top + 1}:{col}{last_row}")
+    for c, column in enumerate(cols, start=1):
+        letter = get_column_letter(c)
+        if column.name == status_field:
+            color_statuses(ws, f"{letter}{top + 1}:{letter}{last_row}", status_colours)
+        if column.col.choices in lists:
+            dv = DataValidation(type="list", formula1='"' + ",".join(lists[column.col.choices]) + '"', allow_blank=True)
+            ws.add_data_validation(dv)
+            dv.add(f"{letter}{top + 1}:{letter}{last_row}")
     print_setup(ws, repeat_row=top)
 
 
-def color_statuses(ws: Worksheet, ref: str) -> None:
-    """Conditional fills for status words, so they print legibly in colour and grey."""
-    for word, color in STATUS_FILLS.items():
-        ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=PatternFill("solid", fgColor=color, bgColor=color)))
+def write_fields(ws: Worksheet, record: BaseModel, *, top: int, label_width: float = 34, value_width: float = 70) -> int:
+    """A model instance as labelled rows (label | value) from row ``top`` (1-based); returns the next free row."""
+    ws.column_dimensions["A"].width = label_width
+    ws.column_dimensions["B"].width = value_width
+    row = top
+    for column in columns(type(record)):
+        put(ws, row, 1, column.header, "nc_label")
+        put(ws, row, 2, getattr(record, column.name), f"nc_{column.style}")
+        row += 1
+    return row
+
+
+def color_statuses(ws: Worksheet, ref: str, colours: Mapping[str, tuple[str, str]]) -> None:
+    """Conditional formats for status words (word -> fill and font colour)."""
+    for word, (fill, font) in colours.items():
+        rgb = fill.lstrip("#")
+        ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=PatternFill("solid", fgColor=rgb, bgColor=rgb),
+                                                      font=Font(color=font.lstrip("#"))))
 
 
 def print_setup(ws: Worksheet, *, repeat_row: int | None = None, landscape: bool = True) -> None:

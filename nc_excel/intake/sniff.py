@@ -22,31 +22,28 @@ Every expected problem is raised (or yielded) as ``FileProblem`` carrying an
 from __future__ import annotations
 
 import codecs
-import concurrent.futures as cf
 import functools
 import hashlib
 import io
-import math
-import multiprocessing as mp
-import os
 import posixpath
 import re
-import signal
 import struct
-import tempfile
 import zipfile
 import zlib
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from defusedxml import ElementTree as SafeET
-from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetVisibleEnum
+from python_calamine import (
+    CalamineError,
+    CalamineWorkbook,
+    PasswordError,
+    SheetVisibleEnum,
+)
 
-from nc_excel.columns import cell_ref, col_letter
+from nc_excel.excel.schema import cell_ref, col_letter
 from nc_excel.issues import Issue, issue
 
 try:  # not on Windows: there the worker process is the only safety net
@@ -107,7 +104,7 @@ def _problem(code: str, path: Path, **params: Any) -> FileProblem:
     return FileProblem(issue(code, file=path.name, **params))
 
 
-def _mb(n: float) -> str:
+def mb(n: float) -> str:
     return f"{n / MiB:.1f} MB" if n < 10 * GiB else f"{n / GiB:.0f} GB"
 
 
@@ -558,10 +555,10 @@ def check_zip(data: bytes, path: Path, limits: Limits) -> _ZipFacts:
         raise _problem("zip-bomb", path, detail=f"{len(infos)} parts")
     total = sum(i.file_size for i in infos)
     if total > limits.max_unpacked_bytes:
-        raise _problem("zip-bomb", path, detail=_mb(total))
+        raise _problem("zip-bomb", path, detail=mb(total))
     for i in infos:
         if i.file_size > limits.ratio_min_bytes and i.file_size > limits.max_ratio * max(i.compress_size, 1):
-            raise _problem("zip-bomb", path, detail=f"{_mb(i.file_size)} from a {i.compress_size}-byte part ({i.filename})")
+            raise _problem("zip-bomb", path, detail=f"{mb(i.file_size)} from a {i.compress_size}-byte part ({i.filename})")
     names = [i.filename for i in infos]
     if len(set(names)) != len(names):
         raise _problem("corrupt-file", path, detail="the zip holds two parts with the same name")
@@ -663,7 +660,7 @@ def read_bytes(data: bytes, path: Path, limits: Limits) -> OpenedFile:
     if size == 0:
         raise _problem("empty-file", path)
     if size > limits.max_file_bytes:
-        raise _problem("file-too-large", path, detail=_mb(size), limit=_mb(limits.max_file_bytes))
+        raise _problem("file-too-large", path, detail=mb(size), limit=mb(limits.max_file_bytes))
     if data.startswith(ZIP_MAGIC):
         facts = check_zip(data, path, limits)
     elif data.startswith(OLE_MAGIC):
@@ -678,7 +675,7 @@ def read_bytes(data: bytes, path: Path, limits: Limits) -> OpenedFile:
     except (CalamineError, ValueError, OSError) as exc:
         if "password" in str(exc).lower():
             raise _problem("encrypted-file", path) from None
-        raise _problem("corrupt-file", path, detail=_short(exc)) from None
+        raise _problem("corrupt-file", path, detail=short_reason(exc)) from None
     with book:
         try:
             sheets: dict[str, Grid] = {}
@@ -694,7 +691,7 @@ def read_bytes(data: bytes, path: Path, limits: Limits) -> OpenedFile:
         except PasswordError:
             raise _problem("encrypted-file", path) from None
         except (CalamineError, ValueError, OSError) as exc:
-            raise _problem("corrupt-file", path, detail=_short(exc)) from None
+            raise _problem("corrupt-file", path, detail=short_reason(exc)) from None
     warnings = [issue("macros-ignored", file=path.name)] if facts.macros else []
     return OpenedFile(
         path=path,
@@ -709,236 +706,23 @@ def read_bytes(data: bytes, path: Path, limits: Limits) -> OpenedFile:
     )
 
 
-def _short(exc: BaseException) -> str:
+def short_reason(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _read_path(path: Path, limits: Limits) -> OpenedFile:
+def read_path(path: Path, limits: Limits) -> OpenedFile:
     try:
         size = path.stat().st_size
         if size > limits.max_file_bytes:  # refuse before reading it
-            raise _problem("file-too-large", path, detail=_mb(size), limit=_mb(limits.max_file_bytes))
+            raise _problem("file-too-large", path, detail=mb(size), limit=mb(limits.max_file_bytes))
         with path.open("rb") as f:
             data = f.read(limits.max_file_bytes + 1)
     except OSError as exc:
-        raise _problem("unreadable-file", path, detail=exc.strerror or _short(exc)) from None
+        raise _problem("unreadable-file", path, detail=exc.strerror or short_reason(exc)) from None
     return read_bytes(data, path, limits)
 
 
 # --------------------------------------------------------------------------- worker processes
 
-_Result = tuple[str, Any]  # ("ok", OpenedFile) | ("problem", Issue)
 
-
-def _limit_worker(limits: Limits, quiet: bool = True) -> None:
-    """Initializer of a worker: memory limit, and no Rust backtraces on the coordinator's terminal."""
-    if quiet:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
-    if resource is not None:
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        soft = limits.memory_bytes if hard == resource.RLIM_INFINITY else min(limits.memory_bytes, hard)
-        try:
-            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-        except (ValueError, OSError):  # macOS does not enforce RLIMIT_AS and may refuse it
-            pass
-
-
-def _cpu_budget(seconds: int) -> None:
-    """RLIMIT_CPU counts the worker's whole life: allow ``seconds`` more from now on."""
-    if resource is None:
-        return
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    soft = math.ceil(usage.ru_utime + usage.ru_stime) + seconds
-    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    if hard != resource.RLIM_INFINITY:
-        soft = min(soft, hard)
-    try:
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-    except (ValueError, OSError):
-        pass
-
-
-Then = Callable[[OpenedFile], Any] | None
-"""Work to do on an opened file inside the worker (e.g. read it through the table
-models), so that it runs in parallel and only its result travels back."""
-
-
-def _task(path: Path, limits: Limits, then: Then = None) -> _Result:
-    """One file in a worker; expected problems come back as values, not exceptions."""
-    _cpu_budget(limits.cpu_seconds)
-    try:
-        opened = _read_path(path, limits)
-        return ("ok", then(opened) if then is not None else opened)
-    except FileProblem as exc:
-        return ("problem", exc.issue)
-    except MemoryError:  # "memory": the worker's heap may stay too full for the next file
-        return ("memory", issue("reader-crashed", file=path.name, detail=f"it needed more than {_mb(limits.memory_bytes)} of memory"))
-    except RecursionError:
-        return ("problem", issue("reader-crashed", file=path.name, detail="the file is nested too deeply"))
-    except Exception as exc:  # a reader bug on a hostile file is still a problem with that file
-        return ("problem", issue("unreadable-file", file=path.name, detail=_short(exc)))
-
-
-def _isolated_main(path: Path, limits: Limits, conn: Any, stderr_path: str, then: Then = None) -> None:
-    fd = os.open(stderr_path, os.O_WRONLY | os.O_TRUNC)
-    os.dup2(fd, 2)
-    os.close(fd)
-    _limit_worker(limits, quiet=False)
-    conn.send(_task(path, limits, then))
-    conn.close()
-
-
-def _context() -> Any:
-    """forkserver where there is one: safe in a threaded parent, and each new worker is a cheap fork
-    of a server that has this module and calamine imported already."""
-    if "forkserver" not in mp.get_all_start_methods():
-        return mp.get_context("spawn")
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])  # takes effect when the server starts
-    return ctx
-
-
-def _crash_detail(exitcode: int | None, stderr: str, limits: Limits) -> str:
-    if exitcode is not None and exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        if -exitcode == getattr(signal, "SIGXCPU", -1):
-            return f"it took more than {limits.cpu_seconds} s of computing time"
-        what = f"the reading process was stopped by {name}"
-    else:
-        what = f"the reading process ended with exit code {exitcode}"
-    line = next((ln.strip() for ln in stderr.splitlines() if "memory allocation" in ln or "panicked" in ln), "")
-    return f"{what}: {line}" if line else what
-
-
-def _to_outcome(result: _Result) -> OpenedFile | FileProblem:
-    kind, value = result
-    return value if kind == "ok" else FileProblem(value)
-
-
-def _run_isolated(path: Path, limits: Limits, then: Then = None) -> Any:
-    """One file in a fresh process of its own: a crash is this file's and nobody else's."""
-    ctx = _context()
-    parent, child = ctx.Pipe(duplex=False)
-    with tempfile.NamedTemporaryFile(prefix="nc-excel-reader-", suffix=".log") as log:
-        proc = ctx.Process(target=_isolated_main, args=(path, limits, child, log.name, then), daemon=True)
-        proc.start()
-        child.close()
-        result: _Result | None = None
-        # a worker that sleeps instead of computing is not bounded by RLIMIT_CPU
-        if parent.poll(limits.cpu_seconds * 2 + 30):
-            try:
-                result = parent.recv()
-            except (EOFError, OSError):
-                result = None
-        if result is None and proc.is_alive():
-            proc.kill()
-        proc.join()
-        parent.close()
-        if result is not None:
-            return _to_outcome(result)
-        with open(log.name, "rb") as f:
-            stderr = f.read(64 * 1024).decode("utf-8", "replace")
-    return FileProblem(issue("reader-crashed", file=path.name, detail=_crash_detail(proc.exitcode, stderr, limits)))
-
-
-def open_file(path: Path, limits: Limits = Limits()) -> OpenedFile:
-    """Open one return in a worker process with limits; raise FileProblem for any problem with the file."""
-    outcome = _run_isolated(Path(path), limits)
-    if isinstance(outcome, FileProblem):
-        raise outcome
-    return outcome
-
-
-_POOL_THEN: Then = None
-"""The ``then`` of the pool this worker belongs to, handed over once when the worker starts
-(it may hold the whole project setup: too much to send along with every file)."""
-
-
-def _start_worker(limits: Limits, then: Then) -> None:
-    global _POOL_THEN
-    _POOL_THEN = then
-    _limit_worker(limits)
-
-
-def _pool_task(path: Path, limits: Limits) -> _Result:
-    return _task(path, limits, _POOL_THEN)
-
-
-def _new_pool(workers: int, limits: Limits, then: Then = None) -> cf.ProcessPoolExecutor:
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_start_worker, initargs=(limits, then))
-
-
-def open_files(
-    paths: Sequence[Path],
-    limits: Limits = Limits(),
-    workers: int = 2,
-    progress: Callable[[int, int, str], None] | None = None,
-    then: Then = None,
-) -> Iterator[tuple[Path, Any]]:
-    """Open many returns in a pool of limited workers, yielding each as it completes.
-
-    Each outcome is a ``FileProblem``, or the ``OpenedFile`` (or, with ``then``,
-    what ``then`` made of it in the worker; ``then`` must be picklable).
-
-    A worker that dies (a reader abort, the memory or CPU limit) breaks the pool:
-    the files it had in hand are then re-read one by one in processes of their
-    own, so only the file that really crashes is reported as reader-crashed,
-    and the pool is started again for the rest.
-    """
-    todo = deque(Path(p) for p in paths)
-    total, done = len(todo), 0
-    workers = max(1, workers)
-    pool: cf.ProcessPoolExecutor | None = None
-    inflight: dict[cf.Future[_Result], Path] = {}
-    try:
-        while todo or inflight:
-            if pool is None:
-                pool = _new_pool(workers, limits, then)
-            suspects: list[Path | None] = []  # None: a spent worker, no file of its own
-            while todo and len(inflight) < workers * 4:
-                try:
-                    inflight[pool.submit(_pool_task, todo[0], limits)] = todo[0]
-                except BrokenProcessPool:  # a worker died since the last look
-                    suspects.append(todo.popleft())
-                    break
-                todo.popleft()
-            finished, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED) if inflight else (set(), set())
-            for fut in finished:
-                p = inflight.pop(fut)
-                try:
-                    result = fut.result()
-                    outcome = _to_outcome(result)
-                except BrokenProcessPool:
-                    suspects.append(p)
-                    continue
-                except Exception as exc:  # e.g. the result could not be sent back within the memory limit
-                    result, outcome = ("memory", None), FileProblem(issue("reader-crashed", file=p.name, detail=_short(exc)))
-                if result[0] == "memory" and not suspects:
-                    # A worker that ran out of memory is not trusted with another file: start
-                    # the pool afresh; the files it may still hold are read again on their own.
-                    suspects.append(None)
-                done += 1
-                if progress:
-                    progress(done, total, p.name)
-                yield p, outcome
-            if suspects:
-                # the pool is broken (or a worker is spent): what is still in it is read again alone
-                suspects.extend(inflight.values())
-                inflight.clear()
-                pool.shutdown(wait=True, cancel_futures=True)
-                pool = None
-                for p in filter(None, suspects):
-                    outcome = _run_isolated(p, limits, then)
-                    done += 1
-                    if progress:
-                        progress(done, total, p.name)
-                    yield p, outcome
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)

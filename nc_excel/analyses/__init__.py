@@ -1,0 +1,1 @@
+"""Living labs, schedule and finance: pure functions from frames to frames."""

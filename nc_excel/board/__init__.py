@@ -1,0 +1,1 @@
+"""The board summary workbook: the master read through its schema, the figures, the writer."""

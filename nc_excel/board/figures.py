@@ -1,0 +1,185 @@
+"""The board's figures and key messages, from the master as read.
+
+Nothing is computed again from the returns: every number is one of the master's
+or a sum over its rows, and the key messages follow fixed rules, so the same
+master always gives the same board workbook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nc_excel.analyses.finance import money, percent
+from nc_excel.board.read import MasterView, SummaryError
+from nc_excel.excel.schema import columns
+from nc_excel.master.schema import Dashboard
+from nc_excel.setup.models import ProjectSetup
+
+FAR_BELOW = Decimal("0.5")  # a partner below half of the time elapsed is far below it
+FAR_ABOVE = Decimal("1.5")
+
+
+def _lower_first(text: str) -> str:
+    """A flag of the master continued after a colon, in lower case ("No eligible ..." keeps its other capitals)."""
+    return text[:1].lower() + text[1:] if text.startswith("No") else text.lower()
+
+
+def _names(codes: Sequence[str], partners: pd.DataFrame) -> str:
+    name = dict(zip(partners["partner"], partners["partner_name"]))
+    return ", ".join(f"{name.get(c, c)} ({c})" for c in codes)
+
+
+def _join(items: Sequence[str]) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def eur(value: Decimal | float) -> str:
+    return f"EUR {float(value):,.0f}"
+
+
+def _plural(n: int, word: str, words: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The board's numbers, all taken from (or summed over) the master's rows."""
+
+    n_partners: int
+    returns_in: int
+    accepted: int
+    missing: list[str]  # partner codes without an accepted return for the period
+    rejected: list[str]  # partners whose latest word for the period is a rejected return
+    certified_partners: int
+    certified: Decimal
+    erdf_due: Decimal
+    declared_period: Decimal
+    cumulative: Decimal
+    budget: Decimal
+    absorption: Decimal
+    elapsed: Decimal  # % of the project time elapsed on the as-of day
+    done: int
+    overdue: int
+    at_risk: int
+    n_deliverables: int
+    places: int
+    shortlisted: int
+    ready: int
+    categories: pd.DataFrame = field(repr=False)  # per cost category: label, budget, declared, cumulative, remaining, absorption
+
+
+def _sum(values: Any) -> Decimal:
+    return sum(map(money, values), Decimal(0))
+
+
+def figures(view: MasterView, setup: ProjectSetup) -> Figures:
+    p, d, lines, dash = view.partners, view.deliverables, view.lines, view.dashboard
+    total = (setup.project.end - setup.project.start).days
+    elapsed = min(max((view.as_of - setup.project.start).days, 0), total)
+    cats = []
+    for label in dict.fromkeys(lines["category_label"]):
+        rows = lines[lines["category_label"] == label]
+        budget, spent = _sum(rows["budget"]), _sum(rows["cumulative"])
+        cats.append({"category": label, "budget": budget, "declared": _sum(rows["declared_period"]),
+                     "cumulative": spent, "remaining": budget - spent, "absorption": percent(spent, budget)})
+    budget, cumulative = _sum(p["budget"]), _sum(p["cumulative"])
+    return Figures(
+        n_partners=dash.partners, returns_in=dash.received, accepted=dash.accepted,
+        missing=list(p.loc[p["reported"] != True, "partner"]), rejected=list(p.loc[p["rejected"] == True, "partner"]),  # noqa: E712 - blanks are None
+        certified_partners=int((p["flc_status"] == "Certified").sum()), certified=_sum(p["certified"]),
+        erdf_due=_sum(p["cofinancing"]), declared_period=_sum(p["declared_period"]),
+        cumulative=cumulative, budget=budget, absorption=percent(cumulative, budget),
+        elapsed=percent(Decimal(elapsed), Decimal(total or 1)),
+        done=int((d["status"] == "Done").sum()), overdue=int((d["status"] == "Overdue").sum()), at_risk=int((d["status"] == "At risk").sum()),
+        n_deliverables=len(d), places=len(view.places), shortlisted=len(view.shortlist), ready=int((p["ready"] == True).sum()),  # noqa: E712
+        categories=pd.DataFrame(cats, columns=["category", "budget", "declared", "cumulative", "remaining", "absorption"]),
+    )
+
+
+CHECKED = ("cumulative", "declared_period", "budget", "erdf_due", "absorption")
+"""Figures the Dashboard states and the Finance position sheet adds up to (Figures field = Dashboard field)."""
+
+
+def check_against_dashboard(view: MasterView, f: Figures, master: Path) -> None:
+    """The master's tables must add up to its Dashboard; if not, it was edited or half built."""
+    labels = {c.name: c.header for c in columns(Dashboard)}
+    for name in CHECKED:
+        field_name = "absorption_pct" if name == "absorption" else name
+        stated = getattr(view.dashboard, field_name)
+        value = getattr(f, name)
+        if money(stated).quantize(Decimal("0.01")) != Decimal(value).quantize(Decimal("0.01")):
+            raise SummaryError(f"{master.name}: the Dashboard's {labels[field_name]!r} ({stated}) does not equal the sum of the Finance position sheet ({value}). "
+                               "Rebuild the master with `nc-excel build` and try again.")
+
+
+def deviating(view: MasterView, f: Figures) -> pd.DataFrame:
+    """Reported partners whose spending is far below or above the time elapsed."""
+    p = view.partners[view.partners["reported"] == True]  # noqa: E712
+    rows = []
+    for r in p.itertuples(index=False):
+        share = money(r.absorption_pct)
+        if f.elapsed and share < f.elapsed * FAR_BELOW:
+            rows.append((r.partner, r.partner_name, share, "far below the time elapsed"))
+        elif f.elapsed and share > min(f.elapsed * FAR_ABOVE, Decimal(100)):
+            rows.append((r.partner, r.partner_name, share, "far above the time elapsed"))
+    return pd.DataFrame(rows, columns=["partner", "name", "absorption", "note"])
+
+
+def key_messages(view: MasterView, f: Figures, setup: ProjectSetup) -> list[str]:
+    """Three to five sentences for the Political Board, by fixed rules from the figures."""
+    msgs: list[str] = []
+    wp = view.work_packages
+    behind = wp[wp["status"].isin(["Overdue", "At risk"])]
+    if len(behind):
+        why = "; ".join(f"{r['code']} {r['status'].lower()} \u2013 {r['why']}" for _, r in behind.iterrows())
+        msgs.append(f"{len(behind)} of {len(wp)} work packages are behind schedule: {why}.")
+    else:
+        msgs.append(f"All {len(wp)} work packages are on schedule.")
+    overdue = view.deliverables[view.deliverables["status"] == "Overdue"]
+    if len(overdue):
+        items = [f"{r['code']} ({r['days_late'] or 0} days late)" for _, r in overdue.iterrows()]
+        msgs[-1] += f" {_plural(len(overdue), 'deliverable is', 'deliverables are')} overdue: {_join(items)}."
+    else:
+        msgs[-1] += f" No deliverable is overdue; {f.done} of {f.n_deliverables} are done."
+    text = f"{f.returns_in} of {f.n_partners} partners have sent their return for period {view.period}"
+    if f.missing:
+        text += f"; not yet accepted: {_names(f.missing, view.partners)}."
+    else:
+        text += "; all are accepted."
+    if f.rejected:
+        text += f" Rejected and waiting for a corrected return: {_names(f.rejected, view.partners)}."
+    msgs.append(text)
+    pace = "far below" if f.absorption < f.elapsed * Decimal("0.75") else ("above" if f.absorption > f.elapsed else "close to")
+    msgs.append(f"Spending is {f.absorption} % of the budget ({eur(f.cumulative)} of {eur(f.budget)}) after {f.elapsed} % of the project time: "
+                f"{pace} the time elapsed. First level control has certified {eur(f.certified)} for {f.certified_partners} of {f.n_partners} partners; "
+                f"{f.ready} are ready for the joint report.")
+    lacking = view.regions[view.regions["flag"].notna()]
+    text = f"Living labs: {f.places} places proposed, {f.shortlisted} shortlisted"
+    per = setup.project.shortlist_per_region
+    full = int((view.regions["shortlisted"].fillna(0) >= per).sum())
+    text += f" ({per} per region in {full} of {len(view.regions)} regions)."
+    if len(lacking):
+        text += " " + "; ".join(f"{r['region']}: {_lower_first(r['flag'])}"
+                                for _, r in lacking.iterrows()) + "."
+    msgs.append(text)
+    errors = view.issues[view.issues["severity"] == "error"]
+    flat = view.lines[view.lines["flat_rate_ok"] == False]  # noqa: E712 - None: not an office line
+    extra = []
+    if len(errors):
+        extra.append(f"{_plural(len(errors), 'open error')} in the returns ({_join(sorted(set(errors['partner'].astype(str))))})")
+    if len(flat):
+        extra.append(f"office flat rate wrong for {_join(list(flat['partner']))}")
+    dev = deviating(view, f)
+    low = dev[dev["note"].str.startswith("far below")]
+    if len(low):
+        extra.append(f"{_plural(len(low), 'partner')} spent less than half of what the time elapsed suggests ({_join(list(low['partner']))})")
+    if extra:
+        msgs.append("For the Policy Coordination Group: " + "; ".join(extra) + ". Details on the sheet Risks and issues.")
+    return msgs[:5]

@@ -1,0 +1,388 @@
+"""The five pages of the board workbook: Overview, Schedule, Finance, Living Labs, Risks and issues.
+
+Each builder takes the master as read (``MasterView``) and the figures, and
+writes one sheet through ``layout.Page``; none computes a figure of its own
+beyond what ``figures`` gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.workbook import Workbook
+
+from nc_excel.board.figures import (
+    FAR_ABOVE,
+    FAR_BELOW,
+    Figures,
+    deviating,
+    eur,
+    key_messages,
+)
+from nc_excel.board.layout import DEFAULT_ROW, ROW, Formats, Page, Show, row_height
+from nc_excel.board.read import MasterView
+from nc_excel.excel.style import BORDER, LOCKED_FILL, NAVY
+from nc_excel.excel.write import (
+    text_lines,
+    write_value,
+)
+from nc_excel.master.schema import (
+    STATUS_COLOURS,
+    BudgetLineRow,
+    FinancePositionRow,
+    IssueRow,
+    RegionRow,
+    ScheduleRow,
+    ShortlistRow,
+    WorkPackageRow,
+    month_field,
+)
+from nc_excel.setup.models import ProjectSetup
+
+ACTIVE_FILL = "#D6DCE4"  # a work package running in a month of the timeline
+
+
+SERIES = ("#1F3864", "#8EA9DB", "#D9D9D9")  # chart series: dark, middle, light
+
+
+def overview(wb: Workbook, fmt: Formats, view: MasterView, f: Figures, setup: ProjectSetup) -> Page:
+    tile, gap = 12.5, 1.6
+    widths = [1.5] + [w for i in range(5) for w in ((tile, tile) if i == 4 else (tile, tile, gap))] + [1.5]
+    s = Page(wb, fmt, "Overview", widths)
+    ws, last = s.ws, len(widths) - 2
+    s.put(0, 1, last, f"{setup.project.name}: board summary", fmt(bold=True, font_size=20, font_color=NAVY))
+    s.set_row(0, 30)
+    s.put(1, 1, last, f"{view.period_text}  |  figures as of {view.as_of:%d %B %Y}  |  {setup.project.programme}", fmt(font_size=11, font_color="#404040"))
+    s.set_row(1, 18)
+    on_track = view.dashboard.on_track
+    band = fmt(bold=True, font_size=12, text_wrap=True, valign="vcenter", border=2, border_color="#404040",
+               bg_color="#C6E0B4" if on_track else "#F8CBAD", font_color="#000000")
+    s.put(3, 1, last, f"Project status: {view.dashboard.status_line}", band)
+    s.set_row(3, max(26, row_height([view.dashboard.status_line], [s.span_width(1, last) * 0.85], ["wrap"]) or 0))
+
+    missing = f"Missing: {', '.join(f.missing)}" if f.missing else "Every partner has reported."
+    tiles = [
+        ("Returns in", [(f.returns_in, f'0" of {f.n_partners}"', "partners reported", "returns_in")], f"{f.accepted} accepted. {missing}"),
+        ("FLC certified", [(f.certified_partners, f'0" of {f.n_partners}"', "partners", "flc_partners"),
+                           (float(f.certified), "#,##0", "EUR certified", "flc_certified")], f"ERDF due on it: {eur(f.erdf_due)}"),
+        ("Spending against budget", [(float(f.absorption), '0.0" %"', "of the budget", "absorption"),
+                                     (float(f.cumulative), "#,##0", "EUR spent", "spent")],
+         f"Budget {eur(f.budget)}; {f.elapsed} % of the project time has passed"),
+        ("Deliverables", [(f.done, "0", "done", "deliverables_done"), (f.overdue, "0", "overdue", "deliverables_overdue")],
+         f"of {f.n_deliverables} deliverables; {f.at_risk} at risk"),
+        ("Living labs", [(f.places, "0", "places proposed", "places"), (f.shortlisted, "0", "shortlisted", "shortlisted")],
+         f"{setup.project.shortlist_per_region} per region, {len(view.regions)} regions"),
+    ]
+    top = 5
+    s.set_row(top, 20)
+    s.set_row(top + 1, 40)
+    s.set_row(top + 2, 15)
+    s.set_row(top + 3, 30)
+    edge = {"border_color": "#7F7F7F"}
+    for i, (label, values, detail) in enumerate(tiles):
+        a, b = 1 + 3 * i, 2 + 3 * i
+        s.put(top, a, b, label, fmt(bold=True, font_size=11, font_color="#FFFFFF", bg_color=NAVY, align="center", valign="vcenter", border=2, **edge))
+        big = {"bold": True, "font_size": 22, "font_color": NAVY, "align": "center", "valign": "vcenter", "bg_color": LOCKED_FILL, "top": 0}
+        small = {"font_size": 9, "font_color": "#404040", "align": "center", "bg_color": LOCKED_FILL}
+        if len(values) == 1:
+            value, num, caption, name = values[0]
+            s.put(top + 1, a, b, value, fmt(num_format=num, left=2, right=2, **big, **edge))
+            s.put(top + 2, a, b, caption, fmt(left=2, right=2, **small, **edge))
+            wb.define_name(f"board_{name}", f"=Overview!${_letter(a)}${top + 2}")
+        else:
+            for col, (value, num, caption, name), side in zip((a, b), values, ("left", "right")):
+                wb.define_name(f"board_{name}", f"=Overview!${_letter(col)}${top + 2}")
+                shown = f"{value:,.0f}" + (num.split('"')[1] if '"' in num else "")
+                size = 22 if len(shown) <= 5 else 17
+                write_value(ws, top + 1, col, value, fmt(num_format=num, **{side: 2}, **{**big, "font_size": size}, **edge))
+                write_value(ws, top + 2, col, caption, fmt(**{side: 2}, **small, **edge))
+        s.put(top + 3, a, b, detail, fmt(font_size=9, text_wrap=True, align="center", left=2, right=2, bottom=2, bg_color=LOCKED_FILL, **edge))
+
+    s.row = top + 5
+    s.put(s.row, 1, last, "Key messages", fmt(bold=True, font_size=13, font_color=NAVY, bottom=2, bottom_color=NAVY))
+    s.set_row(s.row, 22)
+    s.row += 1
+    width = s.span_width(1, last)
+    for n, msg in enumerate(key_messages(view, f, setup), start=1):
+        ws.write_string(s.row, 0, "", fmt())
+        s.put(s.row, 1, last, f"{n}.  {msg}", fmt(font_size=11, text_wrap=True))
+        lines = text_lines(msg, width * 0.9)
+        s.set_row(s.row, 15.5 * lines + 5)
+        s.row += 1
+    s.row += 1
+    s.put(s.row, 1, last, "Work packages", fmt(bold=True, font_size=13, font_color=NAVY, bottom=2, bottom_color=NAVY))
+    s.set_row(s.row, 22)
+    s.row += 1
+    s.table(view.work_packages, WorkPackageRow, [
+        Show("code", first=1), Show("title", kind="text", first=2, last=7), Show("status", first=8, last=10, status=True, align="center"),
+        Show("percent_complete", first=11, last=12, align="center"), Show("deliverables_done", first=13, align="center"),
+        Show("lead", first=14, align="center"),
+    ])
+    s.row += 1
+    s.put(s.row, 1, last, f"Source: master.xlsx, rebuilt for period {view.period} as of {view.as_of:%d %B %Y}. "
+          "Every figure equals the master's; details on the following sheets.", fmt(italic=True, font_size=9, font_color="#595959"))
+    s.row += 1
+    s.widths = widths  # print area over every column
+    return s
+
+
+def _letter(col: int) -> str:
+    return xl_col_to_name(col)
+
+
+MONTH_LETTERS = "JFMAMJJASOND"
+
+
+def schedule(wb: Workbook, fmt: Formats, view: MasterView) -> Page:
+    tl, months = view.timeline, view.months
+    m0 = 3
+    widths = [7, 44, 10] + [2.3] * len(months)
+    s = Page(wb, fmt, "Schedule", widths)
+    ws, last = s.ws, s.last_col
+    s.heading(f"Schedule as of {view.as_of:%d %B %Y}", view.dashboard.status_line)
+
+    s.section("Timeline", "Shaded months: the work package runs. \u25c6 a deliverable is due, \u2713 it was done (coloured by its status). "
+                          "The current month is marked in the header.", need=2 * ROW + 13 * len(tl))
+    current = f"{view.as_of:%Y-%m}"
+    years: dict[str, list[int]] = {}
+    for i, m in enumerate(months):
+        years.setdefault(m[:4], []).append(m0 + i)
+    head = s.row
+    s.set_row(head, ROW)
+    s.set_row(head + 1, ROW)
+    for c, text in ((0, "Code"), (1, "Work package / deliverable"), (2, "Status")):
+        ws.merge_range(head, c, head + 1, c, text, fmt.header())
+    for year, cols in years.items():
+        s.put(head, cols[0], cols[-1], year, fmt.header(align="center"))
+    for i, m in enumerate(months):
+        now = m == current
+        cell = fmt(bold=True, font_size=8, align="center", border=1, border_color=BORDER,
+                   bg_color="#000000" if now else "#D9D9D9", font_color="#FFFFFF" if now else "#000000")
+        ws.write_string(head + 1, m0 + i, MONTH_LETTERS[int(m[5:]) - 1], cell)
+    r = head + 2
+    for row in tl.itertuples(index=False):
+        rec = dict(zip(tl.columns, row))
+        is_wp = rec["kind"] == "WP"
+        weight = {"bold": True} if is_wp else {}
+        s.put(r, 0, 0, rec["code"], fmt.cell(**weight))
+        s.put(r, 1, 1, rec["title"] if is_wp else f"   {rec['title']}", fmt.cell(**weight))
+        s.put(r, 2, 2, rec["status"], fmt.status(rec["status"]))
+        for i, m in enumerate(months):
+            mark = str(rec.get(month_field(m)) or "")
+            line = {"border": 1, "border_color": "#E7E6E6", "align": "center", "font_size": 8, "valign": "vcenter"}
+            if m == current:
+                line.update(left=2, right=2, left_color="#000000", right_color="#000000")
+            if mark == "active":
+                ws.write_blank(r, m0 + i, None, fmt(bg_color=ACTIVE_FILL, **line))
+            elif mark in ("due", "done"):
+                fill, color = STATUS_COLOURS.get(str(rec["status"]), ("#FFFFFF", "#000000"))
+                if mark == "done":
+                    fill, color = STATUS_COLOURS["Done"]
+                ws.write_string(r, m0 + i, "\u2713" if mark == "done" else "\u25c6", fmt(bg_color=fill, font_color=color, bold=True, **line))
+            else:
+                ws.write_blank(r, m0 + i, None, fmt(**line))
+        s.set_row(r, 13)
+        r += 1
+    s.row = r
+    ws.freeze_panes(head + 2, 3)
+
+    spans = _spans(m0, last, [8, 6, 6])
+    s.section("Work packages")
+    s.table(view.work_packages, WorkPackageRow, [
+        Show("code", header="Code"), Show("title", first=1), Show("status", first=2, status=True),
+        Show("percent_complete", first=spans[0][0], last=spans[0][1], align="center"),
+        Show("deliverables_done", first=spans[1][0], last=spans[1][1], align="center"), Show("lead", first=spans[2][0], last=spans[2][1], align="center"), Show("why", first=spans[2][1] + 1, last=last),
+    ])
+    late = view.deliverables[view.deliverables["status"].isin(["Overdue", "At risk"])]
+    s.section("Deliverables overdue or at risk")
+    spans = _spans(m0, last, [7, 5, 6])
+    s.table(late, ScheduleRow, [
+        Show("code", header="Code"), Show("title", first=1), Show("status", first=2, status=True),
+        Show("due", first=spans[0][0], last=spans[0][1], align="center"), Show("days_late", first=spans[1][0], last=spans[1][1], align="center"),
+        Show("responsible", first=spans[2][0], last=spans[2][1], align="center"), Show("why", first=spans[2][1] + 1, last=last),
+    ], empty="No deliverable is overdue or at risk.")
+    return s
+
+
+def _spans(start: int, last: int, sizes: Sequence[int]) -> list[tuple[int, int]]:
+    out, c = [], start
+    for n in sizes:
+        out.append((c, min(c + n - 1, last)))
+        c += n
+    return out
+
+
+def _series_fill(i: int) -> dict[str, Any]:
+    return {"fill": {"color": SERIES[i]}, "border": {"color": "#404040", "width": 0.5}}
+
+
+def finance(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
+    widths = [8, 38, 8, 13, 13, 13, 11, 13, 13, 13, 12, 8]
+    s = Page(wb, fmt, "Finance", widths)
+    ws = s.ws
+    s.heading(f"Finance and first level control, period {view.period}",
+              f"Spent so far = cumulative declared costs of the accepted returns. Expected = {f.elapsed} % of the project time elapsed on "
+              f"{view.as_of:%d %B %Y}. ERDF due = co-financing on the certified costs. Ready = reported, certified and without open errors.")
+    p = view.partners.copy()
+    p["expected"] = float(f.elapsed)
+    s.section("Per partner")
+    first, last_row = s.table(p, FinancePositionRow, [
+        Show("partner"), Show("partner_name"), Show("country", align="center"), Show("budget"),
+        Show("declared_period"), Show("cumulative", header="Spent so far"),
+        Show("absorption_pct"), Show("expected", header="Expected %", kind="percent"),
+        Show("flc_status", align="center"), Show("certified"), Show("cofinancing"),
+        Show("ready", align="center"),
+    ])
+    totals = [("Total", 0, 2), (float(f.budget), 3, 3), (float(f.declared_period), 4, 4), (float(f.cumulative), 5, 5),
+              (float(f.absorption), 6, 6), (float(f.elapsed), 7, 7), (f"{f.certified_partners} certified", 8, 8),
+              (float(f.certified), 9, 9), (float(f.erdf_due), 10, 10), (f"{f.ready} ready", 11, 11)]
+    kinds = {3: "money", 4: "money", 5: "money", 6: "percent", 7: "percent", 9: "money", 10: "money"}
+    for value, a, b in totals:
+        s.put(s.row, a, b, value, fmt.cell(kinds.get(a, "text"), bold=True, top=2))
+    ws.freeze_panes(first, 2)
+    s.row += 1
+
+    s.keep(20 + 2 * DEFAULT_ROW + 28 + DEFAULT_ROW * len(f.categories) + 330 * 0.75 + 10)  # the categories with their charts
+    s.section("Per cost category", "Summed over the partners' budget lines.")
+    cat_first, cat_last = s.table(f.categories, None, [
+        Show("category", header="Cost category", kind="text", first=0, last=2), Show("budget", header="Budget", kind="money", first=3), Show("declared", header="Declared in period", kind="money", first=4),
+        Show("cumulative", header="Spent so far", kind="money", first=5), Show("absorption", header="Absorption %", kind="percent", first=6), Show("remaining", header="Remaining", kind="money", first=7),
+    ])
+    sheet = ws.get_name()
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({"name": "Spent so far (% of budget)", "categories": [sheet, first, 0, last_row, 0],
+                      "values": [sheet, first, 6, last_row, 6], "gap": 60, **_series_fill(0)})
+    line = wb.add_chart({"type": "line"})
+    line.add_series({"name": f"Time elapsed ({f.elapsed} %)", "categories": [sheet, first, 0, last_row, 0],
+                     "values": [sheet, first, 7, last_row, 7], "line": {"color": "#C00000", "width": 2, "dash_type": "dash"}, "marker": {"type": "none"}})
+    chart.combine(line)
+    chart.set_title({"name": "Spending against budget per partner (%)", "name_font": {"size": 11, "bold": True}})
+    chart.set_x_axis({"name": "Partner", "num_font": {"size": 8}, "name_font": {"size": 9}})
+    chart.set_y_axis({"name": "% of the partner's budget", "min": 0, "num_format": "0", "name_font": {"size": 9}, "num_font": {"size": 8},
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    chart.set_legend({"position": "bottom", "font": {"size": 9}})
+    chart.set_size({"width": 610, "height": 330})
+    chart_row = s.chart(chart, 0, 330)
+
+    cats = wb.add_chart({"type": "bar"})
+    for i, (name, col) in enumerate((("Budget", 3), ("Spent so far", 5))):
+        cats.add_series({"name": name, "categories": [sheet, cat_first, 0, cat_last, 0], "values": [sheet, cat_first, col, cat_last, col],
+                         "gap": 80, **_series_fill(1 if i == 0 else 0)})
+    cats.set_title({"name": "Budget and spending per cost category (EUR)", "name_font": {"size": 11, "bold": True}})
+    # In a bar chart the x axis is the value axis (horizontal) and the y axis holds the categories.
+    cats.set_x_axis({"name": "EUR thousand", "min": 0, "num_format": '#,##0,', "name_font": {"size": 9}, "num_font": {"size": 8},
+                     "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    cats.set_y_axis({"num_font": {"size": 8}, "reverse": True})
+    cats.set_legend({"position": "bottom", "font": {"size": 9}})
+    cats.set_size({"width": 470, "height": 330})
+    s.chart(cats, 6, 330, row=chart_row, x_offset=30)
+    return s
+
+
+def living_labs(wb: Workbook, fmt: Formats, view: MasterView, setup: ProjectSetup) -> Page:
+    widths = [18, 6, 30, 14, 16, 7, 14, 52]
+    s = Page(wb, fmt, "Living Labs", widths)
+    ws = s.ws
+    per = setup.project.shortlist_per_region
+    s.heading(f"Living labs: the shortlist ({per} per region)",
+              "Ranked by weighted score (0 to 100) within each region; ties go to more proposers, then more companies. "
+              "Place names are as the partners wrote them.")
+    s.section("Shortlist")
+    s.table(view.shortlist, ShortlistRow, [
+        Show("region"), Show("rank", align="center"), Show("name"), Show("municipality"),
+        Show("theme"), Show("score", kind="score", align="center"), Show("proposers", kind="wrap"), Show("reason"),
+    ], empty="No place is shortlisted yet.")
+    s.section("Candidates per region", "Regions with fewer eligible candidates than places are flagged.")
+    reg_first, reg_last = s.table(view.regions, RegionRow, [
+        Show("region"), Show("candidates", first=1, last=2, align="center"), Show("eligible", first=3, align="center"),
+        Show("shortlisted", first=4, align="center"), Show("flag", first=5, last=7),
+    ])
+    sheet = ws.get_name()
+    chart = wb.add_chart({"type": "column"})
+    for i, (name, col) in enumerate((("Candidates", 1), ("Eligible", 3), ("Shortlisted", 4))):
+        chart.add_series({"name": name, "categories": [sheet, reg_first, 0, reg_last, 0], "values": [sheet, reg_first, col, reg_last, col],
+                          "gap": 60, **_series_fill([2, 1, 0][i])})
+    chart.set_title({"name": "Living-lab candidates and shortlisted places per region", "name_font": {"size": 11, "bold": True}})
+    chart.set_x_axis({"name": "Region", "num_font": {"size": 8, "rotation": -45}, "name_font": {"size": 9}})
+    chart.set_y_axis({"name": "Places", "min": 0, "major_unit": 2, "num_format": "0", "name_font": {"size": 9}, "num_font": {"size": 8},
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    chart.set_legend({"position": "bottom", "font": {"size": 9}})
+    chart.set_size({"width": 1000, "height": 330})
+    s.chart(chart, 0, 330)
+    return s
+
+
+def risks(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
+    widths = [9, 30, 14, 12, 12, 70]
+    s = Page(wb, fmt, "Risks and issues", widths)
+    s.heading(f"Risks and issues, period {view.period}",
+              f"For the Policy Coordination Group: what needs a decision or a reminder. As of {view.as_of:%d %B %Y}; "
+              f"{f.elapsed} % of the project time has passed.")
+    d = view.deliverables
+    s.section("Deliverables overdue or at risk")
+    s.table(d[d["status"].isin(["Overdue", "At risk"])], ScheduleRow, [
+        Show("code"), Show("title"), Show("status", status=True),
+        Show("due"), Show("days_late"), Show("why"),
+    ], empty="No deliverable is overdue or at risk.")
+
+    s.section("Returns missing or rejected")
+    p = view.partners
+    rows = []
+    for r in p[(p["reported"] != True) | p["partner"].isin(f.rejected)].itertuples(index=False):  # noqa: E712 - blanks are None
+        rec = dict(zip(p.columns, r))
+        returns = view.returns
+        rejected = returns[(returns["partner"] == rec["partner"]) & (returns["status"] == "rejected") & (returns["period"] == view.period)]
+        state = "Rejected" if len(rejected) else "Missing"
+        rows.append({"partner": rec["partner"], "name": rec["partner_name"], "state": state, "files": len(rejected),
+                     "why": rec["blocking"] or ("no return received" if state == "Missing" else "")})
+    s.table(pd.DataFrame(rows, columns=["partner", "name", "state", "files", "why"]), None, [
+        Show("partner", header="Partner", kind="text"), Show("name", header="Name", kind="text"), Show("state", header="Return", kind="text", align="center"), Show("files", header="Rejected files", kind="int", align="center"),
+        Show("why", header="Blocking the joint report", kind="wrap", first=4, last=5),
+    ], empty="Every partner has an accepted return for the period.")
+
+    s.section("Spending far from the time elapsed",
+              f"Reported partners below {float(FAR_BELOW) * 100:.0f} % or above {float(FAR_ABOVE) * 100:.0f} % of the expected share "
+              f"({f.elapsed} % of the budget).")
+    dev = deviating(view, f)
+    dev["expected"] = float(f.elapsed)
+    dev["gap"] = [float(a) - float(f.elapsed) for a in dev["absorption"]]
+    dev["absorption"] = dev["absorption"].map(float)
+    s.table(dev, None, [
+        Show("partner", header="Partner", kind="text"), Show("name", header="Name", kind="text"), Show("absorption", header="Spent %", kind="percent"), Show("expected", header="Expected %", kind="percent"),
+        Show("gap", header="Gap (points)", kind="points"), Show("note", header="Note", kind="text"),
+    ], empty="No reported partner is far from the expected spending.")
+
+    s.section("Office flat rate not right")
+    flat = view.lines[view.lines["flat_rate_ok"] == False]  # noqa: E712 - None: not an office line
+    s.table(flat, BudgetLineRow, [
+        Show("partner"), Show("partner_name"), Show("declared_period", header="Declared"), Show("budget"),
+        Show("absorption_pct"), Show("source"),
+    ], empty="Every reported office and administration line equals the flat rate on staff costs.")
+
+    s.section("First level control not certified", "Reported partners whose controller has not certified the period's costs yet.")
+    flc = p[(p["reported"] == True) & (p["flc_status"] != "Certified")]  # noqa: E712
+    s.table(flc, FinancePositionRow, [
+        Show("partner"), Show("partner_name"), Show("flc_status"), Show("declared_period", header="Declared"),
+        Show("ready", align="center"), Show("blocking"),
+    ], empty="Every reported partner is certified.")
+
+    s.section("Open errors in the returns", "Errors found in each partner's latest return; the coordinator's resolution is noted where given.")
+    errors = view.issues[view.issues["severity"] == "error"]
+    s.table(errors, IssueRow, [
+        Show("partner"), Show("message", first=1, last=2), Show("sheet"), Show("cell"),
+        Show("hint", header="How to fix / resolution"),
+    ] if not errors["resolution"].notna().any() else [
+        Show("partner"), Show("message", first=1, last=2), Show("sheet"), Show("cell"),
+        Show("resolution"),
+    ], empty="No open errors.")
+
+    s.section("Living labs: regions flagged")
+    flagged = view.regions[view.regions["flag"].notna()]
+    s.table(flagged, RegionRow, [
+        Show("region", first=0, last=1), Show("candidates", first=2, align="center"), Show("eligible", first=3, align="center"),
+        Show("shortlisted", first=4, align="center"), Show("flag", first=5),
+    ], empty="Every region has its places filled.")
+    return s

@@ -1,0 +1,114 @@
+"""The master as the board needs it: its rebuilt sheets read through their models.
+
+The board's numbers must equal the master's, so the board reads the master, not
+the returns: every sheet through its model in ``master.schema`` (values only, with
+python-calamine), giving frames whose columns are the models' field names and
+whose values are typed. Nothing here knows a header's wording.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from nc_excel.analyses.schedule import project_months
+from nc_excel.excel.read import TableNotFound, read_fields, read_frame
+from nc_excel.excel.values import Grid, SpreadsheetError, open_values
+from nc_excel.master.schema import (
+    BUDGET_LINES,
+    DASHBOARD,
+    FINANCE_POSITION,
+    ISSUES,
+    LIVING_LABS,
+    REGIONS,
+    RETURNS,
+    SCHEDULE,
+    SHORTLIST,
+    TIMELINE,
+    WORK_PACKAGES,
+    Dashboard,
+    Sheet,
+    living_lab_row,
+    timeline_row,
+)
+from nc_excel.setup.models import ProjectSetup
+
+BOARD_SHEETS = (DASHBOARD, RETURNS, ISSUES, FINANCE_POSITION, BUDGET_LINES, LIVING_LABS, SHORTLIST, REGIONS, SCHEDULE, WORK_PACKAGES, TIMELINE)
+"""The master's sheets the board reads."""
+
+
+class SummaryError(Exception):
+    """The board summary cannot be written; the message says why and what to do."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class MasterView:
+    """The master's rebuilt sheets as the board needs them, typed, by field name."""
+
+    dashboard: Dashboard
+    partners: pd.DataFrame  # Finance position
+    lines: pd.DataFrame  # Budget lines
+    deliverables: pd.DataFrame  # Schedule
+    work_packages: pd.DataFrame  # Work package status
+    timeline: pd.DataFrame  # Timeline, one column per project month (``months``)
+    months: list[str]
+    places: pd.DataFrame  # Living Labs (long list)
+    shortlist: pd.DataFrame  # Shortlist
+    regions: pd.DataFrame  # Shortlist by region
+    returns: pd.DataFrame  # Returns
+    issues: pd.DataFrame  # Issues
+
+    @property
+    def period(self) -> int:
+        return self.dashboard.period
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.dashboard.as_of
+
+    @property
+    def period_text(self) -> str:
+        d = self.dashboard
+        return f"Period {d.period}: {d.period_start:%d %b %Y} to {d.period_end:%d %b %Y}"
+
+
+def read_dashboard(grid: Grid, master: Path) -> Dashboard:
+    """The Dashboard's figures; ``SummaryError`` when they are not all there."""
+    try:
+        return read_fields(grid, Dashboard, DASHBOARD.name)
+    except TableNotFound as exc:
+        raise SummaryError(f"{master.name}: the Dashboard cannot be read ({exc}). Rebuild the master with `nc-excel build --period N`.") from exc
+
+
+def read_master(master: Path, setup: ProjectSetup) -> MasterView:
+    """The rebuilt sheets of ``master`` (values only); ``SummaryError`` when it was never built."""
+    if not master.is_file():
+        raise SummaryError(f"{master} does not exist. Create the project with `nc-excel init` and build the master with `nc-excel build --period N`.")
+    try:
+        grids = open_values(master, {s.name for s in BOARD_SHEETS})
+    except SpreadsheetError as exc:
+        raise SummaryError(f"{master} cannot be read ({exc}). Restore it from backups/ or rebuild it with `nc-excel build --period N`.") from exc
+    if DASHBOARD.name not in grids:
+        raise SummaryError(f"{master.name} has no Dashboard sheet: the master has not been built yet. Run `nc-excel build --period N` first.")
+    missing = [s.name for s in BOARD_SHEETS if s.name not in grids]
+    if missing:
+        raise SummaryError(f"{master.name} lacks the sheet(s) {', '.join(missing)}. Rebuild it with `nc-excel build --period N`.")
+    months = project_months(setup.project.start, setup.project.end)
+
+    def table(sheet: Sheet, model: type | None = None) -> pd.DataFrame:
+        try:
+            return read_frame(grids[sheet.name], model or sheet.model)
+        except TableNotFound as exc:
+            raise SummaryError(f"{master.name}, sheet {sheet.name!r}: {exc} Rebuild the master with `nc-excel build`.") from exc
+
+    return MasterView(
+        dashboard=read_dashboard(grids[DASHBOARD.name], master), partners=table(FINANCE_POSITION), lines=table(BUDGET_LINES),
+        deliverables=table(SCHEDULE), work_packages=table(WORK_PACKAGES), timeline=table(TIMELINE, timeline_row(months)), months=months,
+        places=table(LIVING_LABS, living_lab_row(setup.criteria)), shortlist=table(SHORTLIST), regions=table(REGIONS),
+        returns=table(RETURNS), issues=table(ISSUES),
+    )

@@ -1,0 +1,162 @@
+"""The board summary: a short, protected, printable workbook for the Political Board
+and the Policy Coordination Group, built FROM the master workbook.
+
+Its numbers must equal the master's, so nothing is computed again from the returns:
+``read_master`` reads the master's rebuilt sheets with python-calamine (values only)
+into a ``MasterView``, and ``write_board`` writes the board workbook from that view
+with XlsxWriter. The only figures derived here are sums and shares of the master's
+own rows (per cost category, the share of the project time elapsed) and the words
+of the key messages, which follow fixed rules so that the same master always gives
+the same workbook. Values only: no formulas, no links; partner text stays text.
+
+Sheets: Overview (one A4 page), Schedule, Finance, Living Labs, Risks and issues.
+Each is A4 landscape, one page wide, protected, with a print area, a header naming
+the project and period and a footer "Page n of m". Status fills differ in lightness
+and the status word is always in the cell, so the pages read in greyscale too.
+
+The Overview's key figures are named cells (``board_returns_in``, ``board_flc_certified``,
+``board_absorption``, ...), so a reader or a test finds them without knowing the layout.
+Pages: every section (heading and table, or a chart) is kept on one printed page when
+it fits on one; the heights used for that are set on every row written, so Excel and
+LibreOffice break the pages alike.
+
+``convert_to_pdf`` prints the workbook to PDF through LibreOffice headless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nc_excel.atomic import replacing
+from nc_excel.board.figures import (
+    check_against_dashboard,
+    figures,
+)
+from nc_excel.board.layout import Formats
+from nc_excel.board.pages import finance, living_labs, overview, risks, schedule
+from nc_excel.board.read import MasterView, SummaryError, read_master
+from nc_excel.excel.libreoffice import ConvertError, convert, soffice_path
+from nc_excel.excel.write import (
+    atomic_workbook,
+)
+from nc_excel.folder import ProjectFolder
+from nc_excel.setup.models import ProjectSetup
+
+SHEETS = ("Overview", "Schedule", "Finance", "Living Labs", "Risks and issues")
+SOFFICE_HINT = "Install LibreOffice (Debian/Ubuntu: sudo apt-get install libreoffice-calc-nogui) and run the command again."
+
+
+# ---------------------------------------------------------------- writing
+
+
+def board_name(setup: ProjectSetup, period: int) -> str:
+    return f"{setup.project.acronym}_board_P{period}.xlsx"
+
+
+def write_board(path: Path, view: MasterView, setup: ProjectSetup) -> None:
+    """Write the board workbook for ``view`` to ``path`` (atomically; created on the as-of day)."""
+    f = figures(view, setup)
+    header = f"{setup.project.name} ({setup.project.acronym}): board summary, period {view.period}"
+    created = dt.datetime.combine(view.as_of, dt.time(0, 0))
+    with atomic_workbook(path, created=created) as wb:
+        wb.set_properties({
+            "title": f"{setup.project.name}: board summary, period {view.period}", "subject": view.period_text,
+            "author": setup.project.coordinator, "company": setup.project.name, "created": created,
+            "comments": f"Built from master.xlsx as of {view.as_of:%Y-%m-%d}.",
+        })
+        fmt = Formats(wb)
+        args = dict(header=header, footer_day=view.as_of, password=setup.project.template_password)
+        overview(wb, fmt, view, f, setup).finish(fit_height=1, **args)
+        schedule(wb, fmt, view).finish(**args)
+        finance(wb, fmt, view, f).finish(**args)
+        living_labs(wb, fmt, view, setup).finish(**args)
+        risks(wb, fmt, view, f).finish(**args)
+        wb.worksheets()[0].activate()
+
+
+# ---------------------------------------------------------------- Overview
+
+
+# ---------------------------------------------------------------- Schedule
+
+
+# ---------------------------------------------------------------- Finance
+
+
+# ---------------------------------------------------------------- Living Labs
+
+
+# ---------------------------------------------------------------- Risks and issues
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def convert_to_pdf(workbook: Path, *, timeout: int = 180) -> tuple[Path | None, str | None]:
+    """Print ``workbook`` to a PDF beside it with LibreOffice headless: (pdf, None) or (None, why not)."""
+    if soffice_path() is None:
+        return None, f"LibreOffice (soffice) is not installed, so no PDF was written. {SOFFICE_HINT}"
+    target = workbook.with_suffix(".pdf")
+    with tempfile.TemporaryDirectory(prefix="nc-board-") as tmp:
+        outdir = Path(tmp)
+        try:
+            convert([workbook], "pdf", outdir, timeout=timeout)
+        except ConvertError as exc:
+            return None, f"{exc}; the workbook {workbook.name} was written."
+        made = outdir / f"{workbook.stem}.pdf"
+        if not made.is_file() or made.stat().st_size == 0:
+            return None, f"LibreOffice could not print {workbook.name} to PDF."
+        with replacing(target) as tmp_target:
+            shutil.move(made, tmp_target)
+    return target, None
+
+
+# ---------------------------------------------------------------- the action
+
+
+@dataclass(frozen=True)
+class SummaryResult:
+    """What ``build_summary`` wrote: the workbook, and the PDF or why there is none."""
+
+    workbook: Path
+    pdf: Path | None
+    pdf_problem: str | None
+    period: int
+    as_of: dt.date
+    status_line: str
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.workbook] + ([self.pdf] if self.pdf else [])
+
+
+def build_summary(root: Path, setup: ProjectSetup, period: int, *, pdf: bool = False, progress: Any = None) -> SummaryResult:
+    """Read ``root/master.xlsx``, write ``board/<ACRONYM>_board_P<period>.xlsx`` (and its PDF)."""
+    report = progress or (lambda done, total, label: None)
+    steps = 3 if pdf else 2
+    folder = ProjectFolder(root)
+    master = folder.master
+    report(0, steps, "reading the master")
+    view = read_master(master, setup)
+    if view.period != period:
+        raise SummaryError(f"{master.name} was built for period {view.period} (as of {view.as_of:%Y-%m-%d}), not period {period}. "
+                           f"Run `nc-excel build --period {period}` first, then write the summary again.")
+    check_against_dashboard(view, figures(view, setup), master)
+    path = folder.board / board_name(setup, period)
+    report(1, steps, "writing the workbook")
+    write_board(path, view, setup)
+    made, problem = None, None
+    if pdf:
+        report(2, steps, "printing to PDF")
+        made, problem = convert_to_pdf(path)
+        stale = path.with_suffix(".pdf")
+        if made is None and stale.exists():  # an older PDF would no longer match the workbook
+            stale.unlink()
+            problem = f"{problem} The older {stale.name} was removed, as it no longer matches the workbook."
+    report(steps, steps, "done")
+    return SummaryResult(workbook=path, pdf=made, pdf_problem=problem, period=period, as_of=view.as_of, status_line=view.dashboard.status_line)

@@ -1,0 +1,28 @@
+"""The house style: one palette, one font, one set of number formats for every workbook.
+
+The XlsxWriter formats (``write.Styles``), the openpyxl named styles of the master
+(``edit.register_styles``) and the board take their colours from here, so a
+colour is changed in one place. The palette prints legibly in greyscale: dark
+header, pale input, paler locked cells.
+"""
+
+from __future__ import annotations
+
+NAVY = "#1F3864"
+INPUT_FILL = "#FFF2CC"
+LOCKED_FILL = "#F2F2F2"
+FORMULA_FILL = "#E2EFDA"
+BORDER = "#BFBFBF"
+FLAG_FILL = "#FFC7CE"
+FLAG_BORDER = "#C00000"
+NOTE_GREY = "#595959"
+FONT = "Calibri"
+
+NUMBER_FORMATS = {
+    "int": "#,##0",
+    "decimal": "General",
+    "money": "#,##0.00",
+    "date": "yyyy-mm-dd",
+    "percent": '0.0"%"',
+    "text": "@",
+}

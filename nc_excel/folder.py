@@ -1,0 +1,66 @@
+"""The layout of a project folder: the one place that knows where each file lives.
+
+``Workspace`` is a ``ProjectFolder`` with the actions on it; the lower layers
+(intake, master, board) are handed the folder and ask it for paths, so moving a
+folder of the layout is a change here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+MASTER = "master.xlsx"
+FOLDERS = ("outbox", "inbox", "archive", "feedback", "board", "backups")
+"""The folders ``nc-excel init`` makes."""
+
+
+@dataclass(frozen=True)
+class ProjectFolder:
+    """Paths of one project folder (see DESIGN.md, "A project folder")."""
+
+    root: Path
+
+    @property
+    def master(self) -> Path:
+        return self.root / MASTER
+
+    @property
+    def inbox(self) -> Path:
+        """Returns as received, under any names and sub-folders."""
+        return self.root / "inbox"
+
+    def outbox(self, period: int) -> Path:
+        """Templates sent to partners for ``period``."""
+        return self.root / "outbox" / str(period)
+
+    @property
+    def archive(self) -> Path:
+        return self.root / "archive"
+
+    @property
+    def register(self) -> Path:
+        """The returns register: one JSON line per file collected."""
+        return self.archive / "register.jsonl"
+
+    def archived(self, period: int, partner: str) -> Path:
+        """Where the accepted returns of a partner and period are kept, read-only."""
+        return self.archive / str(period) / partner
+
+    def feedback(self, period: int | None = None) -> Path:
+        """The feedback workbooks (of ``period``)."""
+        folder = self.root / "feedback"
+        return folder if period is None else folder / str(period)
+
+    @property
+    def board(self) -> Path:
+        return self.root / "board"
+
+    @property
+    def backups(self) -> Path:
+        """The master as it was before each rebuild."""
+        return self.root / "backups"
+
+    def make(self) -> None:
+        for name in FOLDERS:
+            (self.root / name).mkdir(parents=True, exist_ok=True)

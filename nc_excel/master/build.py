@@ -1,0 +1,243 @@
+"""Build the master workbook from the setup, the archive and the coordinator's decisions.
+
+The master is rebuilt, never patched: its setup sheets are kept exactly as the
+coordinator left them, every other sheet is written anew from the latest accepted
+returns, and the columns that belong to the coordinator (living-lab decisions,
+notes, issue resolutions, deliverable comments) are read from the current master
+first and written back to the same rows by stable keys. A decision whose row has
+gone is kept on "Orphaned decisions". The old master is backed up, the new one is
+written to a temporary file and renamed into place: a failed rebuild changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+from lxml import etree
+
+from nc_excel.analyses.finance import FinancePosition, finance_position
+from nc_excel.analyses.livinglabs import Shortlist, shortlist
+from nc_excel.analyses.schedule import Schedule, build_schedule
+from nc_excel.atomic import replacing
+from nc_excel.excel.edit import (
+    register_styles,
+)
+from nc_excel.folder import ProjectFolder
+from nc_excel.intake.archive import Entry, Register, read_opened
+from nc_excel.intake.sniff import FileProblem, Limits
+from nc_excel.intake.workers import open_files
+from nc_excel.master.decisions import Decisions, MasterError, read_decisions
+from nc_excel.master.frames import register_frame, return_frames
+from nc_excel.master.schema import DASHBOARD, ISSUES, LIVING_LABS, REBUILT, SCHEDULE
+from nc_excel.master.write import MasterWriter, dashboard
+from nc_excel.partner.read import Return
+from nc_excel.setup.models import ProjectSetup, default_period
+from nc_excel.setup.sheets import SETTINGS_SHEET, SETUP_SHEETS
+
+Progress = Callable[[int, int, str], None]
+
+SETUP_NAMES = {s.sheet for s in SETUP_SHEETS}
+KEPT = SETUP_NAMES | {SETTINGS_SHEET}  # the coordinator's sheets: kept exactly as they are
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def latest_returns(root: Path, setup: ProjectSetup, register: Register, limits: Limits = Limits()) -> list[tuple[Entry, Return]]:
+    """The latest accepted return of each partner and period, read back from the archive."""
+    entries = [e for e in register.current() if e.archived]
+    by_path = {root / e.archived: e for e in entries}
+    out: list[tuple[Entry, Return]] = []
+    for path, outcome in open_files(list(by_path), limits, then=partial(read_opened, setup=setup)):
+        entry = by_path[path]
+        if isinstance(outcome, FileProblem):
+            raise MasterError(f"The archived return {entry.archived} cannot be read ({outcome.issue.message}). Restore it from a backup of the archive.")
+        if outcome.ret is None:
+            raise MasterError(f"The archived return {entry.archived} is no longer a return of this project ({outcome.issues[-1].message}).")
+        out.append((entry, outcome.ret))
+    order = [p.code for p in setup.partners]
+    return sorted(out, key=lambda pair: (pair[1].period, order.index(pair[1].partner)))
+
+
+def issue_key(entry: Entry, code: str, sheet: str | None, cell: str | None, field_name: str | None) -> str:
+    return f"{entry.sha256[:12]}|{code}|{sheet or ''}|{cell or ''}|{field_name or ''}"
+
+
+def open_issues(register: Register, decisions: Decisions) -> pd.DataFrame:
+    """The issues of each partner's latest submission per period (and of files not yet attributed)."""
+    latest: dict[tuple[str | None, int | None], Entry] = {}
+    loose: list[Entry] = []
+    for e in register.entries:
+        if e.status == "duplicate":
+            continue
+        if e.partner is None:
+            loose.append(e)
+        elif (e.partner, e.period) not in latest or e.received >= latest[(e.partner, e.period)].received:
+            latest[(e.partner, e.period)] = e
+    rows = []
+    for e in [*latest.values(), *loose]:
+        for i in e.issues:
+            key = issue_key(e, i.code, i.sheet, i.cell, i.field)
+            rows.append({
+                "key": key, "partner": e.partner or "", "period": e.period, "file": e.file, "sheet": i.sheet, "cell": i.cell,
+                "severity": str(i.severity), "code": i.code, "message": i.message, "hint": i.hint, "resolution": decisions.issues.get(key, ""),
+            })
+    return pd.DataFrame(rows, columns=["key", "partner", "period", "file", "sheet", "cell", "severity", "code", "message", "hint", "resolution"])
+
+
+# ---------------------------------------------------------------- the build
+
+
+@dataclass
+class MasterResult:
+    """What a rebuild did, for the closing summary."""
+
+    path: Path
+    backup: Path | None
+    period: int
+    as_of: dt.date
+    returns_merged: int
+    partners_reported: int
+    candidates: int
+    places: int
+    shortlisted: dict[str, int]
+    region_flags: list[str]
+    overdue: list[str]
+    status_line: str
+    orphaned: int
+    finance: FinancePosition
+    schedule: Schedule
+    shortlist: Shortlist
+
+
+def lock_file(master: Path) -> Path | None:
+    """The lock file Excel (``~$name``) or LibreOffice (``.~lock.name#``) leaves beside a workbook it has open."""
+    return next((lock for lock in (master.with_name(f"~${master.name}"), master.with_name(f".~lock.{master.name}#")) if lock.exists()), None)
+
+
+def check_not_open(master: Path) -> None:
+    if (lock := lock_file(master)) is not None:
+        raise MasterError(f"{master.name} is open in a spreadsheet application ({lock.name} exists). Close it and run the build again; nothing was changed.")
+
+
+def _setup_only(master: Path) -> io.BytesIO:
+    """The master with only its setup sheets listed, for openpyxl to load quickly.
+
+    The rebuilt sheets of a large project are most of the file; openpyxl loads only
+    the sheets the workbook part lists, so the others are dropped from that list.
+    """
+    out = io.BytesIO()
+    with zipfile.ZipFile(master) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/workbook.xml":
+                root = etree.fromstring(data)
+                ns = {"m": root.nsmap.get(None, "")}
+                for sheet in root.findall("m:sheets/m:sheet", ns):
+                    if sheet.get("name") not in KEPT:
+                        sheet.getparent().remove(sheet)
+                for name in root.findall("m:definedNames/m:definedName", ns):
+                    if name.get("localSheetId") is not None or not any(f"{s}!" in (name.text or "") or f"'{s}'!" in (name.text or "") for s in KEPT):
+                        name.getparent().remove(name)
+                for view in root.findall("m:bookViews/m:workbookView", ns):
+                    view.set("activeTab", "0")
+                    view.attrib.pop("firstSheet", None)
+                data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+            zout.writestr(info, data)
+    out.seek(0)
+    return out
+
+
+def build_master(
+    root: Path,
+    setup: ProjectSetup,
+    *,
+    as_of: dt.date,
+    period: int | None = None,
+    progress: Progress | None = None,
+) -> MasterResult:
+    """Rebuild ``root/master.xlsx``; see the module docstring for what is kept and how."""
+    report = progress or (lambda done, total, label: None)
+    folder = ProjectFolder(root)
+    master = folder.master
+    check_not_open(master)
+    steps = 6
+    report(0, steps, "decisions")
+    decisions = read_decisions(master)
+    period = period or default_period(setup, as_of)
+    register = Register(root)
+    report(1, steps, "reading the archive")
+    pairs = latest_returns(root, setup, register)
+    frames = return_frames(pairs, setup)
+    report(2, steps, "analyses")
+    lab = shortlist(frames.candidates, setup.criteria, setup.regions, setup.project.shortlist_per_region, decisions.living_labs)
+    sched = build_schedule(
+        setup.work_packages, setup.deliverables,
+        frames.deliverables[["partner", "period", "code", "status", "date", "comment"]],
+        frames.progress[["partner", "period", "work_package", "status", "percent_complete", "problems"]],
+        as_of=as_of, at_risk_days=setup.project.at_risk_days, project_start=setup.project.start, project_end=setup.project.end,
+    )
+    fin = finance_position(setup.partners, setup.project, period, frames.finance, frames.flc, register_frame(register.entries))
+    issues = open_issues(register, decisions)
+    orphaned = _orphaned(decisions, lab, issues, sched)
+    report(3, steps, "writing")
+    wb = openpyxl.load_workbook(_setup_only(master), keep_links=False)
+    register_styles(wb)
+    writer = MasterWriter(wb, setup, period, as_of)
+    writer.dashboard(dashboard(setup, period, as_of, register, fin, sched, lab), fin, len(pairs))
+    writer.returns(register)
+    writer.issues(issues)
+    writer.reported(frames)
+    writer.finance(frames, fin)
+    writer.living_labs(lab)
+    writer.schedule(sched, decisions)
+    writer.orphaned(orphaned)
+    rebuilt = [s.name for s in REBUILT]
+    wb._sheets = [wb[name] for name in rebuilt] + [ws for ws in wb.worksheets if ws.title not in rebuilt]  # Dashboard first, setup sheets after
+    wb.active = 0
+    for ws in wb.worksheets:
+        ws.sheet_view.tabSelected = ws.title == DASHBOARD.name
+    report(4, steps, "saving")
+    backup = _save(wb, master, folder.backups, as_of, report, steps)
+    report(steps, steps, "done")
+    return MasterResult(
+        path=master, backup=backup, period=period, as_of=as_of, returns_merged=len(pairs),
+        partners_reported=fin.totals.partners_reported, candidates=len(frames.candidates), places=len(lab.longlist),
+        shortlisted={r.region: int(r.shortlisted) for r in lab.regions.itertuples()},
+        region_flags=[f"{r.region}: {r.flag}" for r in lab.regions.itertuples() if r.flag],
+        overdue=list(sched.deliverables.loc[sched.deliverables["status"] == "Overdue", "code"]),
+        status_line=sched.status_line, orphaned=len(orphaned), finance=fin, schedule=sched, shortlist=lab,
+    )
+
+
+def _orphaned(decisions: Decisions, lab: Shortlist, issues: pd.DataFrame, sched: Schedule) -> pd.DataFrame:
+    rows = [{"sheet": LIVING_LABS.name, "key": r.place_key, "decision": r.decision, "note": r.note} for r in lab.orphaned_decisions.itertuples()]
+    known_issues = set(issues["key"])
+    rows += [{"sheet": ISSUES.name, "key": k, "decision": "", "note": v} for k, v in decisions.issues.items() if k not in known_issues]
+    known_codes = set(sched.deliverables["code"])
+    rows += [{"sheet": SCHEDULE.name, "key": k, "decision": "", "note": v} for k, v in decisions.deliverables.items() if k not in known_codes]
+    return pd.DataFrame(rows, columns=["sheet", "key", "decision", "note"])
+
+
+def _save(wb: openpyxl.Workbook, master: Path, backups: Path, as_of: dt.date, report: Progress, steps: int) -> Path:
+    """Back up the old master, write the new one beside it and rename it into place."""
+    backups.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
+    backup = backups / f"master_{stamp}.xlsx"
+    shutil.copy2(master, backup)
+    try:
+        with replacing(master, mode=master.stat().st_mode & 0o777) as tmp:
+            wb.save(tmp)
+            report(5, steps, "replacing")
+    except PermissionError as exc:
+        raise MasterError(f"{master.name} cannot be replaced: it is probably open in Excel. Close it and run the build again; the new master was not written.") from exc
+    return backup

@@ -1,0 +1,82 @@
+"""The coordinator's own columns of the master, read back before a rebuild.
+
+Living-lab decisions and notes, issue resolutions and deliverable comments are
+typed by the coordinator into the rebuilt sheets; they are read through the
+sheets' models (``master.schema``) by their stable keys, so a rebuild writes them
+back to the same rows, and one whose row has gone is kept as orphaned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel
+
+from nc_excel.excel.read import TableNotFound, read_frame
+from nc_excel.excel.values import Grid, SpreadsheetError, open_values
+from nc_excel.master.schema import (
+    ISSUES,
+    LIVING_LABS,
+    ORPHANED,
+    SCHEDULE,
+    Sheet,
+    living_lab_row,
+)
+
+
+class MasterError(Exception):
+    """The master cannot be rebuilt; the message says why and what to do."""
+
+    exit_code = 2
+
+
+@dataclass
+class Decisions:
+    """The coordinator's own columns, by stable key."""
+
+    living_labs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["place_key", "decision", "note"]))
+    issues: dict[str, str] = field(default_factory=dict)  # issue key -> resolution
+    deliverables: dict[str, str] = field(default_factory=dict)  # deliverable code -> comment
+    orphaned: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["sheet", "key", "decision", "note"]))
+
+
+def _typed(grids: dict[str, Grid], sheet: Sheet, fields: Sequence[str], master: Path, model: type[BaseModel] | None = None) -> pd.DataFrame:
+    """The coordinator's columns of one rebuilt sheet (blanks as ""); none when the sheet is not there yet."""
+    grid = grids.get(sheet.name)
+    if grid is None:
+        return pd.DataFrame(columns=list(fields))
+    try:
+        frame = read_frame(grid, model or sheet.model, fields=fields)
+    except TableNotFound as exc:
+        raise MasterError(f"{master.name}, sheet {sheet.name!r}: {exc} Restore the master from backups/ and build again.") from exc
+    return frame.fillna("").astype(str).map(str.strip)
+
+
+def read_decisions(master: Path) -> Decisions:
+    """What the coordinator typed into the rebuilt sheets of the current master."""
+    sheets = (LIVING_LABS, ISSUES, SCHEDULE, ORPHANED)
+    try:
+        grids = open_values(master, {s.name for s in sheets})
+    except SpreadsheetError as exc:
+        raise MasterError(f"{master} cannot be read ({exc}). Restore it from backups/ and try again.") from exc
+    decisions = Decisions()
+    labs = _typed(grids, LIVING_LABS, ["place_key", "decision", "note"], master, living_lab_row(()))
+    decisions.living_labs = labs[(labs["place_key"] != "") & ((labs["decision"] != "") | (labs["note"] != ""))].reset_index(drop=True)
+    issues = _typed(grids, ISSUES, ["key", "resolution"], master)
+    decisions.issues = {k: v for k, v in zip(issues["key"], issues["resolution"]) if k and v}
+    comments = _typed(grids, SCHEDULE, ["code", "comment"], master)
+    decisions.deliverables = {k: v for k, v in zip(comments["code"], comments["comment"]) if k and v}
+    orphaned = _typed(grids, ORPHANED, ["sheet", "key", "decision", "note"], master)
+    decisions.orphaned = orphaned[orphaned["key"] != ""].reset_index(drop=True)
+    # A decision orphaned earlier comes back when its row does.
+    for r in decisions.orphaned.itertuples():
+        if r.sheet == LIVING_LABS.name and r.key not in set(decisions.living_labs["place_key"]):
+            decisions.living_labs.loc[len(decisions.living_labs)] = [r.key, r.decision, r.note]
+        elif r.sheet == ISSUES.name:
+            decisions.issues.setdefault(r.key, r.note)
+        elif r.sheet == SCHEDULE.name:
+            decisions.deliverables.setdefault(r.key, r.note)
+    return decisions

@@ -1,0 +1,377 @@
+"""The master workbook's schema: one model per rebuilt sheet, and one for the Dashboard.
+
+Like the partner tables, every sheet the build writes is described once, by a
+pydantic model whose fields carry a ``Col``: header, width, number format, and
+whether the coordinator types into it (``input=True``: kept across rebuilds). The
+build writes the sheets from these models; the decision reader, the board and the
+ribbon read them back through the same models and get typed values. Renaming a
+header here renames it everywhere, and no reader depends on a sheet's wording.
+
+Sheets whose columns depend on the setup (a column per living-lab criterion, a
+column per project month) get their model from a function of the setup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, create_model
+
+from nc_excel.excel.schema import Col
+from nc_excel.partner.schema import criterion_field
+from nc_excel.setup.models import Criterion
+
+
+def shown(header: str, width: float = 14, **options: Any) -> Col:
+    """A column the build computes: locked, rewritten at every rebuild."""
+    return Col(header, width, input=False, **options)
+
+
+def typed(header: str, width: float = 14, **options: Any) -> Col:
+    """A coordinator's column: styled as input and kept across rebuilds by its row's key."""
+    return Col(header, width, input=True, **options)
+
+
+class SheetRow(BaseModel):
+    """A row of a rebuilt sheet; every value may be blank."""
+
+    model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True)
+
+
+Text = str | None
+Money = Decimal | None
+
+
+class Provenance(SheetRow):
+    """Where a reported row came from: the archived return's file and its SHA-256."""
+
+    file: Annotated[Text, shown("Source file", 34)] = None
+    sha256: Annotated[Text, shown("SHA-256", 18)] = None
+
+
+class ReturnRow(SheetRow):
+    partner: Annotated[Text, shown("Partner", 9)] = None
+    period: Annotated[int | None, shown("Period", 7)] = None
+    file: Annotated[Text, shown("File", 34)] = None
+    sha256: Annotated[Text, shown("SHA-256", 18)] = None
+    received: Annotated[dt.date | None, shown("Received", 17)] = None
+    status: Annotated[Text, shown("Status", 18)] = None
+    errors: Annotated[int | None, shown("Errors", 7)] = None
+    warnings: Annotated[int | None, shown("Warnings", 9)] = None
+    archived: Annotated[Text, shown("Archived as", 40)] = None
+    superseded: Annotated[bool | None, shown("Superseded", 10)] = None
+    feedback: Annotated[Text, shown("Feedback workbook", 36)] = None
+
+
+class IssueRow(SheetRow):
+    partner: Annotated[Text, shown("Partner", 9)] = None
+    period: Annotated[int | None, shown("Period", 7)] = None
+    file: Annotated[Text, shown("File", 30)] = None
+    sheet: Annotated[Text, shown("Sheet", 13)] = None
+    cell: Annotated[Text, shown("Cell", 7)] = None
+    severity: Annotated[Text, shown("Severity", 9)] = None
+    code: Annotated[Text, shown("Code", 20)] = None
+    message: Annotated[Text, shown("Problem", 50, wrap=True)] = None
+    hint: Annotated[Text, shown("How to fix", 40, wrap=True)] = None
+    resolution: Annotated[Text, typed("Resolution", 30, wrap=True)] = None
+    key: Annotated[Text, shown("Issue key", 20)] = None
+
+
+class ProgressReported(SheetRow):
+    partner: Annotated[Text, shown("Partner", 9)] = None
+    period: Annotated[int | None, shown("Period", 7)] = None
+    work_package: Annotated[Text, shown("Work package", 10)] = None
+    status: Annotated[Text, shown("Status", 13)] = None
+    percent_complete: Annotated[int | None, shown("% complete", 10)] = None
+    achievements: Annotated[Text, shown("Achievements", 50, wrap=True)] = None
+    problems: Annotated[Text, shown("Problems and deviations", 36, wrap=True)] = None
+    next_period: Annotated[Text, shown("Plans", 30, wrap=True)] = None
+    file: Annotated[Text, shown("Source file", 34)] = None
+    sha256: Annotated[Text, shown("SHA-256", 18)] = None
+
+
+class DeliverableReported(SheetRow):
+    partner: Annotated[Text, shown("Partner", 9)] = None
+    period: Annotated[int | None, shown("Period", 7)] = None
+    code: Annotated[Text, shown("Deliverable", 11)] = None
+    work_package: Annotated[Text, shown("Work package", 10)] = None
+    title: Annotated[Text, shown("Title", 36, wrap=True)] = None
+    due: Annotated[dt.date | None, shown("Due", 11)] = None
+    status: Annotated[Text, shown("Status", 13)] = None
+    date: Annotated[dt.date | None, shown("Actual or expected", 12)] = None
+    comment: Annotated[Text, shown("Comment", 36, wrap=True)] = None
+    file: Annotated[Text, shown("Source file", 34)] = None
+    sha256: Annotated[Text, shown("SHA-256", 18)] = None
+
+
+class IndicatorReported(SheetRow):
+    partner: Annotated[Text, shown("Partner", 9)] = None
+    period: Annotated[int | None, shown("Period", 7)] = None
+    code: Annotated[Text, shown("Indicator", 10)] = None
+    title: Annotated[Text, shown("Output indicator", 36, wrap=True)] = None
+    unit: Annotated[Text, shown("Unit", 12)] = None
+    target: Annotated[Decimal | None, shown("Target", 9)] = None
+    previous: Annotated[Decimal | None, shown("Reported before", 10)] = None
+    achieved: Annotated[Decimal | None, shown("Achieved in period", 10)] = None
+    cumulative: Annotated[Decimal | None, shown("Cumulative", 10)] = None
+    comment: Annotated[Text, shown("Comment", 30, wrap=True)] = None
+    file: Annotated[Text, shown("Source file", 34)] = None
+    sha256: Annotated[Text, shown("SHA-256", 18)] = None
+
+
+class FinanceReported(SheetRow):
+    partner: Annotated[Text, shown("Partner", 9)] = None
+    period: Annotated[int | None, shown("Period", 7)] = None
+    category_label: Annotated[Text, shown("Cost category", 30)] = None
+    budget: Annotated[Money, shown("Budget", 13, money=True)] = None
+    previous: Annotated[Money, shown("Declared before", 13, money=True)] = None
+    declared: Annotated[Money, shown("Declared in period", 13, money=True)] = None
+    file: Annotated[Text, shown("Source file", 34)] = None
+    sha256: Annotated[Text, shown("SHA-256", 18)] = None
+
+
+class FinancePositionRow(SheetRow):
+    partner: Annotated[Text, shown("Partner", 9)] = None
+    partner_name: Annotated[Text, shown("Name", 30)] = None
+    country: Annotated[Text, shown("Country", 8)] = None
+    budget: Annotated[Money, shown("Budget", 13, money=True)] = None
+    declared_period: Annotated[Money, shown("Declared in period", 13, money=True)] = None
+    cumulative: Annotated[Money, shown("Cumulative", 13, money=True)] = None
+    absorption_pct: Annotated[Decimal | None, shown("Absorption %", 10, percent=True)] = None
+    flc_status: Annotated[Text, shown("FLC status", 13)] = None
+    certified: Annotated[Money, shown("Certified", 13, money=True)] = None
+    cofinancing: Annotated[Money, shown("ERDF due", 13, money=True)] = None
+    reported: Annotated[bool | None, shown("Reported", 9)] = None
+    rejected: Annotated[bool | None, shown("Rejected return", 9)] = None
+    ready: Annotated[bool | None, shown("Ready", 8)] = None
+    blocking: Annotated[Text, shown("Blocking the joint report", 40, wrap=True)] = None
+
+
+class BudgetLineRow(SheetRow):
+    partner: Annotated[Text, shown("Partner", 9)] = None
+    partner_name: Annotated[Text, shown("Name", 28)] = None
+    category_label: Annotated[Text, shown("Cost category", 30)] = None
+    budget: Annotated[Money, shown("Budget", 13, money=True)] = None
+    declared_period: Annotated[Money, shown("Declared in period", 13, money=True)] = None
+    cumulative: Annotated[Money, shown("Cumulative", 13, money=True)] = None
+    remaining: Annotated[Money, shown("Remaining", 13, money=True)] = None
+    absorption_pct: Annotated[Decimal | None, shown("Absorption %", 10, percent=True)] = None
+    flat_rate_ok: Annotated[bool | None, shown("Flat rate right", 9)] = None
+    source: Annotated[Text, shown("Source file", 34)] = None
+
+
+class LivingLabHead(SheetRow):
+    region: Annotated[Text, shown("Region", 16)] = None
+    rank: Annotated[int | None, shown("Rank", 6)] = None
+    name: Annotated[Text, shown("Place", 28, wrap=True)] = None
+    municipality: Annotated[Text, shown("Municipality", 14)] = None
+    theme: Annotated[Text, shown("Theme", 13)] = None
+    proposers: Annotated[Text, shown("Proposed by", 14)] = None
+    companies: Annotated[int | None, shown("Companies", 9)] = None
+    score: Annotated[Decimal | None, shown("Score", 7)] = None
+    eligible: Annotated[bool | None, shown("Eligible", 8)] = None
+    ineligible_because: Annotated[Text, shown("Not eligible because", 30, wrap=True)] = None
+    shortlisted: Annotated[bool | None, shown("Shortlisted", 9)] = None
+    decision: Annotated[Text, typed("Decision", 10, choices="decisions")] = None
+    note: Annotated[Text, typed("Coordinator note", 28, wrap=True)] = None
+    reason: Annotated[Text, shown("Reason", 40, wrap=True)] = None
+
+
+class LivingLabTail(SheetRow):
+    place_key: Annotated[Text, shown("Place key", 24)] = None
+    file: Annotated[Text, shown("Source file", 34)] = None
+    sha256: Annotated[Text, shown("SHA-256", 18)] = None
+
+
+DECISIONS = ("Include", "Exclude")
+"""What the coordinator may type into a living lab's Decision cell."""
+
+
+def _fields(model: type[BaseModel]) -> dict[str, Any]:
+    return {name: (field.annotation, field) for name, field in model.model_fields.items()}
+
+
+@cache
+def _living_lab_row(criteria: tuple[tuple[str, str, str], ...]) -> type[BaseModel]:
+    crits: dict[str, Any] = {}
+    for key, label, kind in criteria:
+        kind_type = Decimal if kind == "score" else str
+        crits[criterion_field(key)] = (Annotated[kind_type | None, shown(label, 11)], None)
+    return create_model("LivingLabRow", __base__=SheetRow, **_fields(LivingLabHead), **crits, **_fields(LivingLabTail))
+
+
+def living_lab_row(criteria: Sequence[Criterion]) -> type[BaseModel]:
+    """The long list has one column per selection criterion, between the reasons and the place key."""
+    return _living_lab_row(tuple((c.key, c.label, c.kind) for c in criteria))
+
+
+class ShortlistRow(SheetRow):
+    region: Annotated[Text, shown("Region", 16)] = None
+    rank: Annotated[int | None, shown("Rank", 6)] = None
+    name: Annotated[Text, shown("Place", 30, wrap=True)] = None
+    municipality: Annotated[Text, shown("Municipality", 14)] = None
+    theme: Annotated[Text, shown("Theme", 13)] = None
+    score: Annotated[Decimal | None, shown("Score", 7)] = None
+    proposers: Annotated[Text, shown("Proposed by", 14)] = None
+    reason: Annotated[Text, shown("Why", 50, wrap=True)] = None
+
+
+class RegionRow(SheetRow):
+    region: Annotated[Text, shown("Region", 20)] = None
+    candidates: Annotated[int | None, shown("Candidates", 11)] = None
+    eligible: Annotated[int | None, shown("Eligible", 9)] = None
+    shortlisted: Annotated[int | None, shown("Shortlisted", 11)] = None
+    flag: Annotated[Text, shown("Flag", 50, wrap=True)] = None
+
+
+class ScheduleRow(SheetRow):
+    code: Annotated[Text, shown("Deliverable", 11)] = None
+    work_package: Annotated[Text, shown("Work package", 10)] = None
+    title: Annotated[Text, shown("Title", 36, wrap=True)] = None
+    responsible: Annotated[Text, shown("Responsible", 11)] = None
+    due: Annotated[dt.date | None, shown("Due", 11)] = None
+    status: Annotated[Text, shown("Status", 11)] = None
+    days_late: Annotated[int | None, shown("Days late", 8)] = None
+    reported_status: Annotated[Text, shown("Reported", 12)] = None
+    reported_by: Annotated[Text, shown("Reported by", 16, wrap=True)] = None
+    date: Annotated[dt.date | None, shown("Actual or expected", 12)] = None
+    why: Annotated[Text, shown("Why", 40, wrap=True)] = None
+    comment: Annotated[Text, typed("Coordinator comment", 30, wrap=True)] = None
+
+
+class WorkPackageRow(SheetRow):
+    code: Annotated[Text, shown("Work package", 10)] = None
+    title: Annotated[Text, shown("Title", 40, wrap=True)] = None
+    lead: Annotated[Text, shown("Lead", 8)] = None
+    start: Annotated[dt.date | None, shown("Start", 11)] = None
+    end: Annotated[dt.date | None, shown("End", 11)] = None
+    status: Annotated[Text, shown("Status", 11)] = None
+    percent_complete: Annotated[Decimal | None, shown("% complete", 9)] = None
+    deliverables_done: Annotated[Text, shown("Deliverables done", 11)] = None
+    why: Annotated[Text, shown("Why", 50, wrap=True)] = None
+
+
+class TimelineHead(SheetRow):
+    kind: Annotated[Text, shown("Kind", 6)] = None
+    code: Annotated[Text, shown("Code", 8)] = None
+    title: Annotated[Text, shown("Title", 36)] = None
+    status: Annotated[Text, shown("Status", 11)] = None
+
+
+@cache
+def _timeline_row(months: tuple[str, ...]) -> type[BaseModel]:
+    return create_model("TimelineRow", __base__=SheetRow, **_fields(TimelineHead),
+                        **{month_field(m): (Annotated[Text, shown(m, 4.5)], None) for m in months})
+
+
+def month_field(month: str) -> str:
+    """The field of a project month (``2017-03``) on the Timeline sheet."""
+    return f"m_{month.replace('-', '_')}"
+
+
+def timeline_row(months: Sequence[str]) -> type[BaseModel]:
+    """The timeline has one column per project month, headed by the month (``2017-03``)."""
+    return _timeline_row(tuple(months))
+
+
+class OrphanedRow(SheetRow):
+    sheet: Annotated[Text, shown("Sheet", 14)] = None
+    key: Annotated[Text, shown("Key", 40)] = None
+    decision: Annotated[Text, typed("Decision", 12)] = None
+    note: Annotated[Text, typed("Note", 50, wrap=True)] = None
+
+
+class ReadinessRow(SheetRow):
+    partner: Annotated[Text, shown("Partner", 9)] = None
+    partner_name: Annotated[Text, shown("Not ready for the joint report", 34)] = None
+    reason: Annotated[Text, shown("Why", 70, wrap=True)] = None
+
+
+class Dashboard(BaseModel):
+    """The Dashboard's key figures, one labelled row each; what the board and the ribbon read."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    period: Annotated[int, shown("Reporting period")]
+    period_start: Annotated[dt.date, shown("Period starts")]
+    period_end: Annotated[dt.date, shown("Period ends")]
+    as_of: Annotated[dt.date, shown("As of")]
+    status_line: Annotated[str, shown("Project status", wrap=True)]
+    on_track: Annotated[bool, shown("On track")]
+    partners: Annotated[int, shown("Partners")]
+    received: Annotated[int, shown("Returns received")]
+    accepted: Annotated[int, shown("Returns accepted")]
+    missing: Annotated[str | None, shown("Returns missing", wrap=True)] = None
+    certified_partners: Annotated[int, shown("Partners certified by FLC")]
+    certified: Annotated[Decimal, shown("FLC certified (EUR)", money=True)]
+    erdf_due: Annotated[Decimal, shown("ERDF due on certified costs", money=True)]
+    declared_period: Annotated[Decimal, shown("Declared this period (EUR)", money=True)]
+    cumulative: Annotated[Decimal, shown("Spent so far (EUR)", money=True)]
+    budget: Annotated[Decimal, shown("Project budget (EUR)", money=True)]
+    absorption_pct: Annotated[Decimal, shown("Spending against budget %", percent=True)]
+    deliverables: Annotated[int, shown("Deliverables")]
+    done: Annotated[int, shown("Deliverables done")]
+    overdue: Annotated[int, shown("Deliverables overdue")]
+    places: Annotated[int, shown("Living-lab places proposed")]
+    shortlisted: Annotated[int, shown("Living-lab places shortlisted")]
+    ready: Annotated[int, shown("Partners ready for the joint report")]
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A rebuilt sheet: its tab name, the Excel table on it, the model of its rows.
+
+    ``status`` names the field whose words get the status colours; ``freeze``
+    how many columns stay in view when scrolling right.
+    """
+
+    name: str
+    table: str
+    model: type[BaseModel] | None
+    status: str | None = None
+    freeze: int = 1
+
+
+DASHBOARD = Sheet("Dashboard", "Readiness", ReadinessRow)
+RETURNS = Sheet("Returns", "Returns", ReturnRow, status="status")
+ISSUES = Sheet("Issues", "Issues", IssueRow, status="severity")
+PROGRESS = Sheet("Progress", "MasterProgress", ProgressReported)
+DELIVERABLES = Sheet("Deliverables reported", "MasterDeliverables", DeliverableReported)
+INDICATORS = Sheet("Indicators reported", "MasterIndicators", IndicatorReported)
+FINANCE = Sheet("Finance", "MasterFinance", FinanceReported)
+FINANCE_POSITION = Sheet("Finance position", "FinancePosition", FinancePositionRow, status="ready")
+BUDGET_LINES = Sheet("Budget lines", "BudgetLines", BudgetLineRow)
+LIVING_LABS = Sheet("Living Labs", "LivingLabs", None, status="shortlisted", freeze=3)  # model: living_lab_row(criteria)
+SHORTLIST = Sheet("Shortlist", "Shortlist", ShortlistRow)
+REGIONS = Sheet("Shortlist by region", "RegionFlags", RegionRow)
+SCHEDULE = Sheet("Schedule", "Schedule", ScheduleRow, status="status")
+WORK_PACKAGES = Sheet("Work package status", "WorkPackages", WorkPackageRow, status="status")
+TIMELINE = Sheet("Timeline", "Timeline", None, status="status", freeze=4)  # model: timeline_row(months)
+ORPHANED = Sheet("Orphaned decisions", "Orphaned", OrphanedRow)
+
+REBUILT = (DASHBOARD, RETURNS, ISSUES, PROGRESS, DELIVERABLES, INDICATORS, FINANCE, FINANCE_POSITION, BUDGET_LINES,
+           LIVING_LABS, SHORTLIST, REGIONS, SCHEDULE, WORK_PACKAGES, TIMELINE, ORPHANED)
+"""Every sheet the build writes, in tab order; the setup sheets follow them."""
+
+
+STATUS_COLOURS: dict[str, tuple[str, str]] = {
+    "Not started": ("#FFFFFF", "#595959"),
+    "On track": ("#DDEBF7", "#000000"),
+    "Done": ("#A9D08E", "#000000"),
+    "At risk": ("#ED7D31", "#000000"),
+    "Overdue": ("#A50021", "#FFFFFF"),
+    "accepted": ("#A9D08E", "#000000"),
+    "accepted with warnings": ("#FFF2CC", "#000000"),
+    "rejected": ("#A50021", "#FFFFFF"),
+    "error": ("#A50021", "#FFFFFF"),
+    "warning": ("#FFF2CC", "#000000"),
+    "Yes": ("#A9D08E", "#000000"),
+}
+"""Fill and font of every status word, on the master and the board alike. The fills
+differ in lightness (grey levels about 255, 240, 232, 189, 150, 57), so the words
+stay apart printed in greyscale; the word is always in the cell too."""

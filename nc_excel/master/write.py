@@ -1,0 +1,161 @@
+"""Write the rebuilt sheets of the master from the analyses' frames, through ``master.schema``.
+
+Each sheet is one model of the schema written with ``excel.edit.write_frame``;
+this module only chooses titles and intros, orders the frames' columns to the
+models' fields and computes the Dashboard's figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pandas as pd
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from nc_excel.analyses.finance import FinancePosition
+from nc_excel.analyses.livinglabs import Shortlist
+from nc_excel.analyses.schedule import Schedule
+from nc_excel.excel.edit import print_setup, put, sheet_title, write_fields, write_frame
+from nc_excel.excel.schema import HEADER_ROW, columns
+from nc_excel.excel.style import FONT
+from nc_excel.intake.archive import Register
+from nc_excel.master.decisions import Decisions
+from nc_excel.master.frames import ReturnFrames, register_frame
+from nc_excel.master.schema import (
+    BUDGET_LINES,
+    DASHBOARD,
+    DECISIONS,
+    DELIVERABLES,
+    FINANCE,
+    FINANCE_POSITION,
+    INDICATORS,
+    ISSUES,
+    LIVING_LABS,
+    ORPHANED,
+    PROGRESS,
+    REGIONS,
+    RETURNS,
+    SCHEDULE,
+    SHORTLIST,
+    STATUS_COLOURS,
+    TIMELINE,
+    WORK_PACKAGES,
+    Dashboard,
+    Sheet,
+    TimelineHead,
+    living_lab_row,
+    month_field,
+    timeline_row,
+)
+from nc_excel.setup.models import ProjectSetup
+
+TIMELINE_MARKS = {"active": "9BC2E6", "due": "F4B084", "done": "A9D08E"}
+CURRENT_MONTH = "C00000"
+
+
+def dashboard(setup: ProjectSetup, period: int, as_of: dt.date, register: Register, fin: FinancePosition, sched: Schedule, lab: Shortlist) -> Dashboard:
+    """The Dashboard's figures: every one a count or a sum of what the other sheets show."""
+    per = setup.period(period)
+    t = fin.totals
+    received = {e.partner for e in register.entries if e.period == period and e.status != "duplicate"}
+    accepted = {e.partner for e in register.current(period)}
+    missing = [p.code for p in setup.partners if p.code not in accepted]
+    statuses = sched.deliverables["status"]
+    return Dashboard(
+        period=per.number, period_start=per.start, period_end=per.end, as_of=as_of,
+        status_line=sched.status_line, on_track=sched.on_track, partners=len(setup.partners), received=len(received),
+        accepted=len(accepted), missing=", ".join(missing) or None, certified_partners=t.partners_certified, certified=t.certified,
+        erdf_due=t.cofinancing, declared_period=t.declared_period, cumulative=t.cumulative, budget=t.budget, absorption_pct=t.absorption_pct,
+        deliverables=len(statuses), done=int((statuses == "Done").sum()), overdue=int((statuses == "Overdue").sum()),
+        places=len(lab.longlist), shortlisted=int(lab.longlist["shortlisted"].sum()) if len(lab.longlist) else 0, ready=t.partners_ready,
+    )
+
+
+class MasterWriter:
+    """Writes the rebuilt sheets into the master being built, one method per group of sheets."""
+
+    def __init__(self, wb: openpyxl.Workbook, setup: ProjectSetup, period: int, as_of: dt.date) -> None:
+        self.wb, self.setup, self.period, self.as_of = wb, setup, period, as_of
+
+    def table(self, sheet: Sheet, frame: pd.DataFrame, title: str, intro: str, model: type | None = None) -> None:
+        write_frame(self.wb.create_sheet(sheet.name), frame, model or sheet.model, table=sheet.table, title=title, intro=intro,
+                    freeze_cols=sheet.freeze, status_field=sheet.status, status_colours=STATUS_COLOURS, lists={"decisions": DECISIONS})
+
+    def dashboard(self, figures: Dashboard, fin: FinancePosition, merged: int) -> None:
+        ws = self.wb.create_sheet(DASHBOARD.name)
+        p = self.setup.project
+        sheet_title(ws, f"{p.name}: master", f"{p.programme}. Rebuilt from {merged} accepted return(s) in the archive.")
+        first = HEADER_ROW + 1
+        after = write_fields(ws, figures, top=first)
+        status_row = first + [c.name for c in columns(Dashboard)].index("status_line")
+        ws.row_dimensions[status_row].height = 30
+        ws.cell(status_row, 2).font = Font(name=FONT, bold=True, size=11, color="006100" if figures.on_track else "9C0006")
+        top = after + 1
+        cols = columns(DASHBOARD.model)
+        for c, column in enumerate(cols, start=1):
+            put(ws, top, c, column.header, "nc_header")
+        for r, row in enumerate(fin.readiness[[c.name for c in cols]].itertuples(index=False, name=None), start=top + 1):
+            for c, (value, column) in enumerate(zip(row, cols), start=1):
+                put(ws, r, c, value, f"nc_{column.style}")
+        ws.column_dimensions["C"].width = cols[-1].col.width
+        print_setup(ws, landscape=False)
+
+    def returns(self, register: Register) -> None:
+        self.table(RETURNS, register_frame(register.entries), "Returns register", "Every file collected, with its verdict. Nothing is ever removed from this list.")
+
+    def issues(self, issues: pd.DataFrame) -> None:
+        self.table(ISSUES, issues, "Open issues",
+                   "The issues of each partner's latest return. Note how each was resolved in the yellow column; it is kept across rebuilds.")
+
+    def reported(self, frames: ReturnFrames) -> None:
+        self.table(PROGRESS, frames.progress, "Progress per work package", "All periods, as the partners reported them.")
+        self.table(DELIVERABLES, frames.deliverables, "Deliverables as reported", "All periods; the Schedule sheet gives the status the project works with.")
+        self.table(INDICATORS, frames.indicators, "Output indicators", "All periods, as the partners reported them.")
+
+    def finance(self, frames: ReturnFrames, fin: FinancePosition) -> None:
+        self.table(FINANCE, frames.finance, "Expenditure declared", "All periods, one row per partner and cost category, as declared.")
+        self.table(FINANCE_POSITION, fin.partners, f"Finance and FLC position, period {self.period}",
+                   f"Co-financing {self.setup.project.cofinancing_rate:g} % of certified costs. Ready = reported, certified and without open errors.")
+        self.table(BUDGET_LINES, fin.lines, f"Budget lines, period {self.period}",
+                   "Per partner and cost category; cumulative over all accepted returns up to this period.")
+
+    def living_labs(self, lab: Shortlist) -> None:
+        self.table(LIVING_LABS, lab.longlist, "Living-lab candidates (long list)",
+                   "One row per place. Type Include or Exclude in Decision to override the ranking; decisions and notes are kept across rebuilds.",
+                   model=living_lab_row(self.setup.criteria))
+        self.table(SHORTLIST, lab.longlist[lab.longlist["shortlisted"]], f"Living-lab shortlist ({self.setup.project.shortlist_per_region} per region)",
+                   "Ranked by weighted score within each region; ties go to more proposers, then more companies, then name.")
+        self.table(REGIONS, lab.regions, "Living labs per region", "Regions with fewer eligible candidates than places are flagged.")
+
+    def schedule(self, sched: Schedule, decisions: Decisions) -> None:
+        d = sched.deliverables.copy()
+        d["comment"] = [decisions.deliverables.get(code, "") for code in d["code"]]
+        self.table(SCHEDULE, d, f"Schedule as of {self.as_of:%d %B %Y}", sched.status_line)
+        self.table(WORK_PACKAGES, sched.work_packages, "Work packages", "Each takes the worst of its deliverables and its partners' reported progress.")
+        self.timeline(sched)
+
+    def timeline(self, sched: Schedule) -> None:
+        months = sched.months
+        frame = sched.timeline.rename(columns={m: month_field(m) for m in months})
+        self.table(TIMELINE, frame, "Timeline", f"Month by month; the current month ({sched.current_month or '-'}) is outlined.", model=timeline_row(months))
+        ws = self.wb[TIMELINE.name]
+        head, first, last = HEADER_ROW + 1, HEADER_ROW + 2, HEADER_ROW + 1 + max(len(frame), 1)
+        lead = len(columns(TimelineHead))  # the columns before the months
+        span = f"{ws.cell(first, lead + 1).column_letter}{first}:{ws.cell(last, lead + len(months)).column_letter}{last}"
+        for word, color in TIMELINE_MARKS.items():
+            fill = PatternFill("solid", fgColor=color, bgColor=color)
+            ws.conditional_formatting.add(span, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=fill))
+        for c in range(lead + 1, lead + 1 + len(months)):
+            ws.cell(head, c).alignment = Alignment(text_rotation=90, vertical="center")
+            for r in range(first, last + 1):
+                ws.cell(r, c).number_format = ";;;"  # the fill shows the month; the word would only clutter
+        ws.row_dimensions[head].height = 48
+        if sched.current_month in months:
+            ws.cell(head, lead + 1 + months.index(sched.current_month)).fill = PatternFill("solid", fgColor=CURRENT_MONTH)
+
+    def orphaned(self, orphaned: pd.DataFrame) -> None:
+        self.table(ORPHANED, orphaned, "Orphaned decisions",
+                   "Decisions whose row has gone (a withdrawn candidate, a resolved file). Kept here, and restored if the row comes back.")
+
