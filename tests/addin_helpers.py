@@ -19,6 +19,8 @@ MACROS = REPO / "nc_excel" / "addin" / "macros"
 XLWINGS = Path(str(resources.files("xlwings")))
 
 CLASS_HEADER = b"VERSION 1.0 CLASS\r\nBEGIN\r\n  MultiUse = -1  'True\r\nEND\r\n"
+CLASS_BASE = b'Attribute VB_Base = "0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"\r\n'
+"""The VB_Base line Excel stores in a class module (VBA's class base type)."""
 
 
 def vba_bin_of(package: bytes) -> bytes:
@@ -44,7 +46,9 @@ def expected_sources() -> dict[str, bytes]:
 
     Our own files as they are (a .cls without its VBE export header); the
     xlwings module as shipped by the installed xlwings, with only the
-    PROJECT_NAME constant set to ours.
+    PROJECT_NAME constant set to ours; xlwings' Dictionary class with the
+    three attributes Excel adds to a class module on import (VB_Base,
+    VB_TemplateDerived, VB_Customizable), where Excel puts them.
     """
     xlwings_bas = (XLWINGS / "xlwings_custom_addin.bas").read_bytes()
     xlwings_bas = xlwings_bas.replace(
@@ -52,6 +56,13 @@ def expected_sources() -> dict[str, bytes]:
         b'Public Const PROJECT_NAME As String = "nc_excel"',
     )
     dictionary = (XLWINGS / "addin" / "Dictionary.cls").read_bytes()
+    dictionary = dictionary.replace(
+        b'Attribute VB_Name = "Dictionary"\r\n',
+        b'Attribute VB_Name = "Dictionary"\r\n' + CLASS_BASE,
+    ).replace(
+        b"Attribute VB_Exposed = True\r\n",
+        b"Attribute VB_Exposed = True\r\nAttribute VB_TemplateDerived = False\r\nAttribute VB_Customizable = False\r\n",
+    )
     return {
         "ThisWorkbook": (MACROS / "ThisWorkbook.cls").read_bytes().removeprefix(CLASS_HEADER),
         "Sheet1": (MACROS / "Sheet1.cls").read_bytes().removeprefix(CLASS_HEADER),
