@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 import olefile
-from oletools.olevba import VBA_Project
+from oletools.olevba import VBA_Parser, VBA_Project
 
 REPO = Path(__file__).resolve().parents[1]
 MACROS = REPO / "nc_excel" / "addin" / "macros"
@@ -39,6 +39,39 @@ def modules_read_back(vba_bin: bytes) -> dict[str, bytes]:
         return {module.name: bytes(module.code_raw) for module in project.modules}
     finally:
         ole.close()
+
+
+def class_module_names(vba_bin: bytes) -> list[str]:
+    """The modules the PROJECT stream lists as class modules (``Class=`` lines).
+
+    olevba names document and class modules alike ``.cls``; only the PROJECT
+    stream tells them apart (MS-OVBA 2.3.1, ProjectClassModule).
+    """
+    ole = olefile.OleFileIO(io.BytesIO(vba_bin))
+    try:
+        lines = ole.openstream("PROJECT").read().decode("cp1252").split("\r\n")
+    finally:
+        ole.close()
+    return [line.removeprefix("Class=") for line in lines if line.startswith("Class=")]
+
+
+def sources_via_olevba(path: Path) -> dict[str, str]:
+    """Module name -> source, as olevba's public API extracts it from a workbook file."""
+    parser = VBA_Parser(str(path))
+    try:
+        return {name.rsplit(".", 1)[0]: code for _, _, name, code in parser.extract_macros()}
+    finally:
+        parser.close()
+
+
+def module_attribute_lines(source: str) -> list[str]:
+    """The module-level ``Attribute VB_...`` lines that open a stored source."""
+    lines = []
+    for line in source.split("\r\n"):
+        if not line.startswith("Attribute VB_"):
+            break
+        lines.append(line)
+    return lines
 
 
 def expected_sources() -> dict[str, bytes]:
