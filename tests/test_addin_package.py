@@ -9,8 +9,9 @@ from xml.etree import ElementTree
 import pytest
 from addin_helpers import REPO
 
+import nc_excel.addin.build as build_module
 from nc_excel.addin import AddinError, build_addin, install_addin
-from nc_excel.addin.build import addin_bytes
+from nc_excel.addin.build import addin_bytes, default_addin_path
 from nc_excel.addin.ribbon_xml import customui_xml
 
 CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
@@ -132,9 +133,19 @@ def test_install_puts_the_add_in_in_xlstart_and_sets_the_interpreter(tmp_path, p
         assert list((tmp_path / "Library" / "Application Scripts" / "com.microsoft.Excel").glob("xlwings-*.applescript"))
 
 
-def test_install_on_linux_says_excel_is_not_available_and_where_the_file_is():
+def test_default_add_in_path_is_the_checkouts_workbooks_folder():
+    assert default_addin_path() == REPO / "workbooks" / "NorthernConnections.xlam"
+
+
+def test_install_on_linux_says_excel_is_not_available_and_where_the_file_is(tmp_path, monkeypatch):
+    # Build into tmp_path: at the default path this would overwrite the committed
+    # workbooks/ and make test_committed_workbook_equals_a_fresh_build pass on the
+    # next run whatever was committed.
+    target = tmp_path / "NorthernConnections.xlam"
+    monkeypatch.setattr(build_module, "default_addin_path", lambda: target)
     result = install_addin("linux")
     assert not result.installed
     assert "not available" in result.message
+    assert result.path == target
     assert str(result.path) in result.message
-    assert result.path.is_file()
+    assert result.path.read_bytes() == addin_bytes("xlam")

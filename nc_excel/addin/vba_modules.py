@@ -10,6 +10,8 @@ Each module's ``source`` is exactly what is stored in the VBA project: cp1252
 bytes with CRLF line ends, starting with its ``Attribute VB_Name`` line. The
 ``VERSION 1.0 CLASS ... END`` header of an exported .cls file is not part of
 the stored source (the VBA editor drops it on import), so it is removed here.
+A class module gets the module attributes Excel writes for one and an exported
+or hand-written .cls may lack (see with_class_attributes).
 """
 
 from __future__ import annotations
@@ -39,6 +41,25 @@ CODE_PAGE = 1252
 _PROJECT_NAME_LINE = re.compile(rb'^(Public Const PROJECT_NAME As String = )"[^"\r\n]*"', re.M)
 _CLASS_HEADER = re.compile(rb"\AVERSION 1\.0 CLASS\r\nBEGIN\r\n(?:[^\r\n]*\r\n)*?END\r\n")
 _VB_NAME = re.compile(rb'\AAttribute VB_Name = "([A-Za-z][A-Za-z0-9_]*)"\r\n')
+_MODULE_ATTRIBUTE = re.compile(rb"Attribute (VB_[A-Za-z_]+) = [^\r\n]*\r\n")
+
+CLASS_ATTRIBUTES: tuple[tuple[str, str], ...] = (
+    ("VB_Base", '"0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"'),
+    ("VB_GlobalNameSpace", "False"),
+    ("VB_Creatable", "False"),
+    ("VB_PredeclaredId", "False"),
+    ("VB_Exposed", "False"),
+    ("VB_TemplateDerived", "False"),
+    ("VB_Customizable", "False"),
+)
+"""The attributes Excel stores after VB_Name in every class module, in its
+order, with the values it gives a new class module (Insert > Class Module).
+
+VB_Base names the class module base type; a .cls exported from the VBA editor
+or written by hand (like xlwings' Dictionary.cls) leaves out VB_Base,
+VB_TemplateDerived and VB_Customizable, which Excel adds on import (the
+xlwings.xlam that xlwings ships, saved by Excel, stores its Dictionary with
+them). Storing them ourselves makes the project what Excel would have saved."""
 
 
 class ModuleKind(enum.Enum):
@@ -114,6 +135,53 @@ def to_stored_source(raw: bytes, origin: str) -> bytes:
     return text
 
 
+def _leading_attributes(source: bytes) -> tuple[list[tuple[str, bytes]], bytes]:
+    """The module-level ``Attribute VB_...`` lines at the start, and the rest.
+
+    Excel keeps all module attributes in one block before the code; attribute
+    lines of members (``Attribute Item.VB_UserMemId``) come later and are
+    part of the rest.
+    """
+    lines: list[tuple[str, bytes]] = []
+    position = 0
+    while (match := _MODULE_ATTRIBUTE.match(source, position)) is not None:
+        lines.append((match.group(1).decode("ascii"), match.group(0)))
+        position = match.end()
+    return lines, source[position:]
+
+
+def _refuse_repeated_attribute(lines: list[tuple[str, bytes]], origin: str) -> None:
+    """Two lines for one attribute leave unclear which value Excel would keep, so refuse."""
+    names = [name for name, _ in lines]
+    for name in names:
+        if names.count(name) > 1:
+            raise AddinError(
+                f"{origin} sets Attribute {name} {names.count(name)} times. Keep one "
+                "of those lines and build again."
+            )
+
+
+def with_class_attributes(source: bytes, origin: str) -> bytes:
+    """A class module's stored source with every attribute Excel writes for one.
+
+    ``source`` is a stored source (to_stored_source) whose first line is its
+    VB_Name attribute. Attributes the source sets keep their values (xlwings' Dictionary is
+    VB_Exposed = True); missing ones get CLASS_ATTRIBUTES' value, so none is
+    ever added twice. VB_Name and CLASS_ATTRIBUTES come first in Excel's
+    order, then any other module attribute (VB_Description) as it was, then
+    the code, as Excel saves a class module.
+    """
+    lines, code = _leading_attributes(source)
+    _refuse_repeated_attribute(lines, origin)
+    present = dict(lines)
+    header = [present["VB_Name"]] + [
+        present.get(name, f"Attribute {name} = {value}\r\n".encode("ascii")) for name, value in CLASS_ATTRIBUTES
+    ]
+    known = {"VB_Name", *(name for name, _ in CLASS_ATTRIBUTES)}
+    others = [line for name, line in lines if name not in known]
+    return b"".join(header + others) + code
+
+
 def _module(resource: Traversable, kind: ModuleKind, origin: str, raw: bytes | None = None) -> VbaModule:
     source = to_stored_source(resource.read_bytes() if raw is None else raw, origin)
     match = _VB_NAME.match(source)
@@ -122,6 +190,8 @@ def _module(resource: Traversable, kind: ModuleKind, origin: str, raw: bytes | N
             f'{origin} must start with an Attribute VB_Name = "..." line that names '
             "the module. Export the module from the VBA editor or add that line."
         )
+    if kind is ModuleKind.CLASS:
+        source = with_class_attributes(source, origin)
     return VbaModule(name=match.group(1).decode("ascii"), kind=kind, origin=origin, source=source)
 
 
