@@ -26,7 +26,7 @@ import openpyxl
 from nc_excel.intake.collect import CollectResult
 from nc_excel.master.build import MasterResult
 from nc_excel.partner.schema import template_name
-from nc_excel.partner.simulate import fill_workbook, partner_entries, save
+from nc_excel.partner.simulate import fill_workbook, partner_entries, rename_sheet, save
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.workspace import Workspace
@@ -93,8 +93,7 @@ def _first_returns(ws: Workspace, setup: ProjectSetup) -> None:
         fill_workbook(template, out, entries, setup, overrides=MISTAKES.get(partner))
         if partner in RENAMED_SHEET:
             wb = openpyxl.load_workbook(out)
-            old, new = RENAMED_SHEET[partner]
-            wb[old].title = new
+            rename_sheet(wb, *RENAMED_SHEET[partner])
             save(wb, out)
         _drop(out, FIRST_COLLECT - dt.timedelta(hours=24 - n))
 

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from nc_excel.cli import app
 from nc_excel.intake.archive import Register
-from nc_excel.partner.simulate import fill_workbook, partner_entries
+from nc_excel.partner.simulate import fill_workbook, partner_entries, rename_sheet
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.workspace import Workspace
 
@@ -163,7 +163,7 @@ def test_all_problems_at_once_and_a_rejected_return_is_not_archived(project: Wor
 def test_a_renamed_sheet_a_moved_and_an_extra_column_still_read(project: Workspace, demo_setup: ProjectSetup) -> None:
     path = make_return(project, demo_setup, "BRG")
     wb = openpyxl.load_workbook(path)
-    wb["Progress"].title = "Fremdrift"
+    rename_sheet(wb, "Progress", "Fremdrift")
     ws = wb["Indicators"]
     ws.insert_cols(2)  # a column the partner added, before the others
     ws["B4"] = "My notes"

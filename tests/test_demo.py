@@ -5,13 +5,18 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
+from sheet_refs import computed, error_cells, missing_count_cell, still_naming
 from typer.testing import CliRunner
 
 from nc_excel.cli import app
-from nc_excel.demo import run_demo
+from nc_excel.demo import AS_OF, RENAMED_SHEET, SEED, run_demo
 from nc_excel.intake.archive import Register
+from nc_excel.partner.schema import template_name
+from nc_excel.partner.simulate import fill_workbook, partner_entries
+from nc_excel.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +37,36 @@ def test_first_collect_catches_the_typical_mistakes(demo) -> None:
     for tolerated in ("AAR_P1.xlsx", "BRG_P1.xlsx", "OSL_P1.xlsx", "CLN_P1.xlsx"):  # renamed sheet, text date, formula text
         assert first[tolerated][0].startswith("accepted"), first[tolerated]
     assert any(code == "duplicate-candidate" for code, _, _ in first["EEH_P1.xlsx"][1])
+
+
+def renamed_return(demo) -> tuple[str, str, str, Path]:
+    """(partner, old sheet, new sheet, file) of the partner who renames a sheet in the demo."""
+    [(partner, (old, new))] = RENAMED_SHEET.items()
+    return partner, old, new, demo.root / "inbox" / "2017-10-13" / f"{partner}_P1.xlsx"
+
+
+def test_the_renamed_sheet_is_renamed_as_excel_renames_it(demo) -> None:
+    _, old, new, path = renamed_return(demo)
+    assert new in openpyxl.load_workbook(path).sheetnames
+    assert still_naming(path, old) == []
+    collected = next(c for c in demo.first.collected if c.path.name == path.name)
+    assert collected.entry.status.startswith("accepted") and collected.ret.sheets["Progress"] == new
+
+
+def test_libreoffice_counts_the_missing_inputs_of_the_renamed_return(demo, tmp_path: Path) -> None:
+    from lo.lo import convert, require_soffice
+
+    require_soffice()
+    partner, _, _, renamed = renamed_return(demo)
+    project = Workspace.open(demo.root)
+    setup = project.setup()
+    unrenamed = fill_workbook(project.outbox(1) / template_name(setup, 1, partner), tmp_path / "unrenamed.xlsx",
+                              partner_entries(setup, partner, 1, seed=SEED, as_of=AS_OF), setup)
+    after, before = convert([renamed, unrenamed], "xlsx", tmp_path / "lo")
+    sheet, cell = missing_count_cell(after)
+    assert error_cells(after) == []
+    count = computed(after, sheet, cell)
+    assert isinstance(count, (int, float)) and count == computed(before, sheet, cell)
 
 
 def test_corrections_and_late_returns_are_accepted(demo) -> None:

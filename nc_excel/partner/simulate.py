@@ -2,7 +2,8 @@
 
 ``partner_entries`` makes plausible, seeded answers for one partner and period;
 ``fill_workbook`` types them into the input cells of a generated template (found
-through its metadata layout) with openpyxl and saves the result as a return.
+through its metadata layout) with openpyxl and saves the result as a return;
+``rename_sheet`` renames a sheet the way Excel does when a partner renames a tab.
 Nothing here builds a master or a return directly: the values go through the
 same workbook a partner would send.
 """
@@ -22,6 +23,8 @@ from typing import Any
 
 import openpyxl
 from openpyxl.cell.cell import Cell
+from openpyxl.formula.tokenizer import Token, Tokenizer
+from openpyxl.worksheet.formula import ArrayFormula
 
 from nc_excel.excel.schema import columns
 from nc_excel.partner.schema import (
@@ -210,6 +213,118 @@ def fill_workbook(template: Path, out: Path, entries: Entries, setup: ProjectSet
     for (sheet, ref), value in (overrides or {}).items():
         _type(wb[sheet][ref], value)
     return save(wb, out)
+
+
+def rename_sheet(wb: openpyxl.Workbook, old: str, new: str) -> None:
+    """Rename sheet ``old`` to ``new`` as Excel does when a partner renames its tab.
+
+    openpyxl only changes the title, so every formula that named the old sheet
+    would be left pointing at a sheet that no longer exists: LibreOffice shows
+    #NAME? (e.g. the Start sheet's count of missing inputs) and Excel offers to
+    repair the file. A partner's renamed sheet never looks like that, so the
+    simulation must not either. Excel rewrites every reference to the sheet, and so
+    does this: cell formulas (array formulas too) on all sheets, defined names
+    (workbook and sheet scope), data-validation and conditional-format formulas
+    and table column formulas; openpyxl writes print titles, print areas and
+    filters from the sheet's current title by itself. A reference is rewritten in
+    any form (``'Progress'!A1``, ``progress!A1``, ``Start:Progress!A1``) and the
+    new name is quoted only when it needs quotes, as Excel writes it. Left alone,
+    as Excel leaves them: text in formulas (``INDIRECT("Progress!A1")``), table
+    names (``Progress[Status]``), references into other workbooks, hyperlinks, and
+    cell text such as the metadata sheet's layout, so intake sees what it would see
+    of a sheet renamed in Excel. Cached values need no care: openpyxl saves
+    formulas without them and the file asks to be recalculated when opened.
+    """
+    if old == new:
+        return
+    ws = wb[old]
+    if any(s.casefold() == new.casefold() for s in wb.sheetnames if s != old):
+        raise ValueError(f"a sheet named {new!r} already exists")
+    ws.title = new
+
+    def fix(formula: str) -> str:
+        return _renamed_in_formula(formula, old, new)
+
+    def fix_bare(formula: str | None) -> str | None:  # names, validations, formats: stored without "="
+        return fix(f"={formula}")[1:] if formula else formula
+
+    for sheet in wb.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type != "f":
+                    continue
+                if isinstance(cell.value, ArrayFormula):
+                    cell.value.text = fix(cell.value.text)
+                elif isinstance(cell.value, str):
+                    cell.value = fix(cell.value)
+        for name in sheet.defined_names.values():
+            name.attr_text = fix_bare(name.attr_text)
+        for dv in sheet.data_validations.dataValidation:
+            dv.formula1, dv.formula2 = fix_bare(dv.formula1), fix_bare(dv.formula2)
+        for formatting in sheet.conditional_formatting:
+            for rule in formatting.rules:
+                rule.formula = [fix_bare(f) for f in rule.formula]
+                for scale in (rule.colorScale, rule.dataBar, rule.iconSet):
+                    for cfvo in scale.cfvo if scale is not None else ():
+                        if isinstance(cfvo.val, str):
+                            cfvo.val = fix_bare(cfvo.val)
+        for table in sheet.tables.values():
+            for column in table.tableColumns:
+                for formula in (column.calculatedColumnFormula, column.totalsRowFormula):
+                    if formula is not None and formula.attr_text:
+                        formula.attr_text = fix_bare(formula.attr_text)
+    for name in wb.defined_names.values():
+        name.attr_text = fix_bare(name.attr_text)
+
+
+# A sheet prefix at the start of a reference or after its ":" (Progress!A1:Progress!A3):
+# an optional [book] (another workbook's sheet), then a quoted or a plain sheet
+# name, or two of them for a 3-D reference (Start:Progress!A1), then "!".
+_SHEET_PREFIX = re.compile(r"(?:^|(?<=:))(?P<book>\[[^\]]*\])?(?P<sheets>'(?:[^']|'')+'|[^'!\[\]]+)!")
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LOOKS_LIKE_A_REFERENCE = re.compile(r"[A-Za-z]{1,3}[0-9]+|[Rr][0-9]*(?:[Cc][0-9]*)?|[Cc][0-9]*|true|false", re.IGNORECASE)
+
+
+def _sheet_prefix(names: list[str]) -> str:
+    """``Fremdrift`` or ``'Living Labs'`` (``Start:Fremdrift`` for a 3-D reference): quoted only when needed."""
+    if all(_PLAIN_NAME.fullmatch(n) and not _LOOKS_LIKE_A_REFERENCE.fullmatch(n) for n in names):
+        return ":".join(names)
+    return "'" + ":".join(names).replace("'", "''") + "'"
+
+
+def _renamed_in_reference(reference: str, old: str, new: str) -> str:
+    """One reference operand with every sheet prefix naming ``old`` (any case) renamed."""
+
+    def rename(m: re.Match[str]) -> str:
+        sheets = m.group("sheets")
+        quoted = sheets.startswith("'")
+        names = (sheets[1:-1].replace("''", "'") if quoted else sheets).split(":")
+        if m.group("book") or (quoted and ("[" in sheets or "]" in sheets)):
+            return m.group(0)  # a sheet of another workbook
+        renamed = [new if n.casefold() == old.casefold() else n for n in names]
+        return m.group(0) if renamed == names else _sheet_prefix(renamed) + "!"
+
+    return _SHEET_PREFIX.sub(rename, reference)
+
+
+def _renamed_in_formula(formula: str, old: str, new: str) -> str:
+    """``formula`` with its references to sheet ``old`` renamed; text, spacing and all else kept."""
+    folded = formula.casefold()
+    if not formula.startswith("=") or not any(n in folded for n in {old.casefold(), old.casefold().replace("'", "''")}):
+        return formula
+    out, pos = [], 1
+    for token in Tokenizer(formula).items:
+        if token.type == Token.WSPACE:
+            continue  # the tokenizer shortens runs of spaces: copy them from the formula instead
+        start = formula.index(token.value, pos)
+        if formula[pos:start].strip():
+            raise ValueError(f"cannot follow the tokens of {formula!r}")
+        value = token.value
+        if token.type == Token.OPERAND and token.subtype == Token.RANGE:
+            value = _renamed_in_reference(value, old, new)
+        out.append(formula[pos:start] + value)
+        pos = start + len(token.value)
+    return "=" + "".join(out) + formula[pos:]
 
 
 def save(wb: openpyxl.Workbook, out: Path) -> Path:
