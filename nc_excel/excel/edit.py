@@ -150,14 +150,21 @@ def write_frame(ws: Worksheet, frame: pd.DataFrame, model: type[BaseModel], *, t
     print_setup(ws, repeat_row=top)
 
 
-def write_fields(ws: Worksheet, record: BaseModel, *, top: int, label_width: float = 34, value_width: float = 70) -> int:
-    """A model instance as labelled rows (label | value) from row ``top`` (1-based); returns the next free row."""
+def write_fields(ws: Worksheet, record: BaseModel, *, top: int, label_width: float = 34, value_width: float = 24) -> int:
+    """A model instance as labelled rows (label | value) from row ``top`` (1-based); returns the next free row.
+
+    Numbers stand right beside their labels; a long text wraps in its cell and its row grows to show it.
+    """
     ws.column_dimensions["A"].width = label_width
     ws.column_dimensions["B"].width = value_width
     row = top
     for column in columns(type(record)):
+        value = getattr(record, column.name)
         put(ws, row, 1, column.header, "nc_label")
-        put(ws, row, 2, getattr(record, column.name), f"nc_{column.style}")
+        put(ws, row, 2, value, f"nc_{column.style}")
+        lines = text_lines(value, value_width)
+        if lines > 1:
+            ws.row_dimensions[row].height = 13 * min(lines, 15)
         row += 1
     return row
 

@@ -287,8 +287,8 @@ class OrphanedRow(SheetRow):
 
 
 class ReadinessRow(SheetRow):
-    partner: Annotated[Text, shown("Partner", 9)] = None
     partner_name: Annotated[Text, shown("Not ready for the joint report", 34)] = None
+    partner: Annotated[Text, shown("Partner", 24)] = None
     reason: Annotated[Text, shown("Why", 70, wrap=True)] = None
 
 

@@ -90,7 +90,7 @@ class MasterWriter:
         first = HEADER_ROW + 1
         after = write_fields(ws, figures, top=first)
         status_row = first + [c.name for c in columns(Dashboard)].index("status_line")
-        ws.row_dimensions[status_row].height = 30
+        ws.row_dimensions[status_row].height = max(ws.row_dimensions[status_row].height or 0, 30) * 1.2  # bold and larger
         ws.cell(status_row, 2).font = Font(name=FONT, bold=True, size=11, color="006100" if figures.on_track else "9C0006")
         top = after + 1
         cols = columns(DASHBOARD.model)
