@@ -29,6 +29,7 @@ from nc_excel.issues import Issue, issue
 from nc_excel.partner.schema import (
     FINANCE,
     FLC_FORM,
+    FLC_TITLE,
     META_SHEET,
     SCHEMA_VERSION,
     START_SHEET,
@@ -154,7 +155,7 @@ def _end_of(grid: Grid, header: int, spec: TableSpec) -> int | None:
     """Where a table found by its header ends: the Finance table stops above the FLC block."""
     if spec is not FINANCE:
         return None
-    labels = {norm_header(c.header) for c in columns(FlcForm)} | {"first level control"}
+    labels = {norm_header(c.header) for c in columns(FlcForm)} | {norm_header(FLC_TITLE)}
     for r in range(header + 1, len(grid)):
         if grid[r] and norm_header(grid[r][0]) in labels:
             return r

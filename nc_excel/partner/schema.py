@@ -184,6 +184,8 @@ SUBMISSION_FORM = "Submission"
 
 
 FLC_FORM = "FLC"
+FLC_TITLE = "First level control"
+"""The heading above the FLC form on the Finance sheet; the reader ends the finance table there."""
 
 
 def table_model(spec: TableSpec, setup: ProjectSetup) -> type[BaseModel]:

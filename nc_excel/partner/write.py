@@ -42,6 +42,7 @@ from nc_excel.partner.schema import (
     FEEDBACK_SHEET,
     FINANCE,
     FLC_FORM,
+    FLC_TITLE,
     INDICATORS,
     LIVING_LAB_ROWS,
     LIVING_LABS,
@@ -361,7 +362,7 @@ def write_partner_workbook(
         placed = _write_tables(wb, styles, setup, partner, period, rows, refs, win, header, issues)
         finance = wb.get_worksheet_by_name(FINANCE.sheet)
         flc_top = placed[FINANCE.name].last_row + 3
-        finance.write_string(flc_top - 1, 0, "First level control", styles.text("subtitle"))
+        finance.write_string(flc_top - 1, 0, FLC_TITLE, styles.text("subtitle"))
         flc = write_form(
             finance, styles, FlcForm, entries.forms.get(FLC_FORM, {}), name=FLC_FORM, top=flc_top, lists=refs, windows=win, wb=wb,
             flags=_form_flags(FLC_FORM, issues),
