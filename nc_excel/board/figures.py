@@ -129,7 +129,19 @@ def deviating(view: MasterView, f: Figures) -> pd.DataFrame:
             rows.append((r.partner, r.partner_name, share, "far below the time elapsed"))
         elif f.elapsed and share > min(f.elapsed * FAR_ABOVE, Decimal(100)):
             rows.append((r.partner, r.partner_name, share, "far above the time elapsed"))
-    return pd.DataFrame(rows, columns=["partner", "name", "absorption", "note"])
+    return pd.DataFrame(rows, columns=["partner", "partner_name", "absorption", "note"])
+
+
+def missing_or_rejected(view: MasterView, f: Figures) -> pd.DataFrame:
+    """Partners without an accepted return for the period, or whose latest word is a rejected one."""
+    p, returns = view.partners, view.returns
+    rows = []
+    for r in p[(p["reported"] != True) | p["partner"].isin(f.rejected)].itertuples(index=False):  # noqa: E712 - blanks are None
+        rejected = returns[(returns["partner"] == r.partner) & (returns["status"] == "rejected") & (returns["period"] == view.period)]
+        state = "Rejected" if len(rejected) else "Missing"
+        rows.append({"partner": r.partner, "partner_name": r.partner_name, "state": state, "files": len(rejected),
+                     "why": r.blocking or ("no return received" if state == "Missing" else "")})
+    return pd.DataFrame(rows, columns=["partner", "partner_name", "state", "files", "why"])
 
 
 def key_messages(view: MasterView, f: Figures, setup: ProjectSetup) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import pandas as pd
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 
@@ -19,6 +18,7 @@ from nc_excel.board.figures import (
     FAR_BELOW,
     Figures,
     deviating,
+    missing_or_rejected,
     eur,
     key_messages,
 )
@@ -43,75 +43,26 @@ from nc_excel.master.schema import (
 from nc_excel.setup.models import ProjectSetup
 
 ACTIVE_FILL = "#D6DCE4"  # a work package running in a month of the timeline
-
-
 SERIES = ("#1F3864", "#8EA9DB", "#D9D9D9")  # chart series: dark, middle, light
 
 
 def overview(wb: Workbook, fmt: Formats, view: MasterView, f: Figures, setup: ProjectSetup) -> Page:
+    """One A4 page: title, status band, five tiles of key figures, key messages, the work packages."""
     tile, gap = 12.5, 1.6
     widths = [1.5] + [w for i in range(5) for w in ((tile, tile) if i == 4 else (tile, tile, gap))] + [1.5]
     s = Page(wb, fmt, "Overview", widths)
-    ws, last = s.ws, len(widths) - 2
+    last = len(widths) - 2
     s.put(0, 1, last, f"{setup.project.name}: board summary", fmt(bold=True, font_size=20, font_color=NAVY))
     s.set_row(0, 30)
     s.put(1, 1, last, f"{view.period_text}  |  figures as of {view.as_of:%d %B %Y}  |  {setup.project.programme}", fmt(font_size=11, font_color="#404040"))
     s.set_row(1, 18)
-    on_track = view.dashboard.on_track
     band = fmt(bold=True, font_size=12, text_wrap=True, valign="vcenter", border=2, border_color="#404040",
-               bg_color="#C6E0B4" if on_track else "#F8CBAD", font_color="#000000")
+               bg_color="#C6E0B4" if view.dashboard.on_track else "#F8CBAD", font_color="#000000")
     s.put(3, 1, last, f"Project status: {view.dashboard.status_line}", band)
     s.set_row(3, max(26, row_height([view.dashboard.status_line], [s.span_width(1, last) * 0.85], ["wrap"]) or 0))
-
-    missing = f"Missing: {', '.join(f.missing)}" if f.missing else "Every partner has reported."
-    tiles = [
-        ("Returns in", [(f.returns_in, f'0" of {f.n_partners}"', "partners reported", "returns_in")], f"{f.accepted} accepted. {missing}"),
-        ("FLC certified", [(f.certified_partners, f'0" of {f.n_partners}"', "partners", "flc_partners"),
-                           (float(f.certified), "#,##0", "EUR certified", "flc_certified")], f"ERDF due on it: {eur(f.erdf_due)}"),
-        ("Spending against budget", [(float(f.absorption), '0.0" %"', "of the budget", "absorption"),
-                                     (float(f.cumulative), "#,##0", "EUR spent", "spent")],
-         f"Budget {eur(f.budget)}; {f.elapsed} % of the project time has passed"),
-        ("Deliverables", [(f.done, "0", "done", "deliverables_done"), (f.overdue, "0", "overdue", "deliverables_overdue")],
-         f"of {f.n_deliverables} deliverables; {f.at_risk} at risk"),
-        ("Living labs", [(f.places, "0", "places proposed", "places"), (f.shortlisted, "0", "shortlisted", "shortlisted")],
-         f"{setup.project.shortlist_per_region} per region, {len(view.regions)} regions"),
-    ]
-    top = 5
-    s.set_row(top, 20)
-    s.set_row(top + 1, 40)
-    s.set_row(top + 2, 15)
-    s.set_row(top + 3, 30)
-    edge = {"border_color": "#7F7F7F"}
-    for i, (label, values, detail) in enumerate(tiles):
-        a, b = 1 + 3 * i, 2 + 3 * i
-        s.put(top, a, b, label, fmt(bold=True, font_size=11, font_color="#FFFFFF", bg_color=NAVY, align="center", valign="vcenter", border=2, **edge))
-        big = {"bold": True, "font_size": 22, "font_color": NAVY, "align": "center", "valign": "vcenter", "bg_color": LOCKED_FILL, "top": 0}
-        small = {"font_size": 9, "font_color": "#404040", "align": "center", "bg_color": LOCKED_FILL}
-        if len(values) == 1:
-            value, num, caption, name = values[0]
-            s.put(top + 1, a, b, value, fmt(num_format=num, left=2, right=2, **big, **edge))
-            s.put(top + 2, a, b, caption, fmt(left=2, right=2, **small, **edge))
-            wb.define_name(f"board_{name}", f"=Overview!${_letter(a)}${top + 2}")
-        else:
-            for col, (value, num, caption, name), side in zip((a, b), values, ("left", "right")):
-                wb.define_name(f"board_{name}", f"=Overview!${_letter(col)}${top + 2}")
-                shown = f"{value:,.0f}" + (num.split('"')[1] if '"' in num else "")
-                size = 22 if len(shown) <= 5 else 17
-                write_value(ws, top + 1, col, value, fmt(num_format=num, **{side: 2}, **{**big, "font_size": size}, **edge))
-                write_value(ws, top + 2, col, caption, fmt(**{side: 2}, **small, **edge))
-        s.put(top + 3, a, b, detail, fmt(font_size=9, text_wrap=True, align="center", left=2, right=2, bottom=2, bg_color=LOCKED_FILL, **edge))
-
-    s.row = top + 5
-    s.put(s.row, 1, last, "Key messages", fmt(bold=True, font_size=13, font_color=NAVY, bottom=2, bottom_color=NAVY))
-    s.set_row(s.row, 22)
-    s.row += 1
-    width = s.span_width(1, last)
-    for n, msg in enumerate(key_messages(view, f, setup), start=1):
-        ws.write_string(s.row, 0, "", fmt())
-        s.put(s.row, 1, last, f"{n}.  {msg}", fmt(font_size=11, text_wrap=True))
-        lines = text_lines(msg, width * 0.9)
-        s.set_row(s.row, 15.5 * lines + 5)
-        s.row += 1
+    _tiles(wb, s, _tile_figures(view, f, setup), top=5)
+    s.row = 10
+    _key_messages(s, key_messages(view, f, setup), last)
     s.row += 1
     s.put(s.row, 1, last, "Work packages", fmt(bold=True, font_size=13, font_color=NAVY, bottom=2, bottom_color=NAVY))
     s.set_row(s.row, 22)
@@ -129,6 +80,65 @@ def overview(wb: Workbook, fmt: Formats, view: MasterView, f: Figures, setup: Pr
     return s
 
 
+Tile = tuple[str, list[tuple[Any, str, str, str]], str]
+"""A tile: its label, one or two (value, number format, caption, name) and a line of detail."""
+
+
+def _tile_figures(view: MasterView, f: Figures, setup: ProjectSetup) -> list[Tile]:
+    missing = f"Missing: {', '.join(f.missing)}" if f.missing else "Every partner has reported."
+    return [
+        ("Returns in", [(f.returns_in, f'0" of {f.n_partners}"', "partners reported", "returns_in")], f"{f.accepted} accepted. {missing}"),
+        ("FLC certified", [(f.certified_partners, f'0" of {f.n_partners}"', "partners", "flc_partners"),
+                           (float(f.certified), "#,##0", "EUR certified", "flc_certified")], f"ERDF due on it: {eur(f.erdf_due)}"),
+        ("Spending against budget", [(float(f.absorption), '0.0" %"', "of the budget", "absorption"),
+                                     (float(f.cumulative), "#,##0", "EUR spent", "spent")],
+         f"Budget {eur(f.budget)}; {f.elapsed} % of the project time has passed"),
+        ("Deliverables", [(f.done, "0", "done", "deliverables_done"), (f.overdue, "0", "overdue", "deliverables_overdue")],
+         f"of {f.n_deliverables} deliverables; {f.at_risk} at risk"),
+        ("Living labs", [(f.places, "0", "places proposed", "places"), (f.shortlisted, "0", "shortlisted", "shortlisted")],
+         f"{setup.project.shortlist_per_region} per region, {len(view.regions)} regions"),
+    ]
+
+
+def _tiles(wb: Workbook, s: Page, tiles: Sequence[Tile], *, top: int) -> None:
+    """Five tiles side by side from row ``top``; each figure is a named cell (``board_<name>``)."""
+    fmt, ws = s.fmt, s.ws
+    for row, height in zip(range(top, top + 4), (20, 40, 15, 30)):
+        s.set_row(row, height)
+    edge = {"border_color": "#7F7F7F"}
+    big = {"bold": True, "font_size": 22, "font_color": NAVY, "align": "center", "valign": "vcenter", "bg_color": LOCKED_FILL, "top": 0}
+    small = {"font_size": 9, "font_color": "#404040", "align": "center", "bg_color": LOCKED_FILL}
+    for i, (label, values, detail) in enumerate(tiles):
+        a, b = 1 + 3 * i, 2 + 3 * i
+        s.put(top, a, b, label, fmt(bold=True, font_size=11, font_color="#FFFFFF", bg_color=NAVY, align="center", valign="vcenter", border=2, **edge))
+        if len(values) == 1:
+            value, num, caption, name = values[0]
+            s.put(top + 1, a, b, value, fmt(num_format=num, left=2, right=2, **big, **edge))
+            s.put(top + 2, a, b, caption, fmt(left=2, right=2, **small, **edge))
+            wb.define_name(f"board_{name}", f"=Overview!${_letter(a)}${top + 2}")
+        else:
+            for col, (value, num, caption, name), side in zip((a, b), values, ("left", "right")):
+                wb.define_name(f"board_{name}", f"=Overview!${_letter(col)}${top + 2}")
+                shown = f"{value:,.0f}" + (num.split('"')[1] if '"' in num else "")
+                size = 22 if len(shown) <= 5 else 17
+                write_value(ws, top + 1, col, value, fmt(num_format=num, **{side: 2}, **{**big, "font_size": size}, **edge))
+                write_value(ws, top + 2, col, caption, fmt(**{side: 2}, **small, **edge))
+        s.put(top + 3, a, b, detail, fmt(font_size=9, text_wrap=True, align="center", left=2, right=2, bottom=2, bg_color=LOCKED_FILL, **edge))
+
+
+def _key_messages(s: Page, messages: Sequence[str], last: int) -> None:
+    fmt = s.fmt
+    s.put(s.row, 1, last, "Key messages", fmt(bold=True, font_size=13, font_color=NAVY, bottom=2, bottom_color=NAVY))
+    s.set_row(s.row, 22)
+    s.row += 1
+    width = s.span_width(1, last)
+    for n, msg in enumerate(messages, start=1):
+        s.ws.write_string(s.row, 0, "", fmt())
+        s.put(s.row, 1, last, f"{n}.  {msg}", fmt(font_size=11, text_wrap=True))
+        s.set_row(s.row, 15.5 * text_lines(msg, width * 0.9) + 5)
+        s.row += 1
+
+
 def _letter(col: int) -> str:
     return xl_col_to_name(col)
 
@@ -137,13 +147,37 @@ MONTH_LETTERS = "JFMAMJJASOND"
 
 
 def schedule(wb: Workbook, fmt: Formats, view: MasterView) -> Page:
-    tl, months = view.timeline, view.months
-    m0 = 3
-    widths = [7, 44, 10] + [2.3] * len(months)
+    """The timeline month by month, then the work packages and the deliverables overdue or at risk."""
+    m0 = 3  # the first month's column
+    widths = [7, 44, 10] + [2.3] * len(view.months)
     s = Page(wb, fmt, "Schedule", widths)
-    ws, last = s.ws, s.last_col
+    last = s.last_col
     s.heading(f"Schedule as of {view.as_of:%d %B %Y}", view.dashboard.status_line)
 
+    _timeline(s, view, m0)
+
+    spans = _spans(m0, last, [8, 6, 6])
+    s.section("Work packages")
+    s.table(view.work_packages, WorkPackageRow, [
+        Show("code", header="Code"), Show("title", first=1), Show("status", first=2, status=True),
+        Show("percent_complete", first=spans[0][0], last=spans[0][1], align="center"),
+        Show("deliverables_done", first=spans[1][0], last=spans[1][1], align="center"), Show("lead", first=spans[2][0], last=spans[2][1], align="center"), Show("why", first=spans[2][1] + 1, last=last),
+    ])
+    late = view.deliverables[view.deliverables["status"].isin(["Overdue", "At risk"])]
+    s.section("Deliverables overdue or at risk")
+    spans = _spans(m0, last, [7, 5, 6])
+    s.table(late, ScheduleRow, [
+        Show("code", header="Code"), Show("title", first=1), Show("status", first=2, status=True),
+        Show("due", first=spans[0][0], last=spans[0][1], align="center"), Show("days_late", first=spans[1][0], last=spans[1][1], align="center"),
+        Show("responsible", first=spans[2][0], last=spans[2][1], align="center"), Show("why", first=spans[2][1] + 1, last=last),
+    ], empty="No deliverable is overdue or at risk.")
+    return s
+
+
+def _timeline(s: Page, view: MasterView, m0: int) -> None:
+    """Work packages and their deliverables against the project's months, from column ``m0``."""
+    fmt, ws = s.fmt, s.ws
+    tl, months = view.timeline, view.months
     s.section("Timeline", "Shaded months: the work package runs. \u25c6 a deliverable is due, \u2713 it was done (coloured by its status). "
                           "The current month is marked in the header.", need=2 * ROW + 13 * len(tl))
     current = f"{view.as_of:%Y-%m}"
@@ -171,40 +205,26 @@ def schedule(wb: Workbook, fmt: Formats, view: MasterView) -> Page:
         s.put(r, 1, 1, rec["title"] if is_wp else f"   {rec['title']}", fmt.cell(**weight))
         s.put(r, 2, 2, rec["status"], fmt.status(rec["status"]))
         for i, m in enumerate(months):
-            mark = str(rec.get(month_field(m)) or "")
-            line = {"border": 1, "border_color": "#E7E6E6", "align": "center", "font_size": 8, "valign": "vcenter"}
-            if m == current:
-                line.update(left=2, right=2, left_color="#000000", right_color="#000000")
-            if mark == "active":
-                ws.write_blank(r, m0 + i, None, fmt(bg_color=ACTIVE_FILL, **line))
-            elif mark in ("due", "done"):
-                fill, color = STATUS_COLOURS.get(str(rec["status"]), ("#FFFFFF", "#000000"))
-                if mark == "done":
-                    fill, color = STATUS_COLOURS["Done"]
-                ws.write_string(r, m0 + i, "\u2713" if mark == "done" else "\u25c6", fmt(bg_color=fill, font_color=color, bold=True, **line))
-            else:
-                ws.write_blank(r, m0 + i, None, fmt(**line))
+            _month_cell(s, r, m0 + i, str(rec.get(month_field(m)) or ""), str(rec["status"]), current=m == current)
         s.set_row(r, 13)
         r += 1
     s.row = r
     ws.freeze_panes(head + 2, 3)
 
-    spans = _spans(m0, last, [8, 6, 6])
-    s.section("Work packages")
-    s.table(view.work_packages, WorkPackageRow, [
-        Show("code", header="Code"), Show("title", first=1), Show("status", first=2, status=True),
-        Show("percent_complete", first=spans[0][0], last=spans[0][1], align="center"),
-        Show("deliverables_done", first=spans[1][0], last=spans[1][1], align="center"), Show("lead", first=spans[2][0], last=spans[2][1], align="center"), Show("why", first=spans[2][1] + 1, last=last),
-    ])
-    late = view.deliverables[view.deliverables["status"].isin(["Overdue", "At risk"])]
-    s.section("Deliverables overdue or at risk")
-    spans = _spans(m0, last, [7, 5, 6])
-    s.table(late, ScheduleRow, [
-        Show("code", header="Code"), Show("title", first=1), Show("status", first=2, status=True),
-        Show("due", first=spans[0][0], last=spans[0][1], align="center"), Show("days_late", first=spans[1][0], last=spans[1][1], align="center"),
-        Show("responsible", first=spans[2][0], last=spans[2][1], align="center"), Show("why", first=spans[2][1] + 1, last=last),
-    ], empty="No deliverable is overdue or at risk.")
-    return s
+
+def _month_cell(s: Page, row: int, col: int, mark: str, status: str, *, current: bool) -> None:
+    """One month of a timeline row: shaded while the work package runs, a mark where a deliverable is due or done."""
+    fmt = s.fmt
+    line = {"border": 1, "border_color": "#E7E6E6", "align": "center", "font_size": 8, "valign": "vcenter"}
+    if current:
+        line.update(left=2, right=2, left_color="#000000", right_color="#000000")
+    if mark == "active":
+        s.ws.write_blank(row, col, None, fmt(bg_color=ACTIVE_FILL, **line))
+    elif mark in ("due", "done"):
+        fill, color = STATUS_COLOURS["Done"] if mark == "done" else STATUS_COLOURS.get(status, ("#FFFFFF", "#000000"))
+        s.ws.write_string(row, col, "\u2713" if mark == "done" else "\u25c6", fmt(bg_color=fill, font_color=color, bold=True, **line))
+    else:
+        s.ws.write_blank(row, col, None, fmt(**line))
 
 
 def _spans(start: int, last: int, sizes: Sequence[int]) -> list[tuple[int, int]]:
@@ -316,6 +336,7 @@ def living_labs(wb: Workbook, fmt: Formats, view: MasterView, setup: ProjectSetu
 
 
 def risks(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
+    """For the Policy Coordination Group: every section lists what needs a decision or a reminder, or says that nothing does."""
     widths = [9, 30, 14, 12, 12, 70]
     s = Page(wb, fmt, "Risks and issues", widths)
     s.heading(f"Risks and issues, period {view.period}",
@@ -329,18 +350,9 @@ def risks(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
     ], empty="No deliverable is overdue or at risk.")
 
     s.section("Returns missing or rejected")
-    p = view.partners
-    rows = []
-    for r in p[(p["reported"] != True) | p["partner"].isin(f.rejected)].itertuples(index=False):  # noqa: E712 - blanks are None
-        rec = dict(zip(p.columns, r))
-        returns = view.returns
-        rejected = returns[(returns["partner"] == rec["partner"]) & (returns["status"] == "rejected") & (returns["period"] == view.period)]
-        state = "Rejected" if len(rejected) else "Missing"
-        rows.append({"partner": rec["partner"], "name": rec["partner_name"], "state": state, "files": len(rejected),
-                     "why": rec["blocking"] or ("no return received" if state == "Missing" else "")})
-    s.table(pd.DataFrame(rows, columns=["partner", "name", "state", "files", "why"]), None, [
-        Show("partner", header="Partner", kind="text"), Show("name", header="Name", kind="text"), Show("state", header="Return", kind="text", align="center"), Show("files", header="Rejected files", kind="int", align="center"),
-        Show("why", header="Blocking the joint report", kind="wrap", first=4, last=5),
+    s.table(missing_or_rejected(view, f), FinancePositionRow, [
+        Show("partner"), Show("partner_name"), Show("state", header="Return", kind="text", align="center"),
+        Show("files", header="Rejected files", kind="int", align="center"), Show("why", header="Blocking the joint report", kind="wrap", first=4, last=5),
     ], empty="Every partner has an accepted return for the period.")
 
     s.section("Spending far from the time elapsed",
@@ -350,8 +362,8 @@ def risks(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
     dev["expected"] = float(f.elapsed)
     dev["gap"] = [float(a) - float(f.elapsed) for a in dev["absorption"]]
     dev["absorption"] = dev["absorption"].map(float)
-    s.table(dev, None, [
-        Show("partner", header="Partner", kind="text"), Show("name", header="Name", kind="text"), Show("absorption", header="Spent %", kind="percent"), Show("expected", header="Expected %", kind="percent"),
+    s.table(dev, FinancePositionRow, [
+        Show("partner"), Show("partner_name"), Show("absorption", header="Spent %", kind="percent"), Show("expected", header="Expected %", kind="percent"),
         Show("gap", header="Gap (points)", kind="points"), Show("note", header="Note", kind="text"),
     ], empty="No reported partner is far from the expected spending.")
 
@@ -363,6 +375,7 @@ def risks(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
     ], empty="Every reported office and administration line equals the flat rate on staff costs.")
 
     s.section("First level control not certified", "Reported partners whose controller has not certified the period's costs yet.")
+    p = view.partners
     flc = p[(p["reported"] == True) & (p["flc_status"] != "Certified")]  # noqa: E712
     s.table(flc, FinancePositionRow, [
         Show("partner"), Show("partner_name"), Show("flc_status"), Show("declared_period", header="Declared"),
