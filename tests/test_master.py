@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import GENERATED_AT
+from conftest import sheet_values as values
 from python_calamine import CalamineWorkbook
 from test_collect import make_return
 from typer.testing import CliRunner
@@ -39,13 +40,6 @@ def project(collected: Workspace, tmp_path: Path) -> Workspace:
     """A copy of the collected project for a test to change."""
     return Workspace(Path(shutil.copytree(collected.root, tmp_path / "project")))
 
-
-def values(path: Path, sheet: str) -> list[list]:
-    book = CalamineWorkbook.from_path(str(path))
-    try:
-        return book.get_sheet_by_name(sheet).to_python()
-    finally:
-        book.close()
 
 
 def table(path: Path, sheet: str) -> list[dict]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from python_calamine import CalamineWorkbook
+from conftest import sheet_values as grid
 
 import nc_excel
 from nc_excel.excel.schema import HEADER_ROW
@@ -50,13 +50,6 @@ def run(package: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", code, *args], cwd=package, capture_output=True, text=True, timeout=600,
                           env={"PYTHONPATH": str(package), "PATH": "/usr/bin:/bin", "HOME": str(package)})
 
-
-def grid(path: Path, sheet: str) -> list[list]:
-    book = CalamineWorkbook.from_path(str(path))
-    try:
-        return book.get_sheet_by_name(sheet).to_python()
-    finally:
-        book.close()
 
 
 def test_a_header_renamed_in_the_schema_is_followed_by_the_build_the_board_and_the_ribbon(renamed_package: Path) -> None:

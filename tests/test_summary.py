@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import GENERATED_AT
-from python_calamine import CalamineWorkbook
+from conftest import sheet_values as grid
 from test_collect import make_return
 from typer.testing import CliRunner
 
@@ -36,13 +36,6 @@ def board(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSetup) ->
     ws.build(as_of=AS_OF, period=1)
     return ws, ws.summary(1)
 
-
-def grid(path: Path, sheet: str) -> list[list]:
-    book = CalamineWorkbook.from_path(str(path))
-    try:
-        return book.get_sheet_by_name(sheet).to_python()
-    finally:
-        book.close()
 
 
 def table(rows: list[list], first_header: str, second_header: str, after: str | None = None) -> list[dict]:
