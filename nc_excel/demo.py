@@ -105,7 +105,7 @@ def _second_returns(ws: Workspace, setup: ProjectSetup, first: CollectResult) ->
         if partner in CORRECTIONS and c.entry.feedback:
             out = inbox / f"{partner}_P1_corrected.xlsx"
             entries = partner_entries(setup, partner, 1, seed=SEED, as_of=AS_OF)
-            fill_workbook(ws.root / c.entry.feedback, out, entries, setup, overrides={**MISTAKES.get(partner, {}), **CORRECTIONS[partner]})
+            fill_workbook(ws.resolve(c.entry.feedback), out, entries, setup, overrides={**MISTAKES.get(partner, {}), **CORRECTIONS[partner]})
             _drop(out, SECOND_COLLECT - dt.timedelta(hours=12))
     for partner in (WRONG_TEMPLATE, *LATE):
         out = inbox / f"{partner}_P1.xlsx"

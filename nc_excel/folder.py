@@ -61,6 +61,14 @@ class ProjectFolder:
         """The master as it was before each rebuild."""
         return self.root / "backups"
 
+    def record(self, path: Path) -> str:
+        """How the register records a path inside the project: relative, so the folder can move."""
+        return str(path.relative_to(self.root))
+
+    def resolve(self, recorded: str) -> Path:
+        """The path the register recorded."""
+        return self.root / recorded
+
     def make(self) -> None:
         for name in FOLDERS:
             (self.root / name).mkdir(parents=True, exist_ok=True)

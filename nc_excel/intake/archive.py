@@ -138,7 +138,7 @@ class Archive:
 
     def read_many(self, entries: list[Entry]) -> list[Return]:
         """The returns of archived entries (an unreadable one is left out)."""
-        todo = {self.root / e.archived: e for e in entries if e.archived and e.sha256 not in self._cache}
+        todo = {ProjectFolder(self.root).resolve(e.archived): e for e in entries if e.archived and e.sha256 not in self._cache}
         for path, outcome in open_files(list(todo), self.limits, then=partial(read_opened, setup=self.setup)):
             self._cache[todo[path].sha256] = None if isinstance(outcome, FileProblem) else outcome.ret
         found = [self._cache.get(e.sha256) for e in entries]

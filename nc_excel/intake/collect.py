@@ -149,11 +149,11 @@ def collect(
         )
         if ret is not None and entry.accepted:
             target = archive_copy(root, path, ret.period, ret.partner, entry.received, sha, read.format)
-            entry.archived = str(target.relative_to(root))
+            entry.archived = ProjectFolder(root).record(target)
         if ret is not None and found:
             out = ProjectFolder(root).feedback(ret.period) / feedback_name(setup, ret.period, ret.partner)
             write_feedback(out, setup, ret, found, generated_at=now, prefill=archive.prefill(ret.partner, ret.period))
-            entry.feedback = str(out.relative_to(root))
+            entry.feedback = ProjectFolder(root).record(out)
         register.add(entry)
         result.collected.append(Collected(path, entry, ret))
     return result

@@ -55,7 +55,7 @@ KEPT = SETUP_NAMES | {SETTINGS_SHEET}  # the coordinator's sheets: kept exactly 
 def latest_returns(root: Path, setup: ProjectSetup, register: Register, limits: Limits = Limits()) -> list[tuple[Entry, Return]]:
     """The latest accepted return of each partner and period, read back from the archive."""
     entries = [e for e in register.current() if e.archived]
-    by_path = {root / e.archived: e for e in entries}
+    by_path = {ProjectFolder(root).resolve(e.archived): e for e in entries}
     out: list[tuple[Entry, Return]] = []
     for path, outcome in open_files(list(by_path), limits, then=partial(read_opened, setup=setup)):
         entry = by_path[path]
