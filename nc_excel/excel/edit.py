@@ -28,7 +28,6 @@ from pydantic import BaseModel
 from nc_excel.excel.schema import HEADER_ROW, STYLE_KINDS, columns
 from nc_excel.excel.style import (
     BORDER,
-    FLAG_FILL,
     FONT,
     INPUT_FILL,
     NAVY,
@@ -187,7 +186,3 @@ def print_setup(ws: Worksheet, *, repeat_row: int | None = None, landscape: bool
     ws.oddFooter.right.text = "&8Page &P of &N"
     if repeat_row is not None:
         ws.print_title_rows = f"{repeat_row}:{repeat_row}"
-
-
-def flag_fill() -> PatternFill:
-    return PatternFill("solid", fgColor=FLAG_FILL.lstrip("#"))

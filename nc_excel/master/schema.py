@@ -40,18 +40,11 @@ def typed(header: str, width: float = 14, **options: Any) -> Col:
 class SheetRow(BaseModel):
     """A row of a rebuilt sheet; every value may be blank."""
 
-    model_config = ConfigDict(extra="ignore", arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="ignore")
 
 
 Text = str | None
 Money = Decimal | None
-
-
-class Provenance(SheetRow):
-    """Where a reported row came from: the archived return's file and its SHA-256."""
-
-    file: Annotated[Text, shown("Source file", 34)] = None
-    sha256: Annotated[Text, shown("SHA-256", 18)] = None
 
 
 class ReturnRow(SheetRow):
