@@ -110,15 +110,6 @@ def write_setup_sheets(wb: Workbook, styles: Styles, setup: ProjectSetup) -> Non
     write_settings_sheet(wb, styles)
 
 
-class SetupError(Exception):
-    """The setup sheets have errors; ``issues`` says where."""
-
-    def __init__(self, path: Path, issues: list[Issue]) -> None:
-        self.path = path
-        self.issues = issues
-        super().__init__(f"{path.name}: {len(errors(issues))} error(s) in the setup sheets")
-
-
 def read_setup(path: Path) -> tuple[ProjectSetup | None, list[Issue]]:
     """Read and check the setup sheets; the setup is None when any error was found."""
     try:
