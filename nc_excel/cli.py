@@ -127,7 +127,7 @@ def collect_cmd(
                 {k: v for k, v in c.entry.model_dump(mode="json").items() if k != "issues"} for c in result.collected
             ],
             "issues": [
-                {**i.model_dump(mode="json", include={"code", "severity", "partner", "period", "file", "sheet", "cell", "field", "value", "message", "hint"})}
+                {**i.model_dump(mode="json", include={"code", "severity", "level", "partner", "period", "file", "sheet", "cell", "field", "value", "message", "hint"})}
                 for c in result.collected for i in c.issues
             ],
         }

@@ -4,6 +4,10 @@ Every problem found in a setup sheet or a partner return is an ``Issue``: a stab
 code from ``CATALOGUE`` (what tests and scripts rely on), a severity, where it is
 (file, sheet, cell) and a message and hint written for the person who has to fix
 it. Codes never change meaning; prose may be improved at any time.
+
+Each code has a ``Level``: what it is about, and so how precisely it must say where.
+``issue()`` refuses to build an issue that does not name the place its level needs:
+a sheet for sheet and row codes, a sheet and a cell for cell codes.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 
 class Severity(StrEnum):
@@ -20,81 +24,93 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
+class Level(StrEnum):
+    """What an issue is about, and so what it must name for the person who fixes it."""
+
+    FILE = "file"  # the file as a whole: its name is enough
+    SHEET = "sheet"  # a sheet, or something on it as a whole (a column that is missing): names the sheet
+    ROW = "row"  # one row of a table as a whole (a place proposed twice): names the sheet, and a cell of the row where known
+    CELL = "cell"  # one value to change: names the sheet and the cell
+
+
 @dataclass(frozen=True)
 class IssueType:
+    level: Level
     severity: Severity
     message: str
     hint: str
 
 
 E, W = Severity.ERROR, Severity.WARNING
+FILE, SHEET, ROW, CELL = Level.FILE, Level.SHEET, Level.ROW, Level.CELL
 
 CATALOGUE: dict[str, IssueType] = {
     # cells
-    "required": IssueType(E, "{field} is empty.", "Fill in {field}."),
-    "not-a-number": IssueType(E, "{field} should be a number but is {value!r}.", "Type a plain number, such as 1234.56, without currency signs."),
+    "required": IssueType(CELL, E, "{field} is empty.", "Fill in {field}."),
+    "not-a-number": IssueType(CELL, E, "{field} should be a number but is {value!r}.", "Type a plain number, such as 1234.56, without currency signs."),
     "ambiguous-number": IssueType(
+        CELL,
         E,
         "{field}: {value!r} can be read as a thousands or a decimal separator.",
         "Type it without the separator (1234) or with decimals (1.234,00 or 1,234.00).",
     ),
-    "not-a-whole-number": IssueType(E, "{field} should be a whole number but is {value!r}.", "Type a whole number, without decimals."),
-    "not-a-date": IssueType(E, "{field} should be a date but is {value!r}.", "Type a date as 31.10.2017 or 2017-10-31."),
-    "not-a-choice": IssueType(E, "{field}: {value!r} is not one of the allowed values.", "Pick one of: {choices}."),
-    "out-of-range": IssueType(E, "{field} is {value}, outside {low} to {high}.", "Enter a value from {low} to {high}."),
-    "too-long": IssueType(E, "{field} has {length} characters; at most {limit} fit.", "Shorten the text to {limit} characters."),
-    "date-outside-window": IssueType(E, "{field} {value} is outside {window} ({low} to {high}).", "Enter a date from {low} to {high}."),
-    "invalid-value": IssueType(E, "{field}: {detail}", "Correct the value."),
+    "not-a-whole-number": IssueType(CELL, E, "{field} should be a whole number but is {value!r}.", "Type a whole number, without decimals."),
+    "not-a-date": IssueType(CELL, E, "{field} should be a date but is {value!r}.", "Type a date as 31.10.2017 or 2017-10-31."),
+    "not-a-choice": IssueType(CELL, E, "{field}: {value!r} is not one of the allowed values.", "Pick one of: {choices}."),
+    "out-of-range": IssueType(CELL, E, "{field} is {value}, outside {low} to {high}.", "Enter a value from {low} to {high}."),
+    "too-long": IssueType(CELL, E, "{field} has {length} characters; at most {limit} fit.", "Shorten the text to {limit} characters."),
+    "date-outside-window": IssueType(CELL, E, "{field} {value} is outside {window} ({low} to {high}).", "Enter a date from {low} to {high}."),
+    "invalid-value": IssueType(CELL, E, "{field}: {detail}", "Correct the value."),
     # tables
-    "missing-sheet": IssueType(E, "The sheet {sheet} (table {table}) was not found.", "Restore the sheet from the template, or rename it back to {sheet}."),
-    "missing-column": IssueType(E, "The column {field} was not found on sheet {sheet}.", "Restore the column header {field!r} from the template."),
-    "extra-column": IssueType(W, "The column {value!r} on sheet {sheet} is not part of the template and was ignored.", "Remove the column, or move its content into a comment field."),
+    "missing-sheet": IssueType(SHEET, E, "The sheet {sheet} (table {table}) was not found.", "Restore the sheet from the template, or rename it back to {sheet}."),
+    "missing-column": IssueType(SHEET, E, "The column {field} was not found on sheet {sheet}.", "Restore the column header {field!r} from the template."),
+    "extra-column": IssueType(CELL, W, "The column {value!r} on sheet {sheet} is not part of the template and was ignored.", "Remove the column, or move its content into a comment field."),
     # files: what is wrong with the file itself, found before or while it is opened
-    "unreadable-file": IssueType(E, "The file cannot be read: {detail}", "Open it in Excel or LibreOffice, save it as .xlsx and try again."),
-    "empty-file": IssueType(E, "The file is empty (0 bytes).", "Save the workbook again in Excel and send it again."),
-    "not-a-spreadsheet": IssueType(E, "The file is not a spreadsheet ({detail}).", "Send the report workbook (.xlsx) you received from the coordinator."),
-    "corrupt-file": IssueType(E, "The file is damaged or incomplete ({detail}).", "Open it in Excel or LibreOffice, save it again as .xlsx and send it again."),
-    "encrypted-file": IssueType(E, "The file is protected with a password, so it cannot be read.", "Open it, remove the password (Excel: File > Info > Protect Workbook > Encrypt with Password, clear it), save and send it again."),
-    "zip-bomb": IssueType(E, "The file would unpack to {detail}, far more than a report holds; it was not opened.", "Send the report workbook itself; remove any large pictures or objects you added."),
-    "xml-entities": IssueType(E, "The file contains XML entity declarations, which no spreadsheet needs; it was not read.", "Save the workbook again in Excel or LibreOffice and send it again."),
-    "file-too-large": IssueType(E, "The file is {detail}; reports are accepted up to {limit}.", "Remove large pictures or objects, save and send it again."),
-    "stray-cell": IssueType(E, "Sheet {sheet} has content far outside the report, at {cell}.", "Go to that cell (Ctrl+End jumps to it), clear it, save and send the workbook again."),
-    "reader-crashed": IssueType(E, "The file could not be read: the reader stopped ({detail}).", "Open it in Excel or LibreOffice, save it as .xlsx and send it again."),
-    "macros-ignored": IssueType(W, "The file contains macros; they were not run and are ignored.", "Next time save the report as a plain .xlsx workbook."),
+    "unreadable-file": IssueType(FILE, E, "The file cannot be read: {detail}", "Open it in Excel or LibreOffice, save it as .xlsx and try again."),
+    "empty-file": IssueType(FILE, E, "The file is empty (0 bytes).", "Save the workbook again in Excel and send it again."),
+    "not-a-spreadsheet": IssueType(FILE, E, "The file is not a spreadsheet ({detail}).", "Send the report workbook (.xlsx) you received from the coordinator."),
+    "corrupt-file": IssueType(FILE, E, "The file is damaged or incomplete ({detail}).", "Open it in Excel or LibreOffice, save it again as .xlsx and send it again."),
+    "encrypted-file": IssueType(FILE, E, "The file is protected with a password, so it cannot be read.", "Open it, remove the password (Excel: File > Info > Protect Workbook > Encrypt with Password, clear it), save and send it again."),
+    "zip-bomb": IssueType(FILE, E, "The file would unpack to {detail}, far more than a report holds; it was not opened.", "Send the report workbook itself; remove any large pictures or objects you added."),
+    "xml-entities": IssueType(FILE, E, "The file contains XML entity declarations, which no spreadsheet needs; it was not read.", "Save the workbook again in Excel or LibreOffice and send it again."),
+    "file-too-large": IssueType(FILE, E, "The file is {detail}; reports are accepted up to {limit}.", "Remove large pictures or objects, save and send it again."),
+    "stray-cell": IssueType(CELL, E, "Sheet {sheet} has content far outside the report, at {cell}.", "Go to that cell (Ctrl+End jumps to it), clear it, save and send the workbook again."),
+    "reader-crashed": IssueType(FILE, E, "The file could not be read: the reader stopped ({detail}).", "Open it in Excel or LibreOffice, save it as .xlsx and send it again."),
+    "macros-ignored": IssueType(FILE, W, "The file contains macros; they were not run and are ignored.", "Next time save the report as a plain .xlsx workbook."),
     # returns: whose report it is
-    "no-metadata": IssueType(E, "This workbook was not made from a {project} report template (its hidden metadata sheet is missing).", "Fill in the template the coordinator sent you (or the feedback workbook) and send that."),
-    "other-project": IssueType(E, "This is a report for project {value}, not {project}.", "Send the report template of {project}."),
-    "unknown-partner": IssueType(E, "The partner code {value} is not a partner of {project}.", "Use the template the coordinator made for your organisation."),
-    "other-period": IssueType(E, "This is the template of reporting period {value}, not a period the project has.", "Use the template for the current period."),
-    "future-period": IssueType(E, "This is the template of reporting period {value}, which only starts on {start}.", "Fill in the template for the period you report on, period {current}."),
-    "old-schema": IssueType(E, "This template is of an older version ({value}); the current one is {current}.", "Copy your entries into the new template the coordinator sends you."),
-    "digest-mismatch": IssueType(E, "The workbook's seal does not match partner {partner} and period {period}: it was copied from another partner's or period's template, or its hidden sheet was edited.", "Use the template made for your organisation and this period."),
-    "duplicate-file": IssueType(W, "The same file was already received as {value}; it was not imported again.", "Nothing to do, unless you meant to send a corrected version."),
+    "no-metadata": IssueType(FILE, E, "This workbook was not made from a {project} report template (its hidden metadata sheet is missing).", "Fill in the template the coordinator sent you (or the feedback workbook) and send that."),
+    "other-project": IssueType(FILE, E, "This is a report for project {value}, not {project}.", "Send the report template of {project}."),
+    "unknown-partner": IssueType(FILE, E, "The partner code {value} is not a partner of {project}.", "Use the template the coordinator made for your organisation."),
+    "other-period": IssueType(FILE, E, "This is the template of reporting period {value}, not a period the project has.", "Use the template for the current period."),
+    "future-period": IssueType(FILE, E, "This is the template of reporting period {value}, which only starts on {start}.", "Fill in the template for the period you report on, period {current}."),
+    "old-schema": IssueType(FILE, E, "This template is of an older version ({value}); the current one is {current}.", "Copy your entries into the new template the coordinator sends you."),
+    "digest-mismatch": IssueType(FILE, E, "The workbook's seal does not match partner {partner} and period {period}: it was copied from another partner's or period's template, or its hidden sheet was edited.", "Use the template made for your organisation and this period."),
+    "duplicate-file": IssueType(FILE, W, "The same file was already received as {value}; it was not imported again.", "Nothing to do, unless you meant to send a corrected version."),
     # setup
-    "setup-duplicate-key": IssueType(E, "{field} {value!r} appears twice on {sheet} (first in {first}).", "Give every row its own {field}."),
-    "setup-unknown-reference": IssueType(E, "{field} {value!r} is not defined on the {target} sheet.", "Use one of: {choices}; or add it to the {target} sheet."),
-    "setup-period-overlap": IssueType(E, "Reporting period {value} overlaps period {other}.", "Let period {value} start after period {other} ends."),
-    "setup-end-before-start": IssueType(E, "{field} {value} is before the start {start}.", "Make the end date later than the start date."),
-    "setup-date-outside-project": IssueType(E, "{field} {value} is outside the project ({low} to {high}).", "Enter a date within the project, or change the project dates on the Project sheet."),
-    "setup-weight-not-positive": IssueType(E, "Criterion {key!r} has weight {value}; scored criteria need a weight above 0.", "Give it a positive weight, or make it a must-have or knock-out."),
-    "setup-scale": IssueType(E, "Criterion {key!r} has the scale {low} to {high}.", "Give scored criteria a scale whose minimum is below its maximum."),
-    "setup-budget-total": IssueType(W, "The partner budgets add up to {value}, the project budget is {total}.", "Check the budget columns on the Partners sheet and the budget on the Project sheet."),
-    "setup-lead-partner": IssueType(E, "There are {value} lead partners; a project has exactly one.", "Set Role to 'Lead partner' for exactly one partner."),
-    "setup-empty": IssueType(E, "The {sheet} sheet has no rows.", "Add at least one row to {sheet}."),
+    "setup-duplicate-key": IssueType(CELL, E, "{field} {value!r} appears twice on {sheet} (first in {first}).", "Give every row its own {field}."),
+    "setup-unknown-reference": IssueType(CELL, E, "{field} {value!r} is not defined on the {target} sheet.", "Use one of: {choices}; or add it to the {target} sheet."),
+    "setup-period-overlap": IssueType(CELL, E, "Reporting period {value} overlaps period {other}.", "Let period {value} start after period {other} ends."),
+    "setup-end-before-start": IssueType(CELL, E, "{field} {value} is before the start {start}.", "Make the end date later than the start date."),
+    "setup-date-outside-project": IssueType(CELL, E, "{field} {value} is outside the project ({low} to {high}).", "Enter a date within the project, or change the project dates on the Project sheet."),
+    "setup-weight-not-positive": IssueType(CELL, E, "Criterion {key!r} has weight {value}; scored criteria need a weight above 0.", "Give it a positive weight, or make it a must-have or knock-out."),
+    "setup-scale": IssueType(CELL, E, "Criterion {key!r} has the scale {low} to {high}.", "Give scored criteria a scale whose minimum is below its maximum."),
+    "setup-budget-total": IssueType(SHEET, W, "The partner budgets add up to {value}, the project budget is {total}.", "Check the budget columns on the Partners sheet and the budget on the Project sheet."),
+    "setup-lead-partner": IssueType(SHEET, E, "There are {value} lead partners; a project has exactly one.", "Set Role to 'Lead partner' for exactly one partner."),
+    "setup-empty": IssueType(SHEET, E, "The {sheet} sheet has no rows.", "Add at least one row to {sheet}."),
     # rules across fields and returns
-    "completed-below-100": IssueType(E, "Work package {value} is Completed but only {percent} % complete.", "Set % complete to 100, or choose the status In progress."),
-    "done-without-date": IssueType(E, "Deliverable {value} is Done but has no date.", "Enter the date it was delivered."),
-    "indicator-decreased": IssueType(E, "Indicator {value}: the cumulative {cumulative} is below the {previous} reported last period.", "Report only what was achieved in this period; correct the figure if last period's was wrong and tell the coordinator."),
-    "negative-amount": IssueType(E, "{field} for {value} is negative ({amount}).", "Declare the costs paid in this period; corrections go in a comment to the coordinator."),
-    "over-budget": IssueType(W, "{value}: the cumulative {cumulative} is {share} % of the budget {budget}.", "Check the amount; spending above the budget needs the coordinator's agreement."),
-    "over-budget-limit": IssueType(E, "{value}: the cumulative {cumulative} is {share} % of the budget {budget}, above the limit of {limit} %.", "Correct the amount, or ask the coordinator for a budget change before declaring it."),
-    "flat-rate-mismatch": IssueType(E, "Office and administration is {value}, but {rate} % of staff costs {staff} is {expected}.", "Do not type over the computed cell; send the workbook with its formula intact."),
-    "certified-above-declared": IssueType(E, "The certified amount {value} is above the {declared} declared this period.", "Enter the amount on the FLC certificate; it cannot exceed what you declared."),
-    "certified-without-amount": IssueType(E, "FLC status is Certified but no certified amount is given.", "Enter the amount on the FLC certificate."),
-    "control-before-submission": IssueType(E, "The FLC certificate date {value} is before the report was submitted ({submitted}).", "Check both dates."),
-    "knock-out-yes": IssueType(W, "Living lab {value!r}: '{criterion}' is answered Yes, which excludes the place.", "Nothing to do if that is right; otherwise correct the answer."),
-    "must-have-no": IssueType(W, "Living lab {value!r}: '{criterion}' is answered No, so the place does not qualify.", "Nothing to do if that is right; otherwise correct the answer."),
-    "duplicate-candidate": IssueType(W, "Living lab {value!r} in {municipality} is proposed more than once{by}.", "Keep one row per place; merge the descriptions."),
+    "completed-below-100": IssueType(CELL, E, "Work package {value} is Completed but only {percent} % complete.", "Set % complete to 100, or choose the status In progress."),
+    "done-without-date": IssueType(CELL, E, "Deliverable {value} is Done but has no date.", "Enter the date it was delivered."),
+    "indicator-decreased": IssueType(CELL, E, "Indicator {value}: the cumulative {cumulative} is below the {previous} reported last period.", "Report only what was achieved in this period; correct the figure if last period's was wrong and tell the coordinator."),
+    "negative-amount": IssueType(CELL, E, "{field} for {value} is negative ({amount}).", "Declare the costs paid in this period; corrections go in a comment to the coordinator."),
+    "over-budget": IssueType(CELL, W, "{value}: the cumulative {cumulative} is {share} % of the budget {budget}.", "Check the amount; spending above the budget needs the coordinator's agreement."),
+    "over-budget-limit": IssueType(CELL, E, "{value}: the cumulative {cumulative} is {share} % of the budget {budget}, above the limit of {limit} %.", "Correct the amount, or ask the coordinator for a budget change before declaring it."),
+    "flat-rate-mismatch": IssueType(CELL, E, "Office and administration is {value}, but {rate} % of staff costs {staff} is {expected}.", "Do not type over the computed cell; send the workbook with its formula intact."),
+    "certified-above-declared": IssueType(CELL, E, "The certified amount {value} is above the {declared} declared this period.", "Enter the amount on the FLC certificate; it cannot exceed what you declared."),
+    "certified-without-amount": IssueType(CELL, E, "FLC status is Certified but no certified amount is given.", "Enter the amount on the FLC certificate."),
+    "control-before-submission": IssueType(CELL, E, "The FLC certificate date {value} is before the report was submitted ({submitted}).", "Check both dates."),
+    "knock-out-yes": IssueType(CELL, W, "Living lab {value!r}: '{criterion}' is answered Yes, which excludes the place.", "Nothing to do if that is right; otherwise correct the answer."),
+    "must-have-no": IssueType(CELL, W, "Living lab {value!r}: '{criterion}' is answered No, so the place does not qualify.", "Nothing to do if that is right; otherwise correct the answer."),
+    "duplicate-candidate": IssueType(ROW, W, "Living lab {value!r} in {municipality} is proposed more than once{by}.", "Keep one row per place; merge the descriptions."),
 }
 
 
@@ -116,6 +132,12 @@ class Issue(BaseModel):
     """(table or form, row key, field name): where the issue sits in a fresh workbook of
     the same partner, for the feedback workbook; not part of the public record."""
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def level(self) -> Level:
+        """The level of its code (file, sheet, row, cell): derived from the code, so the two never disagree; written out with the issue for scripts that group by it."""
+        return CATALOGUE[self.code].level
+
     @property
     def where(self) -> str:
         parts = [p for p in (self.file, self.sheet, self.cell) if p]
@@ -135,8 +157,17 @@ def issue(
     locator: tuple[str, str, str] | None = None,
     **params: Any,
 ) -> Issue:
-    """Build an issue from the catalogue; ``params`` fill the message and hint templates."""
+    """Build an issue from the catalogue; ``params`` fill the message and hint templates.
+
+    Raises ``ValueError`` (a programming error, never a partner's) when the issue
+    does not name what its code's level needs: a sheet for sheet and row codes, a
+    sheet and a cell for cell codes.
+    """
     kind = CATALOGUE[code]
+    needs = {Level.SHEET: ("sheet",), Level.ROW: ("sheet",), Level.CELL: ("sheet", "cell")}.get(kind.level, ())
+    missing = [name for name, given in (("sheet", sheet), ("cell", cell)) if name in needs and not given]
+    if missing:
+        raise ValueError(f"issue {code!r} is a {kind.level}-level code and needs {' and '.join(needs)}; {' and '.join(missing)} not given")
     fill = {"field": field or "", "value": value, "sheet": sheet or "", "cell": cell or "", "file": file or "", "partner": partner or "", "period": "" if period is None else period, **params}
     return Issue(
         code=code,

@@ -305,8 +305,8 @@ def test_cli_collect_json_and_exit_codes(project: Workspace, demo_setup: Project
     payload = json.loads(run.stdout)
     assert {r["status"] for r in payload["returns"]} >= {"rejected"}
     bad = next(i for i in payload["issues"] if i["code"] == "ambiguous-number")
-    assert set(bad) == {"code", "severity", "partner", "period", "file", "sheet", "cell", "field", "value", "message", "hint"}
-    assert (bad["partner"], bad["sheet"], bad["cell"]) == ("HOE", "Finance", "D5")
+    assert set(bad) == {"code", "severity", "level", "partner", "period", "file", "sheet", "cell", "field", "value", "message", "hint"}
+    assert (bad["partner"], bad["level"], bad["sheet"], bad["cell"]) == ("HOE", "cell", "Finance", "D5")
     again = CliRunner().invoke(app, ["collect", "--project", str(project.root)])
     assert again.exit_code == 0 and "skipped" in again.stdout
     missing = CliRunner().invoke(app, ["collect", "--project", str(project.root / "nope")])

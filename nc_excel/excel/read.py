@@ -73,7 +73,7 @@ def find_header_row(grid: Grid, model: type[BaseModel], *, start: int = 0, stop:
     return None
 
 
-def _field_issue(column: Column, value: Any, code: str, ctx: ReadContext, cell: str | None, **params: Any) -> Issue:
+def _field_issue(column: Column, value: Any, code: str, ctx: ReadContext, cell: str, **params: Any) -> Issue:
     """An issue at a field's cell; the locator's table and row are filled in by the caller that knows them."""
     return issue(code, field=column.header, value=value, sheet=ctx.sheet, cell=cell, locator=("", "", column.name), **params)
 
@@ -118,10 +118,14 @@ def _validation_issues(exc: ValidationError, model: type[BaseModel], cells: Mapp
     for err in exc.errors():
         name = str(err["loc"][0]) if err["loc"] else ""
         column = by_name.get(name)
-        if column is None:
-            out.append(issue("invalid-value", field=name, value=None, sheet=ctx.sheet, detail=err["msg"]))
+        if column is None:  # a check of the row as a whole (no table model has one today): at the row's first cell
+            first = next(iter(cells), None)
+            if first is not None:
+                out.append(issue("invalid-value", field=name, value=None, sheet=ctx.sheet, cell=cells[first], locator=("", "", first), detail=err["msg"]))
             continue
         cell = cells.get(name)
+        if cell is None:  # the whole column is missing: ``missing-column`` already says so at the header
+            continue
         value = values.get(name)
         kind = err["type"]
         if kind == "missing":

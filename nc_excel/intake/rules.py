@@ -8,7 +8,7 @@ rate is computed as the programme does (truncated to 2 decimals).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -29,11 +29,19 @@ from nc_excel.partner.schema import (
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup, flat_rate
 
 
-def _at(ret: Return, table: str, row: RowRead, name: str, code: str, key: str = "", **params: Any) -> Issue:
-    """An issue at the cell of ``name`` in ``row`` of ``table`` (a table or form of the return)."""
-    return issue(
-        code, file=ret.file, partner=ret.partner, period=ret.period, sheet=ret.sheets.get(table), cell=row.cells.get(name),
-        field=ret.headers.get(table, {}).get(name, name), locator=(table, key, name), **params,
+def _at(ret: Return, table: str, row: RowRead, name: str, code: str, key: str = "", *, near: str | None = None, **params: Any) -> Iterator[Issue]:
+    """An issue at the cell of ``name`` in ``row`` of ``table`` (a table or form of the return).
+
+    Where ``name`` is not on the sheet, at the cell of ``near`` (a field of the same
+    row the finding rests on); where neither is, nothing: a table column that is
+    missing is reported at its header as ``missing-column``, which rejects the return.
+    """
+    at = name if name in row.cells else near if near in row.cells else None
+    if at is None:
+        return
+    yield issue(
+        code, file=ret.file, partner=ret.partner, period=ret.period, sheet=ret.sheets[table], cell=row.cells[at],
+        field=ret.headers.get(table, {}).get(at, at), locator=(table, key, at), **params,
     )
 
 
@@ -41,7 +49,7 @@ def _progress(ret: Return) -> Iterable[Issue]:
     for row in ret.tables.get(PROGRESS.name, []):
         v = row.values
         if v.get("status") == "Completed" and v.get("percent_complete") is not None and v["percent_complete"] < 100:
-            yield _at(ret, PROGRESS.name, row, "percent_complete", "completed-below-100", v["work_package"],
+            yield from _at(ret, PROGRESS.name, row, "percent_complete", "completed-below-100", v["work_package"],
                       value=v["work_package"], percent=v["percent_complete"])
 
 
@@ -49,7 +57,7 @@ def _deliverables(ret: Return) -> Iterable[Issue]:
     for row in ret.tables.get(DELIVERABLES.name, []):
         v = row.values
         if v.get("status") == "Done" and v.get("date") is None:
-            yield _at(ret, DELIVERABLES.name, row, "date", "done-without-date", v["code"], value=v["code"])
+            yield from _at(ret, DELIVERABLES.name, row, "date", "done-without-date", v["code"], value=v["code"])
 
 
 def _indicators(ret: Return, previous: Return | None) -> Iterable[Issue]:
@@ -58,7 +66,7 @@ def _indicators(ret: Return, previous: Return | None) -> Iterable[Issue]:
         v = row.values
         earlier = before.get(v["code"])
         if earlier is not None and v.get("cumulative") is not None and v["cumulative"] < earlier:
-            yield _at(ret, INDICATORS.name, row, "achieved", "indicator-decreased", v["code"],
+            yield from _at(ret, INDICATORS.name, row, "achieved", "indicator-decreased", v["code"],
                       value=v["code"], cumulative=v["cumulative"], previous=earlier)
 
 
@@ -75,21 +83,21 @@ def _finance(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:
         label = dict(COST_CATEGORIES)[key]
         declared = row.values.get("declared")
         if declared is not None and declared < 0:
-            yield _at(ret, FINANCE.name, row, "declared", "negative-amount", row.values["category"],
+            yield from _at(ret, FINANCE.name, row, "declared", "negative-amount", row.values["category"],
                       value=label, amount=_money(declared))
         budget = partner.budget(key)
         cumulative = row.values.get("previous", Decimal(0)) + (declared or Decimal(0))
         if budget > 0 and cumulative > budget:
             share = (cumulative / budget * 100).quantize(Decimal("0.1"))
             code = "over-budget-limit" if share > limit else "over-budget"
-            yield _at(ret, FINANCE.name, row, "declared", code, row.values["category"], value=label,
+            yield from _at(ret, FINANCE.name, row, "declared", code, row.values["category"], value=label,
                       cumulative=_money(cumulative), share=share, budget=_money(budget), limit=limit)
     staff, office = by_category.get("staff"), by_category.get("office")
     if staff is not None and office is not None:
         expected = flat_rate(staff.values.get("declared") or Decimal(0), setup.project.office_flat_rate)
         found = office.values.get("declared")
         if found is not None and found != expected:
-            yield _at(ret, FINANCE.name, office, "declared", "flat-rate-mismatch", office.values["category"], value=_money(found),
+            yield from _at(ret, FINANCE.name, office, "declared", "flat-rate-mismatch", office.values["category"], value=_money(found),
                       rate=setup.project.office_flat_rate, staff=_money(staff.values.get("declared") or Decimal(0)), expected=_money(expected))
 
 
@@ -100,12 +108,12 @@ def _flc(ret: Return) -> Iterable[Issue]:
     v = flc.values
     declared = sum((r.values.get("declared") or Decimal(0) for r in ret.tables.get(FINANCE.name, [])), Decimal(0))
     if v.get("certified") is not None and v["certified"] > declared:
-        yield _at(ret, FLC_FORM, flc, "certified", "certified-above-declared", value=_money(v["certified"]), declared=_money(declared))
+        yield from _at(ret, FLC_FORM, flc, "certified", "certified-above-declared", value=_money(v["certified"]), declared=_money(declared))
     if v.get("flc_status") == "Certified" and v.get("certified") is None:
-        yield _at(ret, FLC_FORM, flc, "certified", "certified-without-amount")
+        yield from _at(ret, FLC_FORM, flc, "certified", "certified-without-amount", near="flc_status")
     submitted = ret.form(SUBMISSION_FORM).get("submitted_on")
     if v.get("certificate_date") is not None and submitted is not None and v["certificate_date"] < submitted:
-        yield _at(ret, FLC_FORM, flc, "certificate_date", "control-before-submission", value=v["certificate_date"], submitted=submitted)
+        yield from _at(ret, FLC_FORM, flc, "certificate_date", "control-before-submission", value=v["certificate_date"], submitted=submitted)
 
 
 def _living_labs(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:
@@ -116,13 +124,13 @@ def _living_labs(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:
         for c in setup.criteria:
             answer = v.get(criterion_field(c.key))
             if c.kind == "knock-out" and answer is True:
-                yield _at(ret, LIVING_LABS.name, row, criterion_field(c.key), "knock-out-yes", str(n), value=name, criterion=c.label)
+                yield from _at(ret, LIVING_LABS.name, row, criterion_field(c.key), "knock-out-yes", str(n), value=name, criterion=c.label)
             if c.kind == "must-have" and answer is False:
-                yield _at(ret, LIVING_LABS.name, row, criterion_field(c.key), "must-have-no", str(n), value=name, criterion=c.label)
+                yield from _at(ret, LIVING_LABS.name, row, criterion_field(c.key), "must-have-no", str(n), value=name, criterion=c.label)
         if name and v.get("municipality"):
             key = place_key(name, v["municipality"])
             if key in seen:
-                yield _at(ret, LIVING_LABS.name, row, "name", "duplicate-candidate", str(n), value=name,
+                yield from _at(ret, LIVING_LABS.name, row, "name", "duplicate-candidate", str(n), value=name,
                           municipality=v["municipality"], by=" in this report")
             seen[key] = n
 
@@ -147,6 +155,6 @@ def check_across(returns: Sequence[Return]) -> list[Issue]:
             continue
         for ret, n, row in rows:
             others = ", ".join(p for p in partners if p != ret.partner)
-            found.append(_at(ret, LIVING_LABS.name, row, "name", "duplicate-candidate", str(n), value=row.values["name"],
+            found.extend(_at(ret, LIVING_LABS.name, row, "name", "duplicate-candidate", str(n), value=row.values["name"],
                              municipality=row.values["municipality"], by=f" (also by {others})"))
     return found

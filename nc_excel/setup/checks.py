@@ -100,21 +100,23 @@ def _dates(project: Project, reads: Mapping[str, TableRead]) -> Iterable[Issue]:
 
 
 def _criteria(reads: Mapping[str, TableRead]) -> Iterable[Issue]:
+    # A column that is missing altogether is reported at the header (missing-column), not on every row.
     for row in _valid(reads, "criteria"):
         if row.values["kind"] != "score":
             continue
         weight = row.values.get("weight")
-        if weight is None or weight <= 0:
+        if (weight is None or weight <= 0) and "weight" in row.cells:
             yield issue("setup-weight-not-positive", value=weight, key=row.values["key"], sheet="Criteria", cell=row.cells["weight"])
         low, high = row.values.get("scale_min"), row.values.get("scale_max")
-        if low is None or high is None or low >= high:
+        if (low is None or high is None or low >= high) and "scale_min" in row.cells and "scale_max" in row.cells:
             yield issue("setup-scale", key=row.values["key"], low=low, high=high, sheet="Criteria", cell=row.cells["scale_min"])
 
 
 def _partners(project: Project, reads: Mapping[str, TableRead]) -> Iterable[Issue]:
+    # Without a Role column there is nothing to count: missing-column says so at the header.
     partners = _valid(reads, "partners")
     leads = [r for r in partners if r.values.get("role") == "Lead partner"]
-    if len(leads) != 1 and partners:
+    if len(leads) != 1 and partners and "role" in partners[0].cells:
         yield issue("setup-lead-partner", value=len(leads), sheet="Partners", cell=(leads[1] if leads else partners[0]).cells["role"])
     total = sum((r.model.total_budget for r in partners), Decimal(0))  # type: ignore[union-attr]
     if partners and total != project.total_budget:
