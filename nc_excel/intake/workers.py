@@ -201,7 +201,7 @@ def open_files(
     and the pool is started again for the rest.
     """
     todo = deque(Path(p) for p in paths)
-    total, done = len(todo), 0
+    counted = _Counted(len(todo), progress)
     workers = max(1, workers)
     pool: cf.ProcessPoolExecutor | None = None
     inflight: dict[cf.Future[_Result], Path] = {}
@@ -209,33 +209,10 @@ def open_files(
         while todo or inflight:
             if pool is None:
                 pool = _new_pool(workers, limits, then)
-            suspects: list[Path | None] = []  # None: a spent worker, no file of its own
-            while todo and len(inflight) < workers * 4:
-                try:
-                    inflight[pool.submit(_pool_task, todo[0], limits)] = todo[0]
-                except BrokenProcessPool:  # a worker died since the last look
-                    suspects.append(todo.popleft())
-                    break
-                todo.popleft()
+            suspects = _submit(pool, todo, inflight, limits, most=workers * 4)  # None: a spent worker, no file of its own
             finished, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED) if inflight else (set(), set())
-            for fut in finished:
-                p = inflight.pop(fut)
-                try:
-                    result = fut.result()
-                    outcome = _to_outcome(result)
-                except BrokenProcessPool:
-                    suspects.append(p)
-                    continue
-                except Exception as exc:  # e.g. the result could not be sent back within the memory limit
-                    result, outcome = ("memory", None), FileProblem(issue("reader-crashed", file=p.name, detail=short_reason(exc)))
-                if result[0] == "memory" and not suspects:
-                    # A worker that ran out of memory is not trusted with another file: start
-                    # the pool afresh; the files it may still hold are read again on their own.
-                    suspects.append(None)
-                done += 1
-                if progress:
-                    progress(done, total, p.name)
-                yield p, outcome
+            for p, outcome in _finished(finished, inflight, suspects):
+                yield counted(p), outcome
             if suspects:
                 # the pool is broken (or a worker is spent): what is still in it is read again alone
                 suspects.extend(inflight.values())
@@ -243,11 +220,50 @@ def open_files(
                 pool.shutdown(wait=True, cancel_futures=True)
                 pool = None
                 for p in filter(None, suspects):
-                    outcome = _run_isolated(p, limits, then)
-                    done += 1
-                    if progress:
-                        progress(done, total, p.name)
-                    yield p, outcome
+                    yield counted(p), _run_isolated(p, limits, then)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Counted:
+    """Reports each file handed back to the caller as done (``progress(done, total, name)``)."""
+
+    def __init__(self, total: int, progress: Callable[[int, int, str], None] | None) -> None:
+        self.total, self.done, self.progress = total, 0, progress
+
+    def __call__(self, path: Path) -> Path:
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total, path.name)
+        return path
+
+
+def _submit(pool: cf.ProcessPoolExecutor, todo: deque[Path], inflight: dict[cf.Future[_Result], Path], limits: Limits, *, most: int) -> list[Path | None]:
+    """Hand files to the pool until ``most`` are in flight; the file a broken pool refused is returned as a suspect."""
+    while todo and len(inflight) < most:
+        try:
+            inflight[pool.submit(_pool_task, todo[0], limits)] = todo[0]
+        except BrokenProcessPool:  # a worker died since the last look
+            return [todo.popleft()]
+        todo.popleft()
+    return []
+
+
+def _finished(finished: set[cf.Future[_Result]], inflight: dict[cf.Future[_Result], Path], suspects: list[Path | None]) -> Iterator[tuple[Path, Any]]:
+    """The outcomes of the finished tasks; the file of a task that broke the pool becomes a suspect instead."""
+    for fut in finished:
+        p = inflight.pop(fut)
+        try:
+            result = fut.result()
+            outcome = _to_outcome(result)
+        except BrokenProcessPool:
+            suspects.append(p)
+            continue
+        except Exception as exc:  # e.g. the result could not be sent back within the memory limit
+            result, outcome = ("memory", None), FileProblem(issue("reader-crashed", file=p.name, detail=short_reason(exc)))
+        if result[0] == "memory" and not suspects:
+            # A worker that ran out of memory is not trusted with another file: start
+            # the pool afresh; the files it may still hold are read again on their own.
+            suspects.append(None)
+        yield p, outcome
