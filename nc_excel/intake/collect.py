@@ -95,12 +95,51 @@ def collect(
     progress: Progress | None = None,
 ) -> CollectResult:
     """Read, check, archive and register every new file below ``inbox``."""
+    folder = ProjectFolder(root)
     register = Register(root)
     archive = Archive(root, register, setup, limits)
     result = CollectResult()
-    pending: dict[Path, tuple[str, str]] = {}  # path -> (name in the register, sha256)
+    pending = _new_files(inbox, folder, register, result)
+    reads = _read(pending, setup, archive, now, limits, progress)
+    # The same place proposed by several partners: this run's returns against each
+    # other and against the accepted returns of the other partners for the same periods.
+    new_returns = [r.ret for r in reads.values() if r.ret is not None]
+    periods, partners = {r.period for r in new_returns}, {r.partner for r in new_returns}
+    others = archive.read_many([e for e in register.current() if e.period in periods and e.partner not in partners])
+    across = check_across([*new_returns, *others])
+    for path, (rel, sha) in pending.items():
+        read = reads[path]
+        ret, found = read.ret, read.issues
+        if ret is not None:
+            found = found + [i for i in across if i.file == ret.file and i.partner == ret.partner]
+        found = [i.model_copy(update={"file": path.name}) for i in found]
+        entry = Entry(
+            file=rel, sha256=sha, received=_received(path), status=read.status or _status(found),
+            partner=ret.partner if ret else None, period=ret.period if ret else None,
+            errors=sum(1 for i in found if i.severity is Severity.ERROR),
+            warnings=sum(1 for i in found if i.severity is Severity.WARNING),
+            issues=found,
+        )
+        if ret is not None and entry.accepted:
+            entry.archived = folder.record(archive_copy(root, path, ret.period, ret.partner, entry.received, sha, read.format))
+        if ret is not None and found:
+            out = folder.feedback(ret.period) / feedback_name(setup, ret.period, ret.partner)
+            write_feedback(out, setup, ret, found, generated_at=now, prefill=archive.prefill(ret.partner, ret.period))
+            entry.feedback = folder.record(out)
+        register.add(entry)
+        result.collected.append(Collected(path, entry, ret))
+    return result
+
+
+def _new_files(inbox: Path, folder: ProjectFolder, register: Register, result: CollectResult) -> dict[Path, tuple[str, str]]:
+    """The files not collected before, by path: (name in the register, sha256).
+
+    A file seen in an earlier run is counted as skipped; a copy of a file already
+    received (this run or earlier) is registered at once as a duplicate.
+    """
+    pending: dict[Path, tuple[str, str]] = {}
     for path in sorted(inbox_files(inbox), key=lambda p: (_received(p), str(p))):
-        rel = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+        rel = folder.record(path) if path.is_relative_to(folder.root) else str(path)
         sha = sha256_of(path)
         if register.seen(rel, sha):
             result.skipped += 1
@@ -117,7 +156,12 @@ def collect(
         )
         register.add(entry)
         result.collected.append(Collected(path, entry))
+    return pending
 
+
+def _read(pending: dict[Path, tuple[str, str]], setup: ProjectSetup, archive: Archive, now: dt.datetime,
+          limits: Limits, progress: Progress | None) -> dict[Path, ReadOutcome]:
+    """Each pending file opened and read in the limited workers, then checked against the rules."""
     reads: dict[Path, ReadOutcome] = {}
     for path, outcome in open_files(list(pending), limits, progress=progress, then=partial(read_opened, setup=setup)):
         if isinstance(outcome, FileProblem):
@@ -126,34 +170,4 @@ def collect(
         if ret is not None:
             outcome.issues += [*_timing(ret, setup, now), *check_return(ret, setup, archive.latest(ret.partner, ret.period - 1))]
         reads[path] = outcome
-
-    # The same place proposed by several partners: this run's returns against each
-    # other and against the accepted returns of the other partners for the same periods.
-    new_returns = [r.ret for r in reads.values() if r.ret is not None]
-    periods, partners = {r.period for r in new_returns}, {r.partner for r in new_returns}
-    others = archive.read_many([e for e in register.current() if e.period in periods and e.partner not in partners])
-    across = check_across([*new_returns, *others])
-
-    for path, (rel, sha) in pending.items():
-        read = reads[path]
-        ret, found = read.ret, read.issues
-        if ret is not None:
-            found = found + [i for i in across if i.file == ret.file and i.partner == ret.partner]
-        found = [i.model_copy(update={"file": path.name}) for i in found]
-        entry = Entry(
-            file=rel, sha256=sha, received=_received(path), status=read.status or _status(found),
-            partner=ret.partner if ret else None, period=ret.period if ret else None,
-            errors=sum(1 for i in found if i.severity is Severity.ERROR),
-            warnings=sum(1 for i in found if i.severity is Severity.WARNING),
-            issues=found,
-        )
-        if ret is not None and entry.accepted:
-            target = archive_copy(root, path, ret.period, ret.partner, entry.received, sha, read.format)
-            entry.archived = ProjectFolder(root).record(target)
-        if ret is not None and found:
-            out = ProjectFolder(root).feedback(ret.period) / feedback_name(setup, ret.period, ret.partner)
-            write_feedback(out, setup, ret, found, generated_at=now, prefill=archive.prefill(ret.partner, ret.period))
-            entry.feedback = ProjectFolder(root).record(out)
-        register.add(entry)
-        result.collected.append(Collected(path, entry, ret))
-    return result
+    return reads
