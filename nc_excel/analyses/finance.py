@@ -228,17 +228,49 @@ def finance_position(
     returns: pd.DataFrame,
 ) -> FinancePosition:
     """The finance and FLC position of ``period``; see the module text for the rules."""
-    categories = [key for key, _ in COST_CATEGORIES]
-    labels = dict(COST_CATEGORIES)
-    codes = [p.code for p in partners]
-    known = set(codes)
+    fin_rows, flc_rows, ret_rows = _checked_rows(partners, finance, flc, returns)
+    by_sha = returns is not None and len(returns) > 0 and "sha256" in returns.columns
+    known = {p.code for p in partners}
+    grouped: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in ret_rows:
+        if r["partner"] in known and int(r["period"]) <= period:
+            grouped.setdefault((r["partner"], int(r["period"])), []).append(r)
+    standings = {key: _standing(rows) for key, rows in grouped.items()}
+    fin = _counting_rows([r for r in fin_rows if int(r["period"]) <= period], standings, by_sha, ("partner", "period", "category"), "finance")
+    flcs = _counting_rows([r for r in flc_rows if int(r["period"]) == period], standings, by_sha, ("partner", "period"), "flc")
+    amounts = _Amounts.of(fin, period)
+    flc_of = {r["partner"]: r for r in flcs}
 
+    lines: list[dict[str, Any]] = []
+    partner_rows: list[dict[str, Any]] = []
+    for p in partners:
+        standing = standings.get((p.code, period), _Standing(None, None))
+        lines += _budget_lines(p, project, amounts, reported=standing.counting is not None)
+        partner_rows.append(_partner_row(p, project, amounts, standing, flc_of.get(p.code)))
+    lines_df = pd.DataFrame(lines, columns=list(LINE_COLUMNS))
+    lines_df["flat_rate_ok"] = lines_df["flat_rate_ok"].astype(object)
+    readiness = [{"partner": r["partner"], "partner_name": r["partner_name"], "reason": r["blocking"]} for r in partner_rows if not r["ready"]]
+    return FinancePosition(
+        period=period,
+        lines=lines_df,
+        partners=pd.DataFrame(partner_rows, columns=list(PARTNER_COLUMNS)),
+        categories=pd.DataFrame(_per_category(lines), columns=list(CATEGORY_COLUMNS)),
+        totals=_totals(partner_rows),
+        readiness=pd.DataFrame(readiness, columns=list(READINESS_COLUMNS)),
+    )
+
+
+def _checked_rows(
+    partners: Sequence[Partner], finance: pd.DataFrame, flc: pd.DataFrame, returns: pd.DataFrame
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The frames' rows; a partner or cost category the setup does not know is a programming error."""
+    categories = [key for key, _ in COST_CATEGORIES]
+    known = {p.code for p in partners}
     fin_rows = _rows(finance, FINANCE_COLUMNS, "finance")
     flc_rows = _rows(flc, FLC_COLUMNS, "flc")
-    ret_rows = _rows(returns, RETURNS_COLUMNS, "returns")
     # Files that are no return, or duplicates, may name no partner or period: only
     # accepted and rejected returns say anything about a partner's standing.
-    ret_rows = [r for r in ret_rows if r["status"] in (*ACCEPTED, REJECTED) and _text(r["partner"]) is not None]
+    ret_rows = [r for r in _rows(returns, RETURNS_COLUMNS, "returns") if r["status"] in (*ACCEPTED, REJECTED) and _text(r["partner"]) is not None]
     accepted = [r for r in ret_rows if r["status"] in ACCEPTED]
     for name, rows in (("finance", fin_rows), ("flc", flc_rows), ("returns", accepted)):
         unknown = sorted({str(r["partner"]) for r in rows} - known)
@@ -247,102 +279,103 @@ def finance_position(
     bad = sorted({str(r["category"]) for r in fin_rows} - set(categories))
     if bad:
         raise ValueError(f"finance frame has unknown cost categor(ies) {', '.join(bad)}; expected one of {', '.join(categories)}")
-    by_sha = returns is not None and len(returns) > 0 and "sha256" in returns.columns
+    return fin_rows, flc_rows, ret_rows
 
-    grouped: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for r in ret_rows:
-        if r["partner"] in known and int(r["period"]) <= period:
-            grouped.setdefault((r["partner"], int(r["period"])), []).append(r)
-    standings = {key: _standing(rows) for key, rows in grouped.items()}
 
-    fin = _counting_rows([r for r in fin_rows if int(r["period"]) <= period], standings, by_sha, ("partner", "period", "category"), "finance")
-    flcs = _counting_rows([r for r in flc_rows if int(r["period"]) == period], standings, by_sha, ("partner", "period"), "flc")
+@dataclass(frozen=True)
+class _Amounts:
+    """The counting rows summed per partner and cost category: in the period and up to it."""
 
-    declared_now: dict[tuple[str, str], Decimal] = {}
-    cumulative: dict[tuple[str, str], Decimal] = {}
-    source: dict[str, str | None] = {}
-    for r in fin:
-        key = (r["partner"], r["category"])
-        amount = money(r["declared"])
-        cumulative[key] = cumulative.get(key, ZERO) + amount
-        if int(r["period"]) == period:
-            declared_now[key] = declared_now.get(key, ZERO) + amount
-            source[r["partner"]] = _text(r["file"])
-    flc_of = {r["partner"]: r for r in flcs}
+    now: dict[tuple[str, str], Decimal]
+    cumulative: dict[tuple[str, str], Decimal]
+    source: dict[str, str | None]  # partner -> file of the period's counting return
 
-    lines: list[dict[str, Any]] = []
-    partner_rows: list[dict[str, Any]] = []
-    readiness: list[dict[str, Any]] = []
-    for p in partners:
-        standing = standings.get((p.code, period), _Standing(None, None))
-        reported = standing.counting is not None
-        for cat in categories:
-            budget = p.budget(cat)
-            now = declared_now.get((p.code, cat), ZERO)
-            total = cumulative.get((p.code, cat), ZERO)
-            ok: bool | None = None
-            if cat == "office" and reported:
-                ok = now == flat_rate(declared_now.get((p.code, "staff"), ZERO), project.office_flat_rate)
-            lines.append({
-                "partner": p.code, "partner_name": p.name, "category": cat, "category_label": labels[cat],
-                "budget": budget, "declared_period": now, "cumulative": total, "remaining": budget - total,
-                "absorption_pct": percent(total, budget), "flat_rate_ok": ok, "source": source.get(p.code) if reported else None,
-            })
+    @classmethod
+    def of(cls, rows: list[dict[str, Any]], period: int) -> _Amounts:
+        now: dict[tuple[str, str], Decimal] = {}
+        cumulative: dict[tuple[str, str], Decimal] = {}
+        source: dict[str, str | None] = {}
+        for r in rows:
+            key = (r["partner"], r["category"])
+            amount = money(r["declared"])
+            cumulative[key] = cumulative.get(key, ZERO) + amount
+            if int(r["period"]) == period:
+                now[key] = now.get(key, ZERO) + amount
+                source[r["partner"]] = _text(r["file"])
+        return cls(now, cumulative, source)
 
-        flc_row = flc_of.get(p.code)
-        if not reported:
-            status = NOT_REPORTED
-        elif flc_row is None:
-            status = NOT_SENT
-        else:
-            status = _text(flc_row["flc_status"]) or NOT_SENT
-        is_certified = status == CERTIFIED
-        certified = money(flc_row["certified"]) if is_certified and flc_row is not None else ZERO
-        errors_kept = _count(standing.counting["errors"]) if standing.counting is not None else 0
-        open_errors = standing.rejected_after is not None or errors_kept > 0
+    def total(self, amounts: dict[tuple[str, str], Decimal], partner: str) -> Decimal:
+        return sum((amounts.get((partner, c), ZERO) for c, _ in COST_CATEGORIES), ZERO)
 
-        reasons: list[str] = []
-        if standing.rejected_after is not None:
-            reasons.append(f"rejected return with {_plural(_count(standing.rejected_after['errors']), 'error')}")
-        elif not reported:
-            reasons.append("not reported")
-        if errors_kept:
-            reasons.append(f"accepted return with {_plural(errors_kept, 'open error')}")
-        if reported and not is_certified:
-            reasons.append(f"FLC not certified ({status})")
-        ready = reported and is_certified and not open_errors
-        blocking = "; ".join(reasons)
 
-        budget = p.total_budget
-        now = sum((declared_now.get((p.code, c), ZERO) for c in categories), ZERO)
-        total = sum((cumulative.get((p.code, c), ZERO) for c in categories), ZERO)
-        partner_rows.append({
-            "partner": p.code, "partner_name": p.name, "country": p.country, "budget": budget,
-            "declared_period": now, "cumulative": total, "absorption_pct": percent(total, budget),
-            "flc_status": status, "certified": certified, "cofinancing": flat_rate(certified, project.cofinancing_rate),
-            "reported": reported, "rejected": standing.rejected_after is not None, "ready": ready, "blocking": blocking,
+def _budget_lines(p: Partner, project: Project, amounts: _Amounts, *, reported: bool) -> list[dict[str, Any]]:
+    """One line per cost category; the office line says whether it equals the flat rate on staff costs."""
+    lines = []
+    for cat, label in COST_CATEGORIES:
+        budget = p.budget(cat)
+        now = amounts.now.get((p.code, cat), ZERO)
+        total = amounts.cumulative.get((p.code, cat), ZERO)
+        ok: bool | None = None
+        if cat == "office" and reported:
+            ok = now == flat_rate(amounts.now.get((p.code, "staff"), ZERO), project.office_flat_rate)
+        lines.append({
+            "partner": p.code, "partner_name": p.name, "category": cat, "category_label": label,
+            "budget": budget, "declared_period": now, "cumulative": total, "remaining": budget - total,
+            "absorption_pct": percent(total, budget), "flat_rate_ok": ok, "source": amounts.source.get(p.code) if reported else None,
         })
-        if not ready:
-            readiness.append({"partner": p.code, "partner_name": p.name, "reason": blocking})
+    return lines
 
-    lines_df = pd.DataFrame(lines, columns=list(LINE_COLUMNS))
-    lines_df["flat_rate_ok"] = lines_df["flat_rate_ok"].astype(object)
-    partners_df = pd.DataFrame(partner_rows, columns=list(PARTNER_COLUMNS))
 
-    cat_rows = []
-    for cat in categories:
+def _partner_row(p: Partner, project: Project, amounts: _Amounts, standing: _Standing, flc_row: dict[str, Any] | None) -> dict[str, Any]:
+    """A partner's position: spending, FLC, and every reason it is not ready for the joint report."""
+    reported = standing.counting is not None
+    if not reported:
+        status = NOT_REPORTED
+    elif flc_row is None:
+        status = NOT_SENT
+    else:
+        status = _text(flc_row["flc_status"]) or NOT_SENT
+    is_certified = status == CERTIFIED
+    certified = money(flc_row["certified"]) if is_certified and flc_row is not None else ZERO
+    errors_kept = _count(standing.counting["errors"]) if standing.counting is not None else 0
+    reasons: list[str] = []
+    if standing.rejected_after is not None:
+        reasons.append(f"rejected return with {_plural(_count(standing.rejected_after['errors']), 'error')}")
+    elif not reported:
+        reasons.append("not reported")
+    if errors_kept:
+        reasons.append(f"accepted return with {_plural(errors_kept, 'open error')}")
+    if reported and not is_certified:
+        reasons.append(f"FLC not certified ({status})")
+    open_errors = standing.rejected_after is not None or errors_kept > 0
+    total = amounts.total(amounts.cumulative, p.code)
+    return {
+        "partner": p.code, "partner_name": p.name, "country": p.country, "budget": p.total_budget,
+        "declared_period": amounts.total(amounts.now, p.code), "cumulative": total, "absorption_pct": percent(total, p.total_budget),
+        "flc_status": status, "certified": certified, "cofinancing": flat_rate(certified, project.cofinancing_rate),
+        "reported": reported, "rejected": standing.rejected_after is not None, "ready": reported and is_certified and not open_errors,
+        "blocking": "; ".join(reasons),
+    }
+
+
+def _per_category(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for cat, label in COST_CATEGORIES:
         mine = [line for line in lines if line["category"] == cat]
         budget = sum((line["budget"] for line in mine), ZERO)
         total = sum((line["cumulative"] for line in mine), ZERO)
-        cat_rows.append({
-            "category": cat, "category_label": labels[cat], "budget": budget,
+        rows.append({
+            "category": cat, "category_label": label, "budget": budget,
             "declared_period": sum((line["declared_period"] for line in mine), ZERO),
             "cumulative": total, "remaining": budget - total, "absorption_pct": percent(total, budget),
         })
+    return rows
 
+
+def _totals(partner_rows: list[dict[str, Any]]) -> FinanceTotals:
     budget = sum((r["budget"] for r in partner_rows), ZERO)
     total = sum((r["cumulative"] for r in partner_rows), ZERO)
-    totals = FinanceTotals(
+    return FinanceTotals(
         budget=budget,
         declared_period=sum((r["declared_period"] for r in partner_rows), ZERO),
         cumulative=total,
@@ -353,12 +386,4 @@ def finance_position(
         partners_certified=sum(1 for r in partner_rows if r["flc_status"] == CERTIFIED),
         partners_ready=sum(1 for r in partner_rows if r["ready"]),
         n_partners=len(partner_rows),
-    )
-    return FinancePosition(
-        period=period,
-        lines=lines_df,
-        partners=partners_df,
-        categories=pd.DataFrame(cat_rows, columns=list(CATEGORY_COLUMNS)),
-        totals=totals,
-        readiness=pd.DataFrame(readiness, columns=list(READINESS_COLUMNS)),
     )
