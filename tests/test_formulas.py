@@ -6,12 +6,23 @@ period and the intake checks). These tests show both readings.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
+import openpyxl
 import pytest
 
 from nc_excel.excel.formula import Expr, Ref, RoundDown, Share
+from nc_excel.excel.schema import columns, evaluate_formulas
+from nc_excel.partner.schema import (
+    META_SHEET,
+    TABLES,
+    FinanceRow,
+    table_model,
+)
+from nc_excel.setup.models import ProjectSetup
+from nc_excel.workspace import Workspace
 
 D = Decimal
 
@@ -58,3 +69,54 @@ def test_a_share_is_a_percentage_to_one_decimal_and_0_of_nothing() -> None:
     assert absorption.evaluate(values(cumulative=4900, budget=40000)) == D("12.3")  # 12.25: half away from zero, as ROUND
     assert absorption.evaluate(values(cumulative=-4900, budget=40000)) == D("-12.3")
     assert absorption.evaluate(values(cumulative=100, budget=0)) == 0  # an empty budget line, not #DIV/0!
+
+
+def test_a_rows_formula_columns_are_evaluated_left_to_right() -> None:
+    """Remaining budget uses the cumulative computed just before it; a stale value is replaced."""
+    row = {"category": "Travel", "budget": D(1000), "previous": D(100), "declared": D("150.50"), "cumulative": D(999)}
+    assert evaluate_formulas(FinanceRow, row) == {
+        **row, "cumulative": D("250.50"), "remaining": D("749.50"), "absorption": D("25.1")}
+
+
+# The partner template: what its computed cells contain.
+
+COMPUTED = {
+    ("Indicators", "cumulative"): "={previous}+{achieved}",
+    ("Finance", "cumulative"): "={previous}+{declared}",
+    ("Finance", "remaining"): "={budget}-{cumulative}",
+    ("Finance", "absorption"): "=IF({budget}=0,0,ROUND({cumulative}/{budget}*100,1))",
+}
+"""Every formula column of the partner tables, as its cells read with each field's cell in the same row."""
+
+
+def layout(wb: openpyxl.Workbook) -> dict[str, Any]:
+    meta = {row[0].value: row[1].value for row in wb[META_SHEET].iter_rows(max_col=2)}
+    return json.loads(meta["layout"])
+
+
+def data_rows(place: dict[str, Any]) -> range:
+    """1-based sheet rows of a table's data, from its layout entry."""
+    last = int("".join(ch for ch in place["ref"].split(":")[1] if ch.isdigit()))
+    return range(place["header_row"] + 2, last + 1)
+
+
+def row_cells(place: dict[str, Any], row: int) -> dict[str, str]:
+    return {name: f"{letter}{row}" for name, letter in place["columns"].items()}
+
+
+def test_every_computed_column_is_listed(demo_setup: ProjectSetup) -> None:
+    found = {(spec.name, c.name) for spec in TABLES for c in columns(table_model(spec, demo_setup)) if c.col.formula is not None}
+    assert found == set(COMPUTED)
+
+
+def test_each_computed_cell_holds_its_columns_formula(demo_project: Workspace, demo_setup: ProjectSetup) -> None:
+    wb = openpyxl.load_workbook(demo_project.outbox(1) / "NC_P1_AAL.xlsx")
+    tables = layout(wb)["tables"]
+    for (table, name), text in COMPUTED.items():
+        spec = next(s for s in TABLES if s.name == table)
+        formula = next(c.col.formula for c in columns(table_model(spec, demo_setup)) if c.name == name)
+        place = tables[table]
+        for row in data_rows(place):
+            refs = row_cells(place, row)
+            cell = wb[place["sheet"]][refs[name]].value
+            assert cell == text.format(**refs) == formula.excel(refs.__getitem__), (table, name, row)

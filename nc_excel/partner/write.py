@@ -21,7 +21,13 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from nc_excel.excel.parse import ParseError, parse_number
-from nc_excel.excel.schema import HEADER_ROW, cell_ref, col_letter, columns
+from nc_excel.excel.schema import (
+    HEADER_ROW,
+    cell_ref,
+    col_letter,
+    columns,
+    evaluate_formulas,
+)
 from nc_excel.excel.write import (
     Formula,
     Placement,
@@ -105,24 +111,14 @@ def _merge(spec: TableSpec, rows: list[dict[str, Any]], entered: Sequence[Mappin
     return merged
 
 
-def _computed(spec: TableSpec, row: dict[str, Any]) -> dict[str, Any]:
-    """The results of a row's formulas, stored as cached values beside the formulas."""
-    def number(name: str) -> Decimal:
-        value = row.get(name)
-        value = value.value if isinstance(value, Formula) else value
-        try:
-            return parse_number(value) if value not in (None, "") else Decimal(0)
-        except ParseError:  # what a partner typed that is not a number (feedback workbooks)
-            return Decimal(0)
-
-    if spec is INDICATORS:
-        return {**row, "cumulative": number("previous") + number("achieved")}
-    if spec is FINANCE:
-        cumulative = number("previous") + number("declared")
-        budget = number("budget")
-        absorption = (cumulative / budget * 100).quantize(Decimal("0.1")) if budget else Decimal(0)
-        return {**row, "cumulative": cumulative, "remaining": budget - cumulative, "absorption": absorption}
-    return row
+def _number(value: Any) -> Decimal:
+    """A cell's value as a formula on it sees it, for the results cached beside the formulas:
+    a formula's own result, a number, text read as a number; blank is 0."""
+    value = value.value if isinstance(value, Formula) else value
+    try:
+        return parse_number(value) if value not in (None, "") else Decimal(0)
+    except ParseError:  # what a partner typed that is not a number (feedback workbooks)
+        return Decimal(0)
 
 
 def _missing_count(rows: Mapping[str, list[dict[str, Any]]], setup: ProjectSetup, submission: Mapping[str, Any]) -> int:
@@ -251,7 +247,7 @@ def _write_tables(
                 "declared": Formula(f"=ROUNDDOWN({declared}{staff_row}*{rate}/100,2)", office_value),
             }
             locked = {office}
-        table_rows = [_computed(spec, row) for row in table_rows]
+        table_rows = [evaluate_formulas(model, row, _number) for row in table_rows]
         if spec is LIVING_LABS:
             spare = LIVING_LAB_ROWS - len(table_rows)
         placed[spec.name] = write_table(
