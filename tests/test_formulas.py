@@ -16,12 +16,13 @@ import pytest
 from nc_excel.excel.formula import Expr, Ref, RoundDown, Share
 from nc_excel.excel.schema import columns, evaluate_formulas
 from nc_excel.partner.schema import (
+    FINANCE,
     META_SHEET,
     TABLES,
     FinanceRow,
     table_model,
 )
-from nc_excel.setup.models import ProjectSetup
+from nc_excel.setup.models import ProjectSetup, flat_rate, flat_rate_formula
 from nc_excel.workspace import Workspace
 
 D = Decimal
@@ -69,6 +70,13 @@ def test_a_share_is_a_percentage_to_one_decimal_and_0_of_nothing() -> None:
     assert absorption.evaluate(values(cumulative=4900, budget=40000)) == D("12.3")  # 12.25: half away from zero, as ROUND
     assert absorption.evaluate(values(cumulative=-4900, budget=40000)) == D("-12.3")
     assert absorption.evaluate(values(cumulative=100, budget=0)) == 0  # an empty budget line, not #DIV/0!
+
+
+def test_the_flat_rate_is_one_formula_for_the_template_and_for_python() -> None:
+    formula = flat_rate_formula(Ref("staff"), D(15))
+    assert formula.excel(cells(staff="D5")) == "=ROUNDDOWN(D5*15/100,2)"
+    assert flat_rate(D("10001.30"), D(15)) == formula.evaluate(values(staff="10001.30")) == D("1500.19")
+    assert flat_rate_formula(Ref("staff"), D("12.5")).excel(cells(staff="D5")) == "=ROUNDDOWN(D5*12.5/100,2)"
 
 
 def test_a_rows_formula_columns_are_evaluated_left_to_right() -> None:
@@ -120,3 +128,12 @@ def test_each_computed_cell_holds_its_columns_formula(demo_project: Workspace, d
             refs = row_cells(place, row)
             cell = wb[place["sheet"]][refs[name]].value
             assert cell == text.format(**refs) == formula.excel(refs.__getitem__), (table, name, row)
+
+
+def test_office_and_administration_holds_the_flat_rate_formula(demo_project: Workspace, demo_setup: ProjectSetup) -> None:
+    wb = openpyxl.load_workbook(demo_project.outbox(1) / "NC_P1_AAL.xlsx")
+    place = layout(wb)["tables"][FINANCE.name]
+    staff, office = (row_cells(place, row)["declared"] for row in data_rows(place)[:2])
+    rate = demo_setup.project.office_flat_rate
+    assert wb[place["sheet"]][office].value == f"=ROUNDDOWN({staff}*15/100,2)"
+    assert wb[place["sheet"]][office].value == flat_rate_formula(Ref("staff"), rate).excel(cells(staff=staff))

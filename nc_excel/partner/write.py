@@ -20,6 +20,7 @@ from typing import Any
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from nc_excel.excel.formula import Ref
 from nc_excel.excel.parse import ParseError, parse_number
 from nc_excel.excel.schema import (
     HEADER_ROW,
@@ -71,7 +72,7 @@ from nc_excel.setup.models import (
     Partner,
     Period,
     ProjectSetup,
-    flat_rate,
+    flat_rate_formula,
 )
 
 
@@ -240,11 +241,13 @@ def _write_tables(
             staff_row = HEADER_ROW + 2  # the first data row, staff costs, in Excel's 1-based rows
             declared = col_letter([c.name for c in columns(model)].index("declared"))
             office = [k for k, _ in COST_CATEGORIES].index("office")
-            office_value = flat_rate(Decimal(table_rows[0].get("declared") or 0), rate)
+            office_rate = flat_rate_formula(Ref("staff"), rate)
+            staff_cell = {"staff": f"{declared}{staff_row}"}
+            staff_costs = {"staff": _number(table_rows[0].get("declared"))}
             table_rows[office] = {
                 **table_rows[office],
                 "category": f"Office and administration ({rate:g} % of staff)",
-                "declared": Formula(f"=ROUNDDOWN({declared}{staff_row}*{rate}/100,2)", office_value),
+                "declared": Formula(office_rate.excel(staff_cell.__getitem__), office_rate.evaluate(staff_costs.__getitem__)),
             }
             locked = {office}
         table_rows = [evaluate_formulas(model, row, _number) for row in table_rows]
