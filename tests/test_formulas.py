@@ -14,15 +14,24 @@ import openpyxl
 import pytest
 
 from nc_excel.excel.formula import Expr, Ref, RoundDown, Share
+from nc_excel.excel.read import RowRead
 from nc_excel.excel.schema import columns, evaluate_formulas
+from nc_excel.partner.prefill import prefill_from
+from nc_excel.partner.read import Return
 from nc_excel.partner.schema import (
     FINANCE,
+    INDICATORS,
     META_SHEET,
     TABLES,
     FinanceRow,
     table_model,
 )
-from nc_excel.setup.models import ProjectSetup, flat_rate, flat_rate_formula
+from nc_excel.setup.models import (
+    COST_CATEGORIES,
+    ProjectSetup,
+    flat_rate,
+    flat_rate_formula,
+)
 from nc_excel.workspace import Workspace
 
 D = Decimal
@@ -137,3 +146,16 @@ def test_office_and_administration_holds_the_flat_rate_formula(demo_project: Wor
     rate = demo_setup.project.office_flat_rate
     assert wb[place["sheet"]][office].value == f"=ROUNDDOWN({staff}*15/100,2)"
     assert wb[place["sheet"]][office].value == flat_rate_formula(Ref("staff"), rate).excel(cells(staff=staff))
+
+
+# Carried over to the next period: the same Cumulative.
+
+def test_next_periods_before_is_this_periods_cumulative(demo_setup: ProjectSetup) -> None:
+    """The template of the next period starts from what the Cumulative cells of the accepted return compute."""
+    finance = [RowRead(4 + i, {"category": label, "budget": D(1000), "previous": D(100), "declared": D(i)}, None)
+               for i, (_, label) in enumerate(COST_CATEGORIES)]
+    indicators = [RowRead(4, {"code": "O1", "previous": D("2.5"), "achieved": D("1.25")}, None)]
+    ret = Return("return.xlsx", "AAL", 1, "", {FINANCE.name: finance, INDICATORS.name: indicators}, {}, [])
+    prefill = prefill_from(ret, demo_setup)
+    assert prefill.indicators == {"O1": D("3.75")}
+    assert prefill.finance == {key: 100 + i for i, (key, _) in enumerate(COST_CATEGORIES)}
