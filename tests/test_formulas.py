@@ -1,19 +1,29 @@
 """Each computed figure of the partner workbook is one formula with two readings: the
 Excel text its cell holds, and the Decimal that nc-excel computes from the same
 definition (for the result cached beside the formula, the carry-over to the next
-period and the intake checks). These tests show both readings.
+period and the intake checks). These tests show both readings and that a real
+spreadsheet application agrees with the Python one.
+
+The LibreOffice test needs soffice and a Python with uno (see tests/lo/lo.py); it
+is skipped without them, except under CI=true.
 """
 
 from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from conftest import GENERATED_AT
+from lo.lo import fill_with_libreoffice, require_soffice
+from openpyxl.utils import column_index_from_string
+from python_calamine import CalamineWorkbook
 
 from nc_excel.excel.formula import Expr, Ref, RoundDown, Share
+from nc_excel.excel.parse import parse_number
 from nc_excel.excel.read import RowRead
 from nc_excel.excel.schema import columns, evaluate_formulas
 from nc_excel.partner.prefill import prefill_from
@@ -24,8 +34,11 @@ from nc_excel.partner.schema import (
     META_SHEET,
     TABLES,
     FinanceRow,
+    Prefill,
+    TableSpec,
     table_model,
 )
+from nc_excel.partner.write import write_partner_workbook
 from nc_excel.setup.models import (
     COST_CATEGORIES,
     ProjectSetup,
@@ -159,3 +172,77 @@ def test_next_periods_before_is_this_periods_cumulative(demo_setup: ProjectSetup
     prefill = prefill_from(ret, demo_setup)
     assert prefill.indicators == {"O1": D("3.75")}
     assert prefill.finance == {key: 100 + i for i, (key, _) in enumerate(COST_CATEGORIES)}
+
+
+# LibreOffice: a filled-in template, recalculated, gives what Python evaluates.
+
+TRAVEL_BUDGET = D(40000)
+TYPED = {  # Finance row -> declared this period
+    0: 10001.30,  # staff: the office line becomes 1500.195, cut to 1500.19
+    2: 4900,  # travel: 12.25 % of its budget, shown as 12.3
+    3: -250.50,  # external: a correction below what was declared before
+    5: 100,  # infrastructure: no budget, so 0 % (not #DIV/0!)
+}
+ACHIEVED = [1.25, 0, 3]
+
+
+@pytest.fixture(scope="module")
+def recalculated(demo_setup: ProjectSetup, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Path]]:
+    """AAL's period-1 template with amounts carried over, filled in and saved by LibreOffice."""
+    require_soffice()
+    setup = demo_setup.model_copy(deep=True)
+    setup.partner("AAL").budget_travel = TRAVEL_BUDGET
+    indicators = [i.code for i in setup.indicators if "AAL" in i.partners]
+    prefill = Prefill(indicators={indicators[0]: D("2.5")}, finance={"external": D(1000), "infrastructure": D(0)})
+    folder = tmp_path_factory.mktemp("formulas")
+    template = folder / "NC_P1_AAL.xlsx"
+    write_partner_workbook(template, setup, "AAL", 1, generated_at=GENERATED_AT, prefill=prefill)
+    tables = layout(openpyxl.load_workbook(template))["tables"]
+    fin, ind = tables[FINANCE.name], tables[INDICATORS.name]
+    fin_rows, ind_rows = data_rows(fin), data_rows(ind)
+    typed = [{"sheet": fin["sheet"], "cell": row_cells(fin, fin_rows[i])["declared"], "value": v, "type": "number"} for i, v in TYPED.items()]
+    typed += [{"sheet": ind["sheet"], "cell": row_cells(ind, row)["achieved"], "value": v, "type": "number"} for row, v in zip(ind_rows, ACHIEVED)]
+    outputs = {"xlsx": folder / "return.xlsx", "ods": folder / "return.ods"}
+    fill_with_libreoffice(template, typed, list(outputs.values()))
+    return tables, outputs
+
+
+def number(value: Any) -> Decimal:
+    """A cell value as the formulas see it: an empty cell is 0."""
+    return D(0) if value in ("", None) else parse_number(value)
+
+
+def sheet_rows(wb: CalamineWorkbook, place: dict[str, Any], setup: ProjectSetup, spec: TableSpec) -> list[dict[str, Decimal]]:
+    """The table's numeric cells as LibreOffice saved them, one dict per row."""
+    grid = wb.get_sheet_by_name(place["sheet"]).to_python(skip_empty_area=False)
+    numeric = [c.name for c in columns(table_model(spec, setup)) if c.kind in ("int", "decimal", "money")]
+    col = {name: column_index_from_string(place["columns"][name]) - 1 for name in numeric}
+    return [{name: number(grid[row - 1][col[name]]) for name in numeric} for row in data_rows(place)]
+
+
+def agree(lo: Decimal, python: Decimal) -> bool:
+    """LibreOffice computes in binary floating point, Python exactly: equal to the float's precision."""
+    return float(lo) == pytest.approx(float(python), rel=1e-12, abs=1e-9)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_libreoffice_computes_what_python_evaluates(recalculated, demo_setup: ProjectSetup, fmt: str) -> None:
+    tables, outputs = recalculated
+    wb = CalamineWorkbook.from_path(str(outputs[fmt]))
+    rate = demo_setup.project.office_flat_rate
+    wrong = []
+    for spec in (FINANCE, INDICATORS):
+        model = table_model(spec, demo_setup)
+        computed = [c.name for c in columns(model) if c.col.formula is not None]
+        for i, lo in enumerate(sheet_rows(wb, tables[spec.name], demo_setup, spec)):
+            python = evaluate_formulas(model, lo)  # the inputs LibreOffice saw, evaluated by Python
+            wrong += [(spec.name, i, name, lo[name], python[name]) for name in computed if not agree(lo[name], python[name])]
+    finance = sheet_rows(wb, tables[FINANCE.name], demo_setup, FINANCE)
+    if not agree(finance[1]["declared"], flat_rate(finance[0]["declared"], rate)):
+        wrong.append(("Finance", 1, "declared", finance[1]["declared"], flat_rate(finance[0]["declared"], rate)))
+    assert not wrong, f"{fmt}: (table, row, field, LibreOffice, Python): {wrong}"
+
+    # the figures the typed amounts were chosen for
+    assert [finance[1]["declared"], finance[2]["absorption"], finance[3]["cumulative"], finance[5]["absorption"]] == [
+        D("1500.19"), D("12.3"), D("749.5"), 0]
+    assert sheet_rows(wb, tables[INDICATORS.name], demo_setup, INDICATORS)[0]["cumulative"] == D("3.75")
