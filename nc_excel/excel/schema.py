@@ -13,6 +13,7 @@ import datetime as dt
 import enum
 import types
 import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -20,6 +21,8 @@ from typing import Annotated, Any, Literal
 
 import annotated_types
 from pydantic import BaseModel
+
+from nc_excel.excel.formula import Expr
 
 Kind = Literal["text", "int", "decimal", "money", "date", "choice", "codes"]
 
@@ -37,8 +40,9 @@ class Col:
     """How one field appears as a spreadsheet column.
 
     ``input`` marks a cell the partner (or coordinator) fills in; other cells are
-    locked. ``formula`` is an Excel formula with ``{row}`` for the sheet row and
-    ``{field_name}`` for the column letter of another field of the same table.
+    locked. ``formula`` computes the cell from other fields of the same row: the
+    writer renders it as the cell's formula and ``evaluate_formulas`` computes
+    the same figure in Python.
     ``choices`` names a list that only the project setup knows (regions,
     partner codes...), filled in when the template is written. ``dates`` names the
     window a date must fall in (``"project"`` or ``"reporting"``). ``percent``
@@ -49,7 +53,7 @@ class Col:
     width: float = 14
     help: str = ""
     input: bool = True
-    formula: str | None = None
+    formula: Expr | None = None
     choices: str | None = None
     dates: str | None = None
     wrap: bool = False
@@ -156,6 +160,27 @@ def column(model: type[BaseModel], name: str) -> Column:
         if c.name == name:
             return c
     raise KeyError(f"{model.__name__} has no column {name!r}")
+
+
+def _blank_as_zero(value: Decimal | None) -> Decimal:
+    return Decimal(0) if value is None else value
+
+
+def evaluate_formulas(
+    model: type[BaseModel], row: Mapping[str, Any], number: Callable[[Any], Decimal] = _blank_as_zero
+) -> dict[str, Any]:
+    """``row`` with every formula column set to what its formula gives for the row's values.
+
+    Columns are evaluated left to right, so a formula may use the result of one to
+    its left, as the sheet does (remaining = budget - cumulative); a value the row
+    already has for a formula column is replaced. ``number`` turns a field's value
+    into a Decimal; by default a missing value counts as 0, as an empty cell does.
+    """
+    result = dict(row)
+    for c in columns(model):
+        if c.col.formula is not None:
+            result[c.name] = c.col.formula.evaluate(lambda name: number(result.get(name)))
+    return result
 
 
 def col_letter(index: int) -> str:

@@ -286,13 +286,14 @@ def write_table(
         ws.set_column(left + i, left + i, column.col.width)
         for r in range(n_rows):
             value = rows[r].get(column.name) if r < len(rows) else None
-            if column.col.formula and not isinstance(value, Formula):
-                value = Formula(column.col.formula.format(row=top + r + 2, **letters), value)
+            if column.col.formula is not None and not isinstance(value, Formula):
+                row_refs = {name: f"{letter}{top + r + 2}" for name, letter in letters.items()}
+                value = Formula(column.col.formula.excel(row_refs.__getitem__), value)
             note = flags.get((r, column.name))
             role = _role(column, value, editable=editable, locked=r in locked_rows, flagged=note is not None)
             write_value(ws, top + 1 + r, left + i, value, _cell_format(styles, column, role))
             _comment(ws, top + 1 + r, left + i, note)
-        if (column.col.input or editable) and not column.col.formula:
+        if (column.col.input or editable) and column.col.formula is None:
             rule = _validation(column, lists or {}, windows or {})
             if rule:
                 open_rows = [r for r in range(n_rows) if r not in locked_rows]

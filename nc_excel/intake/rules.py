@@ -14,6 +14,7 @@ from typing import Any
 
 from nc_excel.analyses.livinglabs import place_key
 from nc_excel.excel.read import RowRead
+from nc_excel.excel.schema import evaluate_formulas
 from nc_excel.issues import Issue, issue
 from nc_excel.partner.read import Return
 from nc_excel.partner.schema import (
@@ -24,6 +25,7 @@ from nc_excel.partner.schema import (
     LIVING_LABS,
     PROGRESS,
     SUBMISSION_FORM,
+    FinanceRow,
     criterion_field,
 )
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup, flat_rate
@@ -86,7 +88,7 @@ def _finance(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:
             yield from _at(ret, FINANCE.name, row, "declared", "negative-amount", row.values["category"],
                       value=label, amount=_money(declared))
         budget = partner.budget(key)
-        cumulative = row.values.get("previous", Decimal(0)) + (declared or Decimal(0))
+        cumulative = evaluate_formulas(FinanceRow, row.values)["cumulative"]
         if budget > 0 and cumulative > budget:
             share = (cumulative / budget * 100).quantize(Decimal("0.1"))
             code = "over-budget-limit" if share > limit else "over-budget"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
-from nc_excel.excel.schema import columns
+from nc_excel.excel.schema import columns, evaluate_formulas
 from nc_excel.partner.read import Return
 from nc_excel.partner.schema import (
     DELIVERABLES,
@@ -12,9 +14,15 @@ from nc_excel.partner.schema import (
     INDICATORS,
     LIVING_LABS,
     Prefill,
+    TableSpec,
     table_model,
 )
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
+
+
+def _cumulative(spec: TableSpec, setup: ProjectSetup, row: Mapping[str, Any]) -> Decimal:
+    """What the row's Cumulative cell computes: next period's "before"."""
+    return evaluate_formulas(table_model(spec, setup), row)["cumulative"]
 
 
 def prefill_from(ret: Return, setup: ProjectSetup) -> Prefill:
@@ -23,10 +31,10 @@ def prefill_from(ret: Return, setup: ProjectSetup) -> Prefill:
     spent = {}
     if len(finance) == len(COST_CATEGORIES):
         for (key, _), row in zip(COST_CATEGORIES, finance):
-            spent[key] = (row.get("previous") or Decimal(0)) + (row.get("declared") or Decimal(0))
+            spent[key] = _cumulative(FINANCE, setup, row)
     living_fields = {c.name for c in columns(table_model(LIVING_LABS, setup)) if c.col.input}
     return Prefill(
-        indicators={r["code"]: (r.get("previous") or Decimal(0)) + (r.get("achieved") or Decimal(0)) for r in ret.rows(INDICATORS.name)},
+        indicators={r["code"]: _cumulative(INDICATORS, setup, r) for r in ret.rows(INDICATORS.name)},
         finance=spent,
         deliverables={
             r["code"]: {k: r[k] for k in ("status", "date", "comment") if r.get(k) is not None} for r in ret.rows(DELIVERABLES.name)

@@ -20,8 +20,15 @@ from typing import Any
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from nc_excel.excel.formula import Ref
 from nc_excel.excel.parse import ParseError, parse_number
-from nc_excel.excel.schema import HEADER_ROW, cell_ref, col_letter, columns
+from nc_excel.excel.schema import (
+    HEADER_ROW,
+    cell_ref,
+    col_letter,
+    columns,
+    evaluate_formulas,
+)
 from nc_excel.excel.write import (
     Formula,
     Placement,
@@ -66,7 +73,7 @@ from nc_excel.setup.models import (
     Partner,
     Period,
     ProjectSetup,
-    flat_rate,
+    flat_rate_formula,
 )
 
 
@@ -106,24 +113,14 @@ def _merge(spec: TableSpec, rows: list[dict[str, Any]], entered: Sequence[Mappin
     return merged
 
 
-def _computed(spec: TableSpec, row: dict[str, Any]) -> dict[str, Any]:
-    """The results of a row's formulas, stored as cached values beside the formulas."""
-    def number(name: str) -> Decimal:
-        value = row.get(name)
-        value = value.value if isinstance(value, Formula) else value
-        try:
-            return parse_number(value) if value not in (None, "") else Decimal(0)
-        except ParseError:  # what a partner typed that is not a number (feedback workbooks)
-            return Decimal(0)
-
-    if spec is INDICATORS:
-        return {**row, "cumulative": number("previous") + number("achieved")}
-    if spec is FINANCE:
-        cumulative = number("previous") + number("declared")
-        budget = number("budget")
-        absorption = (cumulative / budget * 100).quantize(Decimal("0.1")) if budget else Decimal(0)
-        return {**row, "cumulative": cumulative, "remaining": budget - cumulative, "absorption": absorption}
-    return row
+def _number(value: Any) -> Decimal:
+    """A cell's value as a formula on it sees it, for the results cached beside the formulas:
+    a formula's own result, a number, text read as a number; blank is 0."""
+    value = value.value if isinstance(value, Formula) else value
+    try:
+        return parse_number(value) if value not in (None, "") else Decimal(0)
+    except ParseError:  # what a partner typed that is not a number (feedback workbooks)
+        return Decimal(0)
 
 
 def _missing_count(rows: Mapping[str, list[dict[str, Any]]], setup: ProjectSetup, submission: Mapping[str, Any]) -> int:
@@ -245,14 +242,16 @@ def _write_tables(
             staff_row = HEADER_ROW + 2  # the first data row, staff costs, in Excel's 1-based rows
             declared = col_letter([c.name for c in columns(model)].index("declared"))
             office = [k for k, _ in COST_CATEGORIES].index("office")
-            office_value = flat_rate(Decimal(table_rows[0].get("declared") or 0), rate)
+            office_rate = flat_rate_formula(Ref("staff"), rate)
+            staff_cell = {"staff": f"{declared}{staff_row}"}
+            staff_costs = {"staff": _number(table_rows[0].get("declared"))}
             table_rows[office] = {
                 **table_rows[office],
                 "category": f"Office and administration ({rate:g} % of staff)",
-                "declared": Formula(f"=ROUNDDOWN({declared}{staff_row}*{rate}/100,2)", office_value),
+                "declared": Formula(office_rate.excel(staff_cell.__getitem__), office_rate.evaluate(staff_costs.__getitem__)),
             }
             locked = {office}
-        table_rows = [_computed(spec, row) for row in table_rows]
+        table_rows = [evaluate_formulas(model, row, _number) for row in table_rows]
         if spec is LIVING_LABS:
             spare = LIVING_LAB_ROWS - len(table_rows)
         placed[spec.name] = write_table(

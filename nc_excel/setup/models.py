@@ -9,11 +9,12 @@ live in ``nc_excel.setup.checks`` so that they can name the cell at fault.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nc_excel.excel.formula import Expr, Ref, RoundDown
 from nc_excel.excel.schema import Col
 
 Text = Annotated[str, Field(min_length=1)]
@@ -31,9 +32,19 @@ COST_CATEGORIES: tuple[tuple[str, str], ...] = (
 
 
 
+def flat_rate_formula(base: Expr, rate: Decimal) -> Expr:
+    """A flat rate as Jems computes it: base x rate / 100, truncated to 2 decimals.
+
+    The one definition: the partner template's office-and-administration cell is
+    this formula on the staff costs cell, and ``flat_rate`` evaluates it, so the
+    checks, the budgets and the spreadsheet cannot disagree by a cent.
+    """
+    return RoundDown(base * rate / 100, 2)
+
+
 def flat_rate(base: Decimal, rate: Decimal) -> Decimal:
-    """A flat rate as Jems computes it: base x rate / 100, truncated to 2 decimals."""
-    return (base * rate / 100).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    """``flat_rate_formula`` for an amount, e.g. the office costs due on ``base`` staff costs."""
+    return flat_rate_formula(Ref("base"), rate).evaluate(lambda _: base)
 
 
 COUNTRIES = ("DK", "DE", "SE", "NO", "NL", "BE", "UK")

@@ -1,0 +1,165 @@
+"""Formulas written once, for the spreadsheet and for Python alike.
+
+A computed cell of a generated workbook holds a formula that Excel or LibreOffice
+evaluates, yet nc-excel needs the same figure itself: as the cached result stored
+beside the formula (readers, and LibreOffice before it recalculates, show that),
+and in its own checks and carry-overs. Written twice, once as formula text and
+once as Python arithmetic, the two drift apart (a rounding mode, an operand
+order). An ``Expr`` is the formula as a small tree that does both:
+``excel(ref)`` renders the formula text and ``evaluate(value)`` computes it with
+Decimal. It knows cells only through the function it is given: ``ref(name)``
+names the cell of a field (``"D5"``), ``value(name)`` gives its value.
+
+Only what the templates use: field references, numbers, + - * /, ROUNDDOWN to
+n decimals, and a share in percent that is 0 when the whole is 0.
+"""
+
+from __future__ import annotations
+
+import operator
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+Refs = Callable[[str], str]
+"""Field name -> cell reference, e.g. ``"declared"`` -> ``"D5"``."""
+
+Values = Callable[[str], Decimal]
+"""Field name -> the field's value."""
+
+ATOM = 3
+"""Precedence of what never needs parentheses: numbers, references, functions."""
+
+_OPERATORS: dict[str, tuple[int, Callable[[Decimal, Decimal], Decimal]]] = {
+    "+": (1, operator.add),
+    "-": (1, operator.sub),
+    "*": (2, operator.mul),
+    "/": (2, operator.truediv),
+}
+
+
+class Expr(ABC):
+    """A formula over named fields; combine with + - * / (numbers become ``Num``)."""
+
+    def precedence(self) -> int:
+        """How tightly the formula text binds; an operand binding less gets parentheses."""
+        return ATOM
+
+    def excel(self, ref: Refs) -> str:
+        """The formula as Excel writes it in a cell, ``=`` included."""
+        return "=" + self.text(ref)
+
+    @abstractmethod
+    def text(self, ref: Refs) -> str:
+        """The formula text without the leading ``=``, as an operand of a larger formula."""
+
+    @abstractmethod
+    def evaluate(self, value: Values) -> Decimal:
+        """The result, computed as the spreadsheet computes it but exactly, in Decimal."""
+
+    def __add__(self, other: Expr | Decimal | int) -> Expr:
+        return BinOp("+", self, _expr(other))
+
+    def __sub__(self, other: Expr | Decimal | int) -> Expr:
+        return BinOp("-", self, _expr(other))
+
+    def __mul__(self, other: Expr | Decimal | int) -> Expr:
+        return BinOp("*", self, _expr(other))
+
+    def __truediv__(self, other: Expr | Decimal | int) -> Expr:
+        return BinOp("/", self, _expr(other))
+
+
+def _expr(operand: Expr | Decimal | int) -> Expr:
+    return operand if isinstance(operand, Expr) else Num(Decimal(operand))
+
+
+@dataclass(frozen=True)
+class Ref(Expr):
+    """The value of a field: in a table row, the cell of that column in the same row."""
+
+    name: str
+
+    def text(self, ref: Refs) -> str:
+        return ref(self.name)
+
+    def evaluate(self, value: Values) -> Decimal:
+        return value(self.name)
+
+
+@dataclass(frozen=True)
+class Num(Expr):
+    """A number, written as Decimal prints it (``15``, ``12.5``)."""
+
+    value: Decimal
+
+    def text(self, ref: Refs) -> str:
+        return str(self.value)
+
+    def evaluate(self, value: Values) -> Decimal:
+        return self.value
+
+
+@dataclass(frozen=True)
+class BinOp(Expr):
+    """``left op right`` for + - * /, evaluated left to right as Excel does.
+
+    Parentheses are written only where Excel's precedence needs them, and around
+    a right operand of equal precedence, so Excel groups exactly as the tree does.
+    """
+
+    op: str
+    left: Expr
+    right: Expr
+
+    def precedence(self) -> int:
+        return _OPERATORS[self.op][0]
+
+    def text(self, ref: Refs) -> str:
+        left, right = self.left.text(ref), self.right.text(ref)
+        if self.left.precedence() < self.precedence():
+            left = f"({left})"
+        if self.right.precedence() <= self.precedence():
+            right = f"({right})"
+        return f"{left}{self.op}{right}"
+
+    def evaluate(self, value: Values) -> Decimal:
+        return _OPERATORS[self.op][1](self.left.evaluate(value), self.right.evaluate(value))
+
+
+@dataclass(frozen=True)
+class RoundDown(Expr):
+    """Excel's ROUNDDOWN: cut to ``digits`` decimals, towards zero (1500.195 -> 1500.19)."""
+
+    arg: Expr
+    digits: int
+
+    def text(self, ref: Refs) -> str:
+        return f"ROUNDDOWN({self.arg.text(ref)},{self.digits})"
+
+    def evaluate(self, value: Values) -> Decimal:
+        return self.arg.evaluate(value).quantize(Decimal(1).scaleb(-self.digits), rounding=ROUND_DOWN)
+
+
+@dataclass(frozen=True)
+class Share(Expr):
+    """``part`` as a percentage of ``whole`` to one decimal, 0 when ``whole`` is 0.
+
+    Rounded as Excel's ROUND rounds: half away from zero (12.25 -> 12.3). The
+    guard keeps an empty budget line at 0 % instead of #DIV/0!.
+    """
+
+    part: Expr
+    whole: Expr
+
+    def _percent(self) -> Expr:
+        return self.part / self.whole * 100
+
+    def text(self, ref: Refs) -> str:
+        return f"IF({self.whole.text(ref)}=0,0,ROUND({self._percent().text(ref)},1))"
+
+    def evaluate(self, value: Values) -> Decimal:
+        if self.whole.evaluate(value) == 0:
+            return Decimal(0)
+        return self._percent().evaluate(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
