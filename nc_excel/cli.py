@@ -26,6 +26,7 @@ from rich.table import Table
 
 from nc_excel.addin import AddinError, build_addin, install_addin
 from nc_excel.demo import run_demo
+from nc_excel.excel.text import shown_name
 from nc_excel.folder import ProjectFolder
 from nc_excel.intake.collect import CollectResult
 from nc_excel.issues import Issue
@@ -164,6 +165,12 @@ def build(
     if result.orphaned:
         console.print(f"[yellow]{result.orphaned} decision(s) kept on the Orphaned decisions sheet.[/yellow]")
     console.print(f"[bold]{result.status_line}[/bold]")
+    if result.left_out:
+        console.print(f"[red]{len(result.left_out)} archived return(s) could not be read and were left out of the master:[/red]")
+        for line in result.left_out:
+            console.print(f"  [red]{line}[/red]")
+        console.print("Restore them from a backup of the archive, or ask the partner to send the return again; then build again.")
+        raise typer.Exit(1)
 
 
 def _date_option(text: str | None) -> dt.date | None:
@@ -240,7 +247,7 @@ def _returns_table(result: CollectResult, title: str) -> Table:
     for c in result.collected:
         e = c.entry
         style = STATUS_STYLE[e.status]
-        table.add_row(c.path.name, e.partner or "", str(e.period or ""), f"[{style}]{e.status}[/{style}]", str(e.errors), str(e.warnings))
+        table.add_row(shown_name(c.path.name), e.partner or "", str(e.period or ""), f"[{style}]{e.status}[/{style}]", str(e.errors), str(e.warnings))
     feedback = sum(1 for c in result.collected if c.entry.feedback)
     if feedback:
         table.caption = f"{feedback} feedback workbook(s) written to feedback/."

@@ -352,6 +352,7 @@ def on_build(book: xw.Book) -> None:
         *([f"Regions flagged:\n{flags}"] if flags else []),
         f"Overdue deliverables: {', '.join(result.overdue) if result.overdue else 'none'}.",
         *([f"{result.orphaned} decision(s) kept on the Orphaned decisions sheet."] if result.orphaned else []),
+        *([f"{len(result.left_out)} archived return(s) could not be read and were left out:", *(f"  {x}" for x in result.left_out)] if result.left_out else []),
         result.status_line,
         f"The previous master is backed up as {result.backup}.",
     ])

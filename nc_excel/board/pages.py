@@ -18,9 +18,9 @@ from nc_excel.board.figures import (
     FAR_BELOW,
     Figures,
     deviating,
-    missing_or_rejected,
     eur,
     key_messages,
+    missing_or_rejected,
 )
 from nc_excel.board.layout import DEFAULT_ROW, ROW, Formats, Page, Show, row_height
 from nc_excel.board.read import MasterView

@@ -33,6 +33,7 @@ from nc_excel.excel.style import (
     NAVY,
     NUMBER_FORMATS,
 )
+from nc_excel.excel.text import xml_safe
 from nc_excel.excel.write import text_lines
 
 
@@ -86,9 +87,10 @@ def cell_value(value: Any) -> Any:
 
 
 def put(ws: Worksheet, row: int, col: int, value: Any, style: str) -> None:
-    """Write one cell; text is stored as text, so partner text never becomes a formula."""
+    """Write one cell; text is stored as text, so partner text never becomes a formula, and as a workbook can hold it."""
     cell = ws.cell(row=row, column=col)
-    cell.value = cell_value(value)
+    value = cell_value(value)
+    cell.value = xml_safe(value) if isinstance(value, str) else value
     if isinstance(cell.value, str):
         cell.data_type = "s"
         if cell.value[:1] in ("=", "+", "-", "@"):

@@ -16,8 +16,9 @@ from pydantic import BaseModel, ValidationError
 
 from nc_excel.excel.parse import ParseError, is_blank, parse_cell, parse_text
 from nc_excel.excel.schema import HEADER_ROW, NO, YES, Column, cell_ref, columns
+from nc_excel.excel.text import removed_characters, xml_safe
 from nc_excel.excel.write import Window
-from nc_excel.issues import Issue, issue
+from nc_excel.issues import Issue, errors, issue
 
 Grid = Sequence[Sequence[Any]]
 
@@ -92,6 +93,9 @@ def _parse_row(
         cell = cell_ref(r, c)
         cells[column.name] = cell
         raw = value_at(grid, r, c)
+        if isinstance(raw, str) and (removed := removed_characters(raw)):
+            issues.append(_field_issue(column, xml_safe(raw), "text-cleaned", ctx, cell, detail=removed))
+            raw = xml_safe(raw)
         try:
             parsed = parse_cell(raw, column, lists=ctx.lists, date1904=ctx.date1904)
         except ParseError as e:
@@ -185,12 +189,12 @@ def read_table(
         if computed is not None:
             values = computed(values)
         model_obj = None
-        if not row_issues:
+        if not errors(row_issues):  # a warning (text cleaned) does not stop the row
             try:
                 model_obj = model.model_validate(values)
                 values = {name: getattr(model_obj, name) for name in values}  # typed: "Yes" becomes True
             except ValidationError as exc:
-                row_issues = _validation_issues(exc, model, cells, values, ctx)
+                row_issues = row_issues + _validation_issues(exc, model, cells, values, ctx)
         issues.extend(row_issues)
         rows.append(RowRead(r, values, model_obj, cells, row_issues, raw))
     return TableRead(rows, issues, header_row, positions)
@@ -224,12 +228,12 @@ def read_form(grid: Grid, model: type[BaseModel], ctx: ReadContext, *, label_col
         issues.extend(got_issues)
         raw.update(got_raw)
     model_obj = None
-    if not issues:
+    if not errors(issues):
         try:
             model_obj = model.model_validate(values)
             values = {name: getattr(model_obj, name) for name in values}
         except ValidationError as exc:
-            issues = _validation_issues(exc, model, cells, values, ctx)
+            issues = issues + _validation_issues(exc, model, cells, values, ctx)
     return RowRead(0, values, model_obj, cells, issues, raw), issues
 
 

@@ -37,6 +37,7 @@ from nc_excel.excel.style import (
     NAVY,
     NUMBER_FORMATS,
 )
+from nc_excel.excel.text import xml_safe
 
 Role = Literal["header", "input", "locked", "formula", "plain", "label", "flagged"]
 
@@ -131,7 +132,7 @@ def text_lines(value: Any, width: float) -> int:
 
 
 def write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: Format | None = None) -> None:
-    """Write one value with its real type; strings always as text, never as formulas."""
+    """Write one value with its real type; strings always as text, never as formulas, cleaned of what XML forbids."""
     if value is None:
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, Formula):
@@ -144,9 +145,9 @@ def write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: Format | Non
     elif isinstance(value, (dt.date, dt.datetime)):
         ws.write_datetime(row, col, value, fmt)
     elif isinstance(value, (list, tuple)):
-        ws.write_string(row, col, ", ".join(str(v) for v in value), fmt)
+        ws.write_string(row, col, xml_safe(", ".join(str(v) for v in value)), fmt)
     else:
-        ws.write_string(row, col, str(value), fmt)
+        ws.write_string(row, col, xml_safe(str(value)), fmt)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from nc_excel.excel.text import shown_name
 from nc_excel.folder import ProjectFolder
 from nc_excel.intake.archive import (
     Archive,
@@ -112,7 +113,7 @@ def collect(
         ret, found = read.ret, read.issues
         if ret is not None:
             found = found + [i for i in across if i.file == ret.file and i.partner == ret.partner]
-        found = [i.model_copy(update={"file": path.name}) for i in found]
+        found = [i.model_copy(update={"file": shown_name(path.name)}) for i in found]
         entry = Entry(
             file=rel, sha256=sha, received=_received(path), status=read.status or _status(found),
             partner=ret.partner if ret else None, period=ret.period if ret else None,
@@ -120,12 +121,13 @@ def collect(
             warnings=sum(1 for i in found if i.severity is Severity.WARNING),
             issues=found,
         )
-        if ret is not None and entry.accepted:
-            entry.archived = folder.record(archive_copy(root, path, ret.period, ret.partner, entry.received, sha, read.format))
-        if ret is not None and found:
+        entry.model_dump_json()  # what the register cannot store fails here, before anything is written
+        if ret is not None and found:  # a feedback workbook is rewritten by the next run: it may come first
             out = folder.feedback(ret.period) / feedback_name(setup, ret.period, ret.partner)
             write_feedback(out, setup, ret, found, generated_at=now, prefill=archive.prefill(ret.partner, ret.period))
             entry.feedback = folder.record(out)
+        if ret is not None and entry.accepted:  # the one step that cannot be undone, registered right after
+            entry.archived = folder.record(archive_copy(root, path, ret.period, ret.partner, entry.received, sha, read.format))
         register.add(entry)
         result.collected.append(Collected(path, entry, ret))
     return result
@@ -139,7 +141,7 @@ def _new_files(inbox: Path, folder: ProjectFolder, register: Register, result: C
     """
     pending: dict[Path, tuple[str, str]] = {}
     for path in sorted(inbox_files(inbox), key=lambda p: (_received(p), str(p))):
-        rel = folder.record(path) if path.is_relative_to(folder.root) else str(path)
+        rel = shown_name(folder.record(path) if path.is_relative_to(folder.root) else str(path))
         sha = sha256_of(path)
         if register.seen(rel, sha):
             result.skipped += 1
@@ -151,7 +153,7 @@ def _new_files(inbox: Path, folder: ProjectFolder, register: Register, result: C
             continue
         entry = Entry(
             file=rel, sha256=sha, received=_received(path), status="duplicate", warnings=1,
-            issues=[issue("duplicate-file", value=earlier, file=path.name)],
+            issues=[issue("duplicate-file", value=earlier, file=shown_name(path.name))],
             partner=first.partner if first else None, period=first.period if first else None,
         )
         register.add(entry)

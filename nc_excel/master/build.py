@@ -52,20 +52,26 @@ KEPT = SETUP_NAMES | {SETTINGS_SHEET}  # the coordinator's sheets: kept exactly 
 # ---------------------------------------------------------------- inputs
 
 
-def latest_returns(root: Path, setup: ProjectSetup, register: Register, limits: Limits = Limits()) -> list[tuple[Entry, Return]]:
-    """The latest accepted return of each partner and period, read back from the archive."""
+def latest_returns(root: Path, setup: ProjectSetup, register: Register, limits: Limits = Limits()) -> tuple[list[tuple[Entry, Return]], list[str]]:
+    """The latest accepted return of each partner and period, read back from the archive.
+
+    An archived return that can no longer be read (a damaged disk, a file edited by
+    hand, a project setup that changed under it) does not stop the build: it is left
+    out and named, by file, partner and period, in the second list.
+    """
     entries = [e for e in register.current() if e.archived]
     by_path = {ProjectFolder(root).resolve(e.archived): e for e in entries}
     out: list[tuple[Entry, Return]] = []
+    left_out: list[str] = []
     for path, outcome in open_files(list(by_path), limits, then=partial(read_opened, setup=setup)):
         entry = by_path[path]
-        if isinstance(outcome, FileProblem):
-            raise MasterError(f"The archived return {entry.archived} cannot be read ({outcome.issue.message}). Restore it from a backup of the archive.")
-        if outcome.ret is None:
-            raise MasterError(f"The archived return {entry.archived} is no longer a return of this project ({outcome.issues[-1].message}).")
+        why = outcome.issue.message if isinstance(outcome, FileProblem) else outcome.issues[-1].message if outcome.ret is None else None
+        if why is not None:
+            left_out.append(f"{entry.archived} ({entry.partner}, period {entry.period}): {why}")
+            continue
         out.append((entry, outcome.ret))
     order = [p.code for p in setup.partners]
-    return sorted(out, key=lambda pair: (pair[1].period, order.index(pair[1].partner)))
+    return sorted(out, key=lambda pair: (pair[1].period, order.index(pair[1].partner))), left_out
 
 
 def issue_key(entry: Entry, code: str, sheet: str | None, cell: str | None, field_name: str | None) -> str:
@@ -114,6 +120,7 @@ class MasterResult:
     overdue: list[str]
     status_line: str
     orphaned: int
+    left_out: list[str]  # archived returns that could not be read, by file, partner and period: why
     finance: FinancePosition
     schedule: Schedule
     shortlist: Shortlist
@@ -176,7 +183,7 @@ def build_master(
     period = period or default_period(setup, as_of)
     register = Register(root)
     report(1, steps, "reading the archive")
-    pairs = latest_returns(root, setup, register)
+    pairs, left_out = latest_returns(root, setup, register)
     frames = return_frames(pairs, setup)
     report(2, steps, "analyses")
     lab = shortlist(frames.candidates, setup.criteria, setup.regions, setup.project.shortlist_per_region, decisions.living_labs)
@@ -215,7 +222,7 @@ def build_master(
         shortlisted={r.region: int(r.shortlisted) for r in lab.regions.itertuples()},
         region_flags=[f"{r.region}: {r.flag}" for r in lab.regions.itertuples() if r.flag],
         overdue=list(sched.deliverables.loc[sched.deliverables["status"] == "Overdue", "code"]),
-        status_line=sched.status_line, orphaned=len(orphaned), finance=fin, schedule=sched, shortlist=lab,
+        status_line=sched.status_line, orphaned=len(orphaned), left_out=left_out, finance=fin, schedule=sched, shortlist=lab,
     )
 
 
