@@ -72,6 +72,11 @@ def _check_name(name: str) -> None:
         raise AddinError(f"Cannot store {name!r} in the VBA project container. Report this as a bug.")
 
 
+def _clash(path: StreamPath) -> None:
+    """Refuse a path whose storage is also a stream, or the reverse: one name, one entry."""
+    raise AddinError(f"{'/'.join(path)} names a stream and a storage at once. Report this as a bug.")
+
+
 def _tree(streams: Mapping[StreamPath, bytes]) -> _Node:
     """The root storage holding these streams, with the storages their paths imply."""
     root = _Node("Root Entry")
@@ -81,10 +86,10 @@ def _tree(streams: Mapping[StreamPath, bytes]) -> _Node:
             _check_name(name)
             parent = parent.children.setdefault(name, _Node(name))
             if parent.data is not None:
-                raise AddinError(f"{'/'.join(path)}: {name} is a stream, not a storage. Report this as a bug.")
+                _clash(path)
         _check_name(path[-1])
         if path[-1] in parent.children:
-            raise AddinError(f"{'/'.join(path)} is given twice. Report this as a bug.")
+            _clash(path)
         parent.children[path[-1]] = _Node(path[-1], data=bytes(data))
     return root
 
