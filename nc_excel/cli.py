@@ -186,6 +186,22 @@ def _date_option(text: str | None) -> dt.date | None:
 
 
 @app.command()
+def restore(
+    backup: Annotated[Optional[str], typer.Argument(help="The backup to put back: a path, or a file name in backups/ (default: the newest).")] = None,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Put a backup of master.xlsx back (the newest by default); the master it replaces is backed up first.
+
+    Exit code 0 when done, 2 when it cannot run (no such backup, the master is open).
+    """
+    with _friendly_errors():
+        result = Workspace(project).restore(backup)
+    console.print(f"Restored [bold]{result.master}[/bold] from {result.restored}.")
+    if result.replaced is not None:
+        console.print(f"The master it replaced was backed up to {result.replaced}.")
+
+
+@app.command()
 def summary(
     period: Annotated[int, typer.Option("--period", help="The reporting period; the master must have been built for it.")],
     project: ProjectOpt = Path("."),
