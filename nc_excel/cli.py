@@ -113,7 +113,9 @@ def collect_cmd(
 ) -> None:
     """Read, check and archive every new return in the inbox, and write feedback workbooks.
 
-    Exit code 0 when every return was accepted, 1 when any was rejected, 2 for a usage or project error.
+    Exit code 0 when every return was accepted, 1 when any was rejected or a file is not a
+    return of this project, 2 for a usage or project error. Hidden files, office lock files
+    and symbolic links in the inbox are not read (nor followed); they are listed as ignored.
     """
     with _friendly_errors():
         ws = Workspace.open(project)
@@ -131,6 +133,7 @@ def collect_cmd(
                 {**i.model_dump(mode="json", include={"code", "severity", "level", "partner", "period", "file", "sheet", "cell", "field", "value", "message", "hint"})}
                 for c in result.collected for i in c.issues
             ],
+            "ignored": [{"file": ws.record(g.path) if g.path.is_relative_to(ws.root) else str(g.path), "reason": g.reason} for g in result.ignored],
         }
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
@@ -139,7 +142,14 @@ def collect_cmd(
             console.print(f"{result.skipped} file(s) were collected before and skipped.")
         if not result.collected:
             console.print("No new files in the inbox.")
-    if result.rejected:
+        if result.not_returns:
+            console.print(f"[magenta]{len(result.not_returns)} file(s) are not returns of this project (not made from its templates): "
+                          f"{', '.join(c.entry.file for c in result.not_returns)}. Ask the sender for the report in the partner workbook.[/magenta]")
+        if result.ignored:
+            console.print(f"[yellow]{len(result.ignored)} file(s) in the inbox were ignored (not read):[/yellow]")
+            for g in result.ignored:
+                console.print(f"  {ws.record(g.path) if g.path.is_relative_to(ws.root) else g.path}: {g.reason}")
+    if result.rejected or result.not_returns:
         raise typer.Exit(1)
 
 
@@ -180,6 +190,22 @@ def _date_option(text: str | None) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise NcError(f"--as-of {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2017-10-15.") from None
+
+
+@app.command()
+def restore(
+    backup: Annotated[Optional[str], typer.Argument(help="The backup to put back: a path, or a file name in backups/ (default: the newest).")] = None,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Put a backup of master.xlsx back (the newest by default); the master it replaces is backed up first.
+
+    Exit code 0 when done, 2 when it cannot run (no such backup, the master is open).
+    """
+    with _friendly_errors():
+        result = Workspace(project).restore(backup)
+    console.print(f"Restored [bold]{result.master}[/bold] from {result.restored}.")
+    if result.replaced is not None:
+        console.print(f"The master it replaced was backed up to {result.replaced}.")
 
 
 @app.command()

@@ -7,12 +7,15 @@ folder of the layout is a change here and nowhere else.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 MASTER = "master.xlsx"
 FOLDERS = ("outbox", "inbox", "archive", "feedback", "board", "backups")
 """The folders ``nc-excel init`` makes."""
+REPLACED = "_replaced"
+"""Ends the name of a backup of a master that ``restore`` replaced."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,27 @@ class ProjectFolder:
     def backups(self) -> Path:
         """The master as it was before each rebuild."""
         return self.root / "backups"
+
+    def backup_files(self) -> list[Path]:
+        """The master's backups, oldest first (their names carry the time they were made)."""
+        return sorted(self.backups.glob("master_*.xlsx")) if self.backups.is_dir() else []
+
+    def newest_backup(self) -> Path | None:
+        """The newest backup a rebuild made (a master set aside by a restore, perhaps damaged, is not one)."""
+        found = [p for p in self.backup_files() if not p.stem.endswith(REPLACED)]
+        return found[-1] if found else None
+
+    def new_backup(self, suffix: str = "") -> Path:
+        """Where to back the master up now: ``backups/master_<stamp><suffix>.xlsx``."""
+        return self.backups / f"master_{dt.datetime.now():%Y%m%dT%H%M%S%f}{suffix}.xlsx"
+
+    def restore_advice(self) -> str:
+        """What to do about a master that cannot be read: which backup to put back, and how."""
+        newest = self.newest_backup()
+        if newest is None:
+            return f"There is no backup in {self.backups}: put back a copy of {MASTER} you trust."
+        return (f"Restore the newest backup, {newest}, with `nc-excel restore --project {self.root}` "
+                f"(or name another file of {self.backups}), and try again.")
 
     def record(self, path: Path) -> str:
         """How the register records a path inside the project: relative, so the folder can move."""

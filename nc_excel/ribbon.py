@@ -303,6 +303,8 @@ def on_collect(book: xw.Book) -> None:
         f"Feedback workbooks written: {len(feedback)}" + (f" in {', '.join(sorted({str(Path(f).parent) for f in feedback}))}" if feedback else ""),
         f"Files collected in an earlier run and skipped: {result.skipped}",
     ]
+    if result.ignored:
+        lines.append(f"Ignored in the inbox (not read): {len(result.ignored)} ({'; '.join(f'{g.path.name}: {g.reason}' for g in result.ignored[:8])}{'; ...' if len(result.ignored) > 8 else ''})")
     if rejected:
         lines.append("Send each partner with a rejected return its feedback workbook; it says what to correct, sheet and cell.")
     if not result.collected:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nc_excel.atomic import replacing
 from nc_excel.board.read import SummaryError, read_dashboard
 from nc_excel.board.write import SummaryResult, build_summary
 from nc_excel.excel.values import SpreadsheetError, open_values
 from nc_excel.excel.write import Styles, atomic_workbook
-from nc_excel.folder import MASTER, ProjectFolder
+from nc_excel.folder import MASTER, REPLACED, ProjectFolder
 from nc_excel.intake.archive import Archive, Register
 from nc_excel.intake.collect import CollectResult, collect
 from nc_excel.intake.sniff import Limits
@@ -50,9 +52,18 @@ class ProjectError(NcError):
 class SetupInvalid(NcError):
     """The setup sheets of the master have errors; ``issues`` lists them with their cells."""
 
-    def __init__(self, path: Path, issues: list[Issue]) -> None:
+    def __init__(self, path: Path, issues: list[Issue], message: str | None = None) -> None:
         self.issues = issues
-        super().__init__(f"{path}: the setup sheets have {sum(i.severity == 'error' for i in issues)} error(s). Correct them in Excel and try again.")
+        super().__init__(message or f"{path}: the setup sheets have {sum(i.severity == 'error' for i in issues)} error(s). Correct them in Excel and try again.")
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """What ``restore`` put back, and where the master it replaced was kept."""
+
+    master: Path
+    restored: Path  # the backup now in place
+    replaced: Path | None  # the backup of the master it replaced (None: there was none)
 
 
 def _no_progress(done: int, total: int, label: str) -> None:
@@ -88,8 +99,57 @@ class Workspace(ProjectFolder):
         """The setup as the coordinator left it in the master; raises ``SetupInvalid`` with every error."""
         setup, issues = read_setup(self.master)
         if setup is None:
+            unreadable = next((i for i in issues if i.code == "unreadable-file"), None)
+            if unreadable is not None:  # the master as a whole, not a setup cell
+                raise SetupInvalid(self.master, issues, f"{self.master} cannot be read ({unreadable.message}). {self.restore_advice()}")
             raise SetupInvalid(self.master, issues)
         return setup
+
+    def restore(self, backup: Path | str | None = None) -> RestoreResult:
+        """Put a backup of the master back (the newest, or ``backup``: a path or a file name in backups/).
+
+        The master it replaces, even a damaged one, is backed up first (as
+        ``backups/master_<stamp>_replaced.xlsx``, which is never taken for the newest backup); the master is
+        replaced atomically, and never while a spreadsheet application has it open.
+        """
+        if not self.master.exists() and not self.backup_files():
+            raise ProjectError(f"{self.root} is not a project folder: {MASTER} is missing and {self.backups} holds no backup. Name the folder with --project.")
+        if self.master_is_open():
+            lock = lock_file(self.master)
+            raise ProjectError(f"{MASTER} is open in a spreadsheet application ({lock.name if lock else 'its lock file'} exists). Close it and run the restore again; nothing was changed.")
+        source = self._backup_to_restore(backup)
+        try:
+            open_values(source, set())
+        except SpreadsheetError as exc:
+            raise ProjectError(f"The backup {source} cannot be read either ({exc}); nothing was changed. Name another file of {self.backups}.") from exc
+        replaced = None
+        if self.master.exists():
+            replaced = self.new_backup(REPLACED)
+            with replacing(replaced) as tmp:
+                shutil.copy2(self.master, tmp)
+        try:
+            with replacing(self.master, mode=self.master.stat().st_mode & 0o777 if self.master.exists() else None) as tmp:
+                shutil.copyfile(source, tmp)
+        except PermissionError as exc:
+            raise ProjectError(f"{MASTER} cannot be replaced: it is probably open in Excel. Close it and run the restore again; the master was not changed.") from exc
+        return RestoreResult(self.master, source, replaced)
+
+    def _backup_to_restore(self, backup: Path | str | None) -> Path:
+        found = self.backup_files()
+        if backup is None:
+            newest = self.newest_backup()
+            if newest is None:
+                raise ProjectError(f"There is no backup in {self.backups} to restore; nothing was changed.")
+            return newest
+        path = Path(backup)
+        candidates = [path] if path.is_absolute() or len(path.parts) > 1 else [path, self.backups / path]
+        source = next((p for p in reversed(candidates) if p.is_file()), None)
+        if source is None:
+            listed = ", ".join(p.name for p in found[-5:]) or "none"
+            raise ProjectError(f"There is no backup {backup}; nothing was changed. The newest in {self.backups}: {listed}.")
+        if source.resolve() == self.master.resolve():
+            raise ProjectError(f"{backup} is the master itself; name a file of {self.backups}.")
+        return source
 
     def generate_templates(
         self,

@@ -228,6 +228,45 @@ def test_a_workbook_not_made_from_the_template(project: Workspace) -> None:
     assert {i.code for i in result.collected[0].issues} == {"no-metadata"}
 
 
+def test_a_file_that_is_not_a_return_makes_collect_exit_1(project: Workspace) -> None:
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "Our own report"
+    wb.save(project.root / "inbox" / "own.xlsx")
+    run = CliRunner().invoke(app, ["collect", "--project", str(project.root)])
+    assert run.exit_code == 1, run.output
+    assert "not a return" in run.stdout and "1 file(s) are not returns of this project" in run.stdout
+    assert "inbox/own.xlsx" in " ".join(run.stdout.split())
+
+
+def test_hidden_files_lock_files_and_symlinks_are_listed_as_ignored(project: Workspace, demo_setup: ProjectSetup, tmp_path: Path) -> None:
+    make_return(project, demo_setup, "AAL")
+    inbox = project.root / "inbox"
+    shutil.copy(inbox / "AAL_report.xlsx", inbox / ".hidden_copy.xlsx")
+    (inbox / "~$AAL_report.xlsx").write_bytes(b"lock")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    make_return(project, demo_setup, "HOE")
+    shutil.move(inbox / "HOE_report.xlsx", outside / "HOE_report.xlsx")  # a good return, but outside the project
+    (inbox / "HOE_link.xlsx").symlink_to(outside / "HOE_report.xlsx")
+    (inbox / "linked_folder").symlink_to(outside, target_is_directory=True)
+    result = project.collect(now=NOW)
+    assert [c.path.name for c in result.collected] == ["AAL_report.xlsx"]
+    why = {g.path.name: g.reason for g in result.ignored}
+    assert set(why) == {".hidden_copy.xlsx", "~$AAL_report.xlsx", "HOE_link.xlsx", "linked_folder"}
+    assert "hidden" in why[".hidden_copy.xlsx"] and "lock" in why["~$AAL_report.xlsx"]
+    assert "symbolic link" in why["HOE_link.xlsx"] and "symbolic link" in why["linked_folder"]
+    assert not (project.root / "archive" / "1" / "HOE").exists()
+    assert Register(project.root).latest_accepted("HOE", 1) is None
+    (inbox / "AAL_report.xlsx").unlink()
+    run = CliRunner().invoke(app, ["collect", "--project", str(project.root)])
+    assert run.exit_code == 0, run.output
+    out = " ".join(run.stdout.split())
+    assert "4 file(s) in the inbox were ignored" in out
+    assert "inbox/HOE_link.xlsx: a symbolic link" in out and "inbox/.hidden_copy.xlsx: a hidden file" in out
+    as_json = json.loads(CliRunner().invoke(app, ["collect", "--project", str(project.root), "--json"]).stdout)
+    assert {g["file"] for g in as_json["ignored"]} == {"inbox/.hidden_copy.xlsx", "inbox/~$AAL_report.xlsx", "inbox/HOE_link.xlsx", "inbox/linked_folder"}
+
+
 def test_a_bad_file_costs_nothing_already_collected(project: Workspace, demo_setup: ProjectSetup) -> None:
     make_return(project, demo_setup, "SCE")
     project.collect(now=NOW)

@@ -16,6 +16,7 @@ import random
 import shutil
 import struct
 import subprocess
+import time
 import zipfile
 from pathlib import Path
 
@@ -509,6 +510,28 @@ def test_memory_limit_is_reader_crashed_and_the_call_goes_on(template: Path, tmp
     results = dict(open_files([big, template], Limits(max_rows=50_000, memory_bytes=256 << 20), workers=2))
     assert isinstance(results[big], FileProblem) and results[big].issue.code == "reader-crashed"
     assert isinstance(results[template], OpenedFile) and set(results[template].tables) == TABLES
+
+
+def _hang_on_slow_files(opened: OpenedFile) -> OpenedFile:
+    """A ``then`` hook (run in the worker) that sleeps on files named slow*: RLIMIT_CPU never fires."""
+    if opened.path.name.startswith("slow"):
+        time.sleep(600)
+    return opened
+
+
+def test_a_worker_that_hangs_is_stopped_by_the_wall_clock(template: Path, tmp_path: Path) -> None:
+    slow = shutil.copy(template, tmp_path / "slow.xlsx")
+    good = [shutil.copy(template, tmp_path / f"good{i}.xlsx") for i in range(3)]
+    limits = Limits(wall_seconds=2)
+    started = time.monotonic()
+    results = dict(open_files([good[0], slow, good[1], good[2]], limits, workers=2, then=_hang_on_slow_files))
+    assert time.monotonic() - started < 30
+    assert set(results) == {slow, *good}
+    crashed = results[slow]
+    assert isinstance(crashed, FileProblem) and crashed.issue.code == "reader-crashed"
+    assert crashed.issue.level == "file" and crashed.issue.cell is None and crashed.issue.file == "slow.xlsx"
+    assert "took longer than 2 s" in crashed.issue.message
+    assert all(isinstance(results[g], OpenedFile) and set(results[g].tables) == TABLES for g in good)
 
 
 def test_open_files_mixes_good_and_bad(template: Path, tmp_path: Path) -> None:

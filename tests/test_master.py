@@ -15,10 +15,12 @@ from python_calamine import CalamineWorkbook
 from test_collect import make_return
 from typer.testing import CliRunner
 
+from nc_excel.board.read import SummaryError, read_master
 from nc_excel.cli import app
 from nc_excel.intake.archive import Register
+from nc_excel.master.decisions import MasterError, read_decisions
 from nc_excel.setup.models import ProjectSetup
-from nc_excel.workspace import ProjectError, Workspace
+from nc_excel.workspace import NcError, ProjectError, Workspace
 
 AS_OF = dt.date(2017, 10, 15)
 
@@ -226,6 +228,71 @@ def test_old_master_is_backed_up(project: Workspace) -> None:
     before = project.master.read_bytes()
     result = project.build(as_of=AS_OF)
     assert result.backup is not None and result.backup.read_bytes() == before
+
+
+def _damage(master: Path) -> None:
+    master.write_bytes(master.read_bytes()[:5000])  # cut short, as by a crashed copy
+
+
+def test_a_damaged_master_names_the_newest_backup_everywhere(project: Workspace, demo_setup: ProjectSetup) -> None:
+    project.build(as_of=AS_OF)  # a second backup: the newest is the one to name
+    newest = max((project.root / "backups").glob("master_*.xlsx"))
+    assert len(list((project.root / "backups").glob("master_*.xlsx"))) == 2
+    _damage(project.master)
+    for action in (lambda: project.setup(), lambda: project.build(as_of=AS_OF), lambda: project.summary(1)):
+        with pytest.raises(NcError) as info:
+            action()
+        assert "cannot be read" in str(info.value) and str(newest) in str(info.value) and "nc-excel restore" in str(info.value)
+    with pytest.raises(MasterError, match="cannot be read") as info:
+        read_decisions(project.master)
+    assert str(newest) in str(info.value)
+    with pytest.raises(SummaryError, match="cannot be read") as info:
+        read_master(project.master, demo_setup)
+    assert str(newest) in str(info.value)
+    run = CliRunner().invoke(app, ["build", "--project", str(project.root), "--as-of", "2017-10-15"])
+    assert run.exit_code == 2 and newest.name in "".join(run.output.split())
+
+
+def test_restore_puts_the_newest_backup_back_and_keeps_the_damaged_master(project: Workspace) -> None:
+    good = project.master.read_bytes()
+    project.build(as_of=AS_OF)
+    newest = max((project.root / "backups").glob("master_*.xlsx"))
+    assert newest.read_bytes() == good
+    _damage(project.master)
+    damaged = project.master.read_bytes()
+    (project.root / "~$master.xlsx").write_bytes(b"lock")
+    run = CliRunner().invoke(app, ["restore", "--project", str(project.root)])
+    assert run.exit_code == 2 and "Close it" in " ".join(run.output.split())
+    assert project.master.read_bytes() == damaged
+    (project.root / "~$master.xlsx").unlink()
+    run = CliRunner().invoke(app, ["restore", "--project", str(project.root)])
+    assert run.exit_code == 0, run.output
+    assert project.master.read_bytes() == good and project.setup() is not None
+    kept = sorted((project.root / "backups").glob("master_*.xlsx"))
+    assert len(kept) == 3 and kept[-1].read_bytes() == damaged and kept[-1].stem.endswith("_replaced")  # the damaged master, backed up first
+    assert "Restored" in run.output and kept[-1].name in "".join(run.output.split())
+    assert project.newest_backup() == newest  # the damaged one is never offered as the newest
+    assert not list(project.root.glob(".master-*")) and not list((project.root / "backups").glob(".master*"))
+    assert project.build(as_of=AS_OF).period == 1  # and the cycle goes on
+
+
+def test_restore_a_named_backup_and_refusals(project: Workspace) -> None:
+    oldest = min((project.root / "backups").glob("master_*.xlsx"))
+    result = project.restore(oldest.name)
+    assert result.restored == project.root / "backups" / oldest.name and project.master.read_bytes() == oldest.read_bytes()
+    assert result.replaced is not None and result.replaced.exists()
+    assert project.restore(str(oldest)).restored == oldest  # a path works too
+    run = CliRunner().invoke(app, ["restore", "--project", str(project.root), "master_nope.xlsx"])
+    assert run.exit_code == 2 and "no backup master_nope.xlsx" in " ".join(run.output.split())
+    broken = project.root / "backups" / "master_99999999T000000000000.xlsx"
+    broken.write_bytes(b"not a workbook")
+    before = project.master.read_bytes()
+    with pytest.raises(ProjectError, match="cannot be read either"):
+        project.restore()
+    assert project.master.read_bytes() == before
+    empty = Workspace.create(project.root.parent / "fresh")
+    with pytest.raises(ProjectError, match="no backup"):
+        empty.restore()
 
 
 def test_partner_text_stays_text_in_the_master(project: Workspace, demo_setup: ProjectSetup) -> None:

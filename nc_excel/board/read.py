@@ -17,6 +17,7 @@ import pandas as pd
 from nc_excel.analyses.schedule import project_months
 from nc_excel.excel.read import TableNotFound, read_fields, read_frame
 from nc_excel.excel.values import Grid, SpreadsheetError, open_values
+from nc_excel.folder import ProjectFolder
 from nc_excel.master.schema import (
     BUDGET_LINES,
     DASHBOARD,
@@ -92,7 +93,7 @@ def read_master(master: Path, setup: ProjectSetup) -> MasterView:
     try:
         grids = open_values(master, {s.name for s in BOARD_SHEETS})
     except SpreadsheetError as exc:
-        raise SummaryError(f"{master} cannot be read ({exc}). Restore it from backups/ or rebuild it with `nc-excel build --period N`.") from exc
+        raise SummaryError(f"{master} cannot be read ({exc}). {ProjectFolder(master.parent).restore_advice()} Or rebuild it with `nc-excel build --period N`.") from exc
     if DASHBOARD.name not in grids:
         raise SummaryError(f"{master.name} has no Dashboard sheet: the master has not been built yet. Run `nc-excel build --period N` first.")
     missing = [s.name for s in BOARD_SHEETS if s.name not in grids]

@@ -9,9 +9,10 @@ atomically after each file, so a crash never loses what was already collected.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -118,11 +119,46 @@ def archive_copy(root: Path, source: Path, period: int, partner: str, received: 
     return target
 
 
+@dataclass(frozen=True)
+class Ignored:
+    """A file in the inbox that collect leaves alone, and why."""
+
+    path: Path
+    reason: str
+
+
+def _walk_inbox(inbox: Path) -> Iterator[tuple[Path, str | None]]:
+    """Everything below the inbox, symbolic links not followed: (path, None) for a file to
+    collect, (path, why) for one left alone. Names are sorted within each folder."""
+    for folder, dirs, files in os.walk(inbox, followlinks=False):
+        here = Path(folder)
+        dirs.sort()
+        for name in list(dirs):
+            if (here / name).is_symlink():
+                dirs.remove(name)  # os.walk would not go in either; it is reported instead
+                files.append(name)
+        for name in sorted(files):
+            path = here / name
+            if path.is_symlink():
+                yield path, "a symbolic link: not followed, so nothing outside the inbox is collected"
+            elif name.startswith(("~$", ".~lock")):
+                yield path, "an office lock file: the workbook is open in Excel or LibreOffice"
+            elif name.startswith("."):
+                yield path, "a hidden file (its name starts with a dot)"
+            elif not path.is_file():
+                yield path, "not a regular file"
+            else:
+                yield path, None
+
+
 def inbox_files(inbox: Path) -> Iterable[Path]:
-    """Every file below the inbox, skipping office lock files and hidden files."""
-    for path in sorted(inbox.rglob("*")):
-        if path.is_file() and not path.name.startswith(("~$", ".~lock", ".")):
-            yield path
+    """Every file below the inbox, skipping office lock files, hidden files and symbolic links (not followed)."""
+    return [path for path, why in _walk_inbox(inbox) if why is None]
+
+
+def inbox_ignored(inbox: Path) -> list[Ignored]:
+    """The files below the inbox that ``inbox_files`` leaves out, each with why."""
+    return [Ignored(path, why) for path, why in _walk_inbox(inbox) if why is not None]
 
 
 def book_of(opened: OpenedFile) -> Workbook:

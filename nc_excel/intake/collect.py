@@ -19,11 +19,13 @@ from nc_excel.folder import ProjectFolder
 from nc_excel.intake.archive import (
     Archive,
     Entry,
+    Ignored,
     ReadOutcome,
     Register,
     Status,
     archive_copy,
     inbox_files,
+    inbox_ignored,
     read_opened,
 )
 from nc_excel.intake.rules import check_across, check_return
@@ -54,10 +56,16 @@ class Collected:
 class CollectResult:
     collected: list[Collected] = field(default_factory=list)
     skipped: int = 0  # files collected in an earlier run
+    ignored: list[Ignored] = field(default_factory=list)  # hidden files, lock files, symbolic links: not read
 
     @property
     def rejected(self) -> list[Collected]:
         return [c for c in self.collected if c.entry.status == "rejected"]
+
+    @property
+    def not_returns(self) -> list[Collected]:
+        """Files that are not returns of this project (no nc-excel metadata)."""
+        return [c for c in self.collected if c.entry.status == "not a return"]
 
 
 def sha256_of(path: Path) -> str:
@@ -99,7 +107,7 @@ def collect(
     folder = ProjectFolder(root)
     register = Register(root)
     archive = Archive(root, register, setup, limits)
-    result = CollectResult()
+    result = CollectResult(ignored=inbox_ignored(inbox))
     pending = _new_files(inbox, folder, register, result)
     reads = _read(pending, setup, archive, now, limits, progress)
     # The same place proposed by several partners: this run's returns against each

@@ -72,6 +72,7 @@ class Limits:
     max_cols: int = 200
     memory_bytes: int = 1 * GiB  # RLIMIT_AS of the worker process
     cpu_seconds: int = 30  # RLIMIT_CPU per file in the worker process
+    wall_seconds: float = 120.0  # wall-clock time per file: a worker that waits (sleeps, blocks) is not bounded by RLIMIT_CPU
 
 
 @dataclass(frozen=True)

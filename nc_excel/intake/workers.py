@@ -4,7 +4,8 @@ A partner file can make a parser allocate without bound or crash in native code;
 running each file in a limited worker turns that into a ``FileProblem`` for the
 one file instead of the end of the whole run. ``sniff`` says what may be parsed,
 this module decides where it runs: one process pool per call of ``open_files``,
-a worker that died or ran out of memory replaced before it reads another file.
+a worker that died, ran out of memory or took longer than the wall-clock limit
+replaced before it reads another file.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import multiprocessing as mp
 import os
 import signal
 import tempfile
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -139,8 +141,9 @@ def _run_isolated(path: Path, limits: Limits, then: Then = None) -> Any:
         proc.start()
         child.close()
         result: _Result | None = None
-        # a worker that sleeps instead of computing is not bounded by RLIMIT_CPU
-        if parent.poll(limits.cpu_seconds * 2 + 30):
+        # a worker that sleeps instead of computing is not bounded by RLIMIT_CPU: the wall clock is
+        timed_out = not parent.poll(limits.wall_seconds)
+        if not timed_out:
             try:
                 result = parent.recv()
             except (EOFError, OSError):
@@ -153,7 +156,12 @@ def _run_isolated(path: Path, limits: Limits, then: Then = None) -> Any:
             return _to_outcome(result)
         with open(log.name, "rb") as f:
             stderr = f.read(64 * 1024).decode("utf-8", "replace")
-    return FileProblem(issue("reader-crashed", file=path.name, detail=_crash_detail(proc.exitcode, stderr, limits)))
+    detail = _too_long(limits) if timed_out else _crash_detail(proc.exitcode, stderr, limits)
+    return FileProblem(issue("reader-crashed", file=path.name, detail=detail))
+
+
+def _too_long(limits: Limits) -> str:
+    return f"it took longer than {limits.wall_seconds:g} s"
 
 
 def open_file(path: Path, limits: Limits = Limits()) -> OpenedFile:
@@ -198,23 +206,31 @@ def open_files(
     A worker that dies (a reader abort, the memory or CPU limit) breaks the pool:
     the files it had in hand are then re-read one by one in processes of their
     own, so only the file that really crashes is reported as reader-crashed,
-    and the pool is started again for the rest.
+    and the pool is started again for the rest. A file still being read after
+    ``limits.wall_seconds`` (a worker that sleeps or blocks, which RLIMIT_CPU
+    does not see) is handled the same way: the pool's workers are killed and
+    the files they held are re-read alone, each with the same wall-clock limit.
     """
     todo = deque(Path(p) for p in paths)
     counted = _Counted(len(todo), progress)
     workers = max(1, workers)
     pool: cf.ProcessPoolExecutor | None = None
     inflight: dict[cf.Future[_Result], Path] = {}
+    clock = _Clock(limits.wall_seconds)
     try:
         while todo or inflight:
             if pool is None:
                 pool = _new_pool(workers, limits, then)
+                clock.started.clear()
             suspects = _submit(pool, todo, inflight, limits, most=workers * 4)  # None: a spent worker, no file of its own
-            finished, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED) if inflight else (set(), set())
+            finished, _ = cf.wait(inflight, timeout=clock.wait(inflight), return_when=cf.FIRST_COMPLETED) if inflight else (set(), set())
             for p, outcome in _finished(finished, inflight, suspects):
                 yield counted(p), outcome
+            if not suspects and clock.overdue(inflight):
+                suspects.append(None)  # a worker is stuck: the pool is stopped, its files read again alone
+                _kill_workers(pool)
             if suspects:
-                # the pool is broken (or a worker is spent): what is still in it is read again alone
+                # the pool is broken (or a worker is spent or stuck): what is still in it is read again alone
                 suspects.extend(inflight.values())
                 inflight.clear()
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -224,6 +240,42 @@ def open_files(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Clock:
+    """The wall-clock limit of the files in a pool, counted from when a task is first seen running.
+
+    ``Future.running()`` turns true when a task is queued for a worker, which may be
+    a little before a worker takes it: a file may be suspected early, but it is then
+    read again alone with a full limit of its own before it is rejected.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started: dict[cf.Future[_Result], float] = {}
+
+    def wait(self, inflight: dict[cf.Future[_Result], Path]) -> float:
+        """How long to wait for a task to finish before looking at the clock again."""
+        now = time.monotonic()
+        for fut in list(self.started):
+            if fut not in inflight:
+                del self.started[fut]
+        for fut in inflight:
+            if fut not in self.started and fut.running():
+                self.started[fut] = now
+        ends = [t + self.seconds for t in self.started.values()]
+        return max(0.0, min(ends) - now) if ends else self.seconds
+
+    def overdue(self, inflight: dict[cf.Future[_Result], Path]) -> bool:
+        now = time.monotonic()
+        return any(fut in inflight and now - t >= self.seconds for fut, t in self.started.items())
+
+
+def _kill_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Stop the pool's worker processes (a shutdown alone would wait for a stuck one)."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        if proc.is_alive():
+            proc.kill()
 
 
 class _Counted:

@@ -238,8 +238,7 @@ def _orphaned(decisions: Decisions, lab: Shortlist, issues: pd.DataFrame, sched:
 def _save(wb: openpyxl.Workbook, master: Path, backups: Path, as_of: dt.date, report: Progress, steps: int) -> Path:
     """Back up the old master, write the new one beside it and rename it into place."""
     backups.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S%f")
-    backup = backups / f"master_{stamp}.xlsx"
+    backup = ProjectFolder(master.parent).new_backup()
     shutil.copy2(master, backup)
     try:
         with replacing(master, mode=master.stat().st_mode & 0o777) as tmp:

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from nc_excel.excel.read import TableNotFound, read_frame
 from nc_excel.excel.values import Grid, SpreadsheetError, open_values
+from nc_excel.folder import ProjectFolder
 from nc_excel.master.schema import (
     ISSUES,
     LIVING_LABS,
@@ -51,7 +52,7 @@ def _typed(grids: dict[str, Grid], sheet: Sheet, fields: Sequence[str], master: 
     try:
         frame = read_frame(grid, model or sheet.model, fields=fields)
     except TableNotFound as exc:
-        raise MasterError(f"{master.name}, sheet {sheet.name!r}: {exc} Restore the master from backups/ and build again.") from exc
+        raise MasterError(f"{master.name}, sheet {sheet.name!r}: {exc} {ProjectFolder(master.parent).restore_advice()}") from exc
     return frame.fillna("").astype(str).map(str.strip)
 
 
@@ -61,7 +62,7 @@ def read_decisions(master: Path) -> Decisions:
     try:
         grids = open_values(master, {s.name for s in sheets})
     except SpreadsheetError as exc:
-        raise MasterError(f"{master} cannot be read ({exc}). Restore it from backups/ and try again.") from exc
+        raise MasterError(f"{master} cannot be read ({exc}). {ProjectFolder(master.parent).restore_advice()}") from exc
     decisions = Decisions()
     labs = _typed(grids, LIVING_LABS, ["place_key", "decision", "note"], master, living_lab_row(()))
     decisions.living_labs = labs[(labs["place_key"] != "") & ((labs["decision"] != "") | (labs["note"] != ""))].reset_index(drop=True)
