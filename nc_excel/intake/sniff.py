@@ -570,6 +570,8 @@ def check_zip(data: bytes, path: Path, limits: Limits) -> _ZipFacts:
     if "mimetype" in byname and byname["mimetype"].file_size < 200:
         mime = _read_part(zf, byname["mimetype"], path, (), keep=200).strip()
         if mime == ODS_MIME:
+            if _odf_encrypted(zf, byname, path):
+                raise _problem("encrypted-file", path)
             return _check_ods(zf, infos, path, limits)
         kind = mime.decode("ascii", "replace").rsplit(".", 1)[-1]
         raise _problem("not-a-spreadsheet", path, detail=f"an OpenDocument {kind}")
@@ -584,6 +586,31 @@ def check_zip(data: bytes, path: Path, limits: Limits) -> _ZipFacts:
             what = "a zip archive without a workbook in it"
         raise _problem("not-a-spreadsheet", path, detail=what)
     return _check_xlsx(zf, infos, byname, path, limits)
+
+
+_ODF_ENCRYPTION = re.compile(rb"<(?:[\w.\-]+:)?encryption-data[\s/>]")
+ODF_MANIFEST = "META-INF/manifest.xml"
+
+
+def _odf_encrypted(zf: zipfile.ZipFile, byname: dict[str, zipfile.ZipInfo], path: Path) -> bool:
+    """Whether an OpenDocument file is saved with a password.
+
+    ODF encrypts part by part (the zip itself is not encrypted): the manifest
+    declares ``<manifest:encryption-data>`` for every encrypted part, which is
+    what LibreOffice's Save with password writes. ODF 1.3's whole-package
+    encryption keeps the parts in one ``encrypted-package`` entry instead. A
+    regex, not a parser: the manifest is scanned before any XML is parsed.
+    """
+    if "encrypted-package" in byname:
+        return True
+    info = byname.get(ODF_MANIFEST)
+    if info is None:
+        return False
+    check = _EntityCheck()
+    manifest = _read_part(zf, info, path, (check.feed,), keep=info.file_size)
+    if check.found:
+        raise _problem("xml-entities", path)
+    return bool(_ODF_ENCRYPTION.search(manifest))
 
 
 def _check_xml_parts(
