@@ -61,6 +61,12 @@ CATALOGUE: dict[str, IssueType] = {
     "too-long": IssueType(CELL, E, "{field} has {length} characters; at most {limit} fit.", "Shorten the text to {limit} characters."),
     "date-outside-window": IssueType(CELL, E, "{field} {value} is outside {window} ({low} to {high}).", "Enter a date from {low} to {high}."),
     "invalid-value": IssueType(CELL, E, "{field}: {detail}", "Correct the value."),
+    "error-value": IssueType(
+        CELL,
+        E,
+        "{field} shows the error {value} (a formula that cannot be computed).",
+        "Replace the formula by the value itself, or correct it so that it computes one.",
+    ),
     # tables
     "missing-sheet": IssueType(SHEET, E, "The sheet {sheet} (table {table}) was not found.", "Restore the sheet from the template, or rename it back to {sheet}."),
     "missing-column": IssueType(SHEET, E, "The column {field} was not found on sheet {sheet}.", "Restore the column header {field!r} from the template."),

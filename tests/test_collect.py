@@ -178,6 +178,24 @@ def test_a_renamed_sheet_a_moved_and_an_extra_column_still_read(project: Workspa
     assert all(r["achieved"] is not None for r in c.ret.rows("Indicators"))
 
 
+def test_a_renamed_start_sheet_is_found_by_its_labels(project: Workspace, demo_setup: ProjectSetup, tmp_path: Path) -> None:
+    plain = Workspace.create(tmp_path / "plain", demo_setup)
+    plain.generate_templates(1, ["BRG"], now=GENERATED_AT)
+    make_return(plain, demo_setup, "BRG")
+    [as_sent] = plain.collect(now=NOW).collected
+    path = make_return(project, demo_setup, "BRG")
+    wb = openpyxl.load_workbook(path)
+    rename_sheet(wb, "Start", "Forside")
+    wb.save(path)
+    [c] = project.collect(now=NOW).collected
+    assert c.entry.accepted and c.entry.status == as_sent.entry.status, [(i.code, i.sheet, i.cell) for i in c.issues]
+    assert [(i.code, i.sheet, i.cell) for i in c.issues] == [(i.code, i.sheet, i.cell) for i in as_sent.issues]
+    assert c.ret.sheets["Submission"] == "Forside"
+    assert c.ret.form("Submission") == as_sent.ret.form("Submission")
+    assert c.ret.form("Submission")["contact_email"] == partner_entries(demo_setup, "BRG", 1).forms["Submission"]["contact_email"]
+    assert {t: c.ret.rows(t) for t in c.ret.tables} == {t: as_sent.ret.rows(t) for t in as_sent.ret.tables}
+
+
 def test_inserted_blank_rows_in_living_labs(project: Workspace, demo_setup: ProjectSetup) -> None:
     path = make_return(project, demo_setup, "ENV")
     wb = openpyxl.load_workbook(path)

@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 from conftest import GENERATED_AT
 from lo.lo import convert, fill_with_libreoffice, require_soffice
 
+from nc_excel.excel.parse import ErrorValue
+from nc_excel.intake.sniff import _ErrorCells, _OdsExtent
+from nc_excel.intake.workers import open_file
+from nc_excel.partner.simulate import fill_workbook, partner_entries, save
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.workspace import Workspace
 
@@ -87,3 +93,62 @@ def test_feedback_workbooks_open_in_libreoffice(lo_returns, tmp_path: Path, demo
     assert feedback
     pdfs = convert(feedback, "pdf", tmp_path / "pdf")
     assert len(pdfs) == len(feedback) and all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
+
+
+@pytest.fixture(scope="module")
+def error_returns(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSetup) -> list[Path]:
+    """HOE's return filled in, with =1/0 as staff costs and =NA() as travel, computed and saved by LibreOffice."""
+    require_soffice()
+    root = tmp_path_factory.mktemp("errors") / "project"
+    ws = Workspace.create(root, demo_setup)
+    [template] = ws.generate_templates(1, ["HOE"], now=GENERATED_AT)
+    filled = fill_workbook(template, root / "filled.xlsx", partner_entries(demo_setup, "HOE", 1), demo_setup)
+    wb = openpyxl.load_workbook(filled)
+    wb["Finance"]["D5"] = "=1/0"
+    wb["Finance"]["D7"] = "=NA()"
+    save(wb, filled)
+    outputs = [root / "lo" / "HOE.xlsx", root / "lo" / "HOE.ods"]
+    fill_with_libreoffice(filled, [], outputs)
+    return outputs
+
+
+@pytest.mark.parametrize("index", [0, 1], ids=["xlsx", "ods"])
+def test_an_error_value_is_reported_at_its_cell(error_returns, tmp_path: Path, demo_setup: ProjectSetup, index: int) -> None:
+    opened = open_file(error_returns[index])
+    finance = opened.sheets["Finance"]
+    assert finance[4][3] == "#DIV/0!" and isinstance(finance[4][3], ErrorValue)  # D5: not the "" calamine gives
+    assert finance[6][3] == "#N/A" and isinstance(finance[6][3], ErrorValue)
+    ws = Workspace.create(tmp_path / "project", demo_setup)
+    shutil.copy(error_returns[index], ws.root / "inbox" / error_returns[index].name)
+    [c] = ws.collect(now=NOW).collected
+    assert not c.entry.accepted
+    found = {(i.code, i.sheet, i.cell): i for i in c.issues}
+    assert found[("error-value", "Finance", "D5")].value == "#DIV/0!"
+    assert "#DIV/0!" in found[("error-value", "Finance", "D5")].message
+    assert found[("error-value", "Finance", "D7")].value == "#N/A"
+    assert ("required", "Finance", "D5") not in found and ("required", "Finance", "D7") not in found
+    # the row's Cumulative, Remaining and % show the error only because of D5: not reported again
+    assert not {cell for code, sheet, cell in found if code == "error-value" and cell and cell[0] in "EFG"}
+
+
+def _chunked(data: bytes, size: int):
+    return (data[i:i + size] for i in range(0, len(data), size))
+
+
+@pytest.mark.parametrize("size", [1, 7, 64, 1 << 20])
+def test_error_cells_are_found_whatever_the_chunks(error_returns, size: int) -> None:
+    """The scanners see a part in chunks: an error cell cut anywhere is still found, with what it shows."""
+    with zipfile.ZipFile(error_returns[0]) as z:
+        part = next(n for n in z.namelist() if n.startswith("xl/worksheets/") and b"#DIV/0!" in z.read(n))
+        xml = z.read(part)
+    with zipfile.ZipFile(error_returns[1]) as z:
+        content = z.read("content.xml")
+    cells = _ErrorCells()
+    ods = _OdsExtent(5000, 200)
+    for chunk in _chunked(xml, size):
+        cells.feed(chunk)
+    for chunk in _chunked(content, size):
+        ods.feed(chunk)
+    assert cells.found[(4, 3)] == "#DIV/0!" and cells.found[(6, 3)] == "#N/A"
+    assert ods.errors["Finance"][(4, 3)] == "#DIV/0!" and ods.errors["Finance"][(6, 3)] == "#N/A"
+    assert cells.found == ods.errors["Finance"]

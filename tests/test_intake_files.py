@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from lo.lo import fill_with_libreoffice, require_soffice
 
 from nc_excel.intake.sniff import FileProblem, Limits, OpenedFile
 from nc_excel.intake.workers import open_file, open_files
@@ -340,6 +341,16 @@ def test_xlsx_encrypted_with_a_password(template: Path, tmp_path: Path) -> None:
         ooxml.OOXMLFile(f).encrypt("secret", out)
     (tmp_path / "locked.xlsx").write_bytes(out.getvalue())
     assert code(tmp_path / "locked.xlsx") == "encrypted-file"
+
+
+def test_ods_saved_with_a_password_by_libreoffice(template: Path, tmp_path: Path) -> None:
+    """LibreOffice's Save with password encrypts the parts of the .ods, not the zip: the manifest says so."""
+    require_soffice()
+    locked = tmp_path / "locked.ods"
+    fill_with_libreoffice(template, [], [locked], password="secret")
+    assert b"encryption-data" in part(locked, "META-INF/manifest.xml")
+    assert part(locked, "mimetype") == b"application/vnd.oasis.opendocument.spreadsheet"
+    assert code(locked) == "encrypted-file"
 
 
 def test_ole_container_of_a_word_document(tmp_path: Path) -> None:

@@ -26,6 +26,20 @@ class ParseError(ValueError):
         self.detail = detail
 
 
+class ErrorValue(str):
+    """A cell showing a spreadsheet error (``#DIV/0!``, ``#N/A``, ``#VALUE!``, ``#REF!``,
+    ``#NAME?``, ``#NUM!``, ``#NULL!``, LibreOffice's ``Err:502``): the text it shows.
+
+    A str, so that code which only shows or compares cell text keeps working; the
+    parsers refuse it whatever the column's type, as ``error-value``.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"ErrorValue({str(self)!r})"
+
+
 _SPACES = re.compile(r"[\s\u00a0\u202f'’]")
 _CURRENCY = re.compile(r"^(EUR|€|DKK|SEK|NOK|GBP|£|kr\.?)\s*|\s*(EUR|€|DKK|SEK|NOK|GBP|£|kr\.?)$", re.I)
 _PLAIN = re.compile(r"^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$")
@@ -187,6 +201,8 @@ def parse_cell(
     ``lists`` holds the setup's choice lists for columns whose choices only the
     project knows (``Col(choices="regions")``).
     """
+    if isinstance(value, ErrorValue):
+        raise ParseError("error-value")
     if is_blank(value):
         return None
     match column.kind:

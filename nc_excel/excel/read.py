@@ -113,7 +113,20 @@ def _parse_row(
             raw_failed[column.name] = parsed
             continue
         values[column.name] = parsed
-    return values, cells, issues, raw_failed
+    return values, cells, _without_consequential_errors(issues, cols), raw_failed
+
+
+def _without_consequential_errors(issues: list[Issue], cols: Sequence[Column]) -> list[Issue]:
+    """An error in a computed cell of a row whose input cell shows one follows from it: only the input is reported.
+
+    ``=1/0`` typed as an amount makes the row's Cumulative, Remaining and % cells
+    show ``#DIV/0!`` too; the partner can fix (and type into) only the amount.
+    """
+    computed = {c.name for c in cols if not c.col.input}
+    errors = [i for i in issues if i.code == "error-value" and i.locator is not None]
+    if not any(i.locator[2] not in computed for i in errors if i.locator is not None):
+        return issues
+    return [i for i in issues if not (i.code == "error-value" and i.locator is not None and i.locator[2] in computed)]
 
 
 def _validation_issues(exc: ValidationError, model: type[BaseModel], cells: Mapping[str, str], values: Mapping[str, Any], ctx: ReadContext) -> list[Issue]:

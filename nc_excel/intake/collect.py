@@ -34,6 +34,7 @@ from nc_excel.intake.workers import open_files
 from nc_excel.issues import Issue, Severity, issue
 from nc_excel.partner.feedback import feedback_name, write_feedback
 from nc_excel.partner.read import Return
+from nc_excel.partner.schema import START_SHEET, SUBMISSION_FORM
 from nc_excel.setup.models import ProjectSetup, default_period
 
 Progress = Callable[[int, int, str], None]
@@ -85,7 +86,7 @@ def _timing(ret: Return, setup: ProjectSetup, now: dt.datetime) -> list[Issue]:
     period = setup.period(ret.period)
     if period.start <= now.date():
         return []
-    return [issue("future-period", value=ret.period, start=period.start, current=default_period(setup, now.date()), file=ret.file, partner=ret.partner, period=ret.period, sheet="Start")]
+    return [issue("future-period", value=ret.period, start=period.start, current=default_period(setup, now.date()), file=ret.file, partner=ret.partner, period=ret.period, sheet=ret.sheets.get(SUBMISSION_FORM, START_SHEET))]
 
 
 def _status(issues: list[Issue]) -> Status:

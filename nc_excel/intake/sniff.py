@@ -10,7 +10,9 @@ is opened in three steps, cheapest first:
 2. For zip formats, check the zip directory (sizes, ratios, entry count), then
    read every part once through ``zipfile`` (CRC and size checks, capped by the
    declared sizes) while scanning XML for DOCTYPE/ENTITY declarations and the
-   sheet XML for the cells that are really there (the ``<dimension>`` can lie).
+   sheet XML for the cells that are really there (the ``<dimension>`` can lie)
+   and for the cells that show an error value (calamine hands ``#DIV/0!`` over
+   as an empty string; the grids carry it back as an ``ErrorValue``).
 3. Only then let calamine's dense reader read the values, in a worker process
    with memory and CPU limits, so that a reader abort becomes an issue on this
    file and the other returns are still collected.
@@ -43,6 +45,7 @@ from python_calamine import (
     SheetVisibleEnum,
 )
 
+from nc_excel.excel.parse import ErrorValue
 from nc_excel.excel.schema import cell_ref, col_letter
 from nc_excel.issues import Issue, issue
 
@@ -55,6 +58,7 @@ MiB = 1 << 20
 GiB = 1 << 30
 CHUNK = 256 * 1024
 MAX_TAG = 1 * MiB  # a sheet XML start tag longer than this is not a spreadsheet's
+MAX_ERROR_CELLS = 10_000  # error values recorded per sheet; more are left as calamine gives them (blank)
 
 Grid = list[list[Any]]
 
@@ -83,7 +87,7 @@ class OpenedFile:
     sha256: str
     size: int
     format: str  # "xlsx" | "xlsm" | "xls" | "ods"
-    sheets: dict[str, Grid]  # every sheet's values as a grid from A1
+    sheets: dict[str, Grid]  # every sheet's values as a grid from A1; a cell showing an error holds an ErrorValue
     visibility: dict[str, str]  # sheet -> "visible" | "hidden" | "veryhidden"
     tables: dict[str, tuple[str, str]]  # Excel table name -> (sheet, "A4:H10")
     date1904: bool
@@ -385,10 +389,52 @@ class _SheetExtent:
                 self._offends(row, self.col)
 
 
+_ERROR_CELL = re.compile(rb"""<(?:[\w.\-]+:)?c\s((?:[^>]*?\s)?t\s*=\s*["']e["'][^>]*)>""")
+_C_END = re.compile(rb"</(?:[\w.\-]+:)?c>")
+_V_TEXT = re.compile(rb"<(?:[\w.\-]+:)?v(?:\s[^>]*)?>([^<]*)</(?:[\w.\-]+:)?v>")
+
+
+class _ErrorCells:
+    """The cells of a worksheet XML part that hold an error value (``t="e"``), with the error shown.
+
+    python-calamine hands an error cell over as an empty string, so a ``#DIV/0!``
+    would read as a blank cell; this records (row, col) -> ``#DIV/0!`` (0-based)
+    while the part streams by, for the reader to put back. A cell without an
+    ``r`` reference (no writer in use omits it) is not recorded.
+    """
+
+    def __init__(self) -> None:
+        self.found: dict[tuple[int, int], str] = {}
+        self.stream = _TagStream()
+        self.pending = b""  # an error cell whose end is in the next chunk
+
+    def feed(self, chunk: bytes) -> None:
+        buf = self.pending + self.stream.complete(chunk)
+        self.pending = b""
+        if b'"e"' not in buf and b"'e'" not in buf:
+            return
+        pos = 0
+        while (m := _ERROR_CELL.search(buf, pos)) is not None:
+            if m.group(1).endswith(b"/"):  # <c t="e"/>: no value
+                pos = m.end()
+                continue
+            end = _C_END.search(buf, m.end())
+            if end is None:
+                rest = buf[m.start():]
+                self.pending = rest if len(rest) <= MAX_TAG else b""
+                return
+            ref = _CELL_R.search(m.group(1))
+            value = _V_TEXT.search(buf, m.end(), end.start())
+            if ref and ref.group(2) and value and len(self.found) < MAX_ERROR_CELLS:
+                self.found[(int(ref.group(2)) - 1, _col_number(ref.group(1)) - 1)] = _xml_unescape(value.group(1)).strip()
+            pos = end.end()
+
+
 _ODS_TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.\-]*:)?(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*)>")
 _ODS_NAME = re.compile(rb'(?:^|\s)(?:[\w.\-]+:)?name\s*=\s*"([^"]*)"')
 _ODS_ROWS = re.compile(rb'number-rows-repeated\s*=\s*"(\d+)"')
 _ODS_COLS = re.compile(rb'number-columns-repeated\s*=\s*"(\d+)"')
+_ODS_ERROR = re.compile(rb'(?:^|\s)calcext:value-type\s*=\s*"error"')  # what LibreOffice writes for a cell showing an error
 
 
 class _OdsExtent:
@@ -406,13 +452,19 @@ class _OdsExtent:
         self.row_rep = 1
         self.col = 0
         self.worst: dict[str, tuple[int, int]] = {}
+        self.errors: dict[str, dict[tuple[int, int], str]] = {}  # sheet -> (row, col) 0-based -> "#DIV/0!"
+        self.error_cells: list[tuple[int, int]] | None = None  # the open error cell's places, until its end tag
+        self.error_text = bytearray()
         self.stream = _TagStream()
 
     def feed(self, chunk: bytes) -> None:
         buf = self.stream.complete(chunk)
+        text_from = 0
         for m in _ODS_TAG.finditer(buf):
             closing, name, attrs = m.groups()
             selfclose = attrs.endswith(b"/")
+            if self.error_cells is not None and name in (b"table-cell", b"covered-table-cell") and closing:
+                self._error_end(buf[text_from : m.start()])
             if name == b"table":
                 if not closing:
                     n = _ODS_NAME.search(attrs)
@@ -434,11 +486,28 @@ class _OdsExtent:
                 self.col += rep
                 if selfclose and b"value-type" not in attrs:
                     continue
+                if not selfclose and _ODS_ERROR.search(attrs):
+                    self.error_cells = [(self.row + i, first + j) for i in range(min(self.row_rep, 100)) for j in range(min(rep, 100))]
+                    self.error_text.clear()
+                    text_from = m.end()
                 last_row, last_col = self.row + self.row_rep, first + rep  # 1-based
                 if last_row > self.max_rows or last_col > self.max_cols:
                     prev = self.worst.get(self.sheet)
                     if prev is None or (last_row, last_col) > prev:
                         self.worst[self.sheet] = (last_row, last_col)
+        if self.error_cells is not None and len(self.error_text) < 4096:
+            self.error_text += buf[text_from:][: 4096]
+
+    def _error_end(self, text: bytes) -> None:
+        """An error cell ends: what it shows is the text of its paragraphs (``#DIV/0!``, ``Err:502``)."""
+        self.error_text += text[:4096]
+        shown = _xml_unescape(re.sub(rb"<[^>]*>", b"", bytes(self.error_text))).strip()
+        found = self.errors.setdefault(self.sheet, {})
+        for where in self.error_cells or ():
+            if len(found) < MAX_ERROR_CELLS:
+                found[where] = shown
+        self.error_cells = None
+        self.error_text.clear()
 
 
 def _xml_unescape(raw: bytes) -> str:
@@ -455,6 +524,7 @@ class _ZipFacts:
     date1904: bool = False
     tables: dict[str, tuple[str, str]] = field(default_factory=dict)  # Excel table -> (sheet, ref)
     macros: bool = False
+    errors: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)  # sheet -> (row, col) -> "#DIV/0!"
 
 
 def _local(tag: str) -> str:
@@ -571,6 +641,8 @@ def check_zip(data: bytes, path: Path, limits: Limits) -> _ZipFacts:
     if "mimetype" in byname and byname["mimetype"].file_size < 200:
         mime = _read_part(zf, byname["mimetype"], path, (), keep=200).strip()
         if mime == ODS_MIME:
+            if _odf_encrypted(zf, byname, path):
+                raise _problem("encrypted-file", path)
             return _check_ods(zf, infos, path, limits)
         kind = mime.decode("ascii", "replace").rsplit(".", 1)[-1]
         raise _problem("not-a-spreadsheet", path, detail=f"an OpenDocument {kind}")
@@ -587,11 +659,36 @@ def check_zip(data: bytes, path: Path, limits: Limits) -> _ZipFacts:
     return _check_xlsx(zf, infos, byname, path, limits)
 
 
+_ODF_ENCRYPTION = re.compile(rb"<(?:[\w.\-]+:)?encryption-data[\s/>]")
+ODF_MANIFEST = "META-INF/manifest.xml"
+
+
+def _odf_encrypted(zf: zipfile.ZipFile, byname: dict[str, zipfile.ZipInfo], path: Path) -> bool:
+    """Whether an OpenDocument file is saved with a password.
+
+    ODF encrypts part by part (the zip itself is not encrypted): the manifest
+    declares ``<manifest:encryption-data>`` for every encrypted part, which is
+    what LibreOffice's Save with password writes. ODF 1.3's whole-package
+    encryption keeps the parts in one ``encrypted-package`` entry instead. A
+    regex, not a parser: the manifest is scanned before any XML is parsed.
+    """
+    if "encrypted-package" in byname:
+        return True
+    info = byname.get(ODF_MANIFEST)
+    if info is None:
+        return False
+    check = _EntityCheck()
+    manifest = _read_part(zf, info, path, (check.feed,), keep=info.file_size)
+    if check.found:
+        raise _problem("xml-entities", path)
+    return bool(_ODF_ENCRYPTION.search(manifest))
+
+
 def _check_xml_parts(
     zf: zipfile.ZipFile,
     infos: Sequence[zipfile.ZipInfo],
     path: Path,
-    scanners: dict[str, Any],
+    scanners: dict[str, Sequence[Any]],
     keep: dict[str, int],
 ) -> dict[str, bytes]:
     """Read every part once: CRC, sizes, entity declarations, and the given scanners."""
@@ -599,8 +696,7 @@ def _check_xml_parts(
     for info in infos:
         check = _EntityCheck()
         sinks: list[Callable[[bytes], None]] = [check.feed]
-        if info.filename in scanners:
-            sinks.append(scanners[info.filename].feed)
+        sinks.extend(scanner.feed for scanner in scanners.get(info.filename, ()))
         head = _read_part(zf, info, path, sinks, keep=keep.get(info.filename, 0))
         if check.found:
             raise _problem("xml-entities", path)
@@ -617,10 +713,11 @@ def _check_xlsx(zf: zipfile.ZipFile, infos: Sequence[zipfile.ZipInfo], byname: d
         folders = ("xl/worksheets/", "xl/macrosheets/", "xl/dialogsheets/")
         sheets = {n: posixpath.basename(n) for n in byname if n.startswith(folders) and n.endswith(".xml") and n.count("/") == 2}
     scanners = {part: _SheetExtent(limits.max_rows, limits.max_cols) for part in sheets if part in byname}
+    error_cells = {part: _ErrorCells() for part in scanners}
     sheet_rels = {posixpath.join(posixpath.dirname(p), "_rels", posixpath.basename(p) + ".rels"): p for p in sheets}
     small = {i.filename: 64 * 1024 for i in infos if i.filename in sheet_rels or i.filename.startswith("xl/tables/")}
     rest = [i for i in infos if i.filename not in index]
-    kept = _check_xml_parts(zf, rest, path, scanners, small)
+    kept = _check_xml_parts(zf, rest, path, {part: (scanners[part], error_cells[part]) for part in scanners}, small)
     for part, scan in scanners.items():
         if scan.worst:
             row, col = scan.worst
@@ -634,16 +731,17 @@ def _check_xlsx(zf: zipfile.ZipFile, infos: Sequence[zipfile.ZipInfo], byname: d
                     tables[found[0]] = (sheets[sheet_part], found[1])
     macros = any(n.lower().endswith("vbaproject.bin") or n.startswith("xl/macrosheets/") for n in byname)
     fmt = "xlsm" if macros else "xlsx"
-    return _ZipFacts(format=fmt, date1904=date1904, tables=tables, macros=macros)
+    errors = {sheets[part]: scan.found for part, scan in error_cells.items() if scan.found}
+    return _ZipFacts(format=fmt, date1904=date1904, tables=tables, macros=macros, errors=errors)
 
 
 def _check_ods(zf: zipfile.ZipFile, infos: Sequence[zipfile.ZipInfo], path: Path, limits: Limits) -> _ZipFacts:
     scan = _OdsExtent(limits.max_rows, limits.max_cols)
-    _check_xml_parts(zf, infos, path, {"content.xml": scan}, {})
+    _check_xml_parts(zf, infos, path, {"content.xml": (scan,)}, {})
     for sheet, (row, col) in scan.worst.items():
         raise _problem("stray-cell", path, sheet=sheet, cell=cell_ref(row - 1, col - 1))
     macros = any(i.filename.startswith(("Basic/", "Scripts/")) for i in infos)
-    return _ZipFacts(format="ods", macros=macros)
+    return _ZipFacts(format="ods", macros=macros, errors={sheet: found for sheet, found in scan.errors.items() if found})
 
 
 # --------------------------------------------------------------------------- reading
@@ -687,7 +785,7 @@ def read_bytes(data: bytes, path: Path, limits: Limits) -> OpenedFile:
                 if end is not None and (end[0] >= limits.max_rows or end[1] >= limits.max_cols):
                     # formats without a pre-scan (.xls) reach here with the range already read
                     raise _problem("stray-cell", path, sheet=meta.name, cell=cell_ref(*end))
-                sheets[meta.name] = sheet.to_python(skip_empty_area=False)
+                sheets[meta.name] = _with_errors(sheet.to_python(skip_empty_area=False), facts.errors.get(meta.name, {}))
                 visibility[meta.name] = _visibility(meta)
         except PasswordError:
             raise _problem("encrypted-file", path) from None
@@ -705,6 +803,14 @@ def read_bytes(data: bytes, path: Path, limits: Limits) -> OpenedFile:
         date1904=facts.date1904,
         warnings=warnings,
     )
+
+
+def _with_errors(grid: Grid, errors: dict[tuple[int, int], str]) -> Grid:
+    """The grid with the error values the pre-scan found where calamine left an empty string."""
+    for (row, col), shown in errors.items():
+        if row < len(grid) and col < len(grid[row]) and grid[row][col] == "":
+            grid[row][col] = ErrorValue(shown)
+    return grid
 
 
 def short_reason(exc: BaseException) -> str:

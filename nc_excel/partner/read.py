@@ -36,6 +36,7 @@ from nc_excel.partner.schema import (
     SUBMISSION_FORM,
     TABLES,
     FlcForm,
+    FormRow,
     SubmissionForm,
     TableSpec,
     digest,
@@ -151,6 +152,26 @@ def _locate(book: Workbook, spec: TableSpec, layout: Mapping[str, Any], setup: P
     return None
 
 
+def _locate_form(book: Workbook, name: str, model: type[FormRow], sheet: str, sheets: Mapping[str, str]) -> str | None:
+    """The sheet a form is read from: the one the layout names, else (renamed) the one holding its labels.
+
+    The FLC form sits under the Finance table, so it follows that table to a
+    renamed sheet; otherwise the first sheet that shows at least half of the
+    form's labels is taken, as a table is found by its header row.
+    """
+    if sheet in book.sheets:
+        return sheet
+    if name == FLC_FORM and FINANCE.name in sheets:
+        return sheets[FINANCE.name]
+    wanted = {norm_header(c.header) for c in columns(model)}
+    need = max(1, (len(wanted) + 1) // 2)
+    for candidate, grid in book.sheets.items():
+        found = {norm_header(v) for row in grid for v in row if isinstance(v, str)} & wanted
+        if len(found) >= need:
+            return candidate
+    return None
+
+
 def _end_of(grid: Grid, header: int, spec: TableSpec) -> int | None:
     """Where a table found by its header ends: the Finance table stops above the FLC block."""
     if spec is not FINANCE:
@@ -216,12 +237,10 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
             issues += row.issues
     forms: dict[str, RowRead] = {}
     for name, model, default_sheet in FORMS:
-        sheet = layout.get("forms", {}).get(name, {}).get("sheet", default_sheet)
-        if sheet not in book.sheets:
-            sheet = sheets.get(FINANCE.name, default_sheet) if name == FLC_FORM else default_sheet
-        grid = book.sheets.get(sheet)
-        if grid is None:
-            issues.append(issue("missing-sheet", sheet=sheet, table=name))
+        sheet = _locate_form(book, name, model, layout.get("forms", {}).get(name, {}).get("sheet", default_sheet), sheets)
+        grid = book.sheets.get(sheet) if sheet is not None else None
+        if sheet is None or grid is None:
+            issues.append(issue("missing-sheet", sheet=default_sheet, table=name))
             continue
         ctx = ReadContext(sheet=sheet, lists=lists, windows=win, date1904=book.date1904)
         read, form_issues = read_form(grid, model, ctx)

@@ -57,7 +57,7 @@ def require_soffice() -> None:
 
 def fill_with_libreoffice(
     template: Path, cells: list[dict[str, Any]], outputs: Sequence[Path], *,
-    validation: str = "reject", timeout: int = FILL_TIMEOUT,
+    validation: str = "reject", timeout: int = FILL_TIMEOUT, password: str | None = None,
 ) -> None:
     """Open ``template`` in LibreOffice, type ``cells`` into it, save it as each of ``outputs``.
 
@@ -65,13 +65,14 @@ def fill_with_libreoffice(
     or typed (see lo_fill.py for what each does). Output formats follow the
     suffix: .xlsx, .ods, .pdf. ``validation="reject"`` fails when a typed value
     breaks a cell's data validation (a Stop alert would refuse it in Calc);
-    ``"ignore"`` stores it anyway. Raises RuntimeError with the script's message.
+    ``"ignore"`` stores it anyway. ``password`` saves every output encrypted with it
+    (Save with password). Raises RuntimeError with the script's message.
     """
     with tempfile.TemporaryDirectory(prefix="nc-lo-job-") as tmp:
         job = Path(tmp) / "job.json"
         job.write_text(json.dumps({
             "input": str(template), "outputs": [str(p) for p in outputs], "cells": cells, "timeout": timeout,
-            "validation": validation,
+            "validation": validation, "password": password,
         }, default=str), encoding="utf-8")
         proc = subprocess.Popen([UNO_PYTHON, str(LO_FILL), str(job)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:

@@ -13,6 +13,7 @@ python3-uno), not with the project's venv::
      "connect": "pipe,name=x",      # optional: use a running soffice, do not start one
      "profile": "/tmp/lo-profile",  # optional: user profile dir to (re)use, else a fresh temp one
      "validation": "reject",        # optional: "reject" (default) or "ignore", see below
+     "password": "secret",          # optional: save every output encrypted with this password
      "timeout": 150}                # optional: seconds before the script gives up (default 150)
 
 Exit status 0 when every cell was entered and every output written; otherwise
@@ -58,7 +59,12 @@ alert, naming it: the partner could not have entered that value. With
 
 Saving: ``storeToURL`` with filter ``Calc MS Excel 2007 XML`` (.xlsx), ``calc8``
 (.ods) or ``calc_pdf_Export`` (.pdf), after ``calculateAll()``, so every formula's
-cached value in the saved file is LibreOffice's own result.
+cached value in the saved file is LibreOffice's own result. With ``password`` the
+media descriptor carries ``Password``, as File > Save As > Save with password does,
+and each output is checked to be encrypted (a .ods's manifest declares
+``encryption-data``; an .xlsx is an OLE container): LibreOffice 7.4 encrypts .ods
+this way but writes .xlsx in the clear, which fails the job rather than passing
+an unencrypted file off as a protected one.
 """
 
 from __future__ import annotations
@@ -273,6 +279,19 @@ def invalid_cells(doc, entries: list[dict]) -> list[str]:
     return bad
 
 
+def encrypted(path: Path) -> bool:
+    """Whether a saved output is encrypted: an OLE container (.xlsx), or a .ods whose manifest declares encryption."""
+    import zipfile
+
+    data = path.read_bytes()
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return True
+    if path.suffix.lower() == ".ods" and data.startswith(b"PK"):
+        with zipfile.ZipFile(path) as z:
+            return b"encryption-data" in z.read("META-INF/manifest.xml")
+    return False
+
+
 def run(job: dict) -> None:
     source = Path(job["input"])
     if not source.is_file():
@@ -303,9 +322,14 @@ def run(job: dict) -> None:
             doc.calculateAll()
             for out in outputs:
                 out.parent.mkdir(parents=True, exist_ok=True)
-                doc.storeToURL(url(out), (prop("FilterName", FILTERS[out.suffix.lower()]), prop("Overwrite", True)))
+                args = [prop("FilterName", FILTERS[out.suffix.lower()]), prop("Overwrite", True)]
+                if job.get("password"):
+                    args.append(prop("Password", str(job["password"])))
+                doc.storeToURL(url(out), tuple(args))
                 if not out.is_file() or out.stat().st_size == 0:
                     raise FillError(f"LibreOffice did not write {out}")
+                if job.get("password") and not encrypted(out):
+                    raise FillError(f"LibreOffice wrote {out} without encrypting it (Password is not honoured for {out.suffix})")
         finally:
             doc.close(True)
 
