@@ -133,7 +133,7 @@ def collect_cmd(
                 {**i.model_dump(mode="json", include={"code", "severity", "level", "partner", "period", "file", "sheet", "cell", "field", "value", "message", "hint"})}
                 for c in result.collected for i in c.issues
             ],
-            "ignored": [{"file": ws.record(g.path) if g.path.is_relative_to(ws.root) else str(g.path), "reason": g.reason} for g in result.ignored],
+            "ignored": [{"file": shown_name(ws.record(g.path)), "reason": g.reason} for g in result.ignored],
         }
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
@@ -148,7 +148,7 @@ def collect_cmd(
         if result.ignored:
             console.print(f"[yellow]{len(result.ignored)} file(s) in the inbox were ignored (not read):[/yellow]")
             for g in result.ignored:
-                console.print(f"  {ws.record(g.path) if g.path.is_relative_to(ws.root) else g.path}: {g.reason}")
+                console.print(f"  {shown_name(ws.record(g.path))}: {g.reason}")
     if result.rejected or result.not_returns:
         raise typer.Exit(1)
 

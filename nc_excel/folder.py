@@ -86,8 +86,8 @@ class ProjectFolder:
                 f"(or name another file of {self.backups}), and try again.")
 
     def record(self, path: Path) -> str:
-        """How the register records a path inside the project: relative, so the folder can move."""
-        return str(path.relative_to(self.root))
+        """How the register records a path: relative inside the project, so the folder can move; whole outside it."""
+        return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
 
     def resolve(self, recorded: str) -> Path:
         """The path the register recorded."""

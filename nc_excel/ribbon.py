@@ -37,6 +37,7 @@ import xlwings as xw
 from nc_excel.addin import AddinError
 from nc_excel.addin.ribbon_xml import labels
 from nc_excel.excel.schema import HEADER_ROW
+from nc_excel.excel.text import shown_name
 from nc_excel.setup.models import ProjectSetup, default_period, templates_period
 from nc_excel.setup.sheets import SETTINGS_SHEET, SETUP_SHEETS
 from nc_excel.workspace import (
@@ -304,7 +305,7 @@ def on_collect(book: xw.Book) -> None:
         f"Files collected in an earlier run and skipped: {result.skipped}",
     ]
     if result.ignored:
-        lines.append(f"Ignored in the inbox (not read): {len(result.ignored)} ({'; '.join(f'{g.path.name}: {g.reason}' for g in result.ignored[:8])}{'; ...' if len(result.ignored) > 8 else ''})")
+        lines.append(f"Ignored in the inbox (not read): {len(result.ignored)} ({'; '.join(f'{shown_name(g.path.name)}: {g.reason}' for g in result.ignored[:8])}{'; ...' if len(result.ignored) > 8 else ''})")
     if rejected:
         lines.append("Send each partner with a rejected return its feedback workbook; it says what to correct, sheet and cell.")
     if not result.collected:

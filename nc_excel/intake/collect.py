@@ -150,7 +150,7 @@ def _new_files(inbox: Path, folder: ProjectFolder, register: Register, result: C
     """
     pending: dict[Path, tuple[str, str]] = {}
     for path in sorted(inbox_files(inbox), key=lambda p: (_received(p), str(p))):
-        rel = shown_name(folder.record(path) if path.is_relative_to(folder.root) else str(path))
+        rel = shown_name(folder.record(path))
         sha = sha256_of(path)
         if register.seen(rel, sha):
             result.skipped += 1
