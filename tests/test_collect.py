@@ -328,6 +328,14 @@ def test_feedback_workbook_points_at_each_wrong_cell(project: Workspace, demo_se
     assert (meta["partner"], meta["period"]) == ("ICV", 1)
 
 
+def test_feedback_lists_the_value_found_in_the_flagged_cell(project: Workspace, demo_setup: ProjectSetup) -> None:
+    make_return(project, demo_setup, "SHL", overrides={("Progress", "C5"): "Completed", ("Progress", "D5"): 85})
+    result = project.collect(now=NOW)
+    wb = openpyxl.load_workbook(project.root / result.collected[0].entry.feedback)
+    rows = {wb["Feedback"].cell(r, 3).value: wb["Feedback"].cell(r, 5).value for r in range(5, 12) if wb["Feedback"].cell(r, 3).value}
+    assert rows["Progress!D5"] == 85  # the cell's content, not the work package WP1 the message names
+
+
 def test_corrected_feedback_workbook_is_accepted(project: Workspace, demo_setup: ProjectSetup) -> None:
     make_return(project, demo_setup, "ICV", overrides={("Finance", "D5"): "1.234", ("Finance", "B15"): "In control", ("Finance", "B16"): None})
     result = project.collect(now=NOW)

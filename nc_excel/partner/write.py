@@ -184,11 +184,27 @@ def _target(issue: Issue, rows: Mapping[str, Sequence[Mapping[str, Any]]], place
     return f"'{spec.sheet}'!{placed[table].cells[name]}{placed[table].header_row + 2 + index}"
 
 
+def _found(issue: Issue, rows: Mapping[str, Sequence[Mapping[str, Any]]], forms: Mapping[str, Mapping[str, Any]]) -> Any:
+    """What the partner's cell of a located issue holds, as this workbook shows it; else the issue's own value.
+
+    A rule's issue names its row by key in the message (``Work package WP1 is Completed
+    ...``); the list's "Value found" is the flagged cell's content (85), not that key.
+    """
+    if issue.locator is None:
+        return issue.value
+    table, key, name = issue.locator
+    if table in forms:
+        return forms[table].get(name, issue.value)
+    spec = next((s for s in TABLES if s.name == table), None)
+    index = _row_index(spec, rows[table], key) if spec is not None else None
+    return rows[table][index].get(name, issue.value) if index is not None else issue.value
+
+
 ISSUE_COLUMNS = (("No.", 5), ("Severity", 9), ("Go to", 22), ("Field", 22), ("Value found", 20), ("Problem", 60), ("How to fix", 50))
 
 
 def _write_issue_list(
-    ws: Worksheet, styles: Styles, issues: Sequence[Issue], target: Any, header: str, period: Period
+    ws: Worksheet, styles: Styles, issues: Sequence[Issue], target: Any, found: Any, header: str, period: Period
 ) -> None:
     """The first sheet of a feedback workbook: every issue, with a link to its cell."""
     n_errors = sum(1 for i in issues if i.severity == "error")
@@ -207,7 +223,7 @@ def _write_issue_list(
             ws.write_url(r, 2, f"internal:{where}", string=where.replace("'", ""), tip="Go to the cell")
         else:
             write_value(ws, r, 2, f"{i.sheet or ''} {i.cell or ''}".strip() or "(whole file)", styles.fmt("locked"))
-        for c, value in enumerate((i.field, i.value, i.message, i.hint), start=3):
+        for c, value in enumerate((i.field, found(i), i.message, i.hint), start=3):
             write_value(ws, r, c, value, styles.fmt("locked", wrap=c >= 5))
         lines = max(text_lines(i.message, ISSUE_COLUMNS[5][1]), text_lines(i.hint, ISSUE_COLUMNS[6][1]))
         if lines > 1:
@@ -385,7 +401,8 @@ def write_partner_workbook(
         _write_meta(wb, setup, partner, period, generated_at.isoformat(timespec="seconds"), layout)
         if issue_list is not None:
             forms = {SUBMISSION_FORM: submission, FLC_FORM: flc}
-            _write_issue_list(issue_list, styles, issues, lambda i: _target(i, rows, placed, forms), header, period)
+            _write_issue_list(issue_list, styles, issues, lambda i: _target(i, rows, placed, forms),
+                              lambda i: _found(i, rows, entries.forms), header, period)
             issue_list.activate()
         else:
             start.activate()
