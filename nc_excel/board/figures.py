@@ -103,15 +103,15 @@ def figures(view: MasterView, setup: ProjectSetup) -> Figures:
     )
 
 
-CHECKED = ("cumulative", "declared_period", "budget", "erdf_due", "absorption")
-"""Figures the Dashboard states and the Finance position sheet adds up to (Figures field = Dashboard field)."""
+CHECKED = (("cumulative", "cumulative"), ("declared_period", "declared_period"), ("budget", "budget"),
+           ("erdf_due", "erdf_due"), ("absorption", "absorption_pct"))
+"""Figures the Dashboard states and the Finance position sheet adds up to: (Figures field, Dashboard field)."""
 
 
 def check_against_dashboard(view: MasterView, f: Figures, master: Path) -> None:
     """The master's tables must add up to its Dashboard; if not, it was edited or half built."""
     labels = {c.name: c.header for c in columns(Dashboard)}
-    for name in CHECKED:
-        field_name = "absorption_pct" if name == "absorption" else name
+    for name, field_name in CHECKED:
         stated = getattr(view.dashboard, field_name)
         value = getattr(f, name)
         if money(stated).quantize(Decimal("0.01")) != Decimal(value).quantize(Decimal("0.01")):

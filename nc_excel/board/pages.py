@@ -31,6 +31,7 @@ from nc_excel.excel.write import (
 )
 from nc_excel.master.schema import (
     STATUS_COLOURS,
+    TIMELINE_ACTIVE,
     BudgetLineRow,
     FinancePositionRow,
     IssueRow,
@@ -42,7 +43,6 @@ from nc_excel.master.schema import (
 )
 from nc_excel.setup.models import ProjectSetup
 
-ACTIVE_FILL = "#D6DCE4"  # a work package running in a month of the timeline
 SERIES = ("#1F3864", "#8EA9DB", "#D9D9D9")  # chart series: dark, middle, light
 
 
@@ -219,7 +219,7 @@ def _month_cell(s: Page, row: int, col: int, mark: str, status: str, *, current:
     if current:
         line.update(left=2, right=2, left_color="#000000", right_color="#000000")
     if mark == "active":
-        s.ws.write_blank(row, col, None, fmt(bg_color=ACTIVE_FILL, **line))
+        s.ws.write_blank(row, col, None, fmt(bg_color=TIMELINE_ACTIVE, **line))
     elif mark in ("due", "done"):
         fill, color = STATUS_COLOURS["Done"] if mark == "done" else STATUS_COLOURS.get(status, ("#FFFFFF", "#000000"))
         s.ws.write_string(row, col, "\u2713" if mark == "done" else "\u25c6", fmt(bg_color=fill, font_color=color, bold=True, **line))

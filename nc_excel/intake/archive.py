@@ -171,18 +171,23 @@ class Archive:
     def __init__(self, root: Path, register: Register, setup: ProjectSetup, limits: Limits) -> None:
         self.root, self.register, self.setup, self.limits = root, register, setup, limits
         self._cache: dict[str, Return | None] = {}
+        self.why_not: dict[str, str] = {}
+        """sha256 -> why an archived return could not be read back (a damaged file, a setup that changed under it)."""
 
-    def read_many(self, entries: list[Entry]) -> list[Return]:
-        """The returns of archived entries (an unreadable one is left out)."""
+    def read_many(self, entries: list[Entry]) -> list[tuple[Entry, Return]]:
+        """The archived entries with their returns; one that cannot be read is left out (``why_not`` says why)."""
         todo = {ProjectFolder(self.root).resolve(e.archived): e for e in entries if e.archived and e.sha256 not in self._cache}
         for path, outcome in open_files(list(todo), self.limits, then=partial(read_opened, setup=self.setup)):
-            self._cache[todo[path].sha256] = None if isinstance(outcome, FileProblem) else outcome.ret
-        found = [self._cache.get(e.sha256) for e in entries]
-        return [r for r in found if r is not None]
+            sha = todo[path].sha256
+            ret = None if isinstance(outcome, FileProblem) else outcome.ret
+            self._cache[sha] = ret
+            if ret is None:
+                self.why_not[sha] = outcome.issue.message if isinstance(outcome, FileProblem) else outcome.issues[-1].message
+        return [(e, ret) for e in entries if (ret := self._cache.get(e.sha256)) is not None]
 
     def read(self, entry: Entry) -> Return | None:
         found = self.read_many([entry])
-        return found[0] if found else None
+        return found[0][1] if found else None
 
     def latest(self, partner: str, period: int) -> Return | None:
         entry = self.register.latest_accepted(partner, period)

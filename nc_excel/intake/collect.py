@@ -115,7 +115,7 @@ def collect(
     # other and against the accepted returns of the other partners for the same periods.
     new_returns = [r.ret for r in reads.values() if r.ret is not None]
     periods, partners = {r.period for r in new_returns}, {r.partner for r in new_returns}
-    others = archive.read_many([e for e in register.current() if e.period in periods and e.partner not in partners])
+    others = [r for _, r in archive.read_many([e for e in register.current() if e.period in periods and e.partner not in partners])]
     across = check_across([*new_returns, *others])
     for path, (rel, sha) in pending.items():
         read = reads[path]

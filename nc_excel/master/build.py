@@ -17,7 +17,6 @@ import shutil
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import openpyxl
@@ -32,9 +31,8 @@ from nc_excel.excel.edit import (
     register_styles,
 )
 from nc_excel.folder import ProjectFolder
-from nc_excel.intake.archive import Entry, Register, read_opened
-from nc_excel.intake.sniff import FileProblem, Limits
-from nc_excel.intake.workers import open_files
+from nc_excel.intake.archive import Archive, Entry, Register
+from nc_excel.intake.sniff import Limits
 from nc_excel.master.decisions import Decisions, MasterError, read_decisions
 from nc_excel.master.frames import register_frame, return_frames
 from nc_excel.master.schema import DASHBOARD, ISSUES, LIVING_LABS, REBUILT, SCHEDULE
@@ -59,19 +57,12 @@ def latest_returns(root: Path, setup: ProjectSetup, register: Register, limits: 
     hand, a project setup that changed under it) does not stop the build: it is left
     out and named, by file, partner and period, in the second list.
     """
+    archive = Archive(root, register, setup, limits)
     entries = [e for e in register.current() if e.archived]
-    by_path = {ProjectFolder(root).resolve(e.archived): e for e in entries}
-    out: list[tuple[Entry, Return]] = []
-    left_out: list[str] = []
-    for path, outcome in open_files(list(by_path), limits, then=partial(read_opened, setup=setup)):
-        entry = by_path[path]
-        why = outcome.issue.message if isinstance(outcome, FileProblem) else outcome.issues[-1].message if outcome.ret is None else None
-        if why is not None:
-            left_out.append(f"{entry.archived} ({entry.partner}, period {entry.period}): {why}")
-            continue
-        out.append((entry, outcome.ret))
+    pairs = archive.read_many(entries)
+    left_out = [f"{e.archived} ({e.partner}, period {e.period}): {archive.why_not[e.sha256]}" for e in entries if e.sha256 in archive.why_not]
     order = [p.code for p in setup.partners]
-    return sorted(out, key=lambda pair: (pair[1].period, order.index(pair[1].partner))), left_out
+    return sorted(pairs, key=lambda pair: (pair[1].period, order.index(pair[1].partner))), left_out
 
 
 def issue_key(entry: Entry, code: str, sheet: str | None, cell: str | None, field_name: str | None) -> str:

@@ -368,3 +368,6 @@ STATUS_COLOURS: dict[str, tuple[str, str]] = {
 """Fill and font of every status word, on the master and the board alike. The fills
 differ in lightness (grey levels about 255, 240, 232, 189, 150, 57), so the words
 stay apart printed in greyscale; the word is always in the cell too."""
+
+TIMELINE_ACTIVE = "#D6DCE4"
+"""A month in which a work package runs, on the master's and the board's timelines."""

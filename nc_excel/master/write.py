@@ -41,6 +41,7 @@ from nc_excel.master.schema import (
     SHORTLIST,
     STATUS_COLOURS,
     TIMELINE,
+    TIMELINE_ACTIVE,
     WORK_PACKAGES,
     Dashboard,
     Sheet,
@@ -51,7 +52,7 @@ from nc_excel.master.schema import (
 )
 from nc_excel.setup.models import ProjectSetup
 
-TIMELINE_MARKS = {"active": "9BC2E6", "due": "F4B084", "done": "A9D08E"}
+TIMELINE_MARKS = {"active": TIMELINE_ACTIVE, "due": "#F4B084", "done": STATUS_COLOURS["Done"][0]}
 CURRENT_MONTH = "C00000"
 
 
@@ -145,7 +146,7 @@ class MasterWriter:
         lead = len(columns(TimelineHead))  # the columns before the months
         span = f"{ws.cell(first, lead + 1).column_letter}{first}:{ws.cell(last, lead + len(months)).column_letter}{last}"
         for word, color in TIMELINE_MARKS.items():
-            fill = PatternFill("solid", fgColor=color, bgColor=color)
+            fill = PatternFill("solid", fgColor=color.lstrip("#"), bgColor=color.lstrip("#"))
             ws.conditional_formatting.add(span, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=fill))
         for c in range(lead + 1, lead + 1 + len(months)):
             ws.cell(head, c).alignment = Alignment(text_rotation=90, vertical="center")
