@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
@@ -24,6 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from nc_excel import __version__
 from nc_excel.addin import AddinError, build_addin, install_addin
 from nc_excel.demo import run_demo
 from nc_excel.excel.text import shown_name
@@ -32,11 +33,30 @@ from nc_excel.intake.collect import CollectResult
 from nc_excel.issues import Issue
 from nc_excel.workspace import NcError, SetupInvalid, Workspace
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Run the reporting cycle of an Interreg partnership in Excel.")
-console = Console()
-err_console = Console(stderr=True)
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
+    help="Run the reporting cycle of an Interreg partnership in Excel.",
+)
+# Results go to standard output, progress and problems to standard error. Messages are
+# never wrapped (soft wrap), so a suggested command stays on one line when piped.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
-ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="The project folder (holds master.xlsx).")]
+ProjectOpt = Annotated[Path, typer.Option("--project", "-p", metavar="DIR", help="The project folder (holds master.xlsx).")]
+PeriodOpt = Annotated[int, typer.Option("--period", metavar="N", help="Reporting period number.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nc-excel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", metavar="", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    """Run the reporting cycle of an Interreg partnership in Excel."""
 
 
 def _issue_table(issues: list[Issue], title: str) -> Table:
@@ -66,33 +86,41 @@ def _friendly_errors() -> Iterator[None]:
 
 
 @contextmanager
-def _progress(description: str) -> Iterator[object]:
-    with Progress(
+def _progress(description: str) -> Iterator[Callable[[int, int, str], None]]:
+    """A progress bar on standard error, shown from the first step of work on (a command
+    that fails at once shows none) and cleared when the work ends."""
+    bar = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[label]}"),
-        TimeElapsedColumn(), console=console, transient=False,
-    ) as bar:
-        task = bar.add_task(description, total=None, label="")
+        TimeElapsedColumn(), console=err_console, transient=True,
+    )
+    task = bar.add_task(description, total=None, label="", start=False)
 
-        def update(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, total=total, label=label)
+    def update(done: int, total: int, label: str) -> None:
+        if not bar.live.is_started:
+            bar.start()
+            bar.start_task(task)
+        bar.update(task, completed=done, total=total, label=label)
 
+    try:
         yield update
+    finally:
+        bar.stop()
 
 
 @app.command()
-def init(folder: Annotated[Path, typer.Argument(help="Folder to create the project in.")]) -> None:
+def init(folder: Annotated[Path, typer.Argument(metavar="FOLDER", help="Folder to create the project in.")]) -> None:
     """Create a project folder with master.xlsx holding the Northern Connections setup."""
     with _friendly_errors():
         ws = Workspace.create(folder)
     console.print(f"Created the project in [bold]{folder}[/bold].")
-    console.print(f"Edit the setup sheets of [bold]{ws.master}[/bold] in Excel, then run: nc-excel templates --project {folder} --period 1")
+    console.print(f"Edit the setup sheets of [bold]{ws.master}[/bold] in Excel, then run: {ws.command('templates --period 1')}")
 
 
 @app.command()
 def templates(
-    period: Annotated[int, typer.Option("--period", help="Reporting period number.")],
+    period: PeriodOpt,
     project: ProjectOpt = Path("."),
-    partner: Annotated[Optional[list[str]], typer.Option("--partner", help="Only this partner code (repeatable).")] = None,
+    partner: Annotated[Optional[list[str]], typer.Option("--partner", metavar="CODE", help="Only this partner code (repeatable; any case).")] = None,
 ) -> None:
     """Write one partner workbook per partner for a reporting period into outbox/<period>/."""
     with _friendly_errors():
@@ -108,8 +136,8 @@ STATUS_STYLE = {"accepted": "green", "accepted with warnings": "yellow", "reject
 @app.command("collect")
 def collect_cmd(
     project: ProjectOpt = Path("."),
-    inbox: Annotated[Optional[Path], typer.Option("--inbox", help="Folder with the returns (default: the project's inbox/).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the verdicts and every issue as JSON on stdout.")] = False,
+    inbox: Annotated[Optional[Path], typer.Option("--inbox", metavar="DIR", help="Folder with the returns (default: the project's inbox/).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", metavar="", help="Print the verdicts and every issue as JSON on stdout.")] = False,
 ) -> None:
     """Read, check and archive every new return in the inbox, and write feedback workbooks.
 
@@ -156,8 +184,8 @@ def collect_cmd(
 @app.command()
 def build(
     project: ProjectOpt = Path("."),
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The date to judge the schedule by (YYYY-MM-DD); default today.")] = None,
-    period: Annotated[Optional[int], typer.Option("--period", help="The reporting period for the dashboard and finance; default the one of the as-of date.")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="YYYY-MM-DD", help="The date to judge the schedule by (YYYY-MM-DD); default today.")] = None,
+    period: Annotated[Optional[int], typer.Option("--period", metavar="N", help="The reporting period for the dashboard and finance; default the one of the as-of date.")] = None,
 ) -> None:
     """Rebuild master.xlsx: merged returns, living-lab shortlist, schedule, finance and FLC status."""
     with _friendly_errors():
@@ -194,7 +222,7 @@ def _date_option(text: str | None) -> dt.date | None:
 
 @app.command()
 def restore(
-    backup: Annotated[Optional[str], typer.Argument(help="The backup to put back: a path, or a file name in backups/ (default: the newest).")] = None,
+    backup: Annotated[Optional[str], typer.Argument(metavar="[BACKUP]", help="The backup to put back: a path, or a file name in backups/ (default: the newest).")] = None,
     project: ProjectOpt = Path("."),
 ) -> None:
     """Put a backup of master.xlsx back (the newest by default); the master it replaces is backed up first.
@@ -210,9 +238,9 @@ def restore(
 
 @app.command()
 def summary(
-    period: Annotated[int, typer.Option("--period", help="The reporting period; the master must have been built for it.")],
+    period: Annotated[int, typer.Option("--period", metavar="N", help="The reporting period; the master must have been built for it.")],
     project: ProjectOpt = Path("."),
-    pdf: Annotated[bool, typer.Option("--pdf", help="Also print the workbook to PDF with LibreOffice headless.")] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", metavar="", help="Also print the workbook to PDF with LibreOffice headless.")] = False,
 ) -> None:
     """Write the board summary workbook (board/<ACRONYM>_board_P<N>.xlsx) from the master, and a PDF with --pdf.
 
@@ -233,8 +261,8 @@ def summary(
 
 @app.command()
 def demo(
-    folder: Annotated[Path, typer.Argument(help="Folder to play the demo in (must not hold a project).")] = Path("nc-demo"),
-    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Also print the board summary to PDF (needs LibreOffice).")] = True,
+    folder: Annotated[Path, typer.Argument(metavar="[FOLDER]", help="Folder to play the demo in (must not hold a project).")] = Path("nc-demo"),
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", metavar="", help="Also print the board summary to PDF (needs LibreOffice).")] = True,
 ) -> None:
     """Play a whole reporting cycle on the embedded Northern Connections data (period 1, mid-October 2017)."""
     with _friendly_errors():
@@ -280,12 +308,12 @@ def _returns_table(result: CollectResult, title: str) -> Table:
     return table
 
 
-addin_app = typer.Typer(no_args_is_help=True, help="Build and install the Excel add-in (the Northern Connections ribbon tab).")
+addin_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]}, help="Build and install the Excel add-in (the Northern Connections ribbon tab).")
 app.add_typer(addin_app, name="addin")
 
 
 @addin_app.command("build")
-def addin_build(out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the .xlam (the .xlsm goes beside it).")] = None) -> None:
+def addin_build(out: Annotated[Optional[Path], typer.Option("--out", metavar="PATH", help="Where to write the .xlam (the .xlsm goes beside it).")] = None) -> None:
     """Build NorthernConnections.xlam (and an .xlsm for checking) from macros/ and the installed xlwings."""
     with _friendly_errors():
         paths = build_addin(out)

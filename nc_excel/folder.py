@@ -8,6 +8,7 @@ folder of the layout is a change here and nowhere else.
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,12 +78,16 @@ class ProjectFolder:
         """Where to back the master up now: ``backups/master_<stamp><suffix>.xlsx``."""
         return self.backups / f"master_{dt.datetime.now():%Y%m%dT%H%M%S%f}{suffix}.xlsx"
 
+    def command(self, args: str) -> str:
+        """An ``nc-excel`` command line for this project, to suggest in a message: complete, so it can be pasted."""
+        return f"nc-excel {args} --project {shlex.quote(str(self.root))}"
+
     def restore_advice(self) -> str:
         """What to do about a master that cannot be read: which backup to put back, and how."""
         newest = self.newest_backup()
         if newest is None:
             return f"There is no backup in {self.backups}: put back a copy of {MASTER} you trust."
-        return (f"Restore the newest backup, {newest}, with `nc-excel restore --project {self.root}` "
+        return (f"Restore the newest backup, {newest}, with `{self.command('restore')}` "
                 f"(or name another file of {self.backups}), and try again.")
 
     def record(self, path: Path) -> str:

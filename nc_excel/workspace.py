@@ -92,7 +92,7 @@ class Workspace(ProjectFolder):
     def open(cls, root: Path) -> Workspace:
         ws = cls(root)
         if not ws.master.is_file():
-            raise ProjectError(f"{root} is not a project folder: {MASTER} is missing. Create one with `nc-excel init {root}`, or name the folder with --project.")
+            raise ProjectError(f"{root} is not a project folder: {MASTER} is missing. Create one with `nc-excel init {root}`, or name the project folder with --project.")
         return ws
 
     def setup(self) -> ProjectSetup:
@@ -164,10 +164,11 @@ class Workspace(ProjectFolder):
         known = [p.code for p in setup.partners]
         if period not in [p.number for p in setup.periods]:
             raise ProjectError(f"There is no reporting period {period}; the Periods sheet has {', '.join(str(p.number) for p in setup.periods)}.")
-        unknown = [c for c in partners or [] if c not in known]
+        by_upper = {c.upper(): c for c in known}  # partner codes are typed in any case
+        unknown = [c for c in partners or [] if c.upper() not in by_upper]
         if unknown:
             raise ProjectError(f"Unknown partner code(s) {', '.join(unknown)}; the Partners sheet has {', '.join(known)}.")
-        codes = list(partners) if partners else known
+        codes = [by_upper[c.upper()] for c in partners] if partners else known
         now = now or dt.datetime.now().replace(microsecond=0)
         register = Register(self.root)
         archive = Archive(self.root, register, setup, Limits())

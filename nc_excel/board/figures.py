@@ -18,6 +18,7 @@ import pandas as pd
 from nc_excel.analyses.finance import money, percent
 from nc_excel.board.read import MasterView, SummaryError
 from nc_excel.excel.schema import columns
+from nc_excel.folder import ProjectFolder
 from nc_excel.master.schema import Dashboard
 from nc_excel.setup.models import ProjectSetup
 
@@ -116,7 +117,7 @@ def check_against_dashboard(view: MasterView, f: Figures, master: Path) -> None:
         value = getattr(f, name)
         if money(stated).quantize(Decimal("0.01")) != Decimal(value).quantize(Decimal("0.01")):
             raise SummaryError(f"{master.name}: the Dashboard's {labels[field_name]!r} ({stated}) does not equal the sum of the Finance position sheet ({value}). "
-                               "Rebuild the master with `nc-excel build` and try again.")
+                               f"Rebuild the master with `{ProjectFolder(master.parent).command('build')}` and try again.")
 
 
 def deviating(view: MasterView, f: Figures) -> pd.DataFrame:

@@ -83,29 +83,30 @@ def read_dashboard(grid: Grid, master: Path) -> Dashboard:
     try:
         return read_fields(grid, Dashboard, DASHBOARD.name)
     except TableNotFound as exc:
-        raise SummaryError(f"{master.name}: the Dashboard cannot be read ({exc}). Rebuild the master with `nc-excel build --period N`.") from exc
+        raise SummaryError(f"{master.name}: the Dashboard cannot be read ({exc}). Rebuild the master with `{ProjectFolder(master.parent).command('build')}`.") from exc
 
 
 def read_master(master: Path, setup: ProjectSetup) -> MasterView:
     """The rebuilt sheets of ``master`` (values only); ``SummaryError`` when it was never built."""
+    build = f"`{ProjectFolder(master.parent).command('build')}`"
     if not master.is_file():
-        raise SummaryError(f"{master} does not exist. Create the project with `nc-excel init` and build the master with `nc-excel build --period N`.")
+        raise SummaryError(f"{master} does not exist. Create the project with `nc-excel init {master.parent}` and build the master with {build}.")
     try:
         grids = open_values(master, {s.name for s in BOARD_SHEETS})
     except SpreadsheetError as exc:
-        raise SummaryError(f"{master} cannot be read ({exc}). {ProjectFolder(master.parent).restore_advice()} Or rebuild it with `nc-excel build --period N`.") from exc
+        raise SummaryError(f"{master} cannot be read ({exc}). {ProjectFolder(master.parent).restore_advice()} Or rebuild it with {build}.") from exc
     if DASHBOARD.name not in grids:
-        raise SummaryError(f"{master.name} has no Dashboard sheet: the master has not been built yet. Run `nc-excel build --period N` first.")
+        raise SummaryError(f"{master.name} has no Dashboard sheet: the master has not been built yet. Run {build} first.")
     missing = [s.name for s in BOARD_SHEETS if s.name not in grids]
     if missing:
-        raise SummaryError(f"{master.name} lacks the sheet(s) {', '.join(missing)}. Rebuild it with `nc-excel build --period N`.")
+        raise SummaryError(f"{master.name} lacks the sheet(s) {', '.join(missing)}. Rebuild it with {build}.")
     months = project_months(setup.project.start, setup.project.end)
 
     def table(sheet: Sheet, model: type | None = None) -> pd.DataFrame:
         try:
             return read_frame(grids[sheet.name], model or sheet.model)
         except TableNotFound as exc:
-            raise SummaryError(f"{master.name}, sheet {sheet.name!r}: {exc} Rebuild the master with `nc-excel build`.") from exc
+            raise SummaryError(f"{master.name}, sheet {sheet.name!r}: {exc} Rebuild the master with {build}.") from exc
 
     return MasterView(
         dashboard=read_dashboard(grids[DASHBOARD.name], master), partners=table(FINANCE_POSITION), lines=table(BUDGET_LINES),

@@ -145,7 +145,7 @@ def build_summary(root: Path, setup: ProjectSetup, period: int, *, pdf: bool = F
     view = read_master(master, setup)
     if view.period != period:
         raise SummaryError(f"{master.name} was built for period {view.period} (as of {view.as_of:%Y-%m-%d}), not period {period}. "
-                           f"Run `nc-excel build --period {period}` first, then write the summary again.")
+                           f"Run `{folder.command(f'build --period {period}')}` first, then write the summary again.")
     check_against_dashboard(view, figures(view, setup), master)
     path = folder.board / board_name(setup, period)
     report(1, steps, "writing the workbook")
