@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from nc_excel.cli import app
 from nc_excel.excel.schema import HEADER_ROW
 from nc_excel.intake.archive import Register
+from nc_excel.partner.simulate import partner_entries
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.workspace import Workspace
 
@@ -104,3 +105,43 @@ def test_a_damaged_archived_return_is_left_out_by_name_and_the_rest_is_built(tmp
     reported = {r[0] for r in values(ws.master, "Progress")[HEADER_ROW + 1:]}
     assert reported == {"AAL"}
     assert openpyxl.load_workbook(ws.master).sheetnames[0] == "Dashboard"
+
+
+FORMULA_TEXT = '=HYPERLINK("http://example.org","see our site")'
+LOOKS_LIKE_FORMULA = ("=", "+", "-", "@")
+
+
+def text_cells_like_formulas(path: Path) -> tuple[list[str], list[str]]:
+    """(quote-prefixed, not quote-prefixed) text cells of ``path`` that start like a formula.
+
+    Excel (and LibreOffice) turn such a cell into a live formula when someone presses F2 and
+    Enter on it, unless its format carries the quote prefix; openpyxl reads that attribute.
+    """
+    quoted, bare = [], []
+    for sheet in openpyxl.load_workbook(path).worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "s" and isinstance(cell.value, str) and cell.value.startswith(LOOKS_LIKE_FORMULA):
+                    (quoted if cell.quotePrefix else bare).append(f"{sheet.title}!{cell.coordinate}")
+    return quoted, bare
+
+
+def test_partner_text_that_looks_like_a_formula_stays_text_in_every_workbook(tmp_path: Path, demo_setup: ProjectSetup) -> None:
+    ws = Workspace.create(tmp_path / "project", demo_setup)
+    ws.generate_templates(1, now=GENERATED_AT)
+    labs = partner_entries(demo_setup, "AAL", 1).tables["LivingLabs"]
+    labs[0] = {**labs[0], "description": "+45 98 76 54 32 is the lab's phone; call before visiting."}
+    make_return(ws, demo_setup, "AAL", overrides={("Progress", "E5"): FORMULA_TEXT}, LivingLabs=labs)
+    make_return(ws, demo_setup, "HOE", overrides={("Progress", "E5"): "@cluster: workshop held", ("Finance", "D7"): "1.234"})  # rejected: feedback
+    ws.collect(now=NOW)
+    ws.build(as_of=NOW.date(), period=1)
+    board = ws.summary(1).workbook
+    template = ws.generate_templates(2, ["AAL"], now=NOW)[0]  # carries AAL's places over
+    feedback = next(ws.feedback(1).glob("*HOE*.xlsx"))
+
+    for path in (ws.master, feedback, template, board):
+        quoted, bare = text_cells_like_formulas(path)
+        assert bare == [], f"{path.name}: text that becomes a formula when edited: {bare}"
+    assert text_cells_like_formulas(ws.master)[0], "the master should hold AAL's =HYPERLINK text, or this test proves nothing"
+    assert any(ref.startswith("Progress!") for ref in text_cells_like_formulas(feedback)[0])
+    assert any(ref.startswith("Living Labs!") for ref in text_cells_like_formulas(template)[0])

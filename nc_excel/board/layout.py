@@ -24,6 +24,7 @@ from xlsxwriter.worksheet import Worksheet
 from nc_excel.excel.schema import columns
 from nc_excel.excel.style import BORDER, FONT, NAVY, NUMBER_FORMATS
 from nc_excel.excel.write import (
+    add_format,
     print_setup,
     protect,
     text_lines,
@@ -50,7 +51,7 @@ class Formats:
     def __call__(self, **props: Any) -> Format:
         key = tuple(sorted(props.items()))
         if key not in self._cache:
-            self._cache[key] = self.wb.add_format({"font_name": FONT, "font_size": 10, "valign": "top", **props})
+            self._cache[key] = add_format(self.wb, {"font_name": FONT, "font_size": 10, "valign": "top", **props})
         return self._cache[key]
 
     def cell(self, kind: str = "text", **extra: Any) -> Format:

@@ -33,7 +33,7 @@ from nc_excel.excel.style import (
     NAVY,
     NUMBER_FORMATS,
 )
-from nc_excel.excel.text import xml_safe
+from nc_excel.excel.text import looks_like_formula, xml_safe
 from nc_excel.excel.write import text_lines
 
 
@@ -91,11 +91,11 @@ def put(ws: Worksheet, row: int, col: int, value: Any, style: str) -> None:
     cell = ws.cell(row=row, column=col)
     value = cell_value(value)
     cell.value = xml_safe(value) if isinstance(value, str) else value
+    cell.style = style  # first: assigning a named style resets the cell's own attributes
     if isinstance(cell.value, str):
         cell.data_type = "s"
-        if cell.value[:1] in ("=", "+", "-", "@"):
-            cell.quotePrefix = True
-    cell.style = style
+        if looks_like_formula(cell.value):
+            cell.quotePrefix = True  # stays text when someone edits the cell
 
 
 def sheet_title(ws: Worksheet, title: str, intro: str) -> None:

@@ -38,3 +38,12 @@ def shown_name(name: str) -> str:
     """A file name as it can be shown and stored: bytes that are not UTF-8 (a zip made on
     Windows unpacks names like ``Bericht_Pr\\xfcfung.xlsx``) become U+FFFD, controls are removed."""
     return xml_safe(os.fsencode(name).decode("utf-8", "replace"))
+
+
+FORMULA_STARTS = ("=", "+", "-", "@")
+"""How a formula can start: a text cell starting so becomes a formula when someone edits it, unless quote-prefixed."""
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a text cell needs Excel's quote prefix to stay text when edited."""
+    return text.startswith(FORMULA_STARTS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -37,7 +38,7 @@ from nc_excel.excel.style import (
     NAVY,
     NUMBER_FORMATS,
 )
-from nc_excel.excel.text import xml_safe
+from nc_excel.excel.text import looks_like_formula, xml_safe
 
 Role = Literal["header", "input", "locked", "formula", "plain", "label", "flagged"]
 
@@ -65,6 +66,29 @@ class Window:
     label: str
     low: dt.date
     high: dt.date
+
+
+_FORMATS: weakref.WeakKeyDictionary[Format, tuple[Workbook, dict[str, Any]]] = weakref.WeakKeyDictionary()
+_QUOTED: weakref.WeakKeyDictionary[Format, Format] = weakref.WeakKeyDictionary()
+
+
+def add_format(wb: Workbook, props: dict[str, Any]) -> Format:
+    """A format of ``wb``, remembered with its properties so ``write_value`` can make its
+    quote-prefixed twin for text that looks like a formula. Every format nc-excel writes
+    with is made here."""
+    fmt = wb.add_format(props)
+    _FORMATS[fmt] = (wb, dict(props))
+    return fmt
+
+
+def _quoted(fmt: Format | None) -> Format | None:
+    """``fmt`` with Excel's quote prefix ('), which keeps a text cell text when someone edits it."""
+    if fmt is None or fmt not in _FORMATS:
+        return fmt
+    if fmt not in _QUOTED:
+        wb, props = _FORMATS[fmt]
+        _QUOTED[fmt] = wb.add_format({**props, "quote_prefix": True})
+    return _QUOTED[fmt]
 
 
 @dataclass
@@ -96,7 +120,7 @@ class Styles:
                 props.update(border=1, border_color=BORDER, locked=False)
             elif role == "label":
                 props.update(bold=True, border=1, border_color=BORDER, bg_color=LOCKED_FILL)
-            self._cache[key] = self.wb.add_format(props)
+            self._cache[key] = add_format(self.wb, props)
         return self._cache[key]
 
     def text(self, name: str) -> Format:
@@ -115,7 +139,7 @@ class Styles:
                     "ok": {"bold": True, "font_color": "#006100", "bg_color": "#C6EFCE"},
                 }[name]
             )
-            self._cache[key] = self.wb.add_format(props)
+            self._cache[key] = add_format(self.wb, props)
         return self._cache[key]
 
 
@@ -132,7 +156,12 @@ def text_lines(value: Any, width: float) -> int:
 
 
 def write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: Format | None = None) -> None:
-    """Write one value with its real type; strings always as text, never as formulas, cleaned of what XML forbids."""
+    """Write one value with its real type; strings always as text, never as formulas, cleaned of what XML forbids.
+
+    Text that starts like a formula (``=HYPERLINK(...)``) gets the quote prefix as well,
+    so it stays text when someone edits the cell in Excel or LibreOffice. ``fmt`` must be
+    made by ``add_format`` for that (a value with no format is ours, never a partner's).
+    """
     if value is None:
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, Formula):
@@ -140,14 +169,17 @@ def write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: Format | Non
         ws.write_formula(row, col, str(value), fmt, float(cached) if isinstance(cached, Decimal) else cached)
     elif isinstance(value, bool):
         ws.write_string(row, col, "Yes" if value else "No", fmt)
+    elif isinstance(value, str):
+        text = xml_safe(value)
+        ws.write_string(row, col, text, _quoted(fmt) if looks_like_formula(text) else fmt)
     elif isinstance(value, (int, float, Decimal)):
         ws.write_number(row, col, float(value), fmt)
     elif isinstance(value, (dt.date, dt.datetime)):
         ws.write_datetime(row, col, value, fmt)
     elif isinstance(value, (list, tuple)):
-        ws.write_string(row, col, xml_safe(", ".join(str(v) for v in value)), fmt)
+        write_value(ws, row, col, ", ".join(str(v) for v in value), fmt)
     else:
-        ws.write_string(row, col, xml_safe(str(value)), fmt)
+        write_value(ws, row, col, str(value), fmt)
 
 
 @dataclass(frozen=True)
