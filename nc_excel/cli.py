@@ -121,12 +121,17 @@ def templates(
     period: PeriodOpt,
     project: ProjectOpt = Path("."),
     partner: Annotated[Optional[list[str]], typer.Option("--partner", metavar="CODE", help="Only this partner code (repeatable; any case).")] = None,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="Also replace the templates of partners who have already sent their report back.")] = False,
 ) -> None:
-    """Write one partner workbook per partner for a reporting period into outbox/<period>/."""
+    """Write one partner workbook per partner for a reporting period into outbox/<period>/.
+
+    Exit code 2 (and nothing written) when a partner named has already sent the period's
+    report back, unless --force.
+    """
     with _friendly_errors():
         ws = Workspace.open(project)
         with _progress(f"Templates for period {period}") as update:
-            paths = ws.generate_templates(period, partner, progress=update)
+            paths = ws.generate_templates(period, partner, force=force, progress=update)
     console.print(f"Wrote {len(paths)} partner workbook(s) to [bold]{ws.outbox(period)}[/bold].")
 
 
@@ -185,7 +190,7 @@ def collect_cmd(
 def build(
     project: ProjectOpt = Path("."),
     as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="YYYY-MM-DD", help="The date to judge the schedule by (YYYY-MM-DD); default today.")] = None,
-    period: Annotated[Optional[int], typer.Option("--period", metavar="N", help="The reporting period for the dashboard and finance; default the one of the as-of date.")] = None,
+    period: Annotated[Optional[int], typer.Option("--period", metavar="N", help="The reporting period for the dashboard and finance; default the latest with accepted returns.")] = None,
 ) -> None:
     """Rebuild master.xlsx: merged returns, living-lab shortlist, schedule, finance and FLC status."""
     with _friendly_errors():
@@ -194,6 +199,8 @@ def build(
         with _progress("Building the master") as update:
             result = ws.build(as_of=day, period=period, progress=update)
     console.print(f"Rebuilt [bold]{result.path}[/bold] for period {result.period} as of {result.as_of:%Y-%m-%d} (old master backed up to {result.backup}).")
+    if period is None:
+        console.print(f"Period {result.period} is the latest with accepted returns; name another with --period N.")
     console.print(f"Returns merged: {result.returns_merged}; partners reported for the period: {result.partners_reported}.")
     console.print(f"Living labs: {result.candidates} candidate rows, {result.places} places, "
                   f"{sum(result.shortlisted.values())} shortlisted over {len(result.shortlisted)} regions.")
@@ -238,7 +245,7 @@ def restore(
 
 @app.command()
 def summary(
-    period: Annotated[int, typer.Option("--period", metavar="N", help="The reporting period; the master must have been built for it.")],
+    period: Annotated[Optional[int], typer.Option("--period", metavar="N", help="The reporting period; the master must have been built for it (default: the period it was built for).")] = None,
     project: ProjectOpt = Path("."),
     pdf: Annotated[bool, typer.Option("--pdf", metavar="", help="Also print the workbook to PDF with LibreOffice headless.")] = False,
 ) -> None:
@@ -248,11 +255,13 @@ def summary(
     """
     with _friendly_errors():
         ws = Workspace.open(project)
-        with _progress(f"Board summary for period {period}") as update:
+        with _progress("Board summary") as update:
             result = ws.summary(period, pdf=pdf, progress=update)
     console.print(f"Wrote [bold]{result.workbook}[/bold] (period {result.period}, figures as of {result.as_of:%Y-%m-%d}).")
     if result.pdf is not None:
         console.print(f"Wrote [bold]{result.pdf}[/bold].")
+    if result.stale_pdf is not None:
+        console.print(f"Removed the older {result.stale_pdf.name}: it no longer matched the workbook.")
     console.print(f"[bold]{result.status_line}[/bold]")
     if pdf and result.pdf is None:
         err_console.print(f"[red]{result.pdf_problem}[/red]")

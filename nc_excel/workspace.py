@@ -157,9 +157,15 @@ class Workspace(ProjectFolder):
         partners: Sequence[str] | None = None,
         *,
         now: dt.datetime | None = None,
+        force: bool = False,
         progress: Progress = _no_progress,
     ) -> list[Path]:
-        """Write one partner workbook per partner (or those named) into ``outbox/<period>/``."""
+        """Write one partner workbook per partner (or those named) into ``outbox/<period>/``.
+
+        The template of a partner whose return for the period was accepted is not replaced
+        without ``force``: the coordinator would lose the workbook the return was made from.
+        Nothing is written then.
+        """
         setup = self.setup()
         known = [p.code for p in setup.partners]
         if period not in [p.number for p in setup.periods]:
@@ -171,6 +177,13 @@ class Workspace(ProjectFolder):
         codes = [by_upper[c.upper()] for c in partners] if partners else known
         now = now or dt.datetime.now().replace(microsecond=0)
         register = Register(self.root)
+        returned = sorted({e.partner for e in register.current(period) if e.partner in codes
+                           and (self.outbox(period) / template_name(setup, period, e.partner)).exists()})
+        if returned and not force:
+            raise ProjectError(
+                f"{', '.join(returned)} already sent back their period-{period} report, so their templates in {self.outbox(period)} were not replaced "
+                f"(nothing was written). Leave them out with --partner, or replace them anyway with `{self.command(f'templates --period {period} --force')}`."
+            )
         archive = Archive(self.root, register, setup, Limits())
         archive.read_many(register.current(period - 1))  # the returns to carry over, read in one go
         written = []
@@ -196,14 +209,23 @@ class Workspace(ProjectFolder):
     def build(
         self, *, as_of: dt.date | None = None, period: int | None = None, progress: Progress = _no_progress
     ) -> MasterResult:
-        """Rebuild master.xlsx from the setup, the archive and the coordinator's decisions."""
+        """Rebuild master.xlsx from the setup, the archive and the coordinator's decisions.
+
+        ``period`` defaults to ``reported_period``, the latest period with accepted returns
+        (before any, to the period the ``as_of`` date falls in).
+        """
         setup = self.setup()
+        period = period or self.reported_period()
         if period is not None and period not in [p.number for p in setup.periods]:
             raise ProjectError(f"There is no reporting period {period}; the Periods sheet has {', '.join(str(p.number) for p in setup.periods)}.")
         try:
             return build_master(self.root, setup, as_of=as_of or dt.date.today(), period=period, progress=progress)
         except MasterError as exc:
             raise ProjectError(str(exc)) from exc
+
+    def reported_period(self) -> int | None:
+        """The latest period with an accepted return, which a build shows by default; None before any."""
+        return max((e.period for e in Register(self.root).current() if e.period is not None), default=None)
 
     def master_is_open(self) -> bool:
         """Whether Excel or LibreOffice has the master open (its lock file lies beside it)."""
@@ -221,13 +243,18 @@ class Workspace(ProjectFolder):
         except (SpreadsheetError, SummaryError):
             return None
 
-    def summary(self, period: int, *, pdf: bool = False, progress: Progress = _no_progress) -> SummaryResult:
+    def summary(self, period: int | None = None, *, pdf: bool = False, progress: Progress = _no_progress) -> SummaryResult:
         """Write the board summary ``board/<ACRONYM>_board_P<period>.xlsx`` from the built master (and its PDF with ``pdf``).
 
-        The master must have been built for ``period``. A missing LibreOffice is not an
-        error here: the result has ``pdf=None`` and ``pdf_problem`` says why.
+        The master must have been built for ``period`` (by default the period it was built
+        for). A missing LibreOffice is not an error here: the result has ``pdf=None`` and
+        ``pdf_problem`` says why.
         """
         setup = self.setup()
+        if period is None:
+            period = self.built_period()
+            if period is None:
+                raise ProjectError(f"The master has not been built yet. Run `{self.command('build')}` first, then write the summary.")
         if period not in [p.number for p in setup.periods]:
             raise ProjectError(f"There is no reporting period {period}; the Periods sheet has {', '.join(str(p.number) for p in setup.periods)}.")
         try:

@@ -58,3 +58,39 @@ def test_suggested_next_command_names_the_project(tmp_path: Path) -> None:
     run = nc_excel("init", "my project", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "nc-excel templates --period 1 --project 'my project'" in run.stdout
+
+
+def test_build_and_summary_default_to_the_latest_period_with_returns(tmp_path: Path, demo_setup: ProjectSetup) -> None:
+    from test_collect import NOW, make_return
+
+    ws = Workspace.create(tmp_path / "project", demo_setup)
+    ws.generate_templates(1, now=NOW)
+    make_return(ws, demo_setup, "AAL")
+    ws.collect(now=NOW)
+    built = nc_excel("build", "--project", ws.root, "--as-of", "2018-02-01")  # the calendar says period 2
+    assert built.returncode == 0, built.stderr
+    assert "for period 1" in built.stdout and "latest with accepted returns" in built.stdout
+    board = ws.board / "NC_board_P1.pdf"
+    board.parent.mkdir(exist_ok=True)
+    board.write_bytes(b"%PDF-1.4 an older print")
+    summary = nc_excel("summary", "--project", ws.root)  # no --period: the one the master was built for
+    assert summary.returncode == 0, summary.stderr
+    assert (ws.board / "NC_board_P1.xlsx").is_file()
+    assert not board.exists() and "Removed the older NC_board_P1.pdf" in summary.stdout
+
+
+def test_templates_keep_what_a_partner_has_returned_unless_forced(tmp_path: Path, demo_setup: ProjectSetup) -> None:
+    from test_collect import NOW, make_return
+
+    ws = Workspace.create(tmp_path / "project", demo_setup)
+    ws.generate_templates(1, now=NOW)
+    make_return(ws, demo_setup, "HOE")
+    ws.collect(now=NOW)
+    sent = (ws.outbox(1) / template_name(demo_setup, 1, "HOE")).read_bytes()
+    refused = nc_excel("templates", "--period", "1", "--project", ws.root)
+    assert refused.returncode == 2 and "HOE already sent back their period-1 report" in refused.stderr
+    assert f"nc-excel templates --period 1 --force --project {ws.root}" in refused.stderr
+    assert (ws.outbox(1) / template_name(demo_setup, 1, "HOE")).read_bytes() == sent
+    assert nc_excel("templates", "--period", "1", "--partner", "AAL", "--project", ws.root).returncode == 0
+    forced = nc_excel("templates", "--period", "1", "--force", "--project", ws.root)
+    assert forced.returncode == 0 and (ws.outbox(1) / template_name(demo_setup, 1, "HOE")).read_bytes() != sent

@@ -126,6 +126,7 @@ class SummaryResult:
     workbook: Path
     pdf: Path | None
     pdf_problem: str | None
+    stale_pdf: Path | None  # an older PDF that was removed because it no longer matched the workbook
     period: int
     as_of: dt.date
     status_line: str
@@ -150,13 +151,13 @@ def build_summary(root: Path, setup: ProjectSetup, period: int, *, pdf: bool = F
     path = folder.board / board_name(setup, period)
     report(1, steps, "writing the workbook")
     write_board(path, view, setup)
-    made, problem = None, None
+    made, problem, stale = None, None, None
     if pdf:
         report(2, steps, "printing to PDF")
         made, problem = convert_to_pdf(path)
+    if made is None and path.with_suffix(".pdf").exists():  # an older PDF would no longer match the workbook
         stale = path.with_suffix(".pdf")
-        if made is None and stale.exists():  # an older PDF would no longer match the workbook
-            stale.unlink()
-            problem = f"{problem} The older {stale.name} was removed, as it no longer matches the workbook."
+        stale.unlink()
     report(steps, steps, "done")
-    return SummaryResult(workbook=path, pdf=made, pdf_problem=problem, period=period, as_of=view.as_of, status_line=view.dashboard.status_line)
+    return SummaryResult(workbook=path, pdf=made, pdf_problem=problem, stale_pdf=stale, period=period, as_of=view.as_of,
+                         status_line=view.dashboard.status_line)
