@@ -89,7 +89,26 @@ def _money(value: float) -> Decimal:
 
 
 def partner_entries(setup: ProjectSetup, partner_code: str, period: int, *, seed: int = 2017, as_of: dt.date | None = None) -> Entries:
-    """Plausible answers of one partner for one period, the same for the same seed."""
+    """Plausible answers of one partner for one period, the same for the same seed.
+
+    From period 2 on, a partner goes on where it left off, as real partners do: a
+    deliverable it reported Done stays Done with the same date, and it proposes the
+    same living-lab places as in its first report (with more companies on board).
+    Anything else across periods (a slipping deliverable, a dropped place) is an event
+    the caller scripts.
+    """
+    entries = _fresh_entries(setup, partner_code, period, seed=seed, as_of=as_of)
+    if period > 1 and any(p.number == period - 1 for p in setup.periods):
+        earlier = partner_entries(setup, partner_code, period - 1, seed=seed)
+        done = {d["code"]: d for d in earlier.tables["Deliverables"] if d["status"] == "Done"}
+        entries.tables["Deliverables"] = [done.get(d["code"], d) for d in entries.tables["Deliverables"]]
+        grown = random.Random(f"{seed}-{partner_code}-{period}-labs")
+        entries.tables["LivingLabs"] = [{**lab, "companies": lab["companies"] + grown.randint(0, 6)} for lab in earlier.tables["LivingLabs"]]
+    return entries
+
+
+def _fresh_entries(setup: ProjectSetup, partner_code: str, period: int, *, seed: int, as_of: dt.date | None) -> Entries:
+    """One period's answers drawn on their own, without regard to earlier periods."""
     rng = random.Random(f"{seed}-{partner_code}-{period}")
     partner = setup.partner(partner_code)
     per = setup.period(period)
