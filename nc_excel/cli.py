@@ -272,15 +272,20 @@ def summary(
 def demo(
     folder: Annotated[Path, typer.Argument(metavar="[FOLDER]", help="Folder to play the demo in (must not hold a project).")] = Path("nc-demo"),
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", metavar="", help="Also print the board summary to PDF (needs LibreOffice).")] = True,
+    through: Annotated[int, typer.Option("--through", metavar="N", min=1, help="Play reporting periods 1 to N (default 1: the first report, mid-October 2017).")] = 1,
 ) -> None:
-    """Play a whole reporting cycle on the embedded Northern Connections data (period 1, mid-October 2017)."""
+    """Play a whole reporting cycle on the embedded Northern Connections data (period 1, mid-October 2017; more with --through)."""
     with _friendly_errors():
         with _progress("Northern Connections demo") as update:
-            result = run_demo(folder, pdf=pdf, progress=update)
-    for title, run in (("First collect, 13 October 2017", result.first), ("Second collect, 16 October 2017", result.second)):
-        if run is not None:
-            console.print(_returns_table(run, title))
-    m = result.master
+            result = run_demo(folder, through=through, pdf=pdf, progress=update)
+    for play in result.periods.values():
+        for name, run in (("First collect", play.first), ("Second collect", play.second)):
+            if run is not None and run.collected:
+                when = max(c.entry.received for c in run.collected)
+                console.print(_returns_table(run, f"Period {play.period}: {name}, {when:%d %B %Y}"))
+        if play.master is not None and through > 1:
+            console.print(f"Period {play.period}: {play.master.status_line}")
+    m = result.last.master
     if m is not None:
         console.print(f"[bold]{m.status_line}[/bold]")
         console.print(f"Living labs: {m.places} places proposed, {sum(m.shortlisted.values())} shortlisted in {len(m.shortlisted)} regions.")
@@ -290,11 +295,11 @@ def demo(
     guide.add_column("What it is for", overflow="fold")
     rows = [
         (folder.master, "The coordinator's master: dashboard, merged returns with their source, issues, living-lab shortlist, schedule, finance and FLC. Setup sheets at the end."),
-        (folder.outbox(1), "The partner workbooks sent out for period 1, one per partner."),
+        *[(folder.outbox(n), f"The partner workbooks sent out for period {n}, one per partner.") for n in result.periods],
         (folder.inbox, "What the partners sent back, as received (two collect rounds)."),
-        (folder.feedback(1), "One feedback workbook per return with problems: the partner's values, each problem flagged at its cell."),
+        (folder.feedback(), "One feedback workbook per return with problems (a folder per period): the partner's values, each problem flagged at its cell."),
         (folder.archive, "Accepted returns, never modified, and the returns register."),
-        *[(path, "The board summary for the Political Board and the Policy Coordination Group.") for path in result.board],
+        *[(path, f"The board summary of period {n} for the Political Board and the Policy Coordination Group.") for n, play in result.periods.items() for path in play.board],
     ]
     for path, what in rows:
         guide.add_row(str(path), what)

@@ -1,6 +1,6 @@
 """The whole reporting cycle on the embedded Northern Connections data, in one call.
 
-It plays the project's first report: period 1 (November 2016 to October 2017),
+By default it plays the project's first report: period 1 (November 2016 to October 2017),
 in mid-October 2017, with 150+ living-lab candidates to boil down to two per
 region and first level control due by the end of October. Partners are
 simulated the way they behave: most send a good return, some make the usual
@@ -8,8 +8,13 @@ mistakes (numbers in the European way, an ambiguous amount, the wrong template,
 a renamed sheet, a text date, the same place as a neighbour, Completed below
 100 %), two are late and one of them never sends. The coordinator collects,
 partners correct their feedback workbooks, the coordinator collects again,
-builds the master and the board summary. Everything is seeded: the same run
-gives the same files.
+builds the master and the board summary.
+
+``through=N`` goes on to period N the way a real partnership does: the partner
+who missed period 1 catches up in period 2 (late, and counted for period 1), a
+deliverable reported Done slips back to Delayed, a partner resends a corrected
+report as a file whose saved time is older than the first, and a board summary is
+written for each period. Everything is seeded: the same run gives the same files.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import datetime as dt
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +35,7 @@ from nc_excel.partner.schema import template_name
 from nc_excel.partner.simulate import fill_workbook, partner_entries, rename_sheet, save
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import ProjectSetup
-from nc_excel.workspace import Workspace
+from nc_excel.workspace import ProjectError, Workspace
 
 Progress = Callable[[int, int, str], None]
 
@@ -59,17 +65,29 @@ CORRECTIONS: dict[str, dict[tuple[str, str], Any]] = {
 
 
 @dataclass
-class DemoResult:
-    root: Path
-    first: CollectResult | None = None
-    second: CollectResult | None = None
+class PeriodPlay:
+    """One reporting period of the demo as the coordinator lived it."""
+
+    period: int
+    first: CollectResult | None = None  # the collect at the partners' deadline
+    second: CollectResult | None = None  # the collect after corrections and late returns
     master: MasterResult | None = None
     board: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class DemoResult:
+    root: Path
+    periods: dict[int, PeriodPlay] = field(default_factory=dict)
     board_note: str = ""
+
+    @property
+    def last(self) -> PeriodPlay:
+        return self.periods[max(self.periods)]
 
 
 def _drop(path: Path, when: dt.datetime) -> Path:
-    """A file as it lands in the inbox at a given time (its received time)."""
+    """A file as it lands in the inbox, saved at ``when`` (its modified time, which proves nothing)."""
     stamp = when.timestamp()
     os.utime(path, (stamp, stamp))
     return path
@@ -113,32 +131,109 @@ def _second_returns(ws: Workspace, setup: ProjectSetup, first: CollectResult) ->
         _drop(out, SECOND_COLLECT - dt.timedelta(hours=6))
 
 
+# ---------------------------------------------------------------- periods 2 and later
+
+CATCH_UP = MISSING  # sends its period-1 report with its period-2 one
+SLIP = ("EEH", 2, "D4.1")  # reported Done in period 1, Delayed again in period 2
+CORRECTED = ("HOE", 2)  # resends its period-2 report a few days later; the file it sends is an older save
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """When things happen in a later period: templates ten days before its end, the first
+    collect on the partners' deadline, the second four days later."""
+
+    generated: dt.datetime
+    first: dt.datetime
+    second: dt.datetime
+
+    @classmethod
+    def of(cls, setup: ProjectSetup, period: int) -> Calendar:
+        p = setup.period(period)
+        deadline = dt.datetime.combine(p.partner_deadline, dt.time(16, 0))
+        return cls(dt.datetime.combine(p.end - dt.timedelta(days=10), dt.time(9, 0)), deadline, deadline + dt.timedelta(days=3, hours=17))
+
+
+def _later_returns(ws: Workspace, setup: ProjectSetup, period: int, when: Calendar) -> None:
+    """Every partner's return for ``period`` at its deadline; the partner who missed period 1 sends both."""
+    inbox = ws.inbox / f"{when.first:%Y-%m-%d}"
+    end = setup.period(period).end
+    for n, partner in enumerate(p.code for p in setup.partners):
+        entries = partner_entries(setup, partner, period, seed=SEED, as_of=end)
+        overrides = {}
+        if (partner, period) == SLIP[:2]:
+            row = next(d for d in entries.tables["Deliverables"] if d["code"] == SLIP[2])
+            row.update(status="Delayed", date=end + dt.timedelta(days=75), comment="Toolbox testing with cluster managers takes longer; new version in summer.")
+        out = fill_workbook(ws.outbox(period) / template_name(setup, period, partner), inbox / f"{partner}_P{period}.xlsx", entries, setup, overrides=overrides)
+        _drop(out, when.first - dt.timedelta(hours=30 - n))
+        if partner in CATCH_UP and period == 2:
+            late = partner_entries(setup, partner, 1, seed=SEED)
+            _drop(fill_workbook(ws.outbox(1) / template_name(setup, 1, partner), inbox / f"{partner}_P1_late.xlsx", late, setup), when.first - dt.timedelta(hours=2))
+
+
+def _later_corrections(ws: Workspace, setup: ProjectSetup, period: int, when: Calendar) -> None:
+    """A partner resends its report with a corrected staff cost; the copy it saved from its mail is older than the first."""
+    partner, corrected = CORRECTED
+    if period != corrected:
+        return
+    entries = partner_entries(setup, partner, period, seed=SEED, as_of=setup.period(period).end)
+    staff = entries.tables["Finance"][0]
+    staff["declared"] = (staff["declared"] * 9 / 10).quantize(Decimal("0.01"))
+    out = fill_workbook(ws.outbox(period) / template_name(setup, period, partner), ws.inbox / f"{when.second:%Y-%m-%d}" / f"{partner}_P{period}_v2.xlsx", entries, setup)
+    _drop(out, when.first - dt.timedelta(days=3))  # older than the first file: receipt order, not file times, decides
+
+
 STEPS = ("project", "templates", "partners fill in", "first collect", "corrections", "second collect", "master", "board summary")
 
 
-def run_demo(root: Path, *, pdf: bool = True, progress: Progress | None = None) -> DemoResult:
-    """Play the first reporting cycle of Northern Connections in ``root`` (which must not hold a project)."""
+def run_demo(root: Path, *, through: int = 1, pdf: bool = True, progress: Progress | None = None) -> DemoResult:
+    """Play Northern Connections' reporting periods 1 to ``through`` in ``root`` (which must not hold a project)."""
     report = progress or (lambda done, total, label: None)
-    total = len(STEPS)
-    report(0, total, STEPS[0])
     setup = northern_connections(template_key=f"demo-{SEED}")
+    numbers = [p.number for p in setup.periods]
+    if through not in numbers:
+        raise ProjectError(f"Northern Connections has reporting periods {numbers[0]} to {numbers[-1]}; the demo cannot play through period {through}.")
+    total = 1 + (len(STEPS) - 1) * through  # the project once, the rest each period
+    step = iter(range(total))
+
+    def at(period: int, name: str) -> None:
+        report(next(step), total, name if through == 1 else f"period {period}: {name}")
+
+    at(1, STEPS[0])
     ws = Workspace.create(root, setup, created=GENERATED_AT)
     result = DemoResult(root)
-    report(1, total, STEPS[1])
-    ws.generate_templates(1, now=GENERATED_AT)
-    report(2, total, STEPS[2])
-    _first_returns(ws, setup)
-    report(3, total, STEPS[3])
-    result.first = ws.collect(now=FIRST_COLLECT)
-    report(4, total, STEPS[4])
-    _second_returns(ws, setup, result.first)
-    report(5, total, STEPS[5])
-    result.second = ws.collect(now=SECOND_COLLECT)
-    report(6, total, STEPS[6])
-    result.master = ws.build(as_of=AS_OF, period=1)
-    report(7, total, STEPS[7])
-    board = ws.summary(1, pdf=pdf)
-    result.board = board.paths
-    result.board_note = (board.pdf_problem or "") if pdf else ""
+    for period in range(1, through + 1):
+        play = result.periods[period] = PeriodPlay(period)
+        if period == 1:
+            at(1, STEPS[1])
+            ws.generate_templates(1, now=GENERATED_AT)
+            at(1, STEPS[2])
+            _first_returns(ws, setup)
+            at(1, STEPS[3])
+            play.first = ws.collect(now=FIRST_COLLECT)
+            at(1, STEPS[4])
+            _second_returns(ws, setup, play.first)
+            at(1, STEPS[5])
+            play.second = ws.collect(now=SECOND_COLLECT)
+            as_of = AS_OF
+        else:
+            when = Calendar.of(setup, period)
+            at(period, STEPS[1])
+            ws.generate_templates(period, now=when.generated)
+            at(period, STEPS[2])
+            _later_returns(ws, setup, period, when)
+            at(period, STEPS[3])
+            play.first = ws.collect(now=when.first)
+            at(period, STEPS[4])
+            _later_corrections(ws, setup, period, when)
+            at(period, STEPS[5])
+            play.second = ws.collect(now=when.second)
+            as_of = when.second.date()
+        at(period, STEPS[6])
+        play.master = ws.build(as_of=as_of, period=period)
+        at(period, STEPS[7])
+        board = ws.summary(period, pdf=pdf)
+        play.board = board.paths
+        result.board_note = (board.pdf_problem or "") if pdf else ""
     report(total, total, "done")
     return result

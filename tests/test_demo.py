@@ -29,7 +29,7 @@ def verdicts(result) -> dict[str, tuple[str, set[tuple[str, str | None, str | No
 
 
 def test_first_collect_catches_the_typical_mistakes(demo) -> None:
-    first = verdicts(demo.first)
+    first = verdicts(demo.periods[1].first)
     assert len(first) == 19  # two partners are late
     assert first["HOE_P1.xlsx"][0] == "rejected" and ("ambiguous-number", "Finance", "D7") in first["HOE_P1.xlsx"][1]
     assert first["SHL_P1.xlsx"][0] == "rejected" and ("completed-below-100", "Progress", "D5") in first["SHL_P1.xlsx"][1]
@@ -49,7 +49,7 @@ def test_the_renamed_sheet_is_renamed_as_excel_renames_it(demo) -> None:
     _, old, new, path = renamed_return(demo)
     assert new in openpyxl.load_workbook(path).sheetnames
     assert still_naming(path, old) == []
-    collected = next(c for c in demo.first.collected if c.path.name == path.name)
+    collected = next(c for c in demo.periods[1].first.collected if c.path.name == path.name)
     assert collected.entry.status.startswith("accepted") and collected.ret.sheets["Progress"] == new
 
 
@@ -70,7 +70,7 @@ def test_libreoffice_counts_the_missing_inputs_of_the_renamed_return(demo, tmp_p
 
 
 def test_corrections_and_late_returns_are_accepted(demo) -> None:
-    second = verdicts(demo.second)
+    second = verdicts(demo.periods[1].second)
     assert set(second) == {"HOE_P1_corrected.xlsx", "SHL_P1_corrected.xlsx", "RSD_P1.xlsx", "FKC_P1.xlsx"}
     assert all(status.startswith("accepted") for status, _ in second.values())
     register = Register(demo.root)
@@ -84,7 +84,7 @@ def _partners() -> list[str]:
 
 
 def test_master_tells_the_story_of_mid_october_2017(demo) -> None:
-    m = demo.master
+    m = demo.periods[1].master
     assert m.as_of.isoformat() == "2017-10-16" and m.period == 1
     assert m.candidates >= 150
     assert all(n == 2 for n in m.shortlisted.values()), m.region_flags
