@@ -55,21 +55,43 @@ def _progress(ret: Return) -> Iterable[Issue]:
                       value=v["work_package"], percent=v["percent_complete"])
 
 
-def _deliverables(ret: Return) -> Iterable[Issue]:
+def _deliverables(ret: Return, earlier: Sequence[Return]) -> Iterable[Issue]:
+    done_in: dict[str, tuple[int, Any]] = {}  # code -> (period, date) of the latest earlier report of it as Done
+    for before in earlier:
+        for v in before.rows(DELIVERABLES.name):
+            if v.get("status") == "Done":
+                done_in[v["code"]] = (before.period, v.get("date"))
     for row in ret.tables.get(DELIVERABLES.name, []):
         v = row.values
         if v.get("status") == "Done" and v.get("date") is None:
             yield from _at(ret, DELIVERABLES.name, row, "date", "done-without-date", v["code"], value=v["code"])
+        if v.get("status") not in (None, "Done") and v.get("code") in done_in:
+            period, date = done_in[v["code"]]
+            yield from _at(ret, DELIVERABLES.name, row, "status", "deliverable-reopened", v["code"], value=v["code"], status=v["status"],
+                           done_period=period, done_on=f" (on {date:%Y-%m-%d})" if date else "")
 
 
-def _indicators(ret: Return, previous: Return | None) -> Iterable[Issue]:
-    before = {r.values["code"]: r.values.get("cumulative") for r in (previous.tables.get(INDICATORS.name, []) if previous else [])}
+def _periods(numbers: Iterable[int]) -> str:
+    return ", ".join(str(n) for n in sorted(set(numbers)))
+
+
+def _indicators(ret: Return, earlier: Sequence[Return]) -> Iterable[Issue]:
+    """Reported before must be what the partner's earlier reports add up to, and the cumulative not below it."""
+    known: dict[str, Decimal] = defaultdict(Decimal)
+    periods: dict[str, list[int]] = defaultdict(list)
+    for before in earlier:
+        for v in before.rows(INDICATORS.name):
+            known[v["code"]] += v.get("achieved") or Decimal(0)
+            periods[v["code"]].append(before.period)
     for row in ret.tables.get(INDICATORS.name, []):
         v = row.values
-        earlier = before.get(v["code"])
-        if earlier is not None and v.get("cumulative") is not None and v["cumulative"] < earlier:
-            yield from _at(ret, INDICATORS.name, row, "achieved", "indicator-decreased", v["code"],
-                      value=v["code"], cumulative=v["cumulative"], previous=earlier)
+        code, total = v["code"], known.get(v["code"], Decimal(0))
+        shown, cumulative = v.get("previous"), v.get("cumulative")
+        when = _periods(periods.get(code, [])) or "none"
+        if shown is not None and shown != total:
+            yield from _at(ret, INDICATORS.name, row, "previous", "reported-before-differs", code, value=code, shown=shown, known=total, periods=when)
+        elif cumulative is not None and cumulative < total:
+            yield from _at(ret, INDICATORS.name, row, "achieved", "indicator-decreased", code, value=code, cumulative=cumulative, previous=total, periods=when)
 
 
 def _money(value: Decimal) -> str:
@@ -137,9 +159,15 @@ def _living_labs(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:
             seen[key] = n
 
 
-def check_return(ret: Return, setup: ProjectSetup, previous: Return | None = None) -> list[Issue]:
-    """Every cross-field finding of one return; ``previous`` is the partner's accepted return of the period before."""
-    return [*_progress(ret), *_deliverables(ret), *_indicators(ret, previous), *_finance(ret, setup), *_flc(ret), *_living_labs(ret, setup)]
+def check_return(ret: Return, setup: ProjectSetup, earlier: Sequence[Return] = ()) -> list[Issue]:
+    """Every cross-field finding of one return.
+
+    ``earlier`` are the partner's current accepted returns of the periods before this
+    one (others are ignored), so history is judged against every earlier period, not
+    only the last: a catch-up return of period 1 counts for period 3's checks.
+    """
+    before = sorted((e for e in earlier if e.partner == ret.partner and e.period < ret.period), key=lambda e: e.period)
+    return [*_progress(ret), *_deliverables(ret, before), *_indicators(ret, before), *_finance(ret, setup), *_flc(ret), *_living_labs(ret, setup)]
 
 
 def check_across(returns: Sequence[Return]) -> list[Issue]:
