@@ -71,7 +71,7 @@ CATALOGUE: dict[str, IssueType] = {
     "missing-sheet": IssueType(SHEET, E, "The sheet {sheet} (table {table}) was not found.", "Restore the sheet from the template, or rename it back to {sheet}."),
     "missing-column": IssueType(SHEET, E, "The column {field} was not found on sheet {sheet}.", "Restore the column header {field!r} from the template."),
     "prefilled-row-missing": IssueType(ROW, E, "The row for {value} is missing from the table {table} on sheet {sheet}.", "Put the row for {value} back: copy it from your template (the feedback workbook has it restored), and do not delete rows of {table}."),
-    "unexpected-row": IssueType(CELL, E, "{field} {value!r} on sheet {sheet} is not a row of your template{why}.", "Delete the row: the rows of {table} come with the template; write anything more in a Comment."),
+    "unexpected-row": IssueType(CELL, E, "{field} {value!r} on sheet {sheet} {why}.", "Delete the row: the rows of {table} come with the template; write anything more in a Comment."),
     "extra-column": IssueType(CELL, W, "The column {value!r} on sheet {sheet} is not part of the template and was ignored.", "Remove the column, or move its content into a comment field."),
     "text-cleaned": IssueType(CELL, W, "{field}: the text held {detail}, which a workbook cannot store; it was kept without them.", "Nothing to do if the text reads as you meant (a line break pasted from another program becomes a normal line break)."),
     # files: what is wrong with the file itself, found before or while it is opened

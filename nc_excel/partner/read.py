@@ -201,7 +201,7 @@ def _finance_computed(setup: ProjectSetup) -> Any:
     return fill
 
 
-def row_key(spec: TableSpec, value: Any) -> str:
+def _row_key(spec: TableSpec, value: Any) -> str:
     """The key of a prefilled row as the template records it: a cost category by its label
     (the office row's label carries the flat rate, "Office and administration (15 % of staff)")."""
     text = "" if value is None else str(value)
@@ -210,7 +210,7 @@ def row_key(spec: TableSpec, value: Any) -> str:
     return text
 
 
-def template_keys(layout: Mapping[str, Any], setup: ProjectSetup, partner: str) -> dict[str, list[str]]:
+def _template_keys(layout: Mapping[str, Any], setup: ProjectSetup, partner: str) -> dict[str, list[str]]:
     """The keys of the prefilled rows the partner's template had, by table.
 
     A template records them in its metadata; one made before it did has the rows the
@@ -220,7 +220,7 @@ def template_keys(layout: Mapping[str, Any], setup: ProjectSetup, partner: str) 
     if len(recorded) == sum(1 for spec in TABLES if spec.key):
         return {name: [str(k) for k in keys] for name, keys in recorded.items()}
     rows = prefilled_rows(setup, setup.partner(partner), Prefill())
-    return {spec.name: [row_key(spec, r[spec.key]) for r in rows[spec.name]] for spec in TABLES if spec.key}
+    return {spec.name: [_row_key(spec, r[spec.key]) for r in rows[spec.name]] for spec in TABLES if spec.key}
 
 
 def _row_problems(spec: TableSpec, key_field: str, rows: list[RowRead], expected: list[str], sheet: str, model: type[FormRow]) -> list[Issue]:
@@ -232,9 +232,9 @@ def _row_problems(spec: TableSpec, key_field: str, rows: list[RowRead], expected
     for row in rows:
         if row.values.get(key_field) is None or key_field not in row.cells:
             continue  # an emptied key cell is reported at its cell ("required")
-        key = row_key(spec, row.values[key_field])
+        key = _row_key(spec, row.values[key_field])
         if key not in expected or key in seen:
-            why = " (it appears twice)" if key in seen else ""
+            why = "appears a second time" if key in seen else "is not a row of your template"
             found.append(issue("unexpected-row", field=header, value=key, sheet=sheet, cell=row.cells[key_field], table=spec.title, why=why))
         seen.add(key)
     found += [issue("prefilled-row-missing", value=key, sheet=sheet, table=spec.title, locator=(spec.name, key, key_field))
@@ -258,7 +258,7 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         layout = {}
     lists = setup.lists()
     win = windows(setup, period)
-    keys = template_keys(layout, setup, partner)
+    keys = _template_keys(layout, setup, partner)
     tables: dict[str, list[RowRead]] = {}
     sheets: dict[str, str] = {}
     issues: list[Issue] = []
