@@ -111,7 +111,7 @@ CATALOGUE: dict[str, IssueType] = {
     "done-without-date": IssueType(CELL, E, "Deliverable {value} is Done but has no date.", "Enter the date it was delivered."),
     "indicator-decreased": IssueType(CELL, E, "Indicator {value}: the cumulative {cumulative} is below the {previous} reported in period(s) {periods}.", "Report only what was achieved in this period; correct the figure if an earlier one was wrong and tell the coordinator."),
     "reported-before-differs": IssueType(
-        CELL, W, "Indicator {value}: Reported before shows {shown}, but your accepted reports of period(s) {periods} add up to {known}.",
+        CELL, W, "Indicator {value}: Reported before shows {shown}, but {basis}.",
         "The master counts {known}. Do not type over this locked cell; a workbook made before a late report of an earlier period shows an old figure: ask the coordinator for a new one.",
     ),
     "deliverable-reopened": IssueType(

@@ -185,3 +185,12 @@ def test_a_key_typed_over_is_a_missing_row_and_an_unexpected_one(project: Worksp
     found = {(i.code, i.value, i.cell) for i in got.issues if i.code in ("prefilled-row-missing", "unexpected-row")}
     second = partner_entries(demo_setup, "SHL", 1).tables["Deliverables"][1]["code"]
     assert found == {("prefilled-row-missing", second, None), ("unexpected-row", "D9.9", "A6")}
+
+
+def test_an_emptied_key_cell_is_reported_at_the_cell_and_as_a_missing_row(project: Workspace, demo_setup: ProjectSetup) -> None:
+    returned(project, demo_setup, "RSD", 1, overrides={("Indicators", "A5"): None})
+    got = of(project.collect(now=P1_COLLECTED), "RSD")
+    first = partner_entries(demo_setup, "RSD", 1).tables["Indicators"][0]["code"]
+    found = {(i.code, i.value, i.cell) for i in got.issues if i.sheet == "Indicators"}
+    assert {("required", None, "A5"), ("prefilled-row-missing", first, None)} <= found
+    assert got.entry.status == "rejected"

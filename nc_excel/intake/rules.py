@@ -51,8 +51,8 @@ def _progress(ret: Return) -> Iterable[Issue]:
     for row in ret.tables.get(PROGRESS.name, []):
         v = row.values
         if v.get("status") == "Completed" and v.get("percent_complete") is not None and v["percent_complete"] < 100:
-            yield from _at(ret, PROGRESS.name, row, "percent_complete", "completed-below-100", v["work_package"],
-                      value=v["work_package"], percent=v["percent_complete"])
+            yield from _at(ret, PROGRESS.name, row, "percent_complete", "completed-below-100", v.get("work_package", ""),
+                      value=v.get("work_package"), percent=v["percent_complete"])
 
 
 def _deliverables(ret: Return, earlier: Sequence[Return]) -> Iterable[Issue]:
@@ -64,7 +64,7 @@ def _deliverables(ret: Return, earlier: Sequence[Return]) -> Iterable[Issue]:
     for row in ret.tables.get(DELIVERABLES.name, []):
         v = row.values
         if v.get("status") == "Done" and v.get("date") is None:
-            yield from _at(ret, DELIVERABLES.name, row, "date", "done-without-date", v["code"], value=v["code"])
+            yield from _at(ret, DELIVERABLES.name, row, "date", "done-without-date", v.get("code", ""), value=v.get("code"))
         if v.get("status") not in (None, "Done") and v.get("code") in done_in:
             period, date = done_in[v["code"]]
             yield from _at(ret, DELIVERABLES.name, row, "status", "deliverable-reopened", v["code"], value=v["code"], status=v["status"],
@@ -85,11 +85,14 @@ def _indicators(ret: Return, earlier: Sequence[Return]) -> Iterable[Issue]:
             periods[v["code"]].append(before.period)
     for row in ret.tables.get(INDICATORS.name, []):
         v = row.values
+        if v.get("code") is None:
+            continue  # an emptied key cell: reported at its cell, and its row as missing
         code, total = v["code"], known.get(v["code"], Decimal(0))
         shown, cumulative = v.get("previous"), v.get("cumulative")
-        when = _periods(periods.get(code, [])) or "none"
+        when = _periods(periods.get(code, []))
         if shown is not None and shown != total:
-            yield from _at(ret, INDICATORS.name, row, "previous", "reported-before-differs", code, value=code, shown=shown, known=total, periods=when)
+            basis = f"your accepted reports of period(s) {when} add up to {total}" if when else "there is no accepted report of an earlier period"
+            yield from _at(ret, INDICATORS.name, row, "previous", "reported-before-differs", code, value=code, shown=shown, known=total, basis=basis)
         elif cumulative is not None and cumulative < total:
             yield from _at(ret, INDICATORS.name, row, "achieved", "indicator-decreased", code, value=code, cumulative=cumulative, previous=total, periods=when)
 
@@ -107,21 +110,21 @@ def _finance(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:
         label = dict(COST_CATEGORIES)[key]
         declared = row.values.get("declared")
         if declared is not None and declared < 0:
-            yield from _at(ret, FINANCE.name, row, "declared", "negative-amount", row.values["category"],
+            yield from _at(ret, FINANCE.name, row, "declared", "negative-amount", row.values.get("category", label),
                       value=label, amount=_money(declared))
         budget = partner.budget(key)
         cumulative = evaluate_formulas(FinanceRow, row.values)["cumulative"]
         if budget > 0 and cumulative > budget:
             share = (cumulative / budget * 100).quantize(Decimal("0.1"))
             code = "over-budget-limit" if share > limit else "over-budget"
-            yield from _at(ret, FINANCE.name, row, "declared", code, row.values["category"], value=label,
+            yield from _at(ret, FINANCE.name, row, "declared", code, row.values.get("category", label), value=label,
                       cumulative=_money(cumulative), share=share, budget=_money(budget), limit=limit)
     staff, office = by_category.get("staff"), by_category.get("office")
     if staff is not None and office is not None:
         expected = flat_rate(staff.values.get("declared") or Decimal(0), setup.project.office_flat_rate)
         found = office.values.get("declared")
         if found is not None and found != expected:
-            yield from _at(ret, FINANCE.name, office, "declared", "flat-rate-mismatch", office.values["category"], value=_money(found),
+            yield from _at(ret, FINANCE.name, office, "declared", "flat-rate-mismatch", office.values.get("category", ""), value=_money(found),
                       rate=setup.project.office_flat_rate, staff=_money(staff.values.get("declared") or Decimal(0)), expected=_money(expected))
 
 
