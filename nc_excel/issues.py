@@ -70,6 +70,8 @@ CATALOGUE: dict[str, IssueType] = {
     # tables
     "missing-sheet": IssueType(SHEET, E, "The sheet {sheet} (table {table}) was not found.", "Restore the sheet from the template, or rename it back to {sheet}."),
     "missing-column": IssueType(SHEET, E, "The column {field} was not found on sheet {sheet}.", "Restore the column header {field!r} from the template."),
+    "prefilled-row-missing": IssueType(ROW, E, "The row for {value} is missing from the table {table} on sheet {sheet}.", "Put the row for {value} back: copy it from your template (the feedback workbook has it restored), and do not delete rows of {table}."),
+    "unexpected-row": IssueType(CELL, E, "{field} {value!r} on sheet {sheet} {why}.", "Delete the row: the rows of {table} come with the template; write anything more in a Comment."),
     "extra-column": IssueType(CELL, W, "The column {value!r} on sheet {sheet} is not part of the template and was ignored.", "Remove the column, or move its content into a comment field."),
     "text-cleaned": IssueType(CELL, W, "{field}: the text held {detail}, which a workbook cannot store; it was kept without them.", "Nothing to do if the text reads as you meant (a line break pasted from another program becomes a normal line break)."),
     # files: what is wrong with the file itself, found before or while it is opened
@@ -107,7 +109,15 @@ CATALOGUE: dict[str, IssueType] = {
     # rules across fields and returns
     "completed-below-100": IssueType(CELL, E, "Work package {value} is Completed but only {percent} % complete.", "Set % complete to 100, or choose the status In progress."),
     "done-without-date": IssueType(CELL, E, "Deliverable {value} is Done but has no date.", "Enter the date it was delivered."),
-    "indicator-decreased": IssueType(CELL, E, "Indicator {value}: the cumulative {cumulative} is below the {previous} reported last period.", "Report only what was achieved in this period; correct the figure if last period's was wrong and tell the coordinator."),
+    "indicator-decreased": IssueType(CELL, E, "Indicator {value}: the cumulative {cumulative} is below the {previous} reported in period(s) {periods}.", "Report only what was achieved in this period; correct the figure if an earlier one was wrong and tell the coordinator."),
+    "reported-before-differs": IssueType(
+        CELL, W, "Indicator {value}: Reported before shows {shown}, but {basis}.",
+        "The master counts {known}. Do not type over this locked cell; a workbook made before a late report of an earlier period shows an old figure: ask the coordinator for a new one.",
+    ),
+    "deliverable-reopened": IssueType(
+        CELL, W, "{value} was reported Done in period {done_period}{done_on} and is now {status} in period {period}.",
+        "Nothing to change if it was reopened: say why in Comment. Otherwise set the status back to Done with its date.",
+    ),
     "negative-amount": IssueType(CELL, E, "{field} for {value} is negative ({amount}).", "Declare the costs paid in this period; corrections go in a comment to the coordinator."),
     "over-budget": IssueType(CELL, W, "{value}: the cumulative {cumulative} is {share} % of the budget {budget}.", "Check the amount; spending above the budget needs the coordinator's agreement."),
     "over-budget-limit": IssueType(CELL, E, "{value}: the cumulative {cumulative} is {share} % of the budget {budget}, above the limit of {limit} %.", "Correct the amount, or ask the coordinator for a budget change before declaring it."),

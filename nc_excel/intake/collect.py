@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -177,8 +178,22 @@ def _read(pending: dict[Path, tuple[str, str]], setup: ProjectSetup, archive: Ar
     for path, outcome in open_files(list(pending), limits, progress=progress, then=partial(read_opened, setup=setup)):
         if isinstance(outcome, FileProblem):
             outcome = ReadOutcome(None, [outcome.issue], "rejected", path.suffix.lstrip(".").lower() or "bin")
-        ret = outcome.ret
-        if ret is not None:
-            outcome.issues += [*_timing(ret, setup, now), *check_return(ret, setup, archive.latest(ret.partner, ret.period - 1))]
         reads[path] = outcome
+    earlier = _earlier_returns([r.ret for r in reads.values() if r.ret is not None], archive)
+    for outcome in reads.values():
+        if (ret := outcome.ret) is not None:
+            outcome.issues += [*_timing(ret, setup, now), *check_return(ret, setup, earlier.get(ret.partner, []))]
     return reads
+
+
+def _earlier_returns(returns: list[Return], archive: Archive) -> dict[str, list[Return]]:
+    """Each partner's current accepted returns of the periods before its returns in this batch,
+    oldest first: read from the archive in one go (one pool of workers, not one per return)."""
+    last: dict[str, int] = {}
+    for ret in returns:
+        last[ret.partner] = max(last.get(ret.partner, 0), ret.period)
+    wanted = [e for e in archive.register.current() if e.partner in last and e.period is not None and e.period < last[e.partner]]
+    found: dict[str, list[Return]] = defaultdict(list)
+    for _, ret in sorted(archive.read_many(wanted), key=lambda pair: pair[1].period):
+        found[ret.partner].append(ret)
+    return found

@@ -24,6 +24,7 @@ import pandas as pd
 from lxml import etree
 
 from nc_excel.analyses.finance import FinancePosition, finance_position
+from nc_excel.analyses.indicators import indicator_progress
 from nc_excel.analyses.livinglabs import Shortlist, shortlist
 from nc_excel.analyses.schedule import Schedule, build_schedule
 from nc_excel.atomic import replacing
@@ -195,6 +196,7 @@ def build_master(
     writer.returns(register)
     writer.issues(issues)
     writer.reported(frames)
+    writer.indicator_progress(indicator_progress(frames.indicators, setup.indicators, period))
     writer.finance(frames, fin)
     writer.living_labs(lab)
     writer.schedule(sched, decisions)

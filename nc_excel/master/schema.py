@@ -117,6 +117,18 @@ class IndicatorReported(SheetRow):
     sha256: Annotated[Text, shown("SHA-256", 18)] = None
 
 
+class IndicatorProgressRow(SheetRow):
+    code: Annotated[Text, shown("Indicator", 10)] = None
+    title: Annotated[Text, shown("Output indicator", 36, wrap=True)] = None
+    unit: Annotated[Text, shown("Unit", 12)] = None
+    partner: Annotated[Text, shown("Partner", 12)] = None
+    target: Annotated[Decimal | None, shown("Target", 9)] = None
+    before: Annotated[Decimal | None, shown("Reported before", 10)] = None
+    this_period: Annotated[Decimal | None, shown("This period", 10)] = None
+    cumulative: Annotated[Decimal | None, shown("Cumulative", 10)] = None
+    share: Annotated[Decimal | None, shown("Share of target", 10, share=True)] = None
+
+
 class FinanceReported(SheetRow):
     partner: Annotated[Text, shown("Partner", 9)] = None
     period: Annotated[int | None, shown("Period", 7)] = None
@@ -336,6 +348,7 @@ ISSUES = Sheet("Issues", "Issues", IssueRow, status="severity")
 PROGRESS = Sheet("Progress", "MasterProgress", ProgressReported)
 DELIVERABLES = Sheet("Deliverables reported", "MasterDeliverables", DeliverableReported)
 INDICATORS = Sheet("Indicators reported", "MasterIndicators", IndicatorReported)
+INDICATOR_PROGRESS = Sheet("Indicator progress", "IndicatorProgress", IndicatorProgressRow)
 FINANCE = Sheet("Finance", "MasterFinance", FinanceReported)
 FINANCE_POSITION = Sheet("Finance position", "FinancePosition", FinancePositionRow, status="ready")
 BUDGET_LINES = Sheet("Budget lines", "BudgetLines", BudgetLineRow)
@@ -347,7 +360,7 @@ WORK_PACKAGES = Sheet("Work package status", "WorkPackages", WorkPackageRow, sta
 TIMELINE = Sheet("Timeline", "Timeline", None, status="status", freeze=4)  # model: timeline_row(months)
 ORPHANED = Sheet("Orphaned decisions", "Orphaned", OrphanedRow)
 
-REBUILT = (DASHBOARD, RETURNS, ISSUES, PROGRESS, DELIVERABLES, INDICATORS, FINANCE, FINANCE_POSITION, BUDGET_LINES,
+REBUILT = (DASHBOARD, RETURNS, ISSUES, PROGRESS, DELIVERABLES, INDICATORS, INDICATOR_PROGRESS, FINANCE, FINANCE_POSITION, BUDGET_LINES,
            LIVING_LABS, SHORTLIST, REGIONS, SCHEDULE, WORK_PACKAGES, TIMELINE, ORPHANED)
 """Every sheet the build writes, in tab order; the setup sheets follow them."""
 

@@ -15,6 +15,7 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from nc_excel.analyses.finance import FinancePosition
+from nc_excel.analyses.indicators import PROJECT
 from nc_excel.analyses.livinglabs import Shortlist
 from nc_excel.analyses.schedule import Schedule
 from nc_excel.excel.edit import print_setup, put, sheet_title, write_fields, write_frame
@@ -30,6 +31,7 @@ from nc_excel.master.schema import (
     DELIVERABLES,
     FINANCE,
     FINANCE_POSITION,
+    INDICATOR_PROGRESS,
     INDICATORS,
     ISSUES,
     LIVING_LABS,
@@ -114,6 +116,17 @@ class MasterWriter:
         self.table(PROGRESS, frames.progress, "Progress per work package", "All periods, as the partners reported them.")
         self.table(DELIVERABLES, frames.deliverables, "Deliverables as reported", "All periods; the Schedule sheet gives the status the project works with.")
         self.table(INDICATORS, frames.indicators, "Output indicators", "All periods, as the partners reported them.")
+
+    def indicator_progress(self, progress: pd.DataFrame) -> None:
+        """Each indicator's project line (in bold), then its partners' lines."""
+        self.table(INDICATOR_PROGRESS, progress, f"Output indicators against targets, period {self.period}",
+                   f"Achieved before period {self.period}, in it and in all; each partner against the target per partner, "
+                   "the project (All partners) against the target times the number of reporting partners.")
+        ws, first = self.wb[INDICATOR_PROGRESS.name], HEADER_ROW + 2
+        for r, partner in enumerate(progress["partner"], start=first):
+            if partner == PROJECT:
+                for c in range(1, len(columns(INDICATOR_PROGRESS.model)) + 1):
+                    ws.cell(r, c).font = Font(name=FONT, size=10, bold=True)
 
     def finance(self, frames: ReturnFrames, fin: FinancePosition) -> None:
         self.table(FINANCE, frames.finance, "Expenditure declared", "All periods, one row per partner and cost category, as declared.")

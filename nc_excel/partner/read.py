@@ -37,12 +37,14 @@ from nc_excel.partner.schema import (
     TABLES,
     FlcForm,
     FormRow,
+    Prefill,
     SubmissionForm,
     TableSpec,
     digest,
     table_model,
     windows,
 )
+from nc_excel.partner.write import prefilled_rows
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup, flat_rate
 
 FORMS = ((SUBMISSION_FORM, SubmissionForm, START_SHEET), (FLC_FORM, FlcForm, FINANCE.sheet))
@@ -199,6 +201,47 @@ def _finance_computed(setup: ProjectSetup) -> Any:
     return fill
 
 
+def _row_key(spec: TableSpec, value: Any) -> str:
+    """The key of a prefilled row as the template records it: a cost category by its label
+    (the office row's label carries the flat rate, "Office and administration (15 % of staff)")."""
+    text = "" if value is None else str(value)
+    if spec is FINANCE:
+        return next((label for _, label in COST_CATEGORIES if text.startswith(label)), text)
+    return text
+
+
+def _template_keys(layout: Mapping[str, Any], setup: ProjectSetup, partner: str) -> dict[str, list[str]]:
+    """The keys of the prefilled rows the partner's template had, by table.
+
+    A template records them in its metadata; one made before it did has the rows the
+    setup gives the partner (the keys never depend on what was carried over).
+    """
+    recorded = {name: t["keys"] for name, t in layout.get("tables", {}).items() if isinstance(t, dict) and "keys" in t}
+    if len(recorded) == sum(1 for spec in TABLES if spec.key):
+        return {name: [str(k) for k in keys] for name, keys in recorded.items()}
+    rows = prefilled_rows(setup, setup.partner(partner), Prefill())
+    return {spec.name: [_row_key(spec, r[spec.key]) for r in rows[spec.name]] for spec in TABLES if spec.key}
+
+
+def _row_problems(spec: TableSpec, key_field: str, rows: list[RowRead], expected: list[str], sheet: str, model: type[FormRow]) -> list[Issue]:
+    """Every prefilled row of the template present once, and no other: a deleted row would
+    silently drop what it reports (a deliverable vanishes from the master), an added one is unknown."""
+    header = next(c.header for c in columns(model) if c.name == key_field)
+    found: list[Issue] = []
+    seen: set[str] = set()
+    for row in rows:
+        if row.values.get(key_field) is None or key_field not in row.cells:
+            continue  # an emptied key cell is reported at its cell ("required")
+        key = _row_key(spec, row.values[key_field])
+        if key not in expected or key in seen:
+            why = "appears a second time" if key in seen else "is not a row of your template"
+            found.append(issue("unexpected-row", field=header, value=key, sheet=sheet, cell=row.cells[key_field], table=spec.title, why=why))
+        seen.add(key)
+    found += [issue("prefilled-row-missing", value=key, sheet=sheet, table=spec.title, locator=(spec.name, key, key_field))
+              for key in expected if key not in seen]
+    return found
+
+
 def _located(found: Issue, table: str, key: str) -> Issue:
     if found.locator is None:
         return found
@@ -215,6 +258,7 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         layout = {}
     lists = setup.lists()
     win = windows(setup, period)
+    keys = _template_keys(layout, setup, partner)
     tables: dict[str, list[RowRead]] = {}
     sheets: dict[str, str] = {}
     issues: list[Issue] = []
@@ -231,6 +275,8 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         read = read_table(book.sheets[sheet], table_model(spec, setup), ctx, header_row=header, end_row=end, computed=computed)
         tables[spec.name] = read.rows
         issues += [i for i in read.issues if i.locator is None]
+        if spec.key is not None and read.header_row is not None:
+            issues += _row_problems(spec, spec.key, read.rows, keys[spec.name], sheet, table_model(spec, setup))
         for n, row in enumerate(read.rows):
             key = str(row.values.get(spec.key, "")) if spec.key else str(n)
             row.issues = [_located(i, spec.name, key) for i in row.issues]

@@ -367,6 +367,7 @@ def write_partner_workbook(
     header = f"{setup.project.name} | Period {period.number} | {partner.name} ({partner.code})"
     list_data = {"region_names": setup.lists()["region_names"]}
     refs = {k: f"='Lists'!$A$2:$A${len(v) + 1}" for k, v in list_data.items()}
+    keys = {spec.name: [str(row[spec.key]) for row in rows[spec.name]] for spec in TABLES if spec.key}  # before Finance's office label gets its rate
     with atomic_workbook(path, created=generated_at) as wb:
         styles = Styles(wb)
         issue_list = wb.add_worksheet(FEEDBACK_SHEET) if issues else None
@@ -391,7 +392,8 @@ def write_partner_workbook(
         for ws in [start] + [wb.get_worksheet_by_name(s.sheet) for s in TABLES]:
             protect(ws, setup.project.template_password)
         layout = {
-            "tables": {n: {"sheet": p.sheet, "ref": p.ref(), "header_row": p.header_row, "columns": p.cells} for n, p in placed.items()},
+            "tables": {n: {"sheet": p.sheet, "ref": p.ref(), "header_row": p.header_row, "columns": p.cells, **({"keys": keys[n]} if n in keys else {})}
+                       for n, p in placed.items()},
             "forms": {
                 SUBMISSION_FORM: {"sheet": START_SHEET, "cells": submission.cells},
                 FLC_FORM: {"sheet": FINANCE.sheet, "cells": flc.cells},
