@@ -93,10 +93,22 @@ def templates(
     period: Annotated[int, typer.Option("--period", help="Reporting period number.")],
     project: ProjectOpt = Path("."),
     partner: Annotated[Optional[list[str]], typer.Option("--partner", help="Only this partner code (repeatable).")] = None,
+    flc: Annotated[bool, typer.Option("--flc", help="FLC certificate workbooks instead, for the partners with an accepted return of the period.")] = False,
 ) -> None:
-    """Write one partner workbook per partner for a reporting period into outbox/<period>/."""
+    """Write one partner workbook per partner for a reporting period into outbox/<period>/.
+
+    With --flc, write an FLC certificate workbook into outbox/<period>/flc/ for each partner
+    whose return of the period was accepted, prefilled with its declared amounts.
+    """
     with _friendly_errors():
         ws = Workspace.open(project)
+        if flc:
+            with _progress(f"FLC certificate templates for period {period}") as update:
+                made = ws.generate_certificates(period, partner, progress=update)
+            console.print(f"Wrote {len(made.written)} FLC certificate workbook(s) to [bold]{ws.outbox(period) / 'flc'}[/bold].")
+            if made.without_return:
+                console.print(f"[yellow]No certificate template for {', '.join(made.without_return)}: no accepted return of period {period} yet.[/yellow]")
+            return
         with _progress(f"Templates for period {period}") as update:
             paths = ws.generate_templates(period, partner, progress=update)
     console.print(f"Wrote {len(paths)} partner workbook(s) to [bold]{ws.outbox(period)}[/bold].")

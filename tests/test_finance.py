@@ -341,7 +341,7 @@ def test_a_period_that_just_started_gives_zeros_for_everybody() -> None:
     pos = finance_position(PARTNERS, PROJECT, 1, pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
     assert len(pos.lines) == 18 and len(pos.partners) == 3 and len(pos.categories) == 6
     assert pos.totals == FinanceTotals(
-        budget=D("51500"), declared_period=D(0), cumulative=D(0), absorption_pct=D("0.0"), certified=D(0),
+        budget=D("51500"), declared_period=D(0), cumulative=D(0), absorption_pct=D("0.0"), certified=D(0), certified_period=D(0),
         cofinancing=D(0), partners_reported=0, partners_certified=0, partners_ready=0, n_partners=3,
     )
     assert list(pos.readiness["reason"]) == ["not reported"] * 3
@@ -352,7 +352,7 @@ def test_output_columns() -> None:
     assert list(pos.lines.columns) == ["partner", "partner_name", "category", "category_label", "budget", "declared_period",
                                        "cumulative", "remaining", "absorption_pct", "flat_rate_ok", "source"]
     assert list(pos.partners.columns) == ["partner", "partner_name", "country", "budget", "declared_period", "cumulative",
-                                          "absorption_pct", "flc_status", "certified", "cofinancing", "reported", "rejected", "ready", "blocking"]
+                                          "absorption_pct", "flc_status", "certified_period", "certified", "cofinancing", "reported", "rejected", "ready", "blocking"]
     assert list(pos.categories.columns) == ["category", "category_label", "budget", "declared_period", "cumulative",
                                             "remaining", "absorption_pct"]
 

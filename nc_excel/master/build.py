@@ -34,7 +34,7 @@ from nc_excel.folder import ProjectFolder
 from nc_excel.intake.archive import Archive, Entry, Register
 from nc_excel.intake.sniff import Limits
 from nc_excel.master.decisions import Decisions, MasterError, read_decisions
-from nc_excel.master.frames import register_frame, return_frames
+from nc_excel.master.frames import certificate_frame, register_frame, return_frames
 from nc_excel.master.schema import DASHBOARD, ISSUES, LIVING_LABS, REBUILT, SCHEDULE
 from nc_excel.master.write import MasterWriter, dashboard
 from nc_excel.partner.read import Return
@@ -71,15 +71,15 @@ def issue_key(entry: Entry, code: str, sheet: str | None, cell: str | None, fiel
 
 def open_issues(register: Register, decisions: Decisions) -> pd.DataFrame:
     """The issues of each partner's latest submission per period (and of files not yet attributed)."""
-    latest: dict[tuple[str | None, int | None], Entry] = {}
+    latest: dict[tuple[str, str | None, int | None], Entry] = {}  # a certificate does not hide its return's issues
     loose: list[Entry] = []
     for e in register.entries:
         if e.status == "duplicate":
             continue
         if e.partner is None:
             loose.append(e)
-        elif (e.partner, e.period) not in latest or e.received >= latest[(e.partner, e.period)].received:
-            latest[(e.partner, e.period)] = e
+        elif (e.kind, e.partner, e.period) not in latest or e.received >= latest[(e.kind, e.partner, e.period)].received:
+            latest[(e.kind, e.partner, e.period)] = e
     rows = []
     for e in [*latest.values(), *loose]:
         for i in e.issues:
@@ -184,7 +184,9 @@ def build_master(
         frames.progress[["partner", "period", "work_package", "status", "percent_complete", "problems"]],
         as_of=as_of, at_risk_days=setup.project.at_risk_days, project_start=setup.project.start, project_end=setup.project.end,
     )
-    fin = finance_position(setup.partners, setup.project, period, frames.finance, frames.flc, register_frame(register.entries))
+    certified = Archive(root, register, setup, Limits()).certificates(register.certificates())
+    fin = finance_position(setup.partners, setup.project, period, frames.finance, frames.flc, register_frame(register.entries),
+                           certificate_frame(certified))
     issues = open_issues(register, decisions)
     orphaned = _orphaned(decisions, lab, issues, sched)
     report(3, steps, "writing")
