@@ -17,6 +17,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import GENERATED_AT, sheet_values
+from lo.lo import fill_with_libreoffice, require_soffice
 from test_collect import NOW, codes_at, make_return, status_of
 from typer.testing import CliRunner
 
@@ -183,3 +184,30 @@ def test_a_correction_after_the_template_asks_for_a_new_certificate(project: Wor
     assert ("certificate-declared-changed", "Certificate", "B14") in codes_at(result, "HOE FLC.xlsx")
     feedback = sheet_values(project.root / result.collected[0].entry.feedback, "Certificate")
     assert Decimal(str(feedback[13][1])) == amounts["travel"] + 10  # the feedback workbook shows the corrected report's amount
+
+
+def test_a_certificate_filled_in_libreoffice_is_accepted_and_renders(project: Workspace, tmp_path: Path) -> None:
+    require_soffice()
+    [template] = project.generate_certificates(1, ["HOE"], now=IN_PERIOD_2).written
+    amounts = declared(project, "HOE")
+    staff = amounts["staff"] - 100
+    typed = [
+        {"sheet": "Certificate", "cell": "C12", "value": float(staff), "type": "number"},
+        {"sheet": "Certificate", "cell": "E12", "value": "Overtime not eligible", "type": "text"},
+        *[{"sheet": "Certificate", "cell": f"C{14 + n}", "value": float(amounts[key]), "type": "number"}
+          for n, key in enumerate(("travel", "external", "equipment", "infrastructure"))],
+        {"sheet": "Certificate", "cell": "B21", "value": "Lars Holm", "type": "text"},
+        {"sheet": "Certificate", "cell": "B22", "value": "Revisionsfirma Nord", "type": "text"},
+        {"sheet": "Certificate", "cell": "B23", "value": "2017-11-30", "type": "date"},
+        {"sheet": "Certificate", "cell": "B24", "value": "FLC-2017-117", "type": "text"},
+        {"sheet": "Certificate", "cell": "B25", "value": "Yes", "type": "text"},
+    ]
+    saved, pdf = project.inbox / "HOE FLC.xlsx", tmp_path / "HOE FLC.pdf"
+    fill_with_libreoffice(template, typed, [saved, pdf])
+    assert pdf.read_bytes().startswith(b"%PDF")
+    grid = sheet_values(saved, "Certificate")
+    assert Decimal(str(grid[11][3])) == 100  # LibreOffice computed the deduction
+    result = project.collect(now=IN_PERIOD_2)
+    assert status_of(result, "HOE FLC.xlsx") == "accepted", result.collected[0].issues
+    cert = result.collected[0].certificate
+    assert cert.values("staff")["certified"] == staff and cert.details()["reference"] == "FLC-2017-117"

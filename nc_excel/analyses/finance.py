@@ -354,7 +354,7 @@ def _checked_rows(
     # accepted and rejected returns say anything about a partner's standing.
     # Certificates are registered too (``kind``); they are read from ``certificates``, not counted as returns.
     ret_rows = [r for r in _rows(returns, RETURNS_COLUMNS, "returns")
-                if r["status"] in (*ACCEPTED, REJECTED) and _text(r["partner"]) is not None and r.get("kind", "return") == "return"]
+                if r["status"] in (*ACCEPTED, REJECTED) and _text(r["partner"]) is not None and _text(r.get("kind")) in (None, "return")]
     accepted = [r for r in ret_rows if r["status"] in ACCEPTED]
     for name, rows in (("finance", fin_rows), ("flc", flc_rows), ("returns", accepted)):
         unknown = sorted({str(r["partner"]) for r in rows} - known)

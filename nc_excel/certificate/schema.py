@@ -86,14 +86,14 @@ class Declared:
 
     amounts: dict[str, Decimal]  # cost category key -> declared in the period
     submitted_on: dt.date | None
-    file: str | None  # the archived return, as the register records it
+    received: dt.date | None  # when the coordinator received the return
     sha256: str | None
 
 
-def declared_of(ret: Return, file: str | None = None, sha256: str | None = None) -> Declared:
+def declared_of(ret: Return, received: dt.date | None = None, sha256: str | None = None) -> Declared:
     """The declared amounts per cost category of a return (its Finance rows are in category order)."""
     amounts = {key: row.get("declared") or Decimal(0) for (key, _), row in zip(COST_CATEGORIES, ret.rows(FINANCE.name))}
-    return Declared(amounts, ret.form(SUBMISSION_FORM).get("submitted_on"), file, sha256)
+    return Declared(amounts, ret.form(SUBMISSION_FORM).get("submitted_on"), received, sha256)
 
 
 @dataclass

@@ -115,13 +115,14 @@ def _info(ws: Worksheet, styles: Styles, setup: ProjectSetup, partner_code: str,
         ("Partner", f"{partner.name} ({partner.code})"),
         ("Reporting period", f"Period {period.number}: {period.start:%d %B %Y} to {period.end:%d %B %Y}"),
         ("Report submitted on", declared.submitted_on),
-        ("Report certified", declared.file or ""),
+        ("Report received on", declared.received),
         ("Coordinator", f"{p.coordinator}, {p.coordinator_email}"),
     ]
     for r, (label, value) in enumerate(info, start=3):
         ws.write_string(r, 0, label, styles.fmt("label"))
-        ws.merge_range(r, 1, r, 3, None, styles.fmt("locked", "date" if isinstance(value, dt.date) else "text"))
-        write_value(ws, r, 1, value, styles.fmt("locked", "date" if isinstance(value, dt.date) else "text"))
+        fmt = styles.fmt("locked", "date" if isinstance(value, dt.date) else "text")
+        ws.merge_range(r, 1, r, 3, None, fmt)
+        write_value(ws, r, 1, value, fmt)
 
 
 def _total_row(ws: Worksheet, styles: Styles, placed: Placement, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -208,5 +209,7 @@ def _found(found: Issue, rows: Sequence[Mapping[str, Any]], form: Mapping[str, A
     if table == FORM:
         return form.get(name, found.value)
     keys = [k for k, _ in COST_CATEGORIES]
-    value = rows[keys.index(key)].get(name) if key in keys else None
-    return found.value if value is None or isinstance(value, Formula) else value
+    if key not in keys:
+        return found.value
+    value = rows[keys.index(key)].get(name)
+    return value.value if isinstance(value, Formula) else value

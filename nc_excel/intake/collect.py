@@ -157,7 +157,7 @@ def _certified(archive: Archive, register: Register, cert: Certificate) -> Decla
     """What a certificate certifies: the partner's current accepted return of its period, or None."""
     entry = register.latest_accepted(cert.partner, cert.period)
     ret = archive.read(entry) if entry else None
-    return declared_of(ret, entry.archived, entry.sha256) if entry and ret else None
+    return declared_of(ret, entry.received.date(), entry.sha256) if entry and ret else None
 
 
 def _certificate_feedback(folder: ProjectFolder, setup: ProjectSetup, cert: Certificate, declared: Declared, found: list[Issue],
