@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from nc_excel.excel.schema import columns
 from nc_excel.certificate.schema import Certificate
+from nc_excel.excel.schema import columns
 from nc_excel.intake.archive import Entry
 from nc_excel.partner.read import Return
 from nc_excel.partner.schema import (
