@@ -27,6 +27,7 @@ from nc_excel.analyses.finance import FinancePosition, finance_position
 from nc_excel.analyses.livinglabs import Shortlist, shortlist
 from nc_excel.analyses.schedule import Schedule, build_schedule
 from nc_excel.atomic import replacing
+from nc_excel.certificate.schema import Certificate
 from nc_excel.excel.edit import (
     register_styles,
 )
@@ -63,6 +64,16 @@ def latest_returns(root: Path, setup: ProjectSetup, register: Register, limits: 
     left_out = [f"{e.archived} ({e.partner}, period {e.period}): {archive.why_not[e.sha256]}" for e in entries if e.sha256 in archive.why_not]
     order = [p.code for p in setup.partners]
     return sorted(pairs, key=lambda pair: (pair[1].period, order.index(pair[1].partner))), left_out
+
+
+def latest_certificates(root: Path, setup: ProjectSetup, register: Register) -> tuple[list[tuple[Entry, Certificate]], list[str]]:
+    """The current FLC certificate of each partner and period, read back from the archive; one that
+    cannot be read is left out and named, as a return is."""
+    archive = Archive(root, register, setup, Limits())
+    entries = register.certificates()
+    pairs = archive.certificates(entries)
+    left_out = [f"{e.archived} ({e.partner}, period {e.period}, FLC certificate): {archive.why_not[e.sha256]}" for e in entries if e.sha256 in archive.why_not]
+    return pairs, left_out
 
 
 def issue_key(entry: Entry, code: str, sheet: str | None, cell: str | None, field_name: str | None) -> str:
@@ -184,7 +195,8 @@ def build_master(
         frames.progress[["partner", "period", "work_package", "status", "percent_complete", "problems"]],
         as_of=as_of, at_risk_days=setup.project.at_risk_days, project_start=setup.project.start, project_end=setup.project.end,
     )
-    certified = Archive(root, register, setup, Limits()).certificates(register.certificates())
+    certified, unread = latest_certificates(root, setup, register)
+    left_out += unread
     fin = finance_position(setup.partners, setup.project, period, frames.finance, frames.flc, register_frame(register.entries),
                            certificate_frame(certified))
     issues = open_issues(register, decisions)
