@@ -280,12 +280,13 @@ def demo(
 
 def _returns_table(result: CollectResult, title: str) -> Table:
     table = Table(title=title, header_style="bold")
-    for name in ("File", "Partner", "Period", "Status", "Errors", "Warnings"):
+    for name in ("File", "Kind", "Partner", "Period", "Status", "Errors", "Warnings"):
         table.add_column(name, overflow="fold")
     for c in result.collected:
         e = c.entry
         style = STATUS_STYLE[e.status]
-        table.add_row(shown_name(c.path.name), e.partner or "", str(e.period or ""), f"[{style}]{e.status}[/{style}]", str(e.errors), str(e.warnings))
+        kind = "FLC certificate" if e.kind == "certificate" else "report" if e.partner else ""
+        table.add_row(shown_name(c.path.name), kind, e.partner or "", str(e.period or ""), f"[{style}]{e.status}[/{style}]", str(e.errors), str(e.warnings))
     feedback = sum(1 for c in result.collected if c.entry.feedback)
     if feedback:
         table.caption = f"{feedback} feedback workbook(s) written to feedback/."

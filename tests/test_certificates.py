@@ -10,6 +10,7 @@ the return line by line, and the master keeps declared, certified and deducted.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -211,3 +212,14 @@ def test_a_certificate_filled_in_libreoffice_is_accepted_and_renders(project: Wo
     assert status_of(result, "HOE FLC.xlsx") == "accepted", result.collected[0].issues
     cert = result.collected[0].certificate
     assert cert.values("staff")["certified"] == staff and cert.details()["reference"] == "FLC-2017-117"
+
+
+def test_cli_collect_names_the_certificate_and_exits_1_when_it_is_rejected(project: Workspace) -> None:
+    project.generate_certificates(1, ["HOE"], now=IN_PERIOD_2)
+    amounts = declared(project, "HOE")
+    certificate(project, "HOE", "certificate.xlsx", in_full(amounts, equipment={"certified": amounts["equipment"] + 1}))
+    run = CliRunner().invoke(app, ["collect", "--project", str(project.root), "--json"])
+    assert run.exit_code == 1, run.output
+    payload = json.loads(run.stdout)
+    assert [(r["kind"], r["partner"], r["period"], r["status"]) for r in payload["returns"]] == [("certificate", "HOE", 1, "rejected")]
+    assert [(i["code"], i["level"], i["cell"]) for i in payload["issues"]] == [("certified-above-declared", "cell", "C16")]
