@@ -335,10 +335,10 @@ def _certificate_lines(partners: Sequence[Partner], cert_rows: list[dict[str, An
         out += lines
         mine = [line for line in lines if line["counts"]]
         total = {k: sum((line[k] for line in mine), ZERO) for k in project}
-        out.append({"partner": partner, "period": None, "category_label": ALL_PERIODS, "counts": True, **total})
+        out.append({"partner": partner, "period": None, "category_label": ALL_PERIODS, **total})
         project = {k: project[k] + total[k] for k in project}
     if out:
-        out.append({"partner": PROJECT, "period": None, "category_label": ALL_PERIODS, "counts": True, **project})
+        out.append({"partner": PROJECT, "period": None, "category_label": ALL_PERIODS, **project})
     return out
 
 
