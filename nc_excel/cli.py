@@ -122,14 +122,24 @@ def templates(
     project: ProjectOpt = Path("."),
     partner: Annotated[Optional[list[str]], typer.Option("--partner", metavar="CODE", help="Only this partner code (repeatable; any case).")] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="Also replace the templates of partners who have already sent their report back.")] = False,
+    flc: Annotated[bool, typer.Option("--flc", metavar="", help="FLC certificate workbooks instead, for the partners with an accepted return of the period.")] = False,
 ) -> None:
     """Write one partner workbook per partner for a reporting period into outbox/<period>/.
 
     Exit code 2 (and nothing written) when a partner named has already sent the period's
-    report back, unless --force.
+    report back, unless --force. With --flc, write an FLC certificate workbook into
+    outbox/<period>/flc/ for each partner whose return of the period was accepted,
+    prefilled with its declared amounts.
     """
     with _friendly_errors():
         ws = Workspace.open(project)
+        if flc:
+            with _progress(f"FLC certificate templates for period {period}") as update:
+                made = ws.generate_certificates(period, partner, progress=update)
+            console.print(f"Wrote {len(made.written)} FLC certificate workbook(s) to [bold]{ws.outbox(period) / 'flc'}[/bold].")
+            if made.without_return:
+                console.print(f"[yellow]No certificate template for {', '.join(made.without_return)}: no accepted return of period {period} yet.[/yellow]")
+            return
         with _progress(f"Templates for period {period}") as update:
             paths = ws.generate_templates(period, partner, force=force, progress=update)
     console.print(f"Wrote {len(paths)} partner workbook(s) to [bold]{ws.outbox(period)}[/bold].")
@@ -305,12 +315,13 @@ def demo(
 
 def _returns_table(result: CollectResult, title: str) -> Table:
     table = Table(title=title, header_style="bold")
-    for name in ("File", "Partner", "Period", "Status", "Errors", "Warnings"):
+    for name in ("File", "Kind", "Partner", "Period", "Status", "Errors", "Warnings"):
         table.add_column(name, overflow="fold")
     for c in result.collected:
         e = c.entry
         style = STATUS_STYLE[e.status]
-        table.add_row(shown_name(c.path.name), e.partner or "", str(e.period or ""), f"[{style}]{e.status}[/{style}]", str(e.errors), str(e.warnings))
+        kind = "FLC certificate" if e.kind == "certificate" else "report" if e.partner else ""
+        table.add_row(shown_name(c.path.name), kind, e.partner or "", str(e.period or ""), f"[{style}]{e.status}[/{style}]", str(e.errors), str(e.warnings))
     feedback = sum(1 for c in result.collected if c.entry.feedback)
     if feedback:
         table.caption = f"{feedback} feedback workbook(s) written to feedback/."

@@ -125,6 +125,10 @@ CATALOGUE: dict[str, IssueType] = {
     "certified-above-declared": IssueType(CELL, E, "The certified amount {value} is above the {declared} declared this period.", "Enter the amount on the FLC certificate; it cannot exceed what you declared."),
     "certified-without-amount": IssueType(CELL, E, "FLC status is Certified but no certified amount is given.", "Enter the amount on the FLC certificate."),
     "control-before-submission": IssueType(CELL, E, "The FLC certificate date {value} is before the report was submitted ({submitted}).", "Check both dates."),
+    # FLC certificates, against the return they certify
+    "certificate-without-return": IssueType(FILE, E, "This FLC certificate is for partner {partner}, period {period}, but no accepted report of that period has been received.", "Send the report of period {period} first; the certificate can follow once it is accepted."),
+    "certificate-declared-changed": IssueType(CELL, E, "{value}: the certificate shows {declared} declared, but the current accepted report declares {current} (a corrected report arrived after this certificate template was made).", "Have the corrected report certified: the feedback workbook shows its amounts (or ask the coordinator for a new FLC certificate template)."),
+    "deduction-without-reason": IssueType(CELL, E, "{value}: {deducted} was deducted without a reason.", "Give the controller's reason for the deduction, as the certificate states it."),
     "knock-out-yes": IssueType(CELL, W, "Living lab {value!r}: '{criterion}' is answered Yes, which excludes the place.", "Nothing to do if that is right; otherwise correct the answer."),
     "must-have-no": IssueType(CELL, W, "Living lab {value!r}: '{criterion}' is answered No, so the place does not qualify.", "Nothing to do if that is right; otherwise correct the answer."),
     "duplicate-candidate": IssueType(ROW, W, "Living lab {value!r} in {municipality} is proposed more than once{by}.", "Keep one row per place; merge the descriptions."),

@@ -17,6 +17,8 @@ from pathlib import Path
 from nc_excel.atomic import replacing
 from nc_excel.board.read import SummaryError, read_dashboard
 from nc_excel.board.write import SummaryResult, build_summary
+from nc_excel.certificate.schema import certificate_name, declared_of
+from nc_excel.certificate.write import write_certificate_workbook
 from nc_excel.excel.values import SpreadsheetError, open_values
 from nc_excel.excel.write import Styles, atomic_workbook
 from nc_excel.folder import MASTER, REPLACED, ProjectFolder
@@ -55,6 +57,14 @@ class SetupInvalid(NcError):
     def __init__(self, path: Path, issues: list[Issue], message: str | None = None) -> None:
         self.issues = issues
         super().__init__(message or f"{path}: the setup sheets have {sum(i.severity == 'error' for i in issues)} error(s). Correct them in Excel and try again.")
+
+
+@dataclass(frozen=True)
+class CertificateTemplates:
+    """The FLC certificate workbooks written, and the partners who got none: no accepted return of the period yet."""
+
+    written: list[Path]
+    without_return: list[str]
 
 
 @dataclass(frozen=True)
@@ -151,6 +161,18 @@ class Workspace(ProjectFolder):
             raise ProjectError(f"{backup} is the master itself; name a file of {self.backups}.")
         return source
 
+    @staticmethod
+    def _partner_codes(setup: ProjectSetup, period: int, partners: Sequence[str] | None) -> list[str]:
+        """The partners named (all by default), after checking the period and every code against the setup."""
+        known = [p.code for p in setup.partners]
+        if period not in [p.number for p in setup.periods]:
+            raise ProjectError(f"There is no reporting period {period}; the Periods sheet has {', '.join(str(p.number) for p in setup.periods)}.")
+        by_upper = {c.upper(): c for c in known}  # partner codes are typed in any case
+        unknown = [c for c in partners or [] if c.upper() not in by_upper]
+        if unknown:
+            raise ProjectError(f"Unknown partner code(s) {', '.join(unknown)}; the Partners sheet has {', '.join(known)}.")
+        return [by_upper[c.upper()] for c in partners] if partners else known
+
     def generate_templates(
         self,
         period: int,
@@ -167,14 +189,7 @@ class Workspace(ProjectFolder):
         Nothing is written then.
         """
         setup = self.setup()
-        known = [p.code for p in setup.partners]
-        if period not in [p.number for p in setup.periods]:
-            raise ProjectError(f"There is no reporting period {period}; the Periods sheet has {', '.join(str(p.number) for p in setup.periods)}.")
-        by_upper = {c.upper(): c for c in known}  # partner codes are typed in any case
-        unknown = [c for c in partners or [] if c.upper() not in by_upper]
-        if unknown:
-            raise ProjectError(f"Unknown partner code(s) {', '.join(unknown)}; the Partners sheet has {', '.join(known)}.")
-        codes = [by_upper[c.upper()] for c in partners] if partners else known
+        codes = self._partner_codes(setup, period, partners)
         now = now or dt.datetime.now().replace(microsecond=0)
         register = Register(self.root)
         returned = sorted({e.partner for e in register.current(period) if e.partner in codes
@@ -194,6 +209,34 @@ class Workspace(ProjectFolder):
             written.append(path)
         progress(len(codes), len(codes), "done")
         return written
+
+    def generate_certificates(
+        self,
+        period: int,
+        partners: Sequence[str] | None = None,
+        *,
+        now: dt.datetime | None = None,
+        progress: Progress = _no_progress,
+    ) -> CertificateTemplates:
+        """Write an FLC certificate workbook into ``outbox/<period>/flc/`` for each partner (or those named)
+        with a current accepted return of ``period``, prefilled with what that return declared."""
+        setup = self.setup()
+        codes = self._partner_codes(setup, period, partners)
+        now = now or dt.datetime.now().replace(microsecond=0)
+        register = Register(self.root)
+        archive = Archive(self.root, register, setup, Limits())
+        current = {e.partner: e for e in register.current(period) if e.partner in codes}
+        returns = {e.partner: ret for e, ret in archive.read_many(list(current.values()))}
+        result = CertificateTemplates(written=[], without_return=[c for c in codes if c not in returns])
+        todo = [c for c in codes if c in returns]
+        for i, code in enumerate(todo):
+            progress(i, len(todo), code)
+            entry = current[code]
+            path = self.outbox(period) / "flc" / certificate_name(setup, period, code)
+            write_certificate_workbook(path, setup, code, period, declared_of(returns[code], entry.received.date(), entry.sha256), generated_at=now)
+            result.written.append(path)
+        progress(len(todo), len(todo), "done")
+        return result
 
     def collect(
         self, inbox: Path | None = None, *, now: dt.datetime | None = None, limits: Limits | None = None, progress: Progress = _no_progress

@@ -89,7 +89,7 @@ def _tile_figures(view: MasterView, f: Figures, setup: ProjectSetup) -> list[Til
     return [
         ("Returns in", [(f.returns_in, f'0" of {f.n_partners}"', "partners reported", "returns_in")], f"{f.accepted} accepted. {missing}"),
         ("FLC certified", [(f.certified_partners, f'0" of {f.n_partners}"', "partners", "flc_partners"),
-                           (float(f.certified), "#,##0", "EUR certified", "flc_certified")], f"ERDF due on it: {eur(f.erdf_due)}"),
+                           (float(f.certified), "#,##0", "EUR certified to date", "flc_certified")], f"ERDF due on it: {eur(f.erdf_due)}"),
         ("Spending against budget", [(float(f.absorption), '0.0" %"', "of the budget", "absorption"),
                                      (float(f.cumulative), "#,##0", "EUR spent", "spent")],
          f"Budget {eur(f.budget)}; {f.elapsed} % of the project time has passed"),

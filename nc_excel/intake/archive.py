@@ -21,13 +21,22 @@ from typing import Literal
 from pydantic import BaseModel
 
 from nc_excel.atomic import replacing
+from nc_excel.certificate.read import read_certificate
+from nc_excel.certificate.schema import Certificate
 from nc_excel.folder import ProjectFolder
 from nc_excel.intake.sniff import FileProblem, Limits, OpenedFile
 from nc_excel.intake.workers import open_files
 from nc_excel.issues import Issue
 from nc_excel.partner.prefill import prefill_from
-from nc_excel.partner.read import NotAReturn, Return, Workbook, read_return
-from nc_excel.partner.schema import Prefill
+from nc_excel.partner.read import (
+    NotAReturn,
+    Return,
+    Workbook,
+    kind_of,
+    read_meta,
+    read_return,
+)
+from nc_excel.partner.schema import CERTIFICATE, RETURN, Prefill, WorkbookKind
 from nc_excel.setup.models import ProjectSetup
 
 Status = Literal["accepted", "accepted with warnings", "rejected", "duplicate", "not a return"]
@@ -41,12 +50,13 @@ class Entry(BaseModel):
     sha256: str
     received: dt.datetime
     status: Status
+    kind: WorkbookKind = RETURN  # what the file is, by its metadata; registers written before certificates hold returns only
     partner: str | None = None
     period: int | None = None
     errors: int = 0
     warnings: int = 0
     archived: str | None = None  # path relative to the project folder
-    superseded_by: str | None = None  # sha256 of the newer accepted return
+    superseded_by: str | None = None  # sha256 of the newer accepted return (or certificate)
     feedback: str | None = None
     issues: list[Issue] = []
 
@@ -74,12 +84,23 @@ class Register:
         return next((e for e in self.entries if e.sha256 == sha256), None)
 
     def latest_accepted(self, partner: str, period: int) -> Entry | None:
-        current = [e for e in self.entries if e.accepted and e.partner == partner and e.period == period and e.superseded_by is None]
+        current = [e for e in self.entries if e.kind == RETURN and e.accepted and e.partner == partner and e.period == period and e.superseded_by is None]
         return max(current, key=lambda e: e.received) if current else None
 
     def current(self, period: int | None = None) -> list[Entry]:
         """The latest accepted return of each partner (and period)."""
-        return [e for e in self.entries if e.accepted and e.superseded_by is None and (period is None or e.period == period)]
+        return [e for e in self.entries if e.kind == RETURN and e.accepted and e.superseded_by is None and (period is None or e.period == period)]
+
+    def certificates(self, period: int | None = None) -> list[Entry]:
+        """The current FLC certificate of each partner and period (of ``period``): the last accepted, in register order."""
+        return [e for e in self.entries if e.kind == CERTIFICATE and e.accepted and e.superseded_by is None and (period is None or e.period == period)]
+
+    def _replace_certificate(self, entry: Entry) -> bool:
+        """A certificate replaces the partner's earlier one for the period, whatever the files' times; True when one was replaced."""
+        older = [e for e in self.certificates(entry.period) if e.partner == entry.partner]
+        for e in older:
+            e.superseded_by = entry.sha256
+        return bool(older)
 
     def add(self, entry: Entry) -> None:
         """Record a file; an accepted return supersedes the partner's older one for the period.
@@ -88,7 +109,9 @@ class Register:
         it rewrite the whole file (atomically), so collecting stays linear.
         """
         changed = False
-        if entry.accepted and entry.partner and entry.period is not None:
+        if entry.kind == CERTIFICATE:
+            changed = entry.accepted and self._replace_certificate(entry)
+        elif entry.accepted and entry.partner and entry.period is not None:
             older = self.latest_accepted(entry.partner, entry.period)
             if older is not None:
                 if older.received > entry.received:
@@ -185,6 +208,18 @@ class Archive:
                 self.why_not[sha] = outcome.issue.message if isinstance(outcome, FileProblem) else outcome.issues[-1].message
         return [(e, ret) for e in entries if (ret := self._cache.get(e.sha256)) is not None]
 
+    def certificates(self, entries: list[Entry]) -> list[tuple[Entry, Certificate]]:
+        """The archived certificates with what they certify; one that cannot be read is left out (``why_not`` says why)."""
+        todo = {ProjectFolder(self.root).resolve(e.archived): e for e in entries if e.archived}
+        found: dict[str, Certificate] = {}
+        for path, outcome in open_files(list(todo), self.limits, then=partial(read_opened, setup=self.setup)):
+            sha = todo[path].sha256
+            if isinstance(outcome, FileProblem) or outcome.certificate is None:
+                self.why_not[sha] = outcome.issue.message if isinstance(outcome, FileProblem) else outcome.issues[-1].message
+            else:
+                found[sha] = outcome.certificate
+        return [(e, found[e.sha256]) for e in entries if e.sha256 in found]
+
     def read(self, entry: Entry) -> Return | None:
         found = self.read_many([entry])
         return found[0][1] if found else None
@@ -207,13 +242,22 @@ class ReadOutcome:
     issues: list[Issue]
     status: Status | None  # None: decided by the issues once all returns are in
     format: str
+    certificate: Certificate | None = None  # the file is an FLC certificate (``ret`` is then None)
+
+    @property
+    def kind(self) -> WorkbookKind:
+        return CERTIFICATE if self.certificate is not None else RETURN
 
 
 def read_opened(opened: OpenedFile, setup: ProjectSetup) -> ReadOutcome:
-    """Read an opened file as a return: runs in the reader's worker process, so it must
-    return something picklable (rows keep their typed values, not the row models)."""
+    """Read an opened file as a return, or as a certificate when its metadata says so: runs in the reader's
+    worker process, so it must return something picklable (rows keep their typed values, not the row models)."""
+    book = book_of(opened)
     try:
-        ret = read_return(book_of(opened), setup)
+        meta = read_meta(book)
+        if meta is not None and kind_of(meta) == CERTIFICATE:
+            return _certificate_outcome(read_certificate(book, setup), opened)
+        ret = read_return(book, setup)
     except NotAReturn as exc:
         status: Status = "not a return" if exc.issue.code == "no-metadata" else "rejected"
         return ReadOutcome(None, [*opened.warnings, exc.issue], status, opened.format)
@@ -223,3 +267,9 @@ def read_opened(opened: OpenedFile, setup: ProjectSetup) -> ReadOutcome:
     for form in ret.forms.values():
         form.model = None
     return ReadOutcome(ret, [*opened.warnings, *ret.issues], None, opened.format)
+
+
+def _certificate_outcome(cert: Certificate, opened: OpenedFile) -> ReadOutcome:
+    for row in [*cert.lines.values(), *([cert.form] if cert.form else [])]:
+        row.model = None
+    return ReadOutcome(None, [*opened.warnings, *cert.issues], None, opened.format, cert)

@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from nc_excel.certificate.checks import check_certificate
+from nc_excel.certificate.schema import Certificate, Declared, declared_of
+from nc_excel.certificate.schema import feedback_name as certificate_feedback_name
+from nc_excel.certificate.write import write_certificate_workbook
 from nc_excel.excel.text import shown_name
 from nc_excel.folder import ProjectFolder
 from nc_excel.intake.archive import (
@@ -48,6 +52,7 @@ class Collected:
     path: Path
     entry: Entry
     ret: Return | None = None
+    certificate: Certificate | None = None
 
     @property
     def issues(self) -> list[Issue]:
@@ -120,13 +125,17 @@ def collect(
     across = check_across([*new_returns, *others])
     for path, (rel, sha) in pending.items():
         read = reads[path]
-        ret, found = read.ret, read.issues
+        ret, cert, found = read.ret, read.certificate, read.issues
         if ret is not None:
             found = found + [i for i in across if i.file == ret.file and i.partner == ret.partner]
+        certifies = _certified(archive, register, cert) if cert is not None else None
+        if cert is not None:  # against the partner's current return, which may have come earlier in this run
+            found = found + check_certificate(cert, certifies)
         found = [i.model_copy(update={"file": shown_name(path.name)}) for i in found]
+        whose = ret or cert
         entry = Entry(
-            file=rel, sha256=sha, received=_received(path), status=read.status or _status(found),
-            partner=ret.partner if ret else None, period=ret.period if ret else None,
+            file=rel, sha256=sha, received=_received(path), status=read.status or _status(found), kind=read.kind,
+            partner=whose.partner if whose else None, period=whose.period if whose else None,
             errors=sum(1 for i in found if i.severity is Severity.ERROR),
             warnings=sum(1 for i in found if i.severity is Severity.WARNING),
             issues=found,
@@ -136,11 +145,31 @@ def collect(
             out = folder.feedback(ret.period) / feedback_name(setup, ret.period, ret.partner)
             write_feedback(out, setup, ret, found, generated_at=now, prefill=archive.prefill(ret.partner, ret.period))
             entry.feedback = folder.record(out)
-        if ret is not None and entry.accepted:  # the one step that cannot be undone, registered right after
-            entry.archived = folder.record(archive_copy(root, path, ret.period, ret.partner, entry.received, sha, read.format))
+        if cert is not None and certifies is not None and found:  # without a return there is nothing to prefill it from
+            entry.feedback = folder.record(_certificate_feedback(folder, setup, cert, certifies, found, now))
+        if whose is not None and entry.accepted:  # the one step that cannot be undone, registered right after
+            entry.archived = folder.record(archive_copy(root, path, whose.period, whose.partner, entry.received, sha, read.format))
         register.add(entry)
-        result.collected.append(Collected(path, entry, ret))
+        result.collected.append(Collected(path, entry, ret, cert))
     return result
+
+
+def _certified(archive: Archive, register: Register, cert: Certificate) -> Declared | None:
+    """What a certificate certifies: the partner's current accepted return of its period, or None."""
+    entry = register.latest_accepted(cert.partner, cert.period)
+    ret = archive.read(entry) if entry else None
+    return declared_of(ret, entry.received.date(), entry.sha256) if entry and ret else None
+
+
+def _certificate_feedback(folder: ProjectFolder, setup: ProjectSetup, cert: Certificate, declared: Declared, found: list[Issue],
+                          now: dt.datetime) -> Path:
+    """The certificate's feedback workbook: prefilled from the current return (so a certificate of a corrected
+    report comes back with the corrected amounts), what the partner typed, and every issue at its cell."""
+    out = folder.feedback(cert.period) / certificate_feedback_name(setup, cert.period, cert.partner)
+    typed = {key: {**line.values, **line.raw} for key, line in cert.lines.items()}
+    form = {**cert.details(), **(cert.form.raw if cert.form else {})}
+    write_certificate_workbook(out, setup, cert.partner, cert.period, declared, generated_at=now, lines=typed, form=form, issues=found)
+    return out
 
 
 def _new_files(inbox: Path, folder: ProjectFolder, register: Register, result: CollectResult) -> dict[Path, tuple[str, str]]:

@@ -28,6 +28,7 @@ from nc_excel.analyses.indicators import indicator_progress
 from nc_excel.analyses.livinglabs import Shortlist, shortlist
 from nc_excel.analyses.schedule import Schedule, build_schedule
 from nc_excel.atomic import replacing
+from nc_excel.certificate.schema import Certificate
 from nc_excel.excel.edit import (
     register_styles,
 )
@@ -35,7 +36,7 @@ from nc_excel.folder import ProjectFolder
 from nc_excel.intake.archive import Archive, Entry, Register
 from nc_excel.intake.sniff import Limits
 from nc_excel.master.decisions import Decisions, MasterError, read_decisions
-from nc_excel.master.frames import register_frame, return_frames
+from nc_excel.master.frames import certificate_frame, register_frame, return_frames
 from nc_excel.master.schema import DASHBOARD, ISSUES, LIVING_LABS, REBUILT, SCHEDULE
 from nc_excel.master.write import MasterWriter, dashboard
 from nc_excel.partner.read import Return
@@ -66,21 +67,31 @@ def latest_returns(root: Path, setup: ProjectSetup, register: Register, limits: 
     return sorted(pairs, key=lambda pair: (pair[1].period, order.index(pair[1].partner))), left_out
 
 
+def latest_certificates(root: Path, setup: ProjectSetup, register: Register) -> tuple[list[tuple[Entry, Certificate]], list[str]]:
+    """The current FLC certificate of each partner and period, read back from the archive; one that
+    cannot be read is left out and named, as a return is."""
+    archive = Archive(root, register, setup, Limits())
+    entries = register.certificates()
+    pairs = archive.certificates(entries)
+    left_out = [f"{e.archived} ({e.partner}, period {e.period}, FLC certificate): {archive.why_not[e.sha256]}" for e in entries if e.sha256 in archive.why_not]
+    return pairs, left_out
+
+
 def issue_key(entry: Entry, code: str, sheet: str | None, cell: str | None, field_name: str | None) -> str:
     return f"{entry.sha256[:12]}|{code}|{sheet or ''}|{cell or ''}|{field_name or ''}"
 
 
 def open_issues(register: Register, decisions: Decisions) -> pd.DataFrame:
     """The issues of each partner's latest submission per period (and of files not yet attributed)."""
-    latest: dict[tuple[str | None, int | None], Entry] = {}
+    latest: dict[tuple[str, str | None, int | None], Entry] = {}  # a certificate does not hide its return's issues
     loose: list[Entry] = []
     for e in register.entries:
         if e.status == "duplicate":
             continue
         if e.partner is None:
             loose.append(e)
-        elif (e.partner, e.period) not in latest or e.received >= latest[(e.partner, e.period)].received:
-            latest[(e.partner, e.period)] = e
+        elif (e.kind, e.partner, e.period) not in latest or e.received >= latest[(e.kind, e.partner, e.period)].received:
+            latest[(e.kind, e.partner, e.period)] = e
     rows = []
     for e in [*latest.values(), *loose]:
         for i in e.issues:
@@ -185,7 +196,10 @@ def build_master(
         frames.progress[["partner", "period", "work_package", "status", "percent_complete", "problems"]],
         as_of=as_of, at_risk_days=setup.project.at_risk_days, project_start=setup.project.start, project_end=setup.project.end,
     )
-    fin = finance_position(setup.partners, setup.project, period, frames.finance, frames.flc, register_frame(register.entries))
+    certified, unread = latest_certificates(root, setup, register)
+    left_out += unread
+    fin = finance_position(setup.partners, setup.project, period, frames.finance, frames.flc, register_frame(register.entries),
+                           certificate_frame(certified))
     issues = open_issues(register, decisions)
     orphaned = _orphaned(decisions, lab, issues, sched)
     report(3, steps, "writing")

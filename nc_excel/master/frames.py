@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from nc_excel.certificate.schema import Certificate
 from nc_excel.excel.schema import columns
 from nc_excel.intake.archive import Entry
 from nc_excel.partner.read import Return
@@ -30,6 +31,7 @@ from nc_excel.partner.schema import (
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
 
 PROVENANCE = ["partner", "period", "file", "sha256"]
+CERTIFICATE_DETAILS = ("controller", "organisation", "certificate_date", "reference")
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,22 @@ def return_frames(returns: Sequence[tuple[Entry, Return]], setup: ProjectSetup) 
     )
 
 
+def certificate_frame(certificates: Sequence[tuple[Entry, Certificate]]) -> pd.DataFrame:
+    """The current FLC certificates, one row per partner, period and cost category, with the certificate's details."""
+    rows = []
+    for entry, cert in certificates:
+        details = {k: cert.details().get(k) for k in CERTIFICATE_DETAILS}
+        for key, _ in COST_CATEGORIES:
+            line = cert.values(key)
+            rows.append({"partner": cert.partner, "period": cert.period, "file": entry.archived or entry.file, "sha256": entry.sha256,
+                         "category": key, "declared": line.get("declared"), "certified": line.get("certified"), "reason": line.get("reason"),
+                         **details})
+    return _frame(rows, ["category", "declared", "certified", "reason", *CERTIFICATE_DETAILS])
+
+
 def register_frame(entries: Sequence[Entry]) -> pd.DataFrame:
     """The returns register as a frame (the finance analysis reads verdicts from it)."""
-    cols = ["file", "partner", "period", "status", "errors", "warnings", "received", "sha256", "superseded", "archived", "feedback"]
+    cols = ["file", "partner", "period", "status", "kind", "errors", "warnings", "received", "sha256", "superseded", "archived", "feedback"]
     return pd.DataFrame(
         [{**e.model_dump(include=set(cols)), "superseded": e.superseded_by is not None} for e in entries], columns=cols, dtype=object
     )

@@ -54,6 +54,7 @@ class ReturnRow(SheetRow):
     sha256: Annotated[Text, shown("SHA-256", 18)] = None
     received: Annotated[dt.date | None, shown("Received", 17)] = None
     status: Annotated[Text, shown("Status", 18)] = None
+    kind: Annotated[Text, shown("Kind", 11)] = None
     errors: Annotated[int | None, shown("Errors", 7)] = None
     warnings: Annotated[int | None, shown("Warnings", 9)] = None
     archived: Annotated[Text, shown("Archived as", 40)] = None
@@ -149,12 +150,30 @@ class FinancePositionRow(SheetRow):
     cumulative: Annotated[Money, shown("Cumulative", 13, money=True)] = None
     absorption_pct: Annotated[Decimal | None, shown("Absorption %", 10, percent=True)] = None
     flc_status: Annotated[Text, shown("FLC status", 13)] = None
-    certified: Annotated[Money, shown("Certified", 13, money=True)] = None
+    certified_period: Annotated[Money, shown("Certified for period", 13, money=True)] = None
+    certified: Annotated[Money, shown("Certified to date", 13, money=True)] = None
     cofinancing: Annotated[Money, shown("ERDF due", 13, money=True)] = None
     reported: Annotated[bool | None, shown("Reported", 9)] = None
     rejected: Annotated[bool | None, shown("Rejected return", 9)] = None
     ready: Annotated[bool | None, shown("Ready", 8)] = None
     blocking: Annotated[Text, shown("Blocking the joint report", 40, wrap=True)] = None
+
+
+class CertificateRow(SheetRow):
+    partner: Annotated[Text, shown("Partner", 9)] = None
+    period: Annotated[int | None, shown("Period", 7)] = None
+    category_label: Annotated[Text, shown("Cost category", 30)] = None
+    declared: Annotated[Money, shown("Declared", 13, money=True)] = None
+    certified: Annotated[Money, shown("Certified", 13, money=True)] = None
+    deducted: Annotated[Money, shown("Deducted", 13, money=True)] = None
+    reason: Annotated[Text, shown("Reason for the deduction", 40, wrap=True)] = None
+    counts: Annotated[bool | None, shown("Counts", 8)] = None
+    controller: Annotated[Text, shown("Controller", 20)] = None
+    organisation: Annotated[Text, shown("Organisation", 24)] = None
+    certificate_date: Annotated[dt.date | None, shown("Certificate date", 12)] = None
+    reference: Annotated[Text, shown("Reference", 16)] = None
+    file: Annotated[Text, shown("Source file", 34)] = None
+    sha256: Annotated[Text, shown("SHA-256", 18)] = None
 
 
 class BudgetLineRow(SheetRow):
@@ -313,8 +332,8 @@ class Dashboard(BaseModel):
     accepted: Annotated[int, shown("Returns accepted")]
     missing: Annotated[str | None, shown("Returns missing", wrap=True)] = None
     certified_partners: Annotated[int, shown("Partners certified by FLC")]
-    certified: Annotated[Decimal, shown("FLC certified (EUR)", money=True)]
-    erdf_due: Annotated[Decimal, shown("ERDF due on certified costs", money=True)]
+    certified: Annotated[Decimal, shown("FLC certified to date (EUR)", money=True)]
+    erdf_due: Annotated[Decimal, shown("ERDF due on certified costs to date", money=True)]
     declared_period: Annotated[Decimal, shown("Declared this period (EUR)", money=True)]
     cumulative: Annotated[Decimal, shown("Spent so far (EUR)", money=True)]
     budget: Annotated[Decimal, shown("Project budget (EUR)", money=True)]
@@ -352,6 +371,7 @@ INDICATOR_PROGRESS = Sheet("Indicator progress", "IndicatorProgress", IndicatorP
 FINANCE = Sheet("Finance", "MasterFinance", FinanceReported)
 FINANCE_POSITION = Sheet("Finance position", "FinancePosition", FinancePositionRow, status="ready")
 BUDGET_LINES = Sheet("Budget lines", "BudgetLines", BudgetLineRow)
+CERTIFICATES = Sheet("FLC certificates", "FlcCertificates", CertificateRow, status="counts")
 LIVING_LABS = Sheet("Living Labs", "LivingLabs", None, status="shortlisted", freeze=3)  # model: living_lab_row(criteria)
 SHORTLIST = Sheet("Shortlist", "Shortlist", ShortlistRow)
 REGIONS = Sheet("Shortlist by region", "RegionFlags", RegionRow)
@@ -360,7 +380,7 @@ WORK_PACKAGES = Sheet("Work package status", "WorkPackages", WorkPackageRow, sta
 TIMELINE = Sheet("Timeline", "Timeline", None, status="status", freeze=4)  # model: timeline_row(months)
 ORPHANED = Sheet("Orphaned decisions", "Orphaned", OrphanedRow)
 
-REBUILT = (DASHBOARD, RETURNS, ISSUES, PROGRESS, DELIVERABLES, INDICATORS, INDICATOR_PROGRESS, FINANCE, FINANCE_POSITION, BUDGET_LINES,
+REBUILT = (DASHBOARD, RETURNS, ISSUES, PROGRESS, DELIVERABLES, INDICATORS, INDICATOR_PROGRESS, FINANCE, FINANCE_POSITION, BUDGET_LINES, CERTIFICATES,
            LIVING_LABS, SHORTLIST, REGIONS, SCHEDULE, WORK_PACKAGES, TIMELINE, ORPHANED)
 """Every sheet the build writes, in tab order; the setup sheets follow them."""
 

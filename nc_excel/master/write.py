@@ -26,6 +26,7 @@ from nc_excel.master.decisions import Decisions
 from nc_excel.master.frames import ReturnFrames, register_frame
 from nc_excel.master.schema import (
     BUDGET_LINES,
+    CERTIFICATES,
     DASHBOARD,
     DECISIONS,
     DELIVERABLES,
@@ -62,7 +63,7 @@ def dashboard(setup: ProjectSetup, period: int, as_of: dt.date, register: Regist
     """The Dashboard's figures: every one a count or a sum of what the other sheets show."""
     per = setup.period(period)
     t = fin.totals
-    received = {e.partner for e in register.entries if e.period == period and e.status != "duplicate"}
+    received = {e.partner for e in register.entries if e.kind == "return" and e.period == period and e.status != "duplicate"}
     accepted = {e.partner for e in register.current(period)}
     missing = [p.code for p in setup.partners if p.code not in accepted]
     statuses = sched.deliverables["status"]
@@ -134,6 +135,9 @@ class MasterWriter:
                    f"Co-financing {self.setup.project.cofinancing_rate:g} % of certified costs. Ready = reported, certified and without open errors.")
         self.table(BUDGET_LINES, fin.lines, f"Budget lines, period {self.period}",
                    "Per partner and cost category; cumulative over all accepted returns up to this period.")
+        self.table(CERTIFICATES, fin.certificates, f"FLC certificates up to period {self.period}",
+                   "The current certificate of each partner and period, per cost category, then each partner's total over its periods and the project's. "
+                   "Counts = No: the report was corrected after it was certified, so the certificate is ignored until a new one comes.")
 
     def living_labs(self, lab: Shortlist) -> None:
         self.table(LIVING_LABS, lab.longlist, "Living-lab candidates (long list)",

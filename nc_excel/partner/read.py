@@ -27,10 +27,12 @@ from nc_excel.excel.read import (
 from nc_excel.excel.schema import columns
 from nc_excel.issues import Issue, issue
 from nc_excel.partner.schema import (
+    CERTIFICATE,
     FINANCE,
     FLC_FORM,
     FLC_TITLE,
     META_SHEET,
+    RETURN,
     SCHEMA_VERSION,
     START_SHEET,
     SUBMISSION_FORM,
@@ -40,6 +42,7 @@ from nc_excel.partner.schema import (
     Prefill,
     SubmissionForm,
     TableSpec,
+    WorkbookKind,
     digest,
     table_model,
     windows,
@@ -100,6 +103,12 @@ def read_meta(book: Workbook) -> dict[str, Any] | None:
     return {str(row[0]): row[1] if len(row) > 1 else None for row in grid if row and row[0] not in (None, "")}
 
 
+def kind_of(meta: Mapping[str, Any]) -> WorkbookKind:
+    """What a workbook of ours is, by its metadata: a certificate says so; anything else is read as a return
+    (templates made before kinds existed have none), and its seal then tells a kind that was edited."""
+    return CERTIFICATE if meta.get("kind") == CERTIFICATE else RETURN
+
+
 def identify(book: Workbook, setup: ProjectSetup) -> tuple[str, int, dict[str, Any]]:
     """Partner and period of a return, after checking project, schema and the seal."""
     acronym = setup.project.acronym
@@ -121,7 +130,7 @@ def identify(book: Workbook, setup: ProjectSetup) -> tuple[str, int, dict[str, A
         raise NotAReturn(issue("other-period", value=period, **where))
     if schema < SCHEMA_VERSION:
         raise NotAReturn(issue("old-schema", value=schema, current=SCHEMA_VERSION, partner=partner, period=period, **where))
-    expected = digest(setup, partner, period, str(meta.get("generated_at")))
+    expected = digest(setup, partner, period, str(meta.get("generated_at")), kind_of(meta))
     if not hmac.compare_digest(expected, str(meta.get("digest") or "")):
         raise NotAReturn(issue("digest-mismatch", partner=partner, period=period, **where))
     return partner, period, meta

@@ -217,10 +217,23 @@ class Entries:
     forms: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def digest(setup: ProjectSetup, partner: str, period: int, generated_at: str) -> str:
-    """Seal of a template: intake recomputes it to tell a template copied to another partner."""
-    message = f"{setup.project.acronym}|{partner}|{period}|{SCHEMA_VERSION}|{generated_at}".encode()
-    return hmac.new(setup.project.template_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+RETURN, CERTIFICATE = "return", "certificate"
+"""The kinds of workbook a partner sends back, written on the metadata sheet (``kind``); a
+workbook without one is a return (templates made before certificates existed)."""
+
+WorkbookKind = Literal["return", "certificate"]
+
+
+def digest(setup: ProjectSetup, partner: str, period: int, generated_at: str, kind: WorkbookKind = RETURN) -> str:
+    """Seal of a template: intake recomputes it to tell a template copied to another partner.
+
+    The kind is sealed too (a return's seal is unchanged from before kinds existed), so
+    a return whose hidden sheet was edited to say ``certificate`` is refused, not misread.
+    """
+    message = f"{setup.project.acronym}|{partner}|{period}|{SCHEMA_VERSION}|{generated_at}"
+    if kind != RETURN:
+        message += f"|{kind}"
+    return hmac.new(setup.project.template_key.encode(), message.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def template_name(setup: ProjectSetup, period: int, partner: str) -> str:

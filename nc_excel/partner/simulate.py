@@ -164,7 +164,7 @@ def partner_entries(setup: ProjectSetup, partner_code: str, period: int, *, seed
     )
 
 
-def _type(cell: Cell, value: Any) -> None:
+def type_value(cell: Cell, value: Any) -> None:
     """Type a value into a cell as a person would: text stays text, never a formula."""
     if isinstance(value, bool):
         cell.value = "Yes" if value else "No"
@@ -204,14 +204,14 @@ def fill_workbook(template: Path, out: Path, entries: Entries, setup: ProjectSet
                 if name in inputs and value is not None and name in place["columns"]:
                     cell = ws[f"{place['columns'][name]}{first + index}"]
                     if not isinstance(cell.value, str) or not cell.value.startswith("="):  # never type over a formula
-                        _type(cell, value)
+                        type_value(cell, value)
     for name, form in layout["forms"].items():
         ws = wb[form["sheet"]]
         for field_name, value in entries.forms.get(name, {}).items():
             if value is not None and field_name in form["cells"]:
-                _type(ws[form["cells"][field_name]], value)
+                type_value(ws[form["cells"][field_name]], value)
     for (sheet, ref), value in (overrides or {}).items():
-        _type(wb[sheet][ref], value)
+        type_value(wb[sheet][ref], value)
     return save(wb, out)
 
 

@@ -21,7 +21,6 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from nc_excel.excel.formula import Ref
-from nc_excel.excel.parse import ParseError, parse_number
 from nc_excel.excel.schema import (
     HEADER_ROW,
     cell_ref,
@@ -35,10 +34,11 @@ from nc_excel.excel.write import (
     Styles,
     Window,
     atomic_workbook,
+    cell_number,
     print_setup,
     protect,
-    text_lines,
     write_form,
+    write_issue_list,
     write_lists,
     write_table,
     write_value,
@@ -55,6 +55,7 @@ from nc_excel.partner.schema import (
     LIVING_LABS,
     META_SHEET,
     PROGRESS,
+    RETURN,
     SCHEMA_VERSION,
     START_SHEET,
     SUBMISSION_FORM,
@@ -64,6 +65,7 @@ from nc_excel.partner.schema import (
     Prefill,
     SubmissionForm,
     TableSpec,
+    WorkbookKind,
     digest,
     table_model,
     windows,
@@ -111,16 +113,6 @@ def _merge(spec: TableSpec, rows: list[dict[str, Any]], entered: Sequence[Mappin
         typed = by_key.get(str(row[spec.key]), {})
         merged.append({**row, **{k: v for k, v in typed.items() if k not in row or k in inputs}})
     return merged
-
-
-def _number(value: Any) -> Decimal:
-    """A cell's value as a formula on it sees it, for the results cached beside the formulas:
-    a formula's own result, a number, text read as a number; blank is 0."""
-    value = value.value if isinstance(value, Formula) else value
-    try:
-        return parse_number(value) if value not in (None, "") else Decimal(0)
-    except ParseError:  # what a partner typed that is not a number (feedback workbooks)
-        return Decimal(0)
 
 
 def _missing_count(rows: Mapping[str, list[dict[str, Any]]], setup: ProjectSetup, submission: Mapping[str, Any]) -> int:
@@ -200,40 +192,6 @@ def _found(issue: Issue, rows: Mapping[str, Sequence[Mapping[str, Any]]], forms:
     return rows[table][index].get(name, issue.value) if index is not None else issue.value
 
 
-ISSUE_COLUMNS = (("No.", 5), ("Severity", 9), ("Go to", 22), ("Field", 22), ("Value found", 20), ("Problem", 60), ("How to fix", 50))
-
-
-def _write_issue_list(
-    ws: Worksheet, styles: Styles, issues: Sequence[Issue], target: Any, found: Any, header: str, period: Period
-) -> None:
-    """The first sheet of a feedback workbook: every issue, with a link to its cell."""
-    n_errors = sum(1 for i in issues if i.severity == "error")
-    ws.write_string(0, 0, f"Feedback on your report for period {period.number}", styles.text("title"))
-    ws.write_string(1, 0, f"{n_errors} error(s) and {len(issues) - n_errors} warning(s). Correct the cells flagged in red (click Go to), "
-                          "then save this workbook and send it back as your corrected report.", styles.text("note"))
-    for c, (title, width) in enumerate(ISSUE_COLUMNS):
-        ws.write_string(3, c, title, styles.fmt("header"))
-        ws.set_column(c, c, width)
-    for r, i in enumerate(issues, start=4):
-        severity_style = styles.text("warn") if i.severity == "error" else styles.text("strong")
-        ws.write_number(r, 0, r - 3, styles.fmt("locked", "int"))
-        ws.write_string(r, 1, str(i.severity), severity_style)
-        where = target(i)
-        if where:
-            ws.write_url(r, 2, f"internal:{where}", string=where.replace("'", ""), tip="Go to the cell")
-        else:
-            write_value(ws, r, 2, f"{i.sheet or ''} {i.cell or ''}".strip() or "(whole file)", styles.fmt("locked"))
-        for c, value in enumerate((i.field, found(i), i.message, i.hint), start=3):
-            write_value(ws, r, c, value, styles.fmt("locked", wrap=c >= 5))
-        lines = max(text_lines(i.message, ISSUE_COLUMNS[5][1]), text_lines(i.hint, ISSUE_COLUMNS[6][1]))
-        if lines > 1:
-            ws.set_row(r, 13 * lines)
-    ws.freeze_panes(4, 0)
-    ws.autofilter(3, 0, 3 + len(issues), len(ISSUE_COLUMNS) - 1)
-    print_setup(ws, header=header, repeat_row=3)
-    protect(ws, None)
-
-
 def _sheet_header(ws: Worksheet, styles: Styles, spec: TableSpec) -> None:
     ws.write_string(0, 0, spec.title, styles.text("title"))
     ws.write_string(1, 0, spec.intro, styles.text("note"))
@@ -260,14 +218,14 @@ def _write_tables(
             office = [k for k, _ in COST_CATEGORIES].index("office")
             office_rate = flat_rate_formula(Ref("staff"), rate)
             staff_cell = {"staff": f"{declared}{staff_row}"}
-            staff_costs = {"staff": _number(table_rows[0].get("declared"))}
+            staff_costs = {"staff": cell_number(table_rows[0].get("declared"))}
             table_rows[office] = {
                 **table_rows[office],
                 "category": f"Office and administration ({rate:g} % of staff)",
                 "declared": Formula(office_rate.excel(staff_cell.__getitem__), office_rate.evaluate(staff_costs.__getitem__)),
             }
             locked = {office}
-        table_rows = [evaluate_formulas(model, row, _number) for row in table_rows]
+        table_rows = [evaluate_formulas(model, row, cell_number) for row in table_rows]
         if spec is LIVING_LABS:
             spare = LIVING_LAB_ROWS - len(table_rows)
         placed[spec.name] = write_table(
@@ -400,17 +358,21 @@ def write_partner_workbook(
             },
             "missing_count": f"{START_SHEET}!{cell_ref(missing_row, 1)}",
         }
-        _write_meta(wb, setup, partner, period, generated_at.isoformat(timespec="seconds"), layout)
+        write_meta(wb, setup, partner, period, generated_at.isoformat(timespec="seconds"), layout)
         if issue_list is not None:
             forms = {SUBMISSION_FORM: submission, FLC_FORM: flc}
-            _write_issue_list(issue_list, styles, issues, lambda i: _target(i, rows, placed, forms),
-                              lambda i: _found(i, rows, entries.forms), header, period)
+            write_issue_list(issue_list, styles, issues, lambda i: _target(i, rows, placed, forms), lambda i: _found(i, rows, entries.forms),
+                             title=f"Feedback on your report for period {period.number}", header=header, sent_as="report")
             issue_list.activate()
         else:
             start.activate()
 
 
-def _write_meta(wb: Workbook, setup: ProjectSetup, partner: Partner, period: Period, stamp: str, layout: dict[str, Any]) -> None:
+def write_meta(
+    wb: Workbook, setup: ProjectSetup, partner: Partner, period: Period, stamp: str, layout: dict[str, Any],
+    kind: WorkbookKind = RETURN, extra: Sequence[tuple[str, str]] = (),
+) -> None:
+    """The very hidden metadata sheet: whose workbook it is, of which kind, sealed; ``extra`` rows follow."""
     ws = wb.add_worksheet(META_SHEET)
     meta = [
         ("schema_version", SCHEMA_VERSION),
@@ -418,8 +380,10 @@ def _write_meta(wb: Workbook, setup: ProjectSetup, partner: Partner, period: Per
         ("partner", partner.code),
         ("period", period.number),
         ("generated_at", stamp),
-        ("digest", digest(setup, partner.code, period.number, stamp)),
+        ("digest", digest(setup, partner.code, period.number, stamp, kind)),
         ("layout", json.dumps(layout, separators=(",", ":"))),
+        ("kind", kind),
+        *extra,
     ]
     for r, (key, value) in enumerate(meta):
         ws.write_string(r, 0, key)
