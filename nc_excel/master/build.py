@@ -24,6 +24,7 @@ import pandas as pd
 from lxml import etree
 
 from nc_excel.analyses.finance import FinancePosition, finance_position
+from nc_excel.analyses.history import certified_from_flc, history
 from nc_excel.analyses.livinglabs import Shortlist, shortlist
 from nc_excel.analyses.schedule import Schedule, build_schedule
 from nc_excel.atomic import replacing
@@ -70,18 +71,29 @@ def issue_key(entry: Entry, code: str, sheet: str | None, cell: str | None, fiel
 
 
 def open_issues(register: Register, decisions: Decisions) -> pd.DataFrame:
-    """The issues of each partner's latest submission per period (and of files not yet attributed)."""
-    latest: dict[tuple[str | None, int | None], Entry] = {}
-    loose: list[Entry] = []
-    for e in register.entries:
-        if e.status == "duplicate":
-            continue
-        if e.partner is None:
-            loose.append(e)
-        elif (e.partner, e.period) not in latest or e.received >= latest[(e.partner, e.period)].received:
-            latest[(e.partner, e.period)] = e
+    """The issues of each partner's latest submission per period, and of files not yet attributed.
+
+    "Latest" is by the register's order (the order files were first seen), never by a
+    time stamp. A rejected file is not open once the same partner has an accepted
+    return that came after it for the same period; a file rejected because it is the
+    template of a period that had not started (``future-period``: the partner filled
+    in the wrong template) is answered by any accepted return of the partner that
+    came after it. Rows keep the register's order.
+    """
+    entries = [e for e in register.entries if e.status != "duplicate"]
+    latest: dict[tuple[str, int | None], int] = {}
+    for n, e in enumerate(entries):
+        if e.partner is not None:
+            latest[(e.partner, e.period)] = n
+
+    def answered(n: int, e: Entry) -> bool:
+        wrong_template = any(i.code == "future-period" for i in e.issues)
+        return any(later.accepted and later.partner == e.partner and (wrong_template or later.period == e.period) for later in entries[n + 1:])
+
     rows = []
-    for e in [*latest.values(), *loose]:
+    for n, e in enumerate(entries):
+        if e.partner is not None and (latest[(e.partner, e.period)] != n or (e.status == "rejected" and answered(n, e))):
+            continue
         for i in e.issues:
             key = issue_key(e, i.code, i.sheet, i.cell, i.field)
             rows.append({
@@ -184,7 +196,9 @@ def build_master(
         frames.progress[["partner", "period", "work_package", "status", "percent_complete", "problems"]],
         as_of=as_of, at_risk_days=setup.project.at_risk_days, project_start=setup.project.start, project_end=setup.project.end,
     )
-    fin = finance_position(setup.partners, setup.project, period, frames.finance, frames.flc, register_frame(register.entries))
+    returns = register_frame(register.entries)
+    fin = finance_position(setup.partners, setup.project, period, frames.finance, frames.flc, returns)
+    past = history(setup, period, frames.finance, frames.deliverables, frames.indicators, returns, certified_from_flc(frames.flc))
     issues = open_issues(register, decisions)
     orphaned = _orphaned(decisions, lab, issues, sched)
     report(3, steps, "writing")
@@ -196,6 +210,7 @@ def build_master(
     writer.issues(issues)
     writer.reported(frames)
     writer.finance(frames, fin)
+    writer.history(past)
     writer.living_labs(lab)
     writer.schedule(sched, decisions)
     writer.orphaned(orphaned)

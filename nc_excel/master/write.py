@@ -30,6 +30,7 @@ from nc_excel.master.schema import (
     DELIVERABLES,
     FINANCE,
     FINANCE_POSITION,
+    HISTORY,
     INDICATORS,
     ISSUES,
     LIVING_LABS,
@@ -121,6 +122,11 @@ class MasterWriter:
                    f"Co-financing {self.setup.project.cofinancing_rate:g} % of certified costs. Ready = reported, certified and without open errors.")
         self.table(BUDGET_LINES, fin.lines, f"Budget lines, period {self.period}",
                    "Per partner and cost category; cumulative over all accepted returns up to this period.")
+
+    def history(self, history: pd.DataFrame) -> None:
+        self.table(HISTORY, history, f"History, periods 1 to {self.period}",
+                   "One row per reporting period, from the latest accepted returns. Plan = the budget times the share of project months over "
+                   "at the period's end. Indicator targets reached: achievements summed over the periods, each partner's capped at its target.")
 
     def living_labs(self, lab: Shortlist) -> None:
         self.table(LIVING_LABS, lab.longlist, "Living-lab candidates (long list)",
