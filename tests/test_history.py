@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +20,9 @@ import pytest
 from conftest import GENERATED_AT
 from conftest import sheet_values as grid
 from test_collect import make_return
+from typer.testing import CliRunner
 
+from nc_excel.cli import app
 from nc_excel.master.schema import HISTORY
 from nc_excel.partner.simulate import partner_entries
 from nc_excel.setup.models import ProjectSetup, flat_rate
@@ -105,11 +108,11 @@ def test_board_shows_the_spending_curve_against_the_plan(two_periods) -> None:
     with zipfile.ZipFile(two_periods["board"]) as z:
         charts = [z.read(n).decode() for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
     [curve] = [c for c in charts if "<c:lineChart>" in c and "against the plan" in c]
-    series = re.findall(r"<c:ser>.*?</c:ser>", curve, re.S)
+    series = re.findall(r"<c:ser>.*?</c:ser>", curve, re.DOTALL)
     assert len(series) == 3
-    names = [re.search(r"<c:tx>.*?<c:v>(.*?)</c:v>", s, re.S).group(1) for s in series]
+    names = [re.search(r"<c:tx>.*?<c:v>(.*?)</c:v>", s, re.DOTALL).group(1) for s in series]
     assert names == ["Declared (cumulative)", "Certified by FLC (cumulative)", "Plan"]
-    points = [re.search(r"<c:val>.*?<c:ptCount val=\"(\d+)\"", s, re.S).group(1) for s in series]
+    points = [re.search(r"<c:val>.*?<c:ptCount val=\"(\d+)\"", s, re.DOTALL).group(1) for s in series]
     assert points == ["3", "3", "3"]  # the project's start, P1 and P2
     assert "<c:valAx>" in curve and "Cumulative amount" in curve and "Reporting period" in curve
 
@@ -129,3 +132,14 @@ def test_issues_sheet_keeps_only_the_latest_submission(two_periods) -> None:
     assert errors == {(two_periods["careless"], 2)}  # the corrected return closed the rejected one
     careless = [i for i in issues if i["Partner"] == two_periods["careless"] and i["Severity"] == "error"]
     assert len(careless) == two_periods["labs"] and {i["Sheet"] for i in careless} == {"Living Labs"}
+
+
+def test_a_history_that_disagrees_with_the_dashboard_stops_the_board(two_periods, tmp_path: Path) -> None:
+    project = Workspace(Path(shutil.copytree(two_periods["ws"].root, tmp_path / "project")))
+    wb = openpyxl.load_workbook(project.master)
+    sheet = wb[HISTORY.name]
+    column = [c.value for c in sheet[4]].index("Declared cumulative") + 1
+    sheet.cell(6, column).value += 1000
+    wb.save(project.master)
+    run = CliRunner().invoke(app, ["summary", "--project", str(project.root), "--period", "2"])
+    assert run.exit_code == 2 and "History sheet's cumulative spending for period 2" in " ".join(run.output.split())
