@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from nc_excel.cli import app
 from nc_excel.master.schema import HISTORY
+from nc_excel.partner.schema import FLC_FORM
 from nc_excel.partner.simulate import partner_entries
 from nc_excel.setup.models import ProjectSetup, flat_rate
 from nc_excel.workspace import Workspace
@@ -90,6 +91,21 @@ def test_history_has_one_row_per_period_with_the_declared_sums(two_periods, demo
     assert f"{two_periods['silent']} (missing)" in rows[1]["Late or missing"]
     dashboard = {r[0]: r[1] for r in grid(ws.master, "Dashboard") if r and r[0]}
     assert rows[1]["Declared cumulative"] == pytest.approx(dashboard["Spent so far (EUR)"])
+
+
+def test_history_certified_and_plan(two_periods, demo_setup: ProjectSetup) -> None:
+    """Certified: the FLC forms the partners filled in; plan: the budget spread evenly over the 42 project months."""
+    rows = history_rows(two_periods["ws"].master)
+    everyone = [p.code for p in demo_setup.partners]
+    accepted = {1: everyone, 2: [c for c in everyone if c not in (two_periods["careless"], two_periods["silent"])]}
+    certified = {n: sum(f["certified"] for f in (partner_entries(demo_setup, c, n).forms[FLC_FORM] for c in codes) if f["flc_status"] == "Certified")
+                 for n, codes in accepted.items()}
+    assert rows[0]["Certified in period"] == pytest.approx(float(certified[1]))
+    assert rows[1]["Certified cumulative"] == pytest.approx(float(certified[1] + certified[2]))
+    budget = float(sum(p.total_budget for p in demo_setup.partners))
+    assert rows[0]["Planned by period end"] == pytest.approx(budget * 12 / 42, abs=0.01)  # Nov 2016 to Oct 2017
+    assert rows[1]["Planned by period end"] == pytest.approx(budget * 18 / 42, abs=0.01)  # to Apr 2018
+    assert rows[1]["Deliverables due"] == sum(1 for d in demo_setup.deliverables if d.due <= dt.date(2018, 4, 30))
 
 
 def test_spending_share_is_a_fraction_shown_as_a_percentage(two_periods, demo_setup: ProjectSetup) -> None:
