@@ -111,17 +111,17 @@ CHECKED = (("cumulative", "cumulative"), ("declared_period", "declared_period"),
 def check_against_dashboard(view: MasterView, f: Figures, master: Path) -> None:
     """The master's tables must add up to its Dashboard (and the History's last row agree with it); if not, it was edited or half built."""
     labels = {c.name: c.header for c in columns(Dashboard)}
+    h = view.history
+    last = h[h["period"] == view.period]
+    if len(last) != 1 or money(last["cumulative"].iloc[0]).quantize(Decimal("0.01")) != money(view.dashboard.cumulative).quantize(Decimal("0.01")):
+        raise SummaryError(f"{master.name}: the History sheet's cumulative spending for period {view.period} does not equal the Dashboard's "
+                           f"{labels['cumulative']!r} ({view.dashboard.cumulative}). Rebuild the master with `nc-excel build` and try again.")
     for name, field_name in CHECKED:
         stated = getattr(view.dashboard, field_name)
         value = getattr(f, name)
         if money(stated).quantize(Decimal("0.01")) != Decimal(value).quantize(Decimal("0.01")):
             raise SummaryError(f"{master.name}: the Dashboard's {labels[field_name]!r} ({stated}) does not equal the sum of the Finance position sheet ({value}). "
                                "Rebuild the master with `nc-excel build` and try again.")
-    h = view.history
-    last = h[h["period"] == view.period]
-    if len(last) != 1 or money(last["cumulative"].iloc[0]).quantize(Decimal("0.01")) != money(view.dashboard.cumulative).quantize(Decimal("0.01")):
-        raise SummaryError(f"{master.name}: the History sheet's cumulative spending for period {view.period} does not equal the Dashboard's "
-                           f"{labels['cumulative']!r} ({view.dashboard.cumulative}). Rebuild the master with `nc-excel build` and try again.")
 
 
 def deviating(view: MasterView, f: Figures) -> pd.DataFrame:
