@@ -208,7 +208,7 @@ def test_pdf_with_libreoffice_starts_with_the_overview(board, tmp_path: Path) ->
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF")
     pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", data))
-    assert 5 <= pages <= 8, pages
+    assert 5 <= pages <= 10, pages  # the Finance pages end with the spending curve; Risks lists every partner whose latest return has problems
     if shutil.which("pdftotext"):
         first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert "board summary" in first and "Key messages" in first and "Page 1 of" in first

@@ -68,6 +68,7 @@ NOT_SENT = "Not sent"
 
 FINANCE_COLUMNS = ("partner", "period", "category", "declared", "file")
 FLC_COLUMNS = ("partner", "period", "flc_status", "certified")
+CERTIFIED_COLUMNS = ("partner", "period", "certified")
 CERTIFICATE_COLUMNS = ("partner", "period", "category", "declared", "certified")
 RETURNS_COLUMNS = ("partner", "period", "status", "errors", "superseded", "received")
 
@@ -128,6 +129,9 @@ class FinancePosition:
       ``CERTIFICATE_LINE_COLUMNS`` (``counts`` False for a stale one), then per partner a
       row ``ALL_PERIODS`` (period None) adding its counting lines, and a last row for the
       ``PROJECT`` adding all of them.
+    - ``certified``: what first level control certified per partner and period up to
+      ``period`` (``CERTIFIED_COLUMNS``), from the certificate where one counts, else
+      from the return's FLC form when its status is Certified.
     """
 
     period: int
@@ -137,6 +141,7 @@ class FinancePosition:
     totals: FinanceTotals
     readiness: pd.DataFrame
     certificates: pd.DataFrame
+    certified: pd.DataFrame
 
 
 def _missing(value: Any) -> bool:
@@ -282,6 +287,8 @@ def finance_position(
         totals=_totals(partner_rows),
         readiness=pd.DataFrame(readiness, columns=list(READINESS_COLUMNS)),
         certificates=pd.DataFrame(_certificate_lines(partners, cert_rows, counting), columns=list(CERTIFICATE_LINE_COLUMNS)),
+        certified=pd.DataFrame([{"partner": k[0], "period": k[1], "certified": c.certified} for k, c in sorted(controls.items()) if c.status == CERTIFIED],
+                               columns=list(CERTIFIED_COLUMNS)),
     )
 
 

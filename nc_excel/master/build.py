@@ -24,6 +24,7 @@ import pandas as pd
 from lxml import etree
 
 from nc_excel.analyses.finance import FinancePosition, finance_position
+from nc_excel.analyses.history import history
 from nc_excel.analyses.indicators import indicator_progress
 from nc_excel.analyses.livinglabs import Shortlist, shortlist
 from nc_excel.analyses.schedule import Schedule, build_schedule
@@ -82,18 +83,30 @@ def issue_key(entry: Entry, code: str, sheet: str | None, cell: str | None, fiel
 
 
 def open_issues(register: Register, decisions: Decisions) -> pd.DataFrame:
-    """The issues of each partner's latest submission per period (and of files not yet attributed)."""
-    latest: dict[tuple[str, str | None, int | None], Entry] = {}  # a certificate does not hide its return's issues
-    loose: list[Entry] = []
-    for e in register.entries:
-        if e.status == "duplicate":
-            continue
-        if e.partner is None:
-            loose.append(e)
-        elif (e.kind, e.partner, e.period) not in latest or e.received >= latest[(e.kind, e.partner, e.period)].received:
-            latest[(e.kind, e.partner, e.period)] = e
+    """The issues of each partner's latest submission per period, and of files not yet attributed.
+
+    "Latest" is by the register's order (the order files were first seen), never by a
+    time stamp. A rejected file is not open once the same partner has an accepted
+    return that came after it for the same period; a file rejected because it is the
+    template of a period that had not started (``future-period``: the partner filled
+    in the wrong template) is answered by any accepted return of the partner that
+    came after it. Rows keep the register's order.
+    """
+    entries = [e for e in register.entries if e.status != "duplicate"]
+    latest: dict[tuple[str, str, int | None], int] = {}  # a certificate does not hide its return's issues, nor a return its certificate's
+    for n, e in enumerate(entries):
+        if e.partner is not None:
+            latest[(e.kind, e.partner, e.period)] = n
+
+    def answered(n: int, e: Entry) -> bool:
+        wrong_template = any(i.code == "future-period" for i in e.issues)
+        return any(later.accepted and later.kind == e.kind and later.partner == e.partner and (wrong_template or later.period == e.period)
+                   for later in entries[n + 1:])
+
     rows = []
-    for e in [*latest.values(), *loose]:
+    for n, e in enumerate(entries):
+        if e.partner is not None and (latest[(e.kind, e.partner, e.period)] != n or (e.status == "rejected" and answered(n, e))):
+            continue
         for i in e.issues:
             key = issue_key(e, i.code, i.sheet, i.cell, i.field)
             rows.append({
@@ -198,8 +211,9 @@ def build_master(
     )
     certified, unread = latest_certificates(root, setup, register)
     left_out += unread
-    fin = finance_position(setup.partners, setup.project, period, frames.finance, frames.flc, register_frame(register.entries),
-                           certificate_frame(certified))
+    returns = register_frame(register.entries)
+    fin = finance_position(setup.partners, setup.project, period, frames.finance, frames.flc, returns, certificate_frame(certified))
+    past = history(setup, period, frames.finance, frames.deliverables, frames.indicators, returns, fin.certified)
     issues = open_issues(register, decisions)
     orphaned = _orphaned(decisions, lab, issues, sched)
     report(3, steps, "writing")
@@ -212,6 +226,7 @@ def build_master(
     writer.reported(frames)
     writer.indicator_progress(indicator_progress(frames.indicators, setup.indicators, period))
     writer.finance(frames, fin)
+    writer.history(past)
     writer.living_labs(lab)
     writer.schedule(sched, decisions)
     writer.orphaned(orphaned)

@@ -189,6 +189,33 @@ class BudgetLineRow(SheetRow):
     source: Annotated[Text, shown("Source file", 34)] = None
 
 
+def share(header: str, width: float = 10) -> Col:
+    """A column holding a fraction (0.25) shown as a percentage (25.0%), unlike ``percent`` (25.0 shown as 25.0 %)."""
+    return shown(header, width, number_format="0.0%")
+
+
+class HistoryRow(SheetRow):
+    period: Annotated[int | None, shown("Period", 7)] = None
+    start: Annotated[dt.date | None, shown("Starts", 11)] = None
+    end: Annotated[dt.date | None, shown("Ends", 11)] = None
+    received: Annotated[int | None, shown("Returns in", 8)] = None
+    accepted: Annotated[int | None, shown("Accepted", 9)] = None
+    late: Annotated[int | None, shown("Late", 6)] = None
+    missing: Annotated[int | None, shown("Missing", 8)] = None
+    not_in: Annotated[Text, shown("Late or missing", 30, wrap=True)] = None
+    declared: Annotated[Money, shown("Declared in period", 13, money=True)] = None
+    cumulative: Annotated[Money, shown("Declared cumulative", 13, money=True)] = None
+    certified: Annotated[Money, shown("Certified in period", 13, money=True)] = None
+    certified_cumulative: Annotated[Money, shown("Certified cumulative", 13, money=True)] = None
+    budget: Annotated[Money, shown("Budget", 13, money=True)] = None
+    spent_share: Annotated[Decimal | None, share("Spent / budget")] = None
+    plan: Annotated[Money, shown("Planned by period end", 13, money=True)] = None
+    plan_share: Annotated[Decimal | None, share("Plan / budget")] = None
+    deliverables_due: Annotated[int | None, shown("Deliverables due", 11)] = None
+    deliverables_done: Annotated[int | None, shown("Deliverables done", 11)] = None
+    indicator_share: Annotated[Decimal | None, share("Indicator targets reached", 11)] = None
+
+
 class LivingLabHead(SheetRow):
     region: Annotated[Text, shown("Region", 16)] = None
     rank: Annotated[int | None, shown("Rank", 6)] = None
@@ -372,6 +399,7 @@ FINANCE = Sheet("Finance", "MasterFinance", FinanceReported)
 FINANCE_POSITION = Sheet("Finance position", "FinancePosition", FinancePositionRow, status="ready")
 BUDGET_LINES = Sheet("Budget lines", "BudgetLines", BudgetLineRow)
 CERTIFICATES = Sheet("FLC certificates", "FlcCertificates", CertificateRow, status="counts")
+HISTORY = Sheet("History", "History", HistoryRow)
 LIVING_LABS = Sheet("Living Labs", "LivingLabs", None, status="shortlisted", freeze=3)  # model: living_lab_row(criteria)
 SHORTLIST = Sheet("Shortlist", "Shortlist", ShortlistRow)
 REGIONS = Sheet("Shortlist by region", "RegionFlags", RegionRow)
@@ -380,7 +408,7 @@ WORK_PACKAGES = Sheet("Work package status", "WorkPackages", WorkPackageRow, sta
 TIMELINE = Sheet("Timeline", "Timeline", None, status="status", freeze=4)  # model: timeline_row(months)
 ORPHANED = Sheet("Orphaned decisions", "Orphaned", OrphanedRow)
 
-REBUILT = (DASHBOARD, RETURNS, ISSUES, PROGRESS, DELIVERABLES, INDICATORS, INDICATOR_PROGRESS, FINANCE, FINANCE_POSITION, BUDGET_LINES, CERTIFICATES,
+REBUILT = (DASHBOARD, RETURNS, ISSUES, PROGRESS, DELIVERABLES, INDICATORS, INDICATOR_PROGRESS, FINANCE, FINANCE_POSITION, BUDGET_LINES, CERTIFICATES, HISTORY,
            LIVING_LABS, SHORTLIST, REGIONS, SCHEDULE, WORK_PACKAGES, TIMELINE, ORPHANED)
 """Every sheet the build writes, in tab order; the setup sheets follow them."""
 

@@ -32,6 +32,7 @@ from nc_excel.master.schema import (
     DELIVERABLES,
     FINANCE,
     FINANCE_POSITION,
+    HISTORY,
     INDICATOR_PROGRESS,
     INDICATORS,
     ISSUES,
@@ -138,6 +139,11 @@ class MasterWriter:
         self.table(CERTIFICATES, fin.certificates, f"FLC certificates up to period {self.period}",
                    "The current certificate of each partner and period, per cost category, then each partner's total over its periods and the project's. "
                    "Counts = No: the report was corrected after it was certified, so the certificate is ignored until a new one comes.")
+
+    def history(self, history: pd.DataFrame) -> None:
+        self.table(HISTORY, history, f"History, periods 1 to {self.period}",
+                   "One row per reporting period, from the latest accepted returns. Plan = the budget times the share of project months over "
+                   "at the period's end. Indicator targets reached: achievements summed over the periods, each partner's capped at its target.")
 
     def living_labs(self, lab: Shortlist) -> None:
         self.table(LIVING_LABS, lab.longlist, "Living-lab candidates (long list)",
