@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 from sheet_refs import computed, error_cells, missing_count_cell, still_naming
-from test_history import SHEET_CELL, board_texts
+from test_trends import SHEET_CELL, board_texts
 from typer.testing import CliRunner
 
 from nc_excel.cli import app
