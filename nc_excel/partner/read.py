@@ -34,9 +34,9 @@ from nc_excel.partner.schema import (
     META_SHEET,
     RETURN,
     SCHEMA_VERSION,
+    SELECTED_LABS,
     START_SHEET,
     SUBMISSION_FORM,
-    TABLES,
     FlcForm,
     FormRow,
     Prefill,
@@ -46,6 +46,7 @@ from nc_excel.partner.schema import (
     digest,
     table_model,
     windows,
+    workbook_tables,
 )
 from nc_excel.partner.write import prefilled_rows
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup, flat_rate
@@ -271,7 +272,8 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
     tables: dict[str, list[RowRead]] = {}
     sheets: dict[str, str] = {}
     issues: list[Issue] = []
-    for spec in TABLES:
+    specs = workbook_tables(SELECTED_LABS.name in layout.get("tables", {}))  # the tables its template was written with
+    for spec in specs:
         place = _locate(book, spec, layout, setup)
         if place is None:
             issues.append(issue("missing-sheet", sheet=spec.sheet, table=spec.title))
@@ -305,7 +307,7 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         sheets[name] = sheet
         issues += form_issues
     issues = [i.model_copy(update={"file": book.file, "partner": partner, "period": period_no}) for i in issues]
-    headers = {spec.name: {c.name: c.header for c in columns(table_model(spec, setup))} for spec in TABLES}
+    headers = {spec.name: {c.name: c.header for c in columns(table_model(spec, setup))} for spec in specs}
     headers.update({name: {c.name: c.header for c in columns(model)} for name, model, _ in FORMS})
     return Return(book.file, partner, period_no, str(meta.get("generated_at")), tables, forms, issues, sheets, headers)
 
