@@ -3,8 +3,9 @@
 One story, played with real files: in period 1 every partner proposes its places and
 the master is built; the coordinator types "Selected" for two of Aalborg's places. In
 period 2 Aalborg's template asks about those two labs instead of for candidates,
-Oslo (OSL) drops the place it had on top of the shortlist and changes another, the others
-send their lists unchanged; the master of period 2 shows what that did.
+Oslo (OSL) drops the place it had on top of the shortlist and changes another, two
+partners send their lists unchanged and the others send nothing yet; the master of
+period 2 shows what that did.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from nc_excel.setup.models import ProjectSetup
 from nc_excel.workspace import Workspace
 
 SELECTING, DROPPING = "AAL", "OSL"
+UNCHANGED = ("HOE", "ORC")  # send their period-1 lists again; the other partners send no period-2 return
 
 
 @dataclass
@@ -68,11 +70,9 @@ def story(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSetup) ->
     dropped = next(r for r in oslo if r["name"] in shortlisted)
     changed = next(r for r in oslo if r is not dropped)
     new_list = [{**r, "companies": r["companies"] + 5} if r is changed else r for r in oslo if r is not dropped]
-    for p in demo_setup.partners:
-        if p.code == DROPPING:
-            make_return(ws, demo_setup, p.code, period=2, LivingLabs=new_list)
-        elif p.code != SELECTING:
-            make_return(ws, demo_setup, p.code, period=2, LivingLabs=labs(demo_setup, p.code))
+    make_return(ws, demo_setup, DROPPING, period=2, LivingLabs=new_list)
+    for code in UNCHANGED:
+        make_return(ws, demo_setup, code, period=2, LivingLabs=labs(demo_setup, code))
     progress = [{"name": p["Place"], "companies": 14 + i, "activities": f"Two workshops with the companies of {p['Place']}.",
                  "next_steps": "Open the test site to the public."} for i, p in enumerate(selected)]
     rejected = "AAL first try.xlsx"
@@ -105,7 +105,14 @@ def test_a_place_its_partner_dropped_leaves_the_long_list_and_a_changed_one_says
     assert now[story.changed["name"]]["Companies"] == story.changed["companies"] + 5
     others = [r for r in now.values() if r["Proposed by"] == DROPPING and r["Place"] != story.changed["name"]]
     assert others and {r[CHANGE] for r in others} == {"Unchanged"}
+    assert {r[CHANGE] for r in now.values() if r["Proposed by"] in UNCHANGED} == {"Unchanged"}
     assert table(story.ws.master, "Orphaned decisions") == []
+
+
+def test_the_list_of_a_partner_that_sent_none_since_still_counts(story: Story) -> None:
+    before, now = longlist(story.p1_master), longlist(story.ws.master)
+    silent = [place for place, r in before.items() if r["Proposed by"] == "EEH"]
+    assert silent and all(now[place][CHANGE] == "New" for place in silent)
 
 
 def test_the_selected_labs_stay_selected_and_take_their_regions_places(story: Story) -> None:

@@ -195,26 +195,34 @@ def _plain(value: Any) -> Any:
 
 def _changes(answers: pd.DataFrame, criteria: tuple[Criterion, ...], selected: set[str]) -> pd.Series:
     """Per place_key of a latest list (and each Selected place dropped since): what changed since its proposers' previous lists."""
-    headers = {c.name: c.header for c in columns(living_lab_model(criteria)) if c.col.input}
-    fields = [f for f in headers if f in answers.columns]
-    said: dict[str, list[tuple[str, str]]] = {}
+    headers = {c.name: c.header for c in columns(living_lab_model(criteria)) if c.col.input and c.name in answers.columns}
     latest = _latest_list(answers)
-    for partner, rows in answers.groupby("partner", sort=True):
-        now = rows.loc[latest.loc[rows.index]].drop_duplicates("place_key")
-        earlier = rows.loc[~latest.loc[rows.index]]
-        before = earlier.loc[earlier["period"] == earlier["period"].max()].drop_duplicates("place_key").set_index("place_key")
-        for row in now.to_dict("records"):
-            key = row["place_key"]
-            if key not in before.index:
-                word = "New"
-            else:
-                old = before.loc[key]
-                diff = [headers[f] for f in fields if _plain(row[f]) != _plain(old[f])]
-                word = f"Changed ({', '.join(diff)})" if diff else "Unchanged"
-            said.setdefault(key, []).append((partner, word))
-        for key in sorted(selected & set(rows["place_key"]) - set(now["place_key"])):
+    period = pd.to_numeric(answers["period"], errors="coerce").fillna(-1)
+    earlier = period.where(~latest)
+    previous = ~latest & (earlier == earlier.groupby(answers["partner"]).transform("max"))
+    pair = ["partner", "place_key"]
+    now = answers.loc[latest].drop_duplicates(pair)
+    before = answers.loc[previous, [*pair, *headers]].drop_duplicates(pair)
+    both = now[[*pair, *headers]].merge(before, on=pair, how="left", suffixes=("", " before"), indicator=True)
+    differs = pd.DataFrame({f: _differs(both[f], both[f"{f} before"], both["_merge"] == "both") for f in headers})
+    said: dict[str, list[tuple[str, str]]] = {}
+    for partner, key, new, diff in zip(both["partner"], both["place_key"], both["_merge"] == "left_only", differs.itertuples(index=False)):
+        changed = [headers[f] for f, d in zip(headers, diff) if d]
+        word = "New" if new else f"Changed ({', '.join(changed)})" if changed else "Unchanged"
+        said.setdefault(key, []).append((partner, word))
+    kept = set(zip(now["partner"], now["place_key"]))
+    for partner, key in sorted(set(zip(answers["partner"], answers["place_key"]))):
+        if key in selected and (partner, key) not in kept:
             said.setdefault(key, []).append((partner, "Dropped"))
-    return pd.Series({key: _change_text(words) for key, words in said.items()}, dtype=object)
+    return pd.Series({key: _change_text(sorted(words)) for key, words in said.items()}, dtype=object)
+
+
+def _differs(now: pd.Series, before: pd.Series, compared: pd.Series) -> pd.Series:
+    """Where a compared row's answer changed; only the values that differ as stored are looked at closely."""
+    maybe = compared & ~(now == before)
+    found = pd.Series(False, index=now.index)
+    found[maybe] = now[maybe].map(_plain) != before[maybe].map(_plain)
+    return found
 
 
 def _change_text(words: list[tuple[str, str]]) -> str:
