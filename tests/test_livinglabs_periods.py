@@ -20,7 +20,9 @@ from conftest import GENERATED_AT
 from conftest import sheet_values as values
 from test_collect import make_return
 from test_master import set_decision, table
+from typer.testing import CliRunner
 
+from nc_excel.cli import app
 from nc_excel.excel.schema import HEADER_ROW
 from nc_excel.partner.simulate import partner_entries
 from nc_excel.setup.models import ProjectSetup
@@ -94,6 +96,8 @@ CHANGE = "Since the partner's previous list"
 
 def test_in_period_1_every_place_is_new_and_there_is_no_earlier_shortlist(story: Story) -> None:
     assert {r[CHANGE] for r in longlist(story.p1_master).values()} == {"New"}
+    choices = [dv.formula1 for dv in openpyxl.load_workbook(story.p1_master)["Living Labs"].data_validations.dataValidation]
+    assert choices == ['"Include,Exclude,Selected"']
     assert values(story.p1_master, "Shortlist changes")[1][0] == "Period 1 has no earlier shortlist to compare with."
 
 
@@ -136,6 +140,13 @@ def test_the_shortlist_changes_since_period_1_are_listed_and_counted_on_the_shor
     note = openpyxl.load_workbook(story.ws.master)["Shortlist"]["A2"]
     assert note.value == f"{len(changes)} shortlist change(s) since period 1: see the sheet Shortlist changes."
     assert note.font.bold and note.font.color.rgb.endswith("9C0006")
+
+
+def test_the_build_command_says_how_many_places_changed_on_the_shortlist(story: Story) -> None:
+    run = CliRunner().invoke(app, ["build", "--project", str(story.ws.root), "--period", "2", "--as-of", "2018-05-25"])
+    changes = table(story.ws.master, "Shortlist changes")
+    assert run.exit_code == 0
+    assert f"{len(changes)} shortlist change(s) since period 1: see the sheet Shortlist changes." in " ".join(run.output.split())
 
 
 def selected_sheet(template: Path) -> list[tuple]:
