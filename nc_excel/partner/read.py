@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -220,17 +220,17 @@ def _row_key(spec: TableSpec, value: Any) -> str:
     return text
 
 
-def _template_keys(layout: Mapping[str, Any], setup: ProjectSetup, partner: str) -> dict[str, list[str]]:
+def _template_keys(layout: Mapping[str, Any], setup: ProjectSetup, partner: str, specs: Sequence[TableSpec]) -> dict[str, list[str]]:
     """The keys of the prefilled rows the partner's template had, by table.
 
     A template records them in its metadata; one made before it did has the rows the
     setup gives the partner (the keys never depend on what was carried over).
     """
     recorded = {name: t["keys"] for name, t in layout.get("tables", {}).items() if isinstance(t, dict) and "keys" in t}
-    if len(recorded) == sum(1 for spec in TABLES if spec.key):
+    if len(recorded) == sum(1 for spec in specs if spec.key):
         return {name: [str(k) for k in keys] for name, keys in recorded.items()}
     rows = prefilled_rows(setup, setup.partner(partner), Prefill())
-    return {spec.name: [_row_key(spec, r[spec.key]) for r in rows[spec.name]] for spec in TABLES if spec.key}
+    return {spec.name: [_row_key(spec, r[spec.key]) for r in rows[spec.name]] for spec in specs if spec.key}
 
 
 def _row_problems(spec: TableSpec, key_field: str, rows: list[RowRead], expected: list[str], sheet: str, model: type[FormRow]) -> list[Issue]:
@@ -268,11 +268,11 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         layout = {}
     lists = setup.lists()
     win = windows(setup, period)
-    keys = _template_keys(layout, setup, partner)
+    specs = workbook_tables(SELECTED_LABS.name in layout.get("tables", {}))  # the tables its template was written with
+    keys = _template_keys(layout, setup, partner, specs)
     tables: dict[str, list[RowRead]] = {}
     sheets: dict[str, str] = {}
     issues: list[Issue] = []
-    specs = workbook_tables(SELECTED_LABS.name in layout.get("tables", {}))  # the tables its template was written with
     for spec in specs:
         place = _locate(book, spec, layout, setup)
         if place is None:

@@ -331,7 +331,7 @@ def write_partner_workbook(
     header = f"{setup.project.name} | Period {period.number} | {partner.name} ({partner.code})"
     list_data = {"region_names": setup.lists()["region_names"]}
     refs = {k: f"='Lists'!$A$2:$A${len(v) + 1}" for k, v in list_data.items()}
-    keys = {spec.name: [str(row[spec.key]) for row in rows[spec.name]] for spec in TABLES if spec.key}  # before Finance's office label gets its rate
+    keys = {spec.name: [str(row[spec.key]) for row in rows[spec.name]] for spec in specs if spec.key}  # before Finance's office label gets its rate
     with atomic_workbook(path, created=generated_at) as wb:
         styles = Styles(wb)
         issue_list = wb.add_worksheet(FEEDBACK_SHEET) if issues else None
