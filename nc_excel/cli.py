@@ -216,6 +216,8 @@ def build(
                   f"{sum(result.shortlisted.values())} shortlisted over {len(result.shortlisted)} regions.")
     for flag in result.region_flags:
         console.print(f"  [yellow]{flag}[/yellow]")
+    if result.shortlist_changes is not None and len(result.shortlist_changes):
+        console.print(f"  [yellow]{len(result.shortlist_changes)} shortlist change(s) since period {result.period - 1}: see the sheet Shortlist changes.[/yellow]")
     console.print(f"Overdue deliverables: {', '.join(result.overdue) if result.overdue else 'none'}.")
     if result.orphaned:
         console.print(f"[yellow]{result.orphaned} decision(s) kept on the Orphaned decisions sheet.[/yellow]")

@@ -27,8 +27,9 @@ from nc_excel.intake.collect import CollectResult, collect
 from nc_excel.intake.sniff import Limits
 from nc_excel.issues import Issue
 from nc_excel.master.build import MasterResult, build_master, lock_file
-from nc_excel.master.decisions import MasterError
+from nc_excel.master.decisions import MasterError, selected_labs
 from nc_excel.master.schema import DASHBOARD as DASHBOARD_SHEET
+from nc_excel.partner.prefill import with_selected_labs
 from nc_excel.partner.schema import template_name
 from nc_excel.partner.write import write_partner_workbook
 from nc_excel.setup.demo import northern_connections
@@ -187,6 +188,9 @@ class Workspace(ProjectFolder):
         The template of a partner whose return for the period was accepted is not replaced
         without ``force``: the coordinator would lose the workbook the return was made from.
         Nothing is written then.
+
+        A partner with living labs the coordinator marked Selected on the master is asked
+        about them (companies engaged, activities) instead of for new candidates.
         """
         setup = self.setup()
         codes = self._partner_codes(setup, period, partners)
@@ -201,11 +205,16 @@ class Workspace(ProjectFolder):
             )
         archive = Archive(self.root, register, setup, Limits())
         archive.read_many(register.current(period - 1))  # the returns to carry over, read in one go
+        try:
+            selected = selected_labs(self.master)
+        except MasterError as exc:
+            raise ProjectError(str(exc)) from exc
         written = []
         for i, code in enumerate(codes):
             progress(i, len(codes), code)
             path = self.outbox(period) / template_name(setup, period, code)
-            write_partner_workbook(path, setup, code, period, generated_at=now, prefill=archive.prefill(code, period))
+            prefill = with_selected_labs(archive.prefill(code, period), selected.get(code, []))
+            write_partner_workbook(path, setup, code, period, generated_at=now, prefill=prefill)
             written.append(path)
         progress(len(codes), len(codes), "done")
         return written

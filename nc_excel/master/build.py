@@ -26,7 +26,7 @@ from lxml import etree
 from nc_excel.analyses.finance import FinancePosition, finance_position
 from nc_excel.analyses.history import history
 from nc_excel.analyses.indicators import indicator_progress
-from nc_excel.analyses.livinglabs import Shortlist, shortlist
+from nc_excel.analyses.livinglabs import Shortlist, shortlist, shortlist_changes
 from nc_excel.analyses.schedule import Schedule, build_schedule
 from nc_excel.atomic import replacing
 from nc_excel.certificate.schema import Certificate
@@ -140,6 +140,7 @@ class MasterResult:
     finance: FinancePosition
     schedule: Schedule
     shortlist: Shortlist
+    shortlist_changes: pd.DataFrame | None = None  # the places that left or joined the shortlist since the previous period
 
 
 def lock_file(master: Path) -> Path | None:
@@ -203,6 +204,7 @@ def build_master(
     frames = return_frames(pairs, setup)
     report(2, steps, "analyses")
     lab = shortlist(frames.candidates, setup.criteria, setup.regions, setup.project.shortlist_per_region, decisions.living_labs)
+    changes = _shortlist_since(frames.candidates, setup, decisions, lab, period)
     sched = build_schedule(
         setup.work_packages, setup.deliverables,
         frames.deliverables[["partner", "period", "code", "status", "date", "comment"]],
@@ -227,7 +229,8 @@ def build_master(
     writer.indicator_progress(indicator_progress(frames.indicators, setup.indicators, period))
     writer.finance(frames, fin)
     writer.history(past)
-    writer.living_labs(lab)
+    writer.living_labs(lab, changes)
+    writer.lab_progress(frames)
     writer.schedule(sched, decisions)
     writer.orphaned(orphaned)
     rebuilt = [s.name for s in REBUILT]
@@ -245,7 +248,21 @@ def build_master(
         region_flags=[f"{r.region}: {r.flag}" for r in lab.regions.itertuples() if r.flag],
         overdue=list(sched.deliverables.loc[sched.deliverables["status"] == "Overdue", "code"]),
         status_line=sched.status_line, orphaned=len(orphaned), left_out=left_out, finance=fin, schedule=sched, shortlist=lab,
+        shortlist_changes=changes,
     )
+
+
+def _shortlist_since(candidates: pd.DataFrame, setup: ProjectSetup, decisions: Decisions, lab: Shortlist, period: int) -> pd.DataFrame | None:
+    """The places that left or joined the shortlist since the previous period (None in period 1).
+
+    The previous shortlist is the one the lists of the periods before ``period`` make,
+    computed by the same function with today's decisions: the changes are the partners'.
+    """
+    if period <= 1:
+        return None
+    earlier = candidates.loc[pd.to_numeric(candidates["period"], errors="coerce") < period]
+    before = shortlist(earlier, setup.criteria, setup.regions, setup.project.shortlist_per_region, decisions.living_labs)
+    return shortlist_changes(before, lab)
 
 
 def _orphaned(decisions: Decisions, lab: Shortlist, issues: pd.DataFrame, sched: Schedule) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, create_model
 
+from nc_excel.analyses.livinglabs import DECISION_WORDS
 from nc_excel.excel.schema import Col
 from nc_excel.partner.schema import criterion_field
 from nc_excel.setup.models import Criterion
@@ -231,6 +232,7 @@ class LivingLabHead(SheetRow):
     decision: Annotated[Text, typed("Decision", 10, choices="decisions")] = None
     note: Annotated[Text, typed("Coordinator note", 28, wrap=True)] = None
     reason: Annotated[Text, shown("Reason", 40, wrap=True)] = None
+    change: Annotated[Text, shown("Since the partner's previous list", 24, wrap=True)] = None
 
 
 class LivingLabTail(SheetRow):
@@ -239,8 +241,8 @@ class LivingLabTail(SheetRow):
     sha256: Annotated[Text, shown("SHA-256", 18)] = None
 
 
-DECISIONS = ("Include", "Exclude")
-"""What the coordinator may type into a living lab's Decision cell."""
+DECISIONS = DECISION_WORDS
+"""What the coordinator may type into a living lab's Decision cell (Selected: confirmed for the rest of the project)."""
 
 
 def _fields(model: type[BaseModel]) -> dict[str, Any]:
@@ -270,6 +272,27 @@ class ShortlistRow(SheetRow):
     score: Annotated[Decimal | None, shown("Score", 7)] = None
     proposers: Annotated[Text, shown("Proposed by", 14)] = None
     reason: Annotated[Text, shown("Why", 50, wrap=True)] = None
+
+
+class ShortlistChangeRow(SheetRow):
+    region: Annotated[Text, shown("Region", 16)] = None
+    name: Annotated[Text, shown("Place", 30, wrap=True)] = None
+    municipality: Annotated[Text, shown("Municipality", 14)] = None
+    change: Annotated[Text, shown("Change", 18)] = None
+    before: Annotated[Text, shown("In the previous period", 44, wrap=True)] = None
+    now: Annotated[Text, shown("Now", 44, wrap=True)] = None
+
+
+class LabProgressRow(SheetRow):
+    partner: Annotated[Text, shown("Partner", 9)] = None
+    period: Annotated[int | None, shown("Period", 7)] = None
+    name: Annotated[Text, shown("Place", 28, wrap=True)] = None
+    municipality: Annotated[Text, shown("Municipality", 14)] = None
+    companies: Annotated[int | None, shown("Companies engaged", 10)] = None
+    activities: Annotated[Text, shown("Activities this period", 50, wrap=True)] = None
+    next_steps: Annotated[Text, shown("Next steps", 36, wrap=True)] = None
+    file: Annotated[Text, shown("Source file", 34)] = None
+    sha256: Annotated[Text, shown("SHA-256", 18)] = None
 
 
 class RegionRow(SheetRow):
@@ -403,13 +426,15 @@ HISTORY = Sheet("History", "History", HistoryRow)
 LIVING_LABS = Sheet("Living Labs", "LivingLabs", None, status="shortlisted", freeze=3)  # model: living_lab_row(criteria)
 SHORTLIST = Sheet("Shortlist", "Shortlist", ShortlistRow)
 REGIONS = Sheet("Shortlist by region", "RegionFlags", RegionRow)
+SHORTLIST_CHANGES = Sheet("Shortlist changes", "ShortlistChanges", ShortlistChangeRow)
+LAB_PROGRESS = Sheet("Living lab progress", "LabProgress", LabProgressRow)
 SCHEDULE = Sheet("Schedule", "Schedule", ScheduleRow, status="status")
 WORK_PACKAGES = Sheet("Work package status", "WorkPackages", WorkPackageRow, status="status")
 TIMELINE = Sheet("Timeline", "Timeline", None, status="status", freeze=4)  # model: timeline_row(months)
 ORPHANED = Sheet("Orphaned decisions", "Orphaned", OrphanedRow)
 
 REBUILT = (DASHBOARD, RETURNS, ISSUES, PROGRESS, DELIVERABLES, INDICATORS, INDICATOR_PROGRESS, FINANCE, FINANCE_POSITION, BUDGET_LINES, CERTIFICATES, HISTORY,
-           LIVING_LABS, SHORTLIST, REGIONS, SCHEDULE, WORK_PACKAGES, TIMELINE, ORPHANED)
+           LIVING_LABS, SHORTLIST, REGIONS, SHORTLIST_CHANGES, LAB_PROGRESS, SCHEDULE, WORK_PACKAGES, TIMELINE, ORPHANED)
 """Every sheet the build writes, in tab order; the setup sheets follow them."""
 
 

@@ -36,6 +36,7 @@ from nc_excel.master.schema import (
     INDICATOR_PROGRESS,
     INDICATORS,
     ISSUES,
+    LAB_PROGRESS,
     LIVING_LABS,
     ORPHANED,
     PROGRESS,
@@ -43,6 +44,7 @@ from nc_excel.master.schema import (
     RETURNS,
     SCHEDULE,
     SHORTLIST,
+    SHORTLIST_CHANGES,
     STATUS_COLOURS,
     TIMELINE,
     TIMELINE_ACTIVE,
@@ -145,13 +147,30 @@ class MasterWriter:
                    "One row per reporting period, from the latest accepted returns. Plan = the budget times the share of project months over "
                    "at the period's end. Indicator targets reached: achievements summed over the periods, each partner's capped at its target.")
 
-    def living_labs(self, lab: Shortlist) -> None:
+    def living_labs(self, lab: Shortlist, changes: pd.DataFrame | None = None) -> None:
+        """The long list, the shortlist, the regions and ``changes``: the shortlist against the previous period's (None in period 1)."""
         self.table(LIVING_LABS, lab.longlist, "Living-lab candidates (long list)",
-                   "One row per place. Type Include or Exclude in Decision to override the ranking; decisions and notes are kept across rebuilds.",
+                   "One row per place, from each partner's latest list. Type Include or Exclude in Decision to override the ranking, "
+                   "Selected to confirm a lab for the rest of the project (it stays, and its partners report on it instead of proposing); "
+                   "decisions and notes are kept across rebuilds.",
                    model=living_lab_row(self.setup.criteria))
+        since = f"since period {self.period - 1}"
+        warning = f"{len(changes)} shortlist change(s) {since}: see the sheet {SHORTLIST_CHANGES.name}." if changes is not None and len(changes) else ""
         self.table(SHORTLIST, lab.longlist[lab.longlist["shortlisted"]], f"Living-lab shortlist ({self.setup.project.shortlist_per_region} per region)",
-                   "Ranked by weighted score within each region; ties go to more proposers, then more companies, then name.")
+                   warning or "Ranked by weighted score within each region; ties go to more proposers, then more companies, then name.")
+        if warning:
+            self.wb[SHORTLIST.name]["A2"].font = Font(name=FONT, bold=True, size=11, color="9C0006")
         self.table(REGIONS, lab.regions, "Living labs per region", "Regions with fewer eligible candidates than places are flagged.")
+        if changes is None:
+            self.table(SHORTLIST_CHANGES, pd.DataFrame(), "Shortlist changes", f"Period {self.period} has no earlier shortlist to compare with.")
+        else:
+            self.table(SHORTLIST_CHANGES, changes, f"{len(changes)} shortlist change(s) {since}",
+                       f"The places that left or joined the shortlist {since}: the shortlist the lists of the periods before period "
+                       f"{self.period} made (with today's decisions), against this one.")
+
+    def lab_progress(self, frames: ReturnFrames) -> None:
+        self.table(LAB_PROGRESS, frames.lab_progress, "Living lab progress",
+                   "What the partners report about the living labs selected from their proposals (Selected on Living Labs), all periods.")
 
     def schedule(self, sched: Schedule, decisions: Decisions) -> None:
         d = sched.deliverables.copy()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from nc_excel.partner.schema import (
     INDICATORS,
     LIVING_LABS,
     Prefill,
+    SelectedLabRow,
     TableSpec,
     table_model,
 )
@@ -41,3 +43,10 @@ def prefill_from(ret: Return, setup: ProjectSetup) -> Prefill:
         },
         living_labs=[{k: v for k, v in r.items() if k in living_fields} for r in ret.rows(LIVING_LABS.name)],
     )
+
+
+def with_selected_labs(prefill: Prefill, labs: Sequence[Mapping[str, Any]]) -> Prefill:
+    """``prefill`` asking about ``labs`` (the living labs the coordinator selected from the
+    partner's proposals: their place and municipality) instead of for new candidates."""
+    locked = [c.name for c in columns(SelectedLabRow) if not c.col.input]
+    return replace(prefill, selected_labs=[{name: lab.get(name) for name in locked} for lab in labs])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -34,9 +34,9 @@ from nc_excel.partner.schema import (
     META_SHEET,
     RETURN,
     SCHEMA_VERSION,
+    SELECTED_LABS,
     START_SHEET,
     SUBMISSION_FORM,
-    TABLES,
     FlcForm,
     FormRow,
     Prefill,
@@ -46,6 +46,7 @@ from nc_excel.partner.schema import (
     digest,
     table_model,
     windows,
+    workbook_tables,
 )
 from nc_excel.partner.write import prefilled_rows
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup, flat_rate
@@ -219,17 +220,17 @@ def _row_key(spec: TableSpec, value: Any) -> str:
     return text
 
 
-def _template_keys(layout: Mapping[str, Any], setup: ProjectSetup, partner: str) -> dict[str, list[str]]:
+def _template_keys(layout: Mapping[str, Any], setup: ProjectSetup, partner: str, specs: Sequence[TableSpec]) -> dict[str, list[str]]:
     """The keys of the prefilled rows the partner's template had, by table.
 
     A template records them in its metadata; one made before it did has the rows the
     setup gives the partner (the keys never depend on what was carried over).
     """
     recorded = {name: t["keys"] for name, t in layout.get("tables", {}).items() if isinstance(t, dict) and "keys" in t}
-    if len(recorded) == sum(1 for spec in TABLES if spec.key):
+    if len(recorded) == sum(1 for spec in specs if spec.key):
         return {name: [str(k) for k in keys] for name, keys in recorded.items()}
     rows = prefilled_rows(setup, setup.partner(partner), Prefill())
-    return {spec.name: [_row_key(spec, r[spec.key]) for r in rows[spec.name]] for spec in TABLES if spec.key}
+    return {spec.name: [_row_key(spec, r[spec.key]) for r in rows[spec.name]] for spec in specs if spec.key}
 
 
 def _row_problems(spec: TableSpec, key_field: str, rows: list[RowRead], expected: list[str], sheet: str, model: type[FormRow]) -> list[Issue]:
@@ -267,11 +268,12 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         layout = {}
     lists = setup.lists()
     win = windows(setup, period)
-    keys = _template_keys(layout, setup, partner)
+    specs = workbook_tables(SELECTED_LABS.name in layout.get("tables", {}))  # the tables its template was written with
+    keys = _template_keys(layout, setup, partner, specs)
     tables: dict[str, list[RowRead]] = {}
     sheets: dict[str, str] = {}
     issues: list[Issue] = []
-    for spec in TABLES:
+    for spec in specs:
         place = _locate(book, spec, layout, setup)
         if place is None:
             issues.append(issue("missing-sheet", sheet=spec.sheet, table=spec.title))
@@ -305,7 +307,7 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         sheets[name] = sheet
         issues += form_issues
     issues = [i.model_copy(update={"file": book.file, "partner": partner, "period": period_no}) for i in issues]
-    headers = {spec.name: {c.name: c.header for c in columns(table_model(spec, setup))} for spec in TABLES}
+    headers = {spec.name: {c.name: c.header for c in columns(table_model(spec, setup))} for spec in specs}
     headers.update({name: {c.name: c.header for c in columns(model)} for name, model, _ in FORMS})
     return Return(book.file, partner, period_no, str(meta.get("generated_at")), tables, forms, issues, sheets, headers)
 

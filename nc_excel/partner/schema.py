@@ -109,6 +109,16 @@ class LivingLabBase(FormRow):
     contact: Annotated[str | None, Field(max_length=120), Col("Contact", 18)] = None
 
 
+class SelectedLabRow(FormRow):
+    """A living lab the coordinator selected from the partner's proposals: how it went this period."""
+
+    name: Annotated[str, Col("Place", 28, input=False, wrap=True)]
+    municipality: Annotated[str, Col("Municipality", 15, input=False)]
+    companies: Annotated[int, Field(ge=0, le=100_000), Col("Companies engaged", 11, help="How many companies take part in the living lab now: a whole number.")]
+    activities: Annotated[str, Field(max_length=2000), Col("Activities this period", 46, wrap=True, help="What happened in the living lab in this period (at most 2,000 characters).")]
+    next_steps: Annotated[str | None, Field(max_length=1000), Col("Next steps", 34, wrap=True, help="What comes next in the living lab (at most 1,000 characters).")] = None
+
+
 def criterion_field(key: str) -> str:
     """The living-lab field of a criterion; prefixed so no key can shadow a base field."""
     return f"crit_{key}"
@@ -175,7 +185,21 @@ LIVING_LABS = TableSpec("LivingLabs", "Living Labs", "Living-lab candidate place
                         "Propose up to 30 places. Use one row per place; leave unused rows empty.", None, 30)
 
 
+SELECTED_LABS = TableSpec("SelectedLabs", "Selected living labs", "Selected living labs",
+                          "The living labs the coordinator selected from your proposals. Tell us how each one went in this period.", "name", 60)
+
+
 TABLES = (PROGRESS, DELIVERABLES, INDICATORS, FINANCE, LIVING_LABS)
+"""The tables of a partner workbook that proposes living-lab candidates (see ``workbook_tables``)."""
+
+ALL_TABLES = (*TABLES, SELECTED_LABS)
+"""Every table a partner workbook may have."""
+
+
+def workbook_tables(selected_labs: bool) -> tuple[TableSpec, ...]:
+    """The tables of one workbook: once the coordinator has selected living labs from the
+    partner's proposals, the workbook asks about them instead of for new candidates."""
+    return tuple(SELECTED_LABS if spec is LIVING_LABS and selected_labs else spec for spec in TABLES)
 
 
 START_SHEET = "Start"
@@ -196,6 +220,7 @@ def table_model(spec: TableSpec, setup: ProjectSetup) -> type[BaseModel]:
         "Indicators": IndicatorRow,
         "Finance": FinanceRow,
         "LivingLabs": living_lab_model(setup.criteria),
+        "SelectedLabs": SelectedLabRow,
     }[spec.name]
 
 
@@ -207,6 +232,7 @@ class Prefill:
     finance: dict[str, Decimal] = field(default_factory=dict)  # category key -> declared so far
     deliverables: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> status, date, comment
     living_labs: list[dict[str, Any]] = field(default_factory=list)
+    selected_labs: list[dict[str, Any]] = field(default_factory=list)  # name, municipality: asked about instead of candidates
 
 
 @dataclass

@@ -45,6 +45,7 @@ from nc_excel.excel.write import (
 )
 from nc_excel.issues import Issue
 from nc_excel.partner.schema import (
+    ALL_TABLES,
     DELIVERABLES,
     FEEDBACK_SHEET,
     FINANCE,
@@ -57,9 +58,9 @@ from nc_excel.partner.schema import (
     PROGRESS,
     RETURN,
     SCHEMA_VERSION,
+    SELECTED_LABS,
     START_SHEET,
     SUBMISSION_FORM,
-    TABLES,
     Entries,
     FlcForm,
     Prefill,
@@ -69,6 +70,7 @@ from nc_excel.partner.schema import (
     digest,
     table_model,
     windows,
+    workbook_tables,
 )
 from nc_excel.setup.models import (
     COST_CATEGORIES,
@@ -99,6 +101,7 @@ def prefilled_rows(setup: ProjectSetup, partner: Partner, prefill: Prefill) -> d
         ],
         FINANCE.name: finance,
         LIVING_LABS.name: [dict(row) for row in prefill.living_labs],
+        SELECTED_LABS.name: [dict(row) for row in prefill.selected_labs],
     }
 
 
@@ -118,8 +121,8 @@ def _merge(spec: TableSpec, rows: list[dict[str, Any]], entered: Sequence[Mappin
 def _missing_count(rows: Mapping[str, list[dict[str, Any]]], setup: ProjectSetup, submission: Mapping[str, Any]) -> int:
     """What the missing-inputs formula will count, for its cached value."""
     count = 0
-    for spec in TABLES:
-        if spec.key is None:
+    for spec in ALL_TABLES:
+        if spec.key is None or spec.name not in rows:
             continue
         required = [c.name for c in columns(table_model(spec, setup)) if c.col.input and c.required]
         count += sum(1 for row in rows[spec.name] for name in required if row.get(name) is None)
@@ -167,8 +170,8 @@ def _target(issue: Issue, rows: Mapping[str, Sequence[Mapping[str, Any]]], place
     if table in forms:
         cell = forms[table].cells.get(name)
         return f"'{forms[table].sheet}'!{cell}" if cell else None
-    spec = next((s for s in TABLES if s.name == table), None)
-    if spec is None or name not in placed[table].cells:
+    spec = next((s for s in ALL_TABLES if s.name == table), None)
+    if spec is None or table not in placed or name not in placed[table].cells:
         return None
     index = _row_index(spec, rows[table], key)
     if index is None:
@@ -187,8 +190,8 @@ def _found(issue: Issue, rows: Mapping[str, Sequence[Mapping[str, Any]]], forms:
     table, key, name = issue.locator
     if table in forms:
         return forms[table].get(name, issue.value)
-    spec = next((s for s in TABLES if s.name == table), None)
-    index = _row_index(spec, rows[table], key) if spec is not None else None
+    spec = next((s for s in ALL_TABLES if s.name == table), None)
+    index = _row_index(spec, rows[table], key) if spec is not None and table in rows else None
     return rows[table][index].get(name, issue.value) if index is not None else issue.value
 
 
@@ -201,11 +204,11 @@ def _sheet_header(ws: Worksheet, styles: Styles, spec: TableSpec) -> None:
 def _write_tables(
     wb: Workbook, styles: Styles, setup: ProjectSetup, partner: Partner, period: Period,
     rows: dict[str, list[dict[str, Any]]], lists: Mapping[str, str], win: Mapping[str, Window], header: str,
-    issues: Sequence[Issue],
+    issues: Sequence[Issue], specs: Sequence[TableSpec],
 ) -> dict[str, Placement]:
     placed: dict[str, Placement] = {}
     rate = setup.project.office_flat_rate
-    for spec in TABLES:
+    for spec in specs:
         ws = wb.add_worksheet(spec.sheet)
         _sheet_header(ws, styles, spec)
         model = table_model(spec, setup)
@@ -245,6 +248,7 @@ def _write_tables(
 def _write_start(
     ws: Worksheet, wb: Workbook, styles: Styles, setup: ProjectSetup, partner: Partner, period: Period,
     values: Mapping[str, Any], lists: Mapping[str, str], win: Mapping[str, Window], flags: Mapping[str, str],
+    sheets: Sequence[str],
 ) -> tuple[Placement, int]:
     p = setup.project
     ws.set_column(0, 0, 34)
@@ -264,7 +268,7 @@ def _write_start(
         write_value(ws, r, 1, value, styles.fmt("locked", "date" if isinstance(value, dt.date) else "text"))
     ws.write_string(9, 0, "How to fill in this report", styles.text("subtitle"))
     steps = [
-        "1. Fill in the yellow cells on every sheet: Progress, Deliverables, Indicators, Finance and Living Labs. Grey cells are filled in for you; green cells are computed.",
+        f"1. Fill in the yellow cells on every sheet: {', '.join(sheets[:-1])} and {sheets[-1]}. Grey cells are filled in for you; green cells are computed.",
         "2. Pick from the dropdowns where there is one. Hover over a yellow cell to see what it needs.",
         "3. Type amounts as plain numbers, without currency signs or thousands separators, and dates as your spreadsheet accepts them (2017-10-31 always works).",
         "4. Do not rename, add or delete sheets or columns, and do not copy this workbook for another partner: each workbook is made for one partner and period.",
@@ -283,9 +287,9 @@ def _write_start(
 def _missing_formula(placed: Mapping[str, Placement], setup: ProjectSetup, submission: Placement) -> str:
     """COUNTBLANK over every required input range: the partner's live to-do count."""
     parts = []
-    for spec in TABLES:
-        if spec.key is None:
-            continue  # living-lab rows are optional
+    for spec in ALL_TABLES:
+        if spec.key is None or spec.name not in placed:
+            continue  # living-lab candidate rows are optional
         place = placed[spec.name]
         for column in columns(table_model(spec, setup)):
             if column.col.input and column.required:
@@ -316,24 +320,27 @@ def write_partner_workbook(
     partner = setup.partner(partner_code)
     period = setup.period(period_number)
     entries = entries or Entries()
-    rows = prefilled_rows(setup, partner, prefill or Prefill())
+    prefill = prefill or Prefill()
+    specs = workbook_tables(bool(prefill.selected_labs))
+    rows = prefilled_rows(setup, partner, prefill)
     rows = {
         spec.name: _merge(spec, rows[spec.name], entries.tables.get(spec.name, []), {c.name for c in columns(table_model(spec, setup)) if c.col.input})
-        for spec in TABLES
+        for spec in specs
     }
     win = windows(setup, period)
     header = f"{setup.project.name} | Period {period.number} | {partner.name} ({partner.code})"
     list_data = {"region_names": setup.lists()["region_names"]}
     refs = {k: f"='Lists'!$A$2:$A${len(v) + 1}" for k, v in list_data.items()}
-    keys = {spec.name: [str(row[spec.key]) for row in rows[spec.name]] for spec in TABLES if spec.key}  # before Finance's office label gets its rate
+    keys = {spec.name: [str(row[spec.key]) for row in rows[spec.name]] for spec in specs if spec.key}  # before Finance's office label gets its rate
     with atomic_workbook(path, created=generated_at) as wb:
         styles = Styles(wb)
         issue_list = wb.add_worksheet(FEEDBACK_SHEET) if issues else None
         start = wb.add_worksheet(START_SHEET)
         submission, missing_row = _write_start(
-            start, wb, styles, setup, partner, period, entries.forms.get(SUBMISSION_FORM, {}), refs, win, _form_flags(SUBMISSION_FORM, issues)
+            start, wb, styles, setup, partner, period, entries.forms.get(SUBMISSION_FORM, {}), refs, win, _form_flags(SUBMISSION_FORM, issues),
+            [s.sheet for s in specs],
         )
-        placed = _write_tables(wb, styles, setup, partner, period, rows, refs, win, header, issues)
+        placed = _write_tables(wb, styles, setup, partner, period, rows, refs, win, header, issues, specs)
         finance = wb.get_worksheet_by_name(FINANCE.sheet)
         flc_top = placed[FINANCE.name].last_row + 3
         finance.write_string(flc_top - 1, 0, FLC_TITLE, styles.text("subtitle"))
@@ -347,7 +354,7 @@ def write_partner_workbook(
             start.conditional_format(missing_row, 1, missing_row, 1, {"type": "cell", "criteria": criteria, "value": 0, "format": styles.text(style)})
         print_setup(start, header=header, landscape=False)
         write_lists(wb, styles, list_data)
-        for ws in [start] + [wb.get_worksheet_by_name(s.sheet) for s in TABLES]:
+        for ws in [start] + [wb.get_worksheet_by_name(s.sheet) for s in specs]:
             protect(ws, setup.project.template_password)
         layout = {
             "tables": {n: {"sheet": p.sheet, "ref": p.ref(), "header_row": p.header_row, "columns": p.cells, **({"keys": keys[n]} if n in keys else {})}
