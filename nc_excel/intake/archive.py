@@ -43,6 +43,8 @@ Status = Literal["accepted", "accepted with warnings", "rejected", "duplicate", 
 ACCEPTED: tuple[Status, ...] = ("accepted", "accepted with warnings")
 LATE = "late-return"
 """The issue code collect gives a return received after its period's partner deadline."""
+REPLACED = "return-replaced"
+"""The issue code collect gives an accepted return that replaces the partner's current one for the period."""
 
 
 class Entry(BaseModel):

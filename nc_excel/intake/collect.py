@@ -29,6 +29,7 @@ from nc_excel.folder import ProjectFolder
 from nc_excel.intake.archive import (
     ACCEPTED,
     LATE,
+    REPLACED,
     Archive,
     Entry,
     Ignored,
@@ -100,9 +101,6 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-REPLACED = "return-replaced"
 
 
 def _late(ret: Return, register: Register, setup: ProjectSetup, now: dt.datetime) -> list[Issue]:
