@@ -178,6 +178,7 @@ def collect_cmd(
                 for c in result.collected for i in c.issues
             ],
             "ignored": [{"file": shown_name(ws.record(g.path)), "reason": g.reason} for g in result.ignored],
+            "register_problems": result.register_problems,
         }
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:

@@ -72,10 +72,10 @@ def _alive_on_windows(pid: int) -> bool:
     """Windows has no signal 0 (``os.kill`` would end the process): ask the kernel for the process's exit code."""
     import ctypes
 
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # Windows only
     handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
     if not handle:
-        return ctypes.get_last_error() != 87  # type: ignore[attr-defined]  # ERROR_INVALID_PARAMETER: no such process
+        return ctypes.get_last_error() != 87  # ERROR_INVALID_PARAMETER: no such process
     try:
         code = ctypes.c_ulong()
         kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
@@ -130,10 +130,18 @@ def _create(path: Path, holder: Holder) -> str | None:
     return text
 
 
+def _wait() -> float:
+    """Seconds to wait: ``NC_EXCEL_LOCK_WAIT`` when it is a number, else ``WAIT``."""
+    try:
+        return float(os.environ.get("NC_EXCEL_LOCK_WAIT", WAIT))
+    except ValueError:
+        return WAIT
+
+
 @contextlib.contextmanager
 def project_lock(path: Path, command: str, *, wait: float | None = None) -> Iterator[Holder]:
     """Hold the lock file ``path`` while the block runs; raise ``ProjectBusy`` if another run keeps it past ``wait`` seconds."""
-    wait = float(os.environ.get("NC_EXCEL_LOCK_WAIT", WAIT)) if wait is None else wait
+    wait = _wait() if wait is None else wait
     me = Holder(os.getpid(), socket.gethostname(), dt.datetime.now().isoformat(timespec="seconds"), command)
     give_up = time.monotonic() + wait
     while (mine := _create(path, me)) is None:

@@ -80,7 +80,6 @@ class Entry(BaseModel):
         return any(i.code == LATE for i in self.issues)
 
 
-
 class Register:
     """The returns register of a project folder.
 
@@ -122,7 +121,7 @@ class Register:
         found: dict[tuple[str, int], list[Entry]] = {}
         for e in self.entries:
             if e.current:
-                found.setdefault((e.partner, e.period), []).append(e)  # type: ignore[arg-type]
+                found.setdefault((e.partner, e.period), []).append(e)
         for (partner, period), current in found.items():
             current.sort(key=lambda e: e.seq)
             latest = current[-1]
@@ -183,7 +182,7 @@ class Register:
             older = self._current.get((entry.partner, entry.period))
             if older is not None:
                 older.superseded_by = entry.sha256
-            self._current[(entry.partner, entry.period)] = entry  # type: ignore[index]
+            self._current[(entry.partner, entry.period)] = entry
         self.entries.append(entry)
         self._seen.add((entry.file, entry.sha256))
         self._index(entry)
