@@ -243,18 +243,19 @@ class Workspace(ProjectFolder):
         setup = self.setup()
         codes = self._partner_codes(setup, period, partners)
         now = now or dt.datetime.now().replace(microsecond=0)
-        register = Register(self.root)
-        archive = Archive(self.root, register, setup, Limits())
-        current = {e.partner: e for e in register.current(period) if e.partner in codes}
-        returns = {e.partner: ret for e, ret in archive.read_many(list(current.values()))}
-        result = CertificateTemplates(written=[], without_return=[c for c in codes if c not in returns])
-        todo = [c for c in codes if c in returns]
-        for i, code in enumerate(todo):
-            progress(i, len(todo), code)
-            entry = current[code]
-            path = self.outbox(period) / "flc" / certificate_name(setup, period, code)
-            write_certificate_workbook(path, setup, code, period, declared_of(returns[code], entry.received.date(), entry.sha256), generated_at=now)
-            result.written.append(path)
+        with self._locked("templates"):
+            register = Register(self.root)
+            archive = Archive(self.root, register, setup, Limits())
+            current = {e.partner: e for e in register.current(period) if e.partner in codes}
+            returns = {e.partner: ret for e, ret in archive.read_many(list(current.values()))}
+            result = CertificateTemplates(written=[], without_return=[c for c in codes if c not in returns])
+            todo = [c for c in codes if c in returns]
+            for i, code in enumerate(todo):
+                progress(i, len(todo), code)
+                entry = current[code]
+                path = self.outbox(period) / "flc" / certificate_name(setup, period, code)
+                write_certificate_workbook(path, setup, code, period, declared_of(returns[code], entry.received.date(), entry.sha256), generated_at=now)
+                result.written.append(path)
         progress(len(todo), len(todo), "done")
         return result
 
