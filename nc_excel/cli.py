@@ -29,6 +29,7 @@ from nc_excel.addin import AddinError, build_addin, install_addin
 from nc_excel.demo import run_demo
 from nc_excel.excel.text import shown_name
 from nc_excel.folder import ProjectFolder
+from nc_excel.intake.archive import LATE
 from nc_excel.intake.collect import CollectResult
 from nc_excel.issues import Issue
 from nc_excel.workspace import NcError, SetupInvalid, Workspace
@@ -177,10 +178,19 @@ def collect_cmd(
                 for c in result.collected for i in c.issues
             ],
             "ignored": [{"file": shown_name(ws.record(g.path)), "reason": g.reason} for g in result.ignored],
+            "register_problems": result.register_problems,
         }
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         console.print(_returns_table(result, "Returns"))
+        _register_problems(result.register_problems)
+        for c in result.replacing:
+            old = c.replaced
+            console.print(f"[cyan]{c.entry.partner}, period {c.entry.period}: {shown_name(c.path.name)} replaces {old.file} "
+                          f"(received {old.received:%d %b %Y %H:%M}), which no longer counts.[/cyan]")
+        for c in result.late:
+            late = next(i for i in c.issues if i.code == LATE)
+            console.print(f"[yellow]{c.entry.partner}, period {c.entry.period}: {shown_name(c.path.name)}: {late.message}[/yellow]")
         if result.skipped:
             console.print(f"{result.skipped} file(s) were collected before and skipped.")
         if not result.collected:
@@ -222,12 +232,18 @@ def build(
     if result.orphaned:
         console.print(f"[yellow]{result.orphaned} decision(s) kept on the Orphaned decisions sheet.[/yellow]")
     console.print(f"[bold]{result.status_line}[/bold]")
+    _register_problems(result.register_problems)
     if result.left_out:
         console.print(f"[red]{len(result.left_out)} archived return(s) could not be read and were left out of the master:[/red]")
         for line in result.left_out:
             console.print(f"  [red]{line}[/red]")
         console.print("Restore them from a backup of the archive, or ask the partner to send the return again; then build again.")
         raise typer.Exit(1)
+
+
+def _register_problems(problems: list[str]) -> None:
+    for line in problems:
+        console.print(f"[yellow]{line}[/yellow]")
 
 
 def _date_option(text: str | None) -> dt.date | None:

@@ -15,7 +15,6 @@ gives the same files.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,16 +67,9 @@ class DemoResult:
     board_note: str = ""
 
 
-def _drop(path: Path, when: dt.datetime) -> Path:
-    """A file as it lands in the inbox at a given time (its received time)."""
-    stamp = when.timestamp()
-    os.utime(path, (stamp, stamp))
-    return path
-
-
 def _first_returns(ws: Workspace, setup: ProjectSetup) -> None:
     inbox = ws.inbox / "2017-10-13"
-    for n, partner in enumerate(p.code for p in setup.partners):
+    for partner in (p.code for p in setup.partners):
         if partner in LATE + MISSING:
             continue
         entries = partner_entries(setup, partner, 1, seed=SEED, as_of=AS_OF)
@@ -95,7 +87,6 @@ def _first_returns(ws: Workspace, setup: ProjectSetup) -> None:
             wb = openpyxl.load_workbook(out)
             rename_sheet(wb, *RENAMED_SHEET[partner])
             save(wb, out)
-        _drop(out, FIRST_COLLECT - dt.timedelta(hours=24 - n))
 
 
 def _second_returns(ws: Workspace, setup: ProjectSetup, first: CollectResult) -> None:
@@ -106,11 +97,9 @@ def _second_returns(ws: Workspace, setup: ProjectSetup, first: CollectResult) ->
             out = inbox / f"{partner}_P1_corrected.xlsx"
             entries = partner_entries(setup, partner, 1, seed=SEED, as_of=AS_OF)
             fill_workbook(ws.resolve(c.entry.feedback), out, entries, setup, overrides={**MISTAKES.get(partner, {}), **CORRECTIONS[partner]})
-            _drop(out, SECOND_COLLECT - dt.timedelta(hours=12))
     for partner in (WRONG_TEMPLATE, *LATE):
         out = inbox / f"{partner}_P1.xlsx"
         fill_workbook(ws.outbox(1) / template_name(setup, 1, partner), out, partner_entries(setup, partner, 1, seed=SEED, as_of=AS_OF), setup)
-        _drop(out, SECOND_COLLECT - dt.timedelta(hours=6))
 
 
 STEPS = ("project", "templates", "partners fill in", "first collect", "corrections", "second collect", "master", "board summary")

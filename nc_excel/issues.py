@@ -95,6 +95,11 @@ CATALOGUE: dict[str, IssueType] = {
     "old-schema": IssueType(FILE, E, "This template is of an older version ({value}); the current one is {current}.", "Copy your entries into the new template the coordinator sends you."),
     "digest-mismatch": IssueType(FILE, E, "The workbook's seal does not match partner {partner} and period {period}: it was copied from another partner's or period's template, or its hidden sheet was edited.", "Use the template made for your organisation and this period."),
     "duplicate-file": IssueType(FILE, W, "The same file was already received as {value}; it was not imported again.", "Nothing to do, unless you meant to send a corrected version."),
+    # returns: when they came in
+    "late-return": IssueType(FILE, W, "This return for period {period} was received on {value}, after the partner deadline of {deadline}.",
+                             "Nothing to change in the file. Send the next report by its deadline, or tell the coordinator in advance when you cannot."),
+    "return-replaced": IssueType(FILE, W, "This return replaces the one received as {value} on {received}, which no longer counts for period {period}.",
+                                 "Nothing to do if this is the version that should count; the earlier one stays in the archive."),
     # setup
     "setup-duplicate-key": IssueType(CELL, E, "{field} {value!r} appears twice on {sheet} (first in {first}).", "Give every row its own {field}."),
     "setup-unknown-reference": IssueType(CELL, E, "{field} {value!r} is not defined on the {target} sheet.", "Use one of: {choices}; or add it to the {target} sheet."),

@@ -38,18 +38,10 @@ HAM = partner(2, "HAM", "Freie und Hansestadt Hamburg", "DE", staff="8000", offi
 GBG = partner(3, "GBG", "Business Region Göteborg", "SE", staff="10000", office="1500", equipment="0")
 PARTNERS = [AAL, HAM, GBG]
 
-RECEIVED = dt.datetime(2017, 11, 20, 9, 0)
-
-
-def at(hours: int) -> dt.datetime:
-    return RECEIVED + dt.timedelta(hours=hours)
-
-
-def ret(code: str, period: int, sha: str, status: str = "accepted", errors: int = 0, superseded: bool = False,
-        received: dt.datetime = RECEIVED) -> dict:
-    """One line of the returns register."""
+def ret(code: str, period: int, sha: str, status: str = "accepted", errors: int = 0, superseded: bool = False, seq: int = 1) -> dict:
+    """One line of the returns register; ``seq`` is its place in the order of receipt."""
     return {"partner": code, "period": period, "status": status, "errors": errors, "superseded": superseded,
-            "received": received, "sha256": sha, "file": f"{sha}.xlsx"}
+            "seq": seq, "sha256": sha, "file": f"{sha}.xlsx"}
 
 
 def declared(code: str, period: int, sha: str, previous: str = "0", **amounts: str) -> list[dict]:
@@ -300,7 +292,7 @@ def test_a_rejected_correction_after_an_accepted_return_is_an_open_error() -> No
     pos = position(
         declared("HAM", 1, "h1", staff="800"),
         [control("HAM", 1, "h1", certified="800")],
-        [ret("HAM", 1, "h1", received=at(0)), ret("HAM", 1, "h2", status="rejected", errors=1, received=at(5))],
+        [ret("HAM", 1, "h1", seq=1), ret("HAM", 1, "h2", status="rejected", errors=1, seq=2)],
     )
     ham = row(pos, "HAM")
     assert (ham["reported"], ham["declared_period"], ham["certified"]) == (True, D("800"), D("800"))
@@ -311,7 +303,7 @@ def test_a_rejected_return_before_the_accepted_one_is_history() -> None:
     pos = position(
         declared("HAM", 1, "h2", staff="800"),
         [control("HAM", 1, "h2", certified="800")],
-        [ret("HAM", 1, "h1", status="rejected", errors=4, received=at(0)), ret("HAM", 1, "h2", received=at(5))],
+        [ret("HAM", 1, "h1", status="rejected", errors=4, seq=1), ret("HAM", 1, "h2", seq=2)],
     )
     assert (row(pos, "HAM")["ready"], row(pos, "HAM")["rejected"], row(pos, "HAM")["blocking"]) == (True, False, "")
 
@@ -320,7 +312,7 @@ def test_an_uncertified_partner_with_a_rejected_correction_gets_both_reasons() -
     pos = position(
         declared("HAM", 1, "h1", staff="800"),
         [control("HAM", 1, "h1", status="In control")],
-        [ret("HAM", 1, "h1", received=at(0)), ret("HAM", 1, "h2", status="rejected", errors=2, received=at(1))],
+        [ret("HAM", 1, "h1", seq=1), ret("HAM", 1, "h2", status="rejected", errors=2, seq=2)],
     )
     assert row(pos, "HAM")["blocking"] == "rejected return with 2 errors; FLC not certified (In control)"
 
@@ -328,10 +320,10 @@ def test_an_uncertified_partner_with_a_rejected_correction_gets_both_reasons() -
 def test_duplicates_and_files_that_are_no_return_do_not_count() -> None:
     pos = position(
         declared("AAL", 1, "a1", staff="100"), [control("AAL", 1, "a1", certified="100")],
-        [ret("AAL", 1, "a1", received=at(0)),
-         ret("AAL", 1, "a1", status="duplicate", received=at(1)),
+        [ret("AAL", 1, "a1", seq=1),
+         ret("AAL", 1, "a1", status="duplicate", seq=2),
          {"partner": None, "period": None, "status": "not a return", "errors": 0, "superseded": False,
-          "received": at(2), "sha256": "x", "file": "budget.xlsx"}],
+          "seq": 3, "sha256": "x", "file": "budget.xlsx"}],
     )
     assert (row(pos, "AAL")["ready"], row(pos, "AAL")["declared_period"]) == (True, D("100"))
 
@@ -343,7 +335,7 @@ def test_a_superseded_return_is_ignored() -> None:
     pos = position(
         declared("AAL", 1, "old", staff="9999.99") + declared("AAL", 1, "new", staff="1000.00"),
         [control("AAL", 1, "old", certified="9999.99"), control("AAL", 1, "new", status="In control")],
-        [ret("AAL", 1, "old", superseded=True, received=at(0)), ret("AAL", 1, "new", received=at(3))],
+        [ret("AAL", 1, "old", superseded=True, seq=1), ret("AAL", 1, "new", seq=2)],
     )
     assert line(pos, "AAL", "staff")["declared_period"] == D("1000.00")
     assert line(pos, "AAL", "staff")["source"] == "new.xlsx"

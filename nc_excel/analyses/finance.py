@@ -30,8 +30,9 @@ What counts (the returns register is the truth about which returns count):
   after its counting return (or when it has only rejected returns). The older
   accepted return still counts for the figures (it is the one in the archive), but
   the partner is not ready: its own latest word is a correction that failed, so the
-  figures may still change. A rejected return received at the same time as or
-  before the counting one is history and blocks nothing.
+  figures may still change. A rejected return received before the counting one is
+  history and blocks nothing. "After" and "before" are the register's order of
+  receipt, its ``seq`` column, never a time.
 - What the first level controller certified for a partner and period comes from
   the partner's FLC certificate (``certificates``: the current certificate of each
   partner and period, one row per cost category) when there is one that certifies
@@ -70,7 +71,7 @@ FINANCE_COLUMNS = ("partner", "period", "category", "declared", "file")
 FLC_COLUMNS = ("partner", "period", "flc_status", "certified")
 CERTIFIED_COLUMNS = ("partner", "period", "certified")
 CERTIFICATE_COLUMNS = ("partner", "period", "category", "declared", "certified")
-RETURNS_COLUMNS = ("partner", "period", "status", "errors", "superseded", "received")
+RETURNS_COLUMNS = ("partner", "period", "status", "errors", "superseded", "seq")
 
 LINE_COLUMNS = (
     "partner", "partner_name", "category", "category_label", "budget", "declared_period",
@@ -216,8 +217,8 @@ def _standing(rows: list[dict[str, Any]]) -> _Standing:
     current = counting[0] if counting else None
     rejected = [r for r in rows if r["status"] == REJECTED]
     if current is not None:
-        rejected = [r for r in rejected if pd.Timestamp(r["received"]) > pd.Timestamp(current["received"])]
-    latest = max(rejected, key=lambda r: pd.Timestamp(r["received"])) if rejected else None
+        rejected = [r for r in rejected if int(r["seq"]) > int(current["seq"])]
+    latest = max(rejected, key=lambda r: int(r["seq"])) if rejected else None
     return _Standing(current, latest)
 
 

@@ -8,9 +8,10 @@ pure function of frames:
   what counts is already chosen, so a corrected return replaces the one it
   corrects in every period's row.
 - ``returns`` is the returns register as a frame (``master.frames.register_frame``):
-  who sent what for which period, and when it came. A partner is late for a period
-  when the first return it sent for it (accepted or not) came after the partner
-  deadline; missing when it has no accepted return for it.
+  who sent what for which period, and when it came (FLC certificates are left
+  aside). A partner is late for a period when the register flags its return late
+  (its first file for the period came after the partner deadline); missing when it
+  has no accepted return for it.
 - ``certified`` has one row per partner and period (``partner``, ``period``,
   ``certified``): what first level control certified, from the FLC certificate where
   one counts, else the return's FLC form (``FinancePosition.certified``).
@@ -28,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 import pandas as pd
 
@@ -58,17 +58,13 @@ def months_over(setup: ProjectSetup, day: dt.date) -> int:
     return sum(1 for m in project_months(setup.project.start, setup.project.end) if m < f"{after:%Y-%m}")
 
 
-def _received(value: Any) -> dt.date:
-    return pd.Timestamp(value).date()
-
-
 def history(setup: ProjectSetup, period: int, finance: pd.DataFrame, deliverables: pd.DataFrame, indicators: pd.DataFrame,
             returns: pd.DataFrame, certified: pd.DataFrame) -> pd.DataFrame:
     """One row per reporting period 1..``period``; see the module text for what each figure counts."""
     codes = [p.code for p in setup.partners]
     budget = sum((p.total_budget for p in setup.partners), ZERO)
     months = len(project_months(setup.project.start, setup.project.end))
-    reg = [r for r in returns.to_dict("records") if r["partner"] in codes and r["period"] is not None]
+    reg = [r for r in returns.to_dict("records") if r["partner"] in codes and r["period"] is not None and r["kind"] == "return"]
     finance = finance[finance["partner"].isin(codes)]
     done_dates = _done_dates(deliverables)
     targets = {(p, i.code): Decimal(i.target) for i in setup.indicators for p in i.partners if p in codes}
@@ -77,11 +73,8 @@ def history(setup: ProjectSetup, period: int, finance: pd.DataFrame, deliverable
         n = per.number
         of_period = [r for r in reg if int(r["period"]) == n]
         accepted = {r["partner"] for r in of_period if r["status"] in ACCEPTED and not r["superseded"]}
-        first_in: dict[str, dt.date] = {}  # the day each partner first sent a return for the period, good or not
-        for r in of_period:
-            if r["status"] not in NOT_SENT:
-                first_in[r["partner"]] = min(first_in.get(r["partner"], _received(r["received"])), _received(r["received"]))
-        late = [c for c in codes if c in first_in and first_in[c] > per.partner_deadline]
+        sent = [r for r in of_period if r["status"] not in NOT_SENT]  # good or not
+        late = [c for c in codes if any(r["late"] for r in sent if r["partner"] == c)]
         missing = [c for c in codes if c not in accepted]
         declared = sum((money(v) for v in finance.loc[finance["period"] == n, "declared"]), ZERO)
         cumulative += declared
@@ -91,7 +84,7 @@ def history(setup: ProjectSetup, period: int, finance: pd.DataFrame, deliverable
         due = [d.code for d in setup.deliverables if d.due <= per.end]
         rows.append({
             "period": n, "start": per.start, "end": per.end,
-            "received": len(first_in), "accepted": len(accepted),
+            "received": len({r["partner"] for r in sent}), "accepted": len(accepted),
             "late": len(late), "missing": len(missing),
             "not_in": ", ".join([f"{c} (late)" for c in late] + [f"{c} (missing)" for c in missing]) or None,
             "declared": declared, "cumulative": cumulative, "certified": certified_now, "certified_cumulative": certified_cumulative,

@@ -137,6 +137,7 @@ class MasterResult:
     status_line: str
     orphaned: int
     left_out: list[str]  # archived returns that could not be read, by file, partner and period: why
+    register_problems: list[str]  # what the returns register held that it never should (two current returns): which counts, which file to look at
     finance: FinancePosition
     schedule: Schedule
     shortlist: Shortlist
@@ -247,8 +248,8 @@ def build_master(
         shortlisted={r.region: int(r.shortlisted) for r in lab.regions.itertuples()},
         region_flags=[f"{r.region}: {r.flag}" for r in lab.regions.itertuples() if r.flag],
         overdue=list(sched.deliverables.loc[sched.deliverables["status"] == "Overdue", "code"]),
-        status_line=sched.status_line, orphaned=len(orphaned), left_out=left_out, finance=fin, schedule=sched, shortlist=lab,
-        shortlist_changes=changes,
+        status_line=sched.status_line, orphaned=len(orphaned), left_out=left_out, register_problems=register.problems, finance=fin, schedule=sched,
+        shortlist=lab, shortlist_changes=changes,
     )
 
 

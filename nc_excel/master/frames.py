@@ -97,8 +97,16 @@ def certificate_frame(certificates: Sequence[tuple[Entry, Certificate]]) -> pd.D
 
 
 def register_frame(entries: Sequence[Entry]) -> pd.DataFrame:
-    """The returns register as a frame (the finance analysis reads verdicts from it)."""
-    cols = ["file", "partner", "period", "status", "kind", "errors", "warnings", "received", "sha256", "superseded", "archived", "feedback"]
-    return pd.DataFrame(
-        [{**e.model_dump(include=set(cols)), "superseded": e.superseded_by is not None} for e in entries], columns=cols, dtype=object
-    )
+    """The returns register as a frame, in the order of receipt (``seq``); the finance analysis reads verdicts from it.
+
+    ``replaced_by`` names the file of the return (or certificate) that replaced an
+    accepted one (``superseded`` says the same as a flag).
+    """
+    cols = ["seq", "file", "partner", "period", "status", "kind", "late", "errors", "warnings", "received", "sha256", "superseded", "replaced_by", "archived", "feedback"]
+    file_of = {e.sha256: e.file for e in entries if e.accepted}
+    rows = [
+        {**e.model_dump(include=set(cols)), "late": e.late, "superseded": e.superseded_by is not None,
+         "replaced_by": file_of.get(e.superseded_by) if e.superseded_by else None}
+        for e in sorted(entries, key=lambda e: e.seq)
+    ]
+    return pd.DataFrame(rows, columns=cols, dtype=object)

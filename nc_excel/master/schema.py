@@ -49,17 +49,19 @@ Money = Decimal | None
 
 
 class ReturnRow(SheetRow):
+    seq: Annotated[int | None, shown("No.", 6)] = None  # the order of receipt: the later return counts
     partner: Annotated[Text, shown("Partner", 9)] = None
     period: Annotated[int | None, shown("Period", 7)] = None
     file: Annotated[Text, shown("File", 34)] = None
     sha256: Annotated[Text, shown("SHA-256", 18)] = None
     received: Annotated[dt.date | None, shown("Received", 17)] = None
+    late: Annotated[bool | None, shown("Late", 7)] = None
     status: Annotated[Text, shown("Status", 18)] = None
     kind: Annotated[Text, shown("Kind", 11)] = None
     errors: Annotated[int | None, shown("Errors", 7)] = None
     warnings: Annotated[int | None, shown("Warnings", 9)] = None
     archived: Annotated[Text, shown("Archived as", 40)] = None
-    superseded: Annotated[bool | None, shown("Superseded", 10)] = None
+    replaced_by: Annotated[Text, shown("Replaced by", 34)] = None
     feedback: Annotated[Text, shown("Feedback workbook", 36)] = None
 
 
@@ -380,6 +382,7 @@ class Dashboard(BaseModel):
     partners: Annotated[int, shown("Partners")]
     received: Annotated[int, shown("Returns received")]
     accepted: Annotated[int, shown("Returns accepted")]
+    late: Annotated[int, shown("Returns received late")] = 0  # of the accepted ones; a master built before it has none
     missing: Annotated[str | None, shown("Returns missing", wrap=True)] = None
     certified_partners: Annotated[int, shown("Partners certified by FLC")]
     certified: Annotated[Decimal, shown("FLC certified to date (EUR)", money=True)]

@@ -67,13 +67,14 @@ def dashboard(setup: ProjectSetup, period: int, as_of: dt.date, register: Regist
     per = setup.period(period)
     t = fin.totals
     received = {e.partner for e in register.entries if e.kind == "return" and e.period == period and e.status != "duplicate"}
-    accepted = {e.partner for e in register.current(period)}
+    current = register.current(period)
+    accepted = {e.partner for e in current}
     missing = [p.code for p in setup.partners if p.code not in accepted]
     statuses = sched.deliverables["status"]
     return Dashboard(
         period=per.number, period_start=per.start, period_end=per.end, as_of=as_of,
         status_line=sched.status_line, on_track=sched.on_track, partners=len(setup.partners), received=len(received),
-        accepted=len(accepted), missing=", ".join(missing) or None, certified_partners=t.partners_certified, certified=t.certified,
+        accepted=len(accepted), late=sum(1 for e in current if e.late), missing=", ".join(missing) or None, certified_partners=t.partners_certified, certified=t.certified,
         erdf_due=t.cofinancing, declared_period=t.declared_period, cumulative=t.cumulative, budget=t.budget, absorption_pct=t.absorption_pct,
         deliverables=len(statuses), done=int((statuses == "Done").sum()), overdue=int((statuses == "Overdue").sum()),
         places=len(lab.longlist), shortlisted=int(lab.longlist["shortlisted"].sum()) if len(lab.longlist) else 0, ready=t.partners_ready,
@@ -110,7 +111,8 @@ class MasterWriter:
         print_setup(ws, landscape=False)
 
     def returns(self, register: Register) -> None:
-        self.table(RETURNS, register_frame(register.entries), "Returns register", "Every file collected, with its verdict. Nothing is ever removed from this list.")
+        self.table(RETURNS, register_frame(register.entries), "Returns register", "Every file collected, in the order received, with its verdict. A later accepted return replaces the partner's earlier one "
+                   "for the period (Replaced by); nothing is ever removed from this list.")
 
     def issues(self, issues: pd.DataFrame) -> None:
         self.table(ISSUES, issues, "Open issues",

@@ -266,10 +266,19 @@ def template_name(setup: ProjectSetup, period: int, partner: str) -> str:
     return f"{setup.project.acronym}_P{period}_{partner}.xlsx"
 
 
+REPORTING_TIME = dt.timedelta(days=120)
+"""How long after a period's last deadline its reporting may still run (late returns, certificates)."""
+
+
 def windows(setup: ProjectSetup, period: Period) -> dict[str, Window]:
-    """Date windows that validations and intake enforce."""
-    reporting_end = max(period.flc_deadline, period.partner_deadline, period.end) + dt.timedelta(days=120)
+    """Date windows that validations and intake enforce.
+
+    A report's dates (submission, FLC) may not be before its period started, but
+    may be as late as the project's final reporting: a partner who missed a period
+    catches it up in a later one, and the return still counts for its own period.
+    """
+    last = max(max(p.flc_deadline, p.partner_deadline, p.end) for p in (*setup.periods, period))
     return {
         "project": Window("the project", setup.project.start, setup.project.end),
-        "reporting": Window(f"reporting period {period.number} and its reporting", period.start, reporting_end),
+        "reporting": Window(f"reporting period {period.number} and the project's reporting", period.start, last + REPORTING_TIME),
     }
