@@ -29,6 +29,7 @@ from nc_excel.addin import AddinError, build_addin, install_addin
 from nc_excel.demo import run_demo
 from nc_excel.excel.text import shown_name
 from nc_excel.folder import ProjectFolder
+from nc_excel.intake.archive import LATE
 from nc_excel.intake.collect import CollectResult
 from nc_excel.issues import Issue
 from nc_excel.workspace import NcError, SetupInvalid, Workspace
@@ -122,14 +123,24 @@ def templates(
     project: ProjectOpt = Path("."),
     partner: Annotated[Optional[list[str]], typer.Option("--partner", metavar="CODE", help="Only this partner code (repeatable; any case).")] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="Also replace the templates of partners who have already sent their report back.")] = False,
+    flc: Annotated[bool, typer.Option("--flc", metavar="", help="FLC certificate workbooks instead, for the partners with an accepted return of the period.")] = False,
 ) -> None:
     """Write one partner workbook per partner for a reporting period into outbox/<period>/.
 
     Exit code 2 (and nothing written) when a partner named has already sent the period's
-    report back, unless --force.
+    report back, unless --force. With --flc, write an FLC certificate workbook into
+    outbox/<period>/flc/ for each partner whose return of the period was accepted,
+    prefilled with its declared amounts.
     """
     with _friendly_errors():
         ws = Workspace.open(project)
+        if flc:
+            with _progress(f"FLC certificate templates for period {period}") as update:
+                made = ws.generate_certificates(period, partner, progress=update)
+            console.print(f"Wrote {len(made.written)} FLC certificate workbook(s) to [bold]{ws.outbox(period) / 'flc'}[/bold].")
+            if made.without_return:
+                console.print(f"[yellow]No certificate template for {', '.join(made.without_return)}: no accepted return of period {period} yet.[/yellow]")
+            return
         with _progress(f"Templates for period {period}") as update:
             paths = ws.generate_templates(period, partner, force=force, progress=update)
     console.print(f"Wrote {len(paths)} partner workbook(s) to [bold]{ws.outbox(period)}[/bold].")
@@ -167,10 +178,19 @@ def collect_cmd(
                 for c in result.collected for i in c.issues
             ],
             "ignored": [{"file": shown_name(ws.record(g.path)), "reason": g.reason} for g in result.ignored],
+            "register_problems": result.register_problems,
         }
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         console.print(_returns_table(result, "Returns"))
+        _register_problems(result.register_problems)
+        for c in result.replacing:
+            old = c.replaced
+            console.print(f"[cyan]{c.entry.partner}, period {c.entry.period}: {shown_name(c.path.name)} replaces {old.file} "
+                          f"(received {old.received:%d %b %Y %H:%M}), which no longer counts.[/cyan]")
+        for c in result.late:
+            late = next(i for i in c.issues if i.code == LATE)
+            console.print(f"[yellow]{c.entry.partner}, period {c.entry.period}: {shown_name(c.path.name)}: {late.message}[/yellow]")
         if result.skipped:
             console.print(f"{result.skipped} file(s) were collected before and skipped.")
         if not result.collected:
@@ -206,16 +226,24 @@ def build(
                   f"{sum(result.shortlisted.values())} shortlisted over {len(result.shortlisted)} regions.")
     for flag in result.region_flags:
         console.print(f"  [yellow]{flag}[/yellow]")
+    if result.shortlist_changes is not None and len(result.shortlist_changes):
+        console.print(f"  [yellow]{len(result.shortlist_changes)} shortlist change(s) since period {result.period - 1}: see the sheet Shortlist changes.[/yellow]")
     console.print(f"Overdue deliverables: {', '.join(result.overdue) if result.overdue else 'none'}.")
     if result.orphaned:
         console.print(f"[yellow]{result.orphaned} decision(s) kept on the Orphaned decisions sheet.[/yellow]")
     console.print(f"[bold]{result.status_line}[/bold]")
+    _register_problems(result.register_problems)
     if result.left_out:
         console.print(f"[red]{len(result.left_out)} archived return(s) could not be read and were left out of the master:[/red]")
         for line in result.left_out:
             console.print(f"  [red]{line}[/red]")
         console.print("Restore them from a backup of the archive, or ask the partner to send the return again; then build again.")
         raise typer.Exit(1)
+
+
+def _register_problems(problems: list[str]) -> None:
+    for line in problems:
+        console.print(f"[yellow]{line}[/yellow]")
 
 
 def _date_option(text: str | None) -> dt.date | None:
@@ -310,12 +338,13 @@ def demo(
 
 def _returns_table(result: CollectResult, title: str) -> Table:
     table = Table(title=title, header_style="bold")
-    for name in ("File", "Partner", "Period", "Status", "Errors", "Warnings"):
+    for name in ("File", "Kind", "Partner", "Period", "Status", "Errors", "Warnings"):
         table.add_column(name, overflow="fold")
     for c in result.collected:
         e = c.entry
         style = STATUS_STYLE[e.status]
-        table.add_row(shown_name(c.path.name), e.partner or "", str(e.period or ""), f"[{style}]{e.status}[/{style}]", str(e.errors), str(e.warnings))
+        kind = "FLC certificate" if e.kind == "certificate" else "report" if e.partner else ""
+        table.add_row(shown_name(c.path.name), kind, e.partner or "", str(e.period or ""), f"[{style}]{e.status}[/{style}]", str(e.errors), str(e.warnings))
     feedback = sum(1 for c in result.collected if c.entry.feedback)
     if feedback:
         table.caption = f"{feedback} feedback workbook(s) written to feedback/."

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,12 +30,20 @@ from typing import Any
 
 import openpyxl
 
+from nc_excel.analyses.livinglabs import SELECTED
+from nc_excel.certificate.simulate import fill_certificate
+from nc_excel.excel.schema import HEADER_ROW, columns
+from nc_excel.intake.archive import Archive, Register
 from nc_excel.intake.collect import CollectResult
+from nc_excel.intake.sniff import Limits
 from nc_excel.master.build import MasterResult
-from nc_excel.partner.schema import template_name
+from nc_excel.master.decisions import selected_labs
+from nc_excel.master.schema import LIVING_LABS, living_lab_row
+from nc_excel.partner.schema import FINANCE, SELECTED_LABS, Entries, template_name
+from nc_excel.partner.schema import LIVING_LABS as CANDIDATES
 from nc_excel.partner.simulate import fill_workbook, partner_entries, rename_sheet, save
 from nc_excel.setup.demo import northern_connections
-from nc_excel.setup.models import ProjectSetup
+from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
 from nc_excel.workspace import ProjectError, Workspace
 
 Progress = Callable[[int, int, str], None]
@@ -86,8 +95,8 @@ class DemoResult:
         return self.periods[max(self.periods)]
 
 
-def _drop(path: Path, when: dt.datetime) -> Path:
-    """A file as it lands in the inbox, saved at ``when`` (its modified time, which proves nothing)."""
+def _saved_at(path: Path, when: dt.datetime) -> Path:
+    """Give a file the modified time of a save at ``when``: a file's time proves nothing, and the demo shows it."""
     stamp = when.timestamp()
     os.utime(path, (stamp, stamp))
     return path
@@ -95,7 +104,7 @@ def _drop(path: Path, when: dt.datetime) -> Path:
 
 def _first_returns(ws: Workspace, setup: ProjectSetup) -> None:
     inbox = ws.inbox / "2017-10-13"
-    for n, partner in enumerate(p.code for p in setup.partners):
+    for partner in (p.code for p in setup.partners):
         if partner in LATE + MISSING:
             continue
         entries = partner_entries(setup, partner, 1, seed=SEED, as_of=AS_OF)
@@ -113,7 +122,6 @@ def _first_returns(ws: Workspace, setup: ProjectSetup) -> None:
             wb = openpyxl.load_workbook(out)
             rename_sheet(wb, *RENAMED_SHEET[partner])
             save(wb, out)
-        _drop(out, FIRST_COLLECT - dt.timedelta(hours=24 - n))
 
 
 def _second_returns(ws: Workspace, setup: ProjectSetup, first: CollectResult) -> None:
@@ -124,11 +132,9 @@ def _second_returns(ws: Workspace, setup: ProjectSetup, first: CollectResult) ->
             out = inbox / f"{partner}_P1_corrected.xlsx"
             entries = partner_entries(setup, partner, 1, seed=SEED, as_of=AS_OF)
             fill_workbook(ws.resolve(c.entry.feedback), out, entries, setup, overrides={**MISTAKES.get(partner, {}), **CORRECTIONS[partner]})
-            _drop(out, SECOND_COLLECT - dt.timedelta(hours=12))
     for partner in (WRONG_TEMPLATE, *LATE):
         out = inbox / f"{partner}_P1.xlsx"
         fill_workbook(ws.outbox(1) / template_name(setup, 1, partner), out, partner_entries(setup, partner, 1, seed=SEED, as_of=AS_OF), setup)
-        _drop(out, SECOND_COLLECT - dt.timedelta(hours=6))
 
 
 # ---------------------------------------------------------------- periods 2 and later
@@ -136,6 +142,48 @@ def _second_returns(ws: Workspace, setup: ProjectSetup, first: CollectResult) ->
 CATCH_UP = MISSING  # sends its period-1 report with its period-2 one
 SLIP = ("EEH", 2, "D4.1")  # reported Done in period 1, Delayed again in period 2
 CORRECTED = ("HOE", 2)  # resends its period-2 report a few days later; the file it sends is an older save
+DEDUCTION = ("BRG", "staff", Decimal("0.95"), "Part of a trainee's staff costs is not eligible: timesheets missing for March.")
+
+
+def _confirm_shortlist(ws: Workspace, setup: ProjectSetup) -> None:
+    """The coordinator confirms the period-1 shortlist: Selected in the Decision column of every
+    shortlisted place, typed into the master as in Excel (columns found through the master's model)."""
+    fields = [c.name for c in columns(living_lab_row(setup.criteria))]
+    column = {name: fields.index(name) + 1 for name in ("shortlisted", "decision")}
+    wb = openpyxl.load_workbook(ws.master)
+    sheet = wb[LIVING_LABS.name]
+    for row in range(HEADER_ROW + 2, sheet.max_row + 1):
+        if sheet.cell(row, column["shortlisted"]).value == "Yes":
+            sheet.cell(row, column["decision"]).value = SELECTED
+    wb.save(ws.master)
+
+
+def _certificates(ws: Workspace, setup: ProjectSetup, period: int, inbox: Path, when: dt.datetime) -> None:
+    """The controllers' certificates of ``period`` arrive during the next one, one of them with a deduction."""
+    made = ws.generate_certificates(period, now=when - dt.timedelta(days=40))
+    archive = Archive(ws.root, Register(ws.root), setup, Limits())
+    for template in made.written:
+        partner = template.stem.split("_")[2]
+        declared = dict(zip((k for k, _ in COST_CATEGORIES), (r["declared"] for r in archive.latest(partner, period).rows(FINANCE.name))))
+        lines = {key: {"certified": amount} for key, amount in declared.items() if key != "office"}  # office follows staff by the flat rate
+        if partner == DEDUCTION[0]:
+            key, share, reason = DEDUCTION[1:]
+            lines[key] = {"certified": (declared[key] * share).quantize(Decimal("0.01")), "reason": reason}
+        name = setup.partner(partner).short_name
+        form = {"controller": f"Controller of {name}", "organisation": f"FLC body for {name}", "reference": f"FLC-{partner}-P{period}",
+                "certificate_date": (when - dt.timedelta(days=12)).date(), "confirm": True}
+        fill_certificate(template, inbox / f"{partner}_P{period}_certificate.xlsx", lines, form)
+
+
+def _selected_lab_reports(labs: list[dict[str, str]], partner: str, period: int) -> list[dict[str, object]]:
+    """What a partner tells about the living labs the coordinator selected from its proposals."""
+    rows = []
+    for lab in labs:
+        rng = random.Random(f"{SEED}-{partner}-{period}-{lab['name']}")
+        rows.append({"name": lab["name"], "companies": 4 * period + rng.randint(2, 20),
+                     "activities": f"{rng.choice(('Two', 'Three', 'Four'))} workshops with the companies at {lab['name']}; a first test run with local users.",
+                     "next_steps": "Open the test site to more companies and report the first results."})
+    return rows
 
 
 @dataclass(frozen=True)
@@ -154,21 +202,30 @@ class Calendar:
         return cls(dt.datetime.combine(p.end - dt.timedelta(days=10), dt.time(9, 0)), deadline, deadline + dt.timedelta(days=3, hours=17))
 
 
+def _period_entries(setup: ProjectSetup, partner: str, period: int, selected: dict[str, list[dict[str, str]]]) -> Entries:
+    """A partner's answers at the end of a later period; a partner with selected labs reports on them instead of proposing."""
+    entries = partner_entries(setup, partner, period, seed=SEED, as_of=setup.period(period).end)
+    if partner in selected:
+        entries.tables[CANDIDATES.name] = []
+        entries.tables[SELECTED_LABS.name] = _selected_lab_reports(selected[partner], partner, period)
+    return entries
+
+
 def _later_returns(ws: Workspace, setup: ProjectSetup, period: int, when: Calendar) -> None:
     """Every partner's return for ``period`` at its deadline; the partner who missed period 1 sends both."""
     inbox = ws.inbox / f"{when.first:%Y-%m-%d}"
     end = setup.period(period).end
-    for n, partner in enumerate(p.code for p in setup.partners):
-        entries = partner_entries(setup, partner, period, seed=SEED, as_of=end)
-        overrides = {}
+    selected = selected_labs(ws.master)
+    for partner in (p.code for p in setup.partners):
+        entries = _period_entries(setup, partner, period, selected)
         if (partner, period) == SLIP[:2]:
             row = next(d for d in entries.tables["Deliverables"] if d["code"] == SLIP[2])
             row.update(status="Delayed", date=end + dt.timedelta(days=75), comment="Toolbox testing with cluster managers takes longer; new version in summer.")
-        out = fill_workbook(ws.outbox(period) / template_name(setup, period, partner), inbox / f"{partner}_P{period}.xlsx", entries, setup, overrides=overrides)
-        _drop(out, when.first - dt.timedelta(hours=30 - n))
+        fill_workbook(ws.outbox(period) / template_name(setup, period, partner), inbox / f"{partner}_P{period}.xlsx", entries, setup)
         if partner in CATCH_UP and period == 2:
             late = partner_entries(setup, partner, 1, seed=SEED)
-            _drop(fill_workbook(ws.outbox(1) / template_name(setup, 1, partner), inbox / f"{partner}_P1_late.xlsx", late, setup), when.first - dt.timedelta(hours=2))
+            fill_workbook(ws.outbox(1) / template_name(setup, 1, partner), inbox / f"{partner}_P1_late.xlsx", late, setup)
+    _certificates(ws, setup, period - 1, inbox, when.first)
 
 
 def _later_corrections(ws: Workspace, setup: ProjectSetup, period: int, when: Calendar) -> None:
@@ -176,11 +233,11 @@ def _later_corrections(ws: Workspace, setup: ProjectSetup, period: int, when: Ca
     partner, corrected = CORRECTED
     if period != corrected:
         return
-    entries = partner_entries(setup, partner, period, seed=SEED, as_of=setup.period(period).end)
+    entries = _period_entries(setup, partner, period, selected_labs(ws.master))
     staff = entries.tables["Finance"][0]
     staff["declared"] = (staff["declared"] * 9 / 10).quantize(Decimal("0.01"))
     out = fill_workbook(ws.outbox(period) / template_name(setup, period, partner), ws.inbox / f"{when.second:%Y-%m-%d}" / f"{partner}_P{period}_v2.xlsx", entries, setup)
-    _drop(out, when.first - dt.timedelta(days=3))  # older than the first file: receipt order, not file times, decides
+    _saved_at(out, when.first - dt.timedelta(days=3))  # older than the first file: receipt order, not file times, decides
 
 
 STEPS = ("project", "templates", "partners fill in", "first collect", "corrections", "second collect", "master", "board summary")
@@ -218,6 +275,8 @@ def run_demo(root: Path, *, through: int = 1, pdf: bool = True, progress: Progre
             as_of = AS_OF
         else:
             when = Calendar.of(setup, period)
+            if period == 2:
+                _confirm_shortlist(ws, setup)
             at(period, STEPS[1])
             ws.generate_templates(period, now=when.generated)
             at(period, STEPS[2])

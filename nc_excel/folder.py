@@ -15,6 +15,8 @@ from pathlib import Path
 MASTER = "master.xlsx"
 FOLDERS = ("outbox", "inbox", "archive", "feedback", "board", "backups")
 """The folders ``nc-excel init`` makes."""
+LOCK = "nc-excel.lock"
+"""Held by the run that collects, builds, writes templates or restores (see ``nc_excel.lock``)."""
 REPLACED = "_replaced"
 """Ends the name of a backup of a master that ``restore`` replaced."""
 
@@ -28,6 +30,11 @@ class ProjectFolder:
     @property
     def master(self) -> Path:
         return self.root / MASTER
+
+    @property
+    def lock(self) -> Path:
+        """The project lock: one collect, build, templates run or restore at a time."""
+        return self.root / LOCK
 
     @property
     def inbox(self) -> Path:

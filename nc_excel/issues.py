@@ -70,6 +70,8 @@ CATALOGUE: dict[str, IssueType] = {
     # tables
     "missing-sheet": IssueType(SHEET, E, "The sheet {sheet} (table {table}) was not found.", "Restore the sheet from the template, or rename it back to {sheet}."),
     "missing-column": IssueType(SHEET, E, "The column {field} was not found on sheet {sheet}.", "Restore the column header {field!r} from the template."),
+    "prefilled-row-missing": IssueType(ROW, E, "The row for {value} is missing from the table {table} on sheet {sheet}.", "Put the row for {value} back: copy it from your template (the feedback workbook has it restored), and do not delete rows of {table}."),
+    "unexpected-row": IssueType(CELL, E, "{field} {value!r} on sheet {sheet} {why}.", "Delete the row: the rows of {table} come with the template; write anything more in a Comment."),
     "extra-column": IssueType(CELL, W, "The column {value!r} on sheet {sheet} is not part of the template and was ignored.", "Remove the column, or move its content into a comment field."),
     "text-cleaned": IssueType(CELL, W, "{field}: the text held {detail}, which a workbook cannot store; it was kept without them.", "Nothing to do if the text reads as you meant (a line break pasted from another program becomes a normal line break)."),
     # files: what is wrong with the file itself, found before or while it is opened
@@ -93,6 +95,11 @@ CATALOGUE: dict[str, IssueType] = {
     "old-schema": IssueType(FILE, E, "This template is of an older version ({value}); the current one is {current}.", "Copy your entries into the new template the coordinator sends you."),
     "digest-mismatch": IssueType(FILE, E, "The workbook's seal does not match partner {partner} and period {period}: it was copied from another partner's or period's template, or its hidden sheet was edited.", "Use the template made for your organisation and this period."),
     "duplicate-file": IssueType(FILE, W, "The same file was already received as {value}; it was not imported again.", "Nothing to do, unless you meant to send a corrected version."),
+    # returns: when they came in
+    "late-return": IssueType(FILE, W, "This return for period {period} was received on {value}, after the partner deadline of {deadline}.",
+                             "Nothing to change in the file. Send the next report by its deadline, or tell the coordinator in advance when you cannot."),
+    "return-replaced": IssueType(FILE, W, "This return replaces the one received as {value} on {received}, which no longer counts for period {period}.",
+                                 "Nothing to do if this is the version that should count; the earlier one stays in the archive."),
     # setup
     "setup-duplicate-key": IssueType(CELL, E, "{field} {value!r} appears twice on {sheet} (first in {first}).", "Give every row its own {field}."),
     "setup-unknown-reference": IssueType(CELL, E, "{field} {value!r} is not defined on the {target} sheet.", "Use one of: {choices}; or add it to the {target} sheet."),
@@ -107,7 +114,15 @@ CATALOGUE: dict[str, IssueType] = {
     # rules across fields and returns
     "completed-below-100": IssueType(CELL, E, "Work package {value} is Completed but only {percent} % complete.", "Set % complete to 100, or choose the status In progress."),
     "done-without-date": IssueType(CELL, E, "Deliverable {value} is Done but has no date.", "Enter the date it was delivered."),
-    "indicator-decreased": IssueType(CELL, E, "Indicator {value}: the cumulative {cumulative} is below the {previous} reported last period.", "Report only what was achieved in this period; correct the figure if last period's was wrong and tell the coordinator."),
+    "indicator-decreased": IssueType(CELL, E, "Indicator {value}: the cumulative {cumulative} is below the {previous} reported in period(s) {periods}.", "Report only what was achieved in this period; correct the figure if an earlier one was wrong and tell the coordinator."),
+    "reported-before-differs": IssueType(
+        CELL, W, "Indicator {value}: Reported before shows {shown}, but {basis}.",
+        "The master counts {known}. Do not type over this locked cell; a workbook made before a late report of an earlier period shows an old figure: ask the coordinator for a new one.",
+    ),
+    "deliverable-reopened": IssueType(
+        CELL, W, "{value} was reported Done in period {done_period}{done_on} and is now {status} in period {period}.",
+        "Nothing to change if it was reopened: say why in Comment. Otherwise set the status back to Done with its date.",
+    ),
     "negative-amount": IssueType(CELL, E, "{field} for {value} is negative ({amount}).", "Declare the costs paid in this period; corrections go in a comment to the coordinator."),
     "over-budget": IssueType(CELL, W, "{value}: the cumulative {cumulative} is {share} % of the budget {budget}.", "Check the amount; spending above the budget needs the coordinator's agreement."),
     "over-budget-limit": IssueType(CELL, E, "{value}: the cumulative {cumulative} is {share} % of the budget {budget}, above the limit of {limit} %.", "Correct the amount, or ask the coordinator for a budget change before declaring it."),
@@ -115,6 +130,10 @@ CATALOGUE: dict[str, IssueType] = {
     "certified-above-declared": IssueType(CELL, E, "The certified amount {value} is above the {declared} declared this period.", "Enter the amount on the FLC certificate; it cannot exceed what you declared."),
     "certified-without-amount": IssueType(CELL, E, "FLC status is Certified but no certified amount is given.", "Enter the amount on the FLC certificate."),
     "control-before-submission": IssueType(CELL, E, "The FLC certificate date {value} is before the report was submitted ({submitted}).", "Check both dates."),
+    # FLC certificates, against the return they certify
+    "certificate-without-return": IssueType(FILE, E, "This FLC certificate is for partner {partner}, period {period}, but no accepted report of that period has been received.", "Send the report of period {period} first; the certificate can follow once it is accepted."),
+    "certificate-declared-changed": IssueType(CELL, E, "{value}: the certificate shows {declared} declared, but the current accepted report declares {current} (a corrected report arrived after this certificate template was made).", "Have the corrected report certified: the feedback workbook shows its amounts (or ask the coordinator for a new FLC certificate template)."),
+    "deduction-without-reason": IssueType(CELL, E, "{value}: {deducted} was deducted without a reason.", "Give the controller's reason for the deduction, as the certificate states it."),
     "knock-out-yes": IssueType(CELL, W, "Living lab {value!r}: '{criterion}' is answered Yes, which excludes the place.", "Nothing to do if that is right; otherwise correct the answer."),
     "must-have-no": IssueType(CELL, W, "Living lab {value!r}: '{criterion}' is answered No, so the place does not qualify.", "Nothing to do if that is right; otherwise correct the answer."),
     "duplicate-candidate": IssueType(ROW, W, "Living lab {value!r} in {municipality} is proposed more than once{by}.", "Keep one row per place; merge the descriptions."),

@@ -304,6 +304,11 @@ def on_collect(book: xw.Book) -> None:
         f"Feedback workbooks written: {len(feedback)}" + (f" in {', '.join(sorted({str(Path(f).parent) for f in feedback}))}" if feedback else ""),
         f"Files collected in an earlier run and skipped: {result.skipped}",
     ]
+    if result.replacing:
+        lines.append(f"Replacing an earlier accepted return: {len(result.replacing)} ({'; '.join(f'{shown_name(c.path.name)} replaces {c.replaced.file}' for c in result.replacing[:8] if c.replaced)}{'; ...' if len(result.replacing) > 8 else ''})")
+    if result.late:
+        lines.append(f"Received after the partner deadline: {len(result.late)} ({', '.join(f'{c.entry.partner} (period {c.entry.period})' for c in result.late[:8])}{', ...' if len(result.late) > 8 else ''})")
+    lines += result.register_problems
     if result.ignored:
         lines.append(f"Ignored in the inbox (not read): {len(result.ignored)} ({'; '.join(f'{shown_name(g.path.name)}: {g.reason}' for g in result.ignored[:8])}{'; ...' if len(result.ignored) > 8 else ''})")
     if rejected:
@@ -356,6 +361,7 @@ def on_build(book: xw.Book) -> None:
         f"Overdue deliverables: {', '.join(result.overdue) if result.overdue else 'none'}.",
         *([f"{result.orphaned} decision(s) kept on the Orphaned decisions sheet."] if result.orphaned else []),
         *([f"{len(result.left_out)} archived return(s) could not be read and were left out:", *(f"  {x}" for x in result.left_out)] if result.left_out else []),
+        *result.register_problems,
         result.status_line,
         f"The previous master is backed up as {result.backup}.",
     ])

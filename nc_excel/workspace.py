@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from nc_excel.atomic import replacing
 from nc_excel.board.read import SummaryError, read_dashboard
 from nc_excel.board.write import SummaryResult, build_summary
+from nc_excel.certificate.schema import certificate_name, declared_of
+from nc_excel.certificate.write import write_certificate_workbook
 from nc_excel.excel.values import SpreadsheetError, open_values
 from nc_excel.excel.write import Styles, atomic_workbook
 from nc_excel.folder import MASTER, REPLACED, ProjectFolder
@@ -24,9 +27,11 @@ from nc_excel.intake.archive import Archive, Register
 from nc_excel.intake.collect import CollectResult, collect
 from nc_excel.intake.sniff import Limits
 from nc_excel.issues import Issue
+from nc_excel.lock import ProjectBusy, project_lock
 from nc_excel.master.build import MasterResult, build_master, lock_file
-from nc_excel.master.decisions import MasterError
+from nc_excel.master.decisions import MasterError, selected_labs
 from nc_excel.master.schema import DASHBOARD as DASHBOARD_SHEET
+from nc_excel.partner.prefill import with_selected_labs
 from nc_excel.partner.schema import template_name
 from nc_excel.partner.write import write_partner_workbook
 from nc_excel.setup.demo import northern_connections
@@ -49,12 +54,24 @@ class ProjectError(NcError):
     """The project folder is missing, not a project, or already one."""
 
 
+class ProjectLocked(NcError):
+    """Another collect, build, templates run or restore is working on the project."""
+
+
 class SetupInvalid(NcError):
     """The setup sheets of the master have errors; ``issues`` lists them with their cells."""
 
     def __init__(self, path: Path, issues: list[Issue], message: str | None = None) -> None:
         self.issues = issues
         super().__init__(message or f"{path}: the setup sheets have {sum(i.severity == 'error' for i in issues)} error(s). Correct them in Excel and try again.")
+
+
+@dataclass(frozen=True)
+class CertificateTemplates:
+    """The FLC certificate workbooks written, and the partners who got none: no accepted return of the period yet."""
+
+    written: list[Path]
+    without_return: list[str]
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,15 @@ class Workspace(ProjectFolder):
             raise ProjectError(f"{root} is not a project folder: {MASTER} is missing. Create one with `nc-excel init {root}`, or name the project folder with --project.")
         return ws
 
+    @contextmanager
+    def _locked(self, command: str) -> Iterator[None]:
+        """Hold the project lock for ``command``: one collect, build, templates run or restore at a time."""
+        try:
+            with project_lock(self.lock, command):
+                yield
+        except ProjectBusy as exc:
+            raise ProjectLocked(str(exc)) from None
+
     def setup(self) -> ProjectSetup:
         """The setup as the coordinator left it in the master; raises ``SetupInvalid`` with every error."""
         setup, issues = read_setup(self.master)
@@ -117,7 +143,11 @@ class Workspace(ProjectFolder):
         if self.master_is_open():
             lock = lock_file(self.master)
             raise ProjectError(f"{MASTER} is open in a spreadsheet application ({lock.name if lock else 'its lock file'} exists). Close it and run the restore again; nothing was changed.")
-        source = self._backup_to_restore(backup)
+        with self._locked("restore"):
+            return self._restore(self._backup_to_restore(backup))
+
+    def _restore(self, source: Path) -> RestoreResult:
+        """Put ``source`` in place of the master, backing the master up first."""
         try:
             open_values(source, set())
         except SpreadsheetError as exc:
@@ -151,6 +181,18 @@ class Workspace(ProjectFolder):
             raise ProjectError(f"{backup} is the master itself; name a file of {self.backups}.")
         return source
 
+    @staticmethod
+    def _partner_codes(setup: ProjectSetup, period: int, partners: Sequence[str] | None) -> list[str]:
+        """The partners named (all by default), after checking the period and every code against the setup."""
+        known = [p.code for p in setup.partners]
+        if period not in [p.number for p in setup.periods]:
+            raise ProjectError(f"There is no reporting period {period}; the Periods sheet has {', '.join(str(p.number) for p in setup.periods)}.")
+        by_upper = {c.upper(): c for c in known}  # partner codes are typed in any case
+        unknown = [c for c in partners or [] if c.upper() not in by_upper]
+        if unknown:
+            raise ProjectError(f"Unknown partner code(s) {', '.join(unknown)}; the Partners sheet has {', '.join(known)}.")
+        return [by_upper[c.upper()] for c in partners] if partners else known
+
     def generate_templates(
         self,
         period: int,
@@ -165,35 +207,66 @@ class Workspace(ProjectFolder):
         The template of a partner whose return for the period was accepted is not replaced
         without ``force``: the coordinator would lose the workbook the return was made from.
         Nothing is written then.
+
+        A partner with living labs the coordinator marked Selected on the master is asked
+        about them (companies engaged, activities) instead of for new candidates.
         """
         setup = self.setup()
-        known = [p.code for p in setup.partners]
-        if period not in [p.number for p in setup.periods]:
-            raise ProjectError(f"There is no reporting period {period}; the Periods sheet has {', '.join(str(p.number) for p in setup.periods)}.")
-        by_upper = {c.upper(): c for c in known}  # partner codes are typed in any case
-        unknown = [c for c in partners or [] if c.upper() not in by_upper]
-        if unknown:
-            raise ProjectError(f"Unknown partner code(s) {', '.join(unknown)}; the Partners sheet has {', '.join(known)}.")
-        codes = [by_upper[c.upper()] for c in partners] if partners else known
+        codes = self._partner_codes(setup, period, partners)
         now = now or dt.datetime.now().replace(microsecond=0)
-        register = Register(self.root)
-        returned = sorted({e.partner for e in register.current(period) if e.partner in codes
-                           and (self.outbox(period) / template_name(setup, period, e.partner)).exists()})
-        if returned and not force:
-            raise ProjectError(
-                f"{', '.join(returned)} already sent back their period-{period} report, so their templates in {self.outbox(period)} were not replaced "
-                f"(nothing was written). Leave them out with --partner, or replace them anyway with `{self.command(f'templates --period {period} --force')}`."
-            )
-        archive = Archive(self.root, register, setup, Limits())
-        archive.read_many(register.current(period - 1))  # the returns to carry over, read in one go
-        written = []
-        for i, code in enumerate(codes):
-            progress(i, len(codes), code)
-            path = self.outbox(period) / template_name(setup, period, code)
-            write_partner_workbook(path, setup, code, period, generated_at=now, prefill=archive.prefill(code, period))
-            written.append(path)
+        with self._locked("templates"):
+            register = Register(self.root)
+            returned = sorted({e.partner for e in register.current(period) if e.partner in codes
+                               and (self.outbox(period) / template_name(setup, period, e.partner)).exists()})
+            if returned and not force:
+                raise ProjectError(
+                    f"{', '.join(returned)} already sent back their period-{period} report, so their templates in {self.outbox(period)} were not replaced "
+                    f"(nothing was written). Leave them out with --partner, or replace them anyway with `{self.command(f'templates --period {period} --force')}`."
+                )
+            archive = Archive(self.root, register, setup, Limits())
+            archive.read_many([e for e in register.current() if e.period is not None and e.period < period])  # the returns to carry over, in one go
+            try:
+                selected = selected_labs(self.master)
+            except MasterError as exc:
+                raise ProjectError(str(exc)) from exc
+            written = []
+            for i, code in enumerate(codes):
+                progress(i, len(codes), code)
+                path = self.outbox(period) / template_name(setup, period, code)
+                prefill = with_selected_labs(archive.prefill(code, period), selected.get(code, []))
+                write_partner_workbook(path, setup, code, period, generated_at=now, prefill=prefill)
+                written.append(path)
         progress(len(codes), len(codes), "done")
         return written
+
+    def generate_certificates(
+        self,
+        period: int,
+        partners: Sequence[str] | None = None,
+        *,
+        now: dt.datetime | None = None,
+        progress: Progress = _no_progress,
+    ) -> CertificateTemplates:
+        """Write an FLC certificate workbook into ``outbox/<period>/flc/`` for each partner (or those named)
+        with a current accepted return of ``period``, prefilled with what that return declared."""
+        setup = self.setup()
+        codes = self._partner_codes(setup, period, partners)
+        now = now or dt.datetime.now().replace(microsecond=0)
+        with self._locked("templates"):
+            register = Register(self.root)
+            archive = Archive(self.root, register, setup, Limits())
+            current = {e.partner: e for e in register.current(period) if e.partner in codes}
+            returns = {e.partner: ret for e, ret in archive.read_many(list(current.values()))}
+            result = CertificateTemplates(written=[], without_return=[c for c in codes if c not in returns])
+            todo = [c for c in codes if c in returns]
+            for i, code in enumerate(todo):
+                progress(i, len(todo), code)
+                entry = current[code]
+                path = self.outbox(period) / "flc" / certificate_name(setup, period, code)
+                write_certificate_workbook(path, setup, code, period, declared_of(returns[code], entry.received.date(), entry.sha256), generated_at=now)
+                result.written.append(path)
+        progress(len(todo), len(todo), "done")
+        return result
 
     def collect(
         self, inbox: Path | None = None, *, now: dt.datetime | None = None, limits: Limits | None = None, progress: Progress = _no_progress
@@ -204,7 +277,8 @@ class Workspace(ProjectFolder):
         if not inbox.is_dir():
             raise ProjectError(f"The inbox {inbox} does not exist. Put the partners' returns in {self.inbox} or name a folder with --inbox.")
         now = now or dt.datetime.now().replace(microsecond=0)
-        return collect(self.root, setup, inbox, now=now, limits=limits or Limits(), progress=progress)
+        with self._locked("collect"):
+            return collect(self.root, setup, inbox, now=now, limits=limits or Limits(), progress=progress)
 
     def build(
         self, *, as_of: dt.date | None = None, period: int | None = None, progress: Progress = _no_progress
@@ -219,7 +293,8 @@ class Workspace(ProjectFolder):
         if period is not None and period not in [p.number for p in setup.periods]:
             raise ProjectError(f"There is no reporting period {period}; the Periods sheet has {', '.join(str(p.number) for p in setup.periods)}.")
         try:
-            return build_master(self.root, setup, as_of=as_of or dt.date.today(), period=period, progress=progress)
+            with self._locked("build"):
+                return build_master(self.root, setup, as_of=as_of or dt.date.today(), period=period, progress=progress)
         except MasterError as exc:
             raise ProjectError(str(exc)) from exc
 

@@ -35,7 +35,7 @@ def project(tmp_path: Path, demo_setup: ProjectSetup) -> Workspace:
 
 def make_return(ws: Workspace, setup: ProjectSetup, partner: str, name: str | None = None, *, period: int = 1,
                 overrides: dict | None = None, mtime: float | None = None, **entry_changes) -> Path:
-    """A partner's filled-in return, dropped in the inbox."""
+    """A partner's filled-in return, dropped in the inbox (``mtime``: the file's modified time, which collect never trusts)."""
     entries = partner_entries(setup, partner, period)
     for table, rows in entry_changes.items():
         entries.tables[table] = rows
@@ -88,9 +88,9 @@ def test_same_bytes_under_another_name_is_a_duplicate(project: Workspace, demo_s
 
 
 def test_a_newer_return_supersedes_the_older_and_both_stay(project: Workspace, demo_setup: ProjectSetup) -> None:
-    make_return(project, demo_setup, "OSL", "old.xlsx", mtime=1_500_000_000)
+    make_return(project, demo_setup, "OSL", "old.xlsx")
     project.collect(now=NOW)
-    make_return(project, demo_setup, "OSL", "new.xlsx", overrides={("Progress", "F5"): "Corrected text"}, mtime=1_500_100_000)
+    make_return(project, demo_setup, "OSL", "new.xlsx", overrides={("Progress", "F5"): "Corrected text"})
     project.collect(now=NOW)
     register = Register(project.root)
     old, new = register.entries

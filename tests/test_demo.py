@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 from sheet_refs import computed, error_cells, missing_count_cell, still_naming
+from test_trends import SHEET_CELL, board_texts
 from typer.testing import CliRunner
 
 from nc_excel.cli import app
@@ -108,3 +109,14 @@ def test_the_demo_is_deterministic(demo, tmp_path: Path) -> None:
 def test_demo_refuses_a_folder_with_a_project(demo) -> None:
     run = CliRunner().invoke(app, ["demo", str(demo.root), "--no-pdf"])
     assert run.exit_code == 2 and "already holds a project" in run.output
+
+
+def test_the_board_leaves_replaced_files_and_cell_references_to_the_master(demo) -> None:
+    """RSD's first file (the period-2 template, rejected) was answered by a good period-1 return: its errors are not open."""
+    issues = [r for r in CalamineWorkbook.from_path(str(demo.root / "master.xlsx")).get_sheet_by_name("Issues").to_python()[4:] if r[0]]
+    assert not [r for r in issues if r[0] == "RSD" and r[5] == "error"]
+    assert not [r for r in issues if r[0] in ("HOE", "SHL") and r[5] == "error"]  # corrected in the second collect
+    texts = board_texts(demo.root / "board" / "NC_board_P1.xlsx")
+    assert "Accepted with 1 warning." in texts and not [t for t in texts if t.startswith("Return rejected")]
+    assert not [t for t in texts if ("RSD" in t and "error" in t) or "template of reporting period" in t]
+    assert not [t for t in texts if SHEET_CELL.search(t)]

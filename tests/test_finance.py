@@ -38,18 +38,10 @@ HAM = partner(2, "HAM", "Freie und Hansestadt Hamburg", "DE", staff="8000", offi
 GBG = partner(3, "GBG", "Business Region Göteborg", "SE", staff="10000", office="1500", equipment="0")
 PARTNERS = [AAL, HAM, GBG]
 
-RECEIVED = dt.datetime(2017, 11, 20, 9, 0)
-
-
-def at(hours: int) -> dt.datetime:
-    return RECEIVED + dt.timedelta(hours=hours)
-
-
-def ret(code: str, period: int, sha: str, status: str = "accepted", errors: int = 0, superseded: bool = False,
-        received: dt.datetime = RECEIVED) -> dict:
-    """One line of the returns register."""
+def ret(code: str, period: int, sha: str, status: str = "accepted", errors: int = 0, superseded: bool = False, seq: int = 1) -> dict:
+    """One line of the returns register; ``seq`` is its place in the order of receipt."""
     return {"partner": code, "period": period, "status": status, "errors": errors, "superseded": superseded,
-            "received": received, "sha256": sha, "file": f"{sha}.xlsx"}
+            "seq": seq, "sha256": sha, "file": f"{sha}.xlsx"}
 
 
 def declared(code: str, period: int, sha: str, previous: str = "0", **amounts: str) -> list[dict]:
@@ -237,6 +229,44 @@ def test_a_return_without_an_flc_form_is_not_sent() -> None:
     assert row(pos, "HAM")["blocking"] == "FLC not certified (Not sent)"
 
 
+def certificate(code: str, period: int, **certified: tuple[str, str]) -> list[dict]:
+    """An FLC certificate's lines: (declared, certified) per cost category, 0 where none is given."""
+    return [{"partner": code, "period": period, "category": cat, "declared": D(certified.get(cat, ("0", "0"))[0]),
+             "certified": D(certified.get(cat, ("0", "0"))[1]), "reason": "Ineligible hours" if cat in certified else None,
+             "reference": f"FLC-{code}-{period}", "file": f"flc-{code}-{period}.xlsx", "sha256": f"c-{code}-{period}"} for cat in CATEGORIES]
+
+
+def test_a_certificate_after_the_return_certifies_the_period_and_counts_in_later_periods() -> None:
+    finance = declared("AAL", 1, "a1", staff="1000", office="150") + declared("AAL", 2, "a2", staff="500", office="75")
+    flc = [control("AAL", 1, "a1", status="Sent to FLC"), control("AAL", 2, "a2", status="In control")]
+    returns = [ret("AAL", 1, "a1"), ret("AAL", 2, "a2")]
+    later = pd.DataFrame(certificate("AAL", 1, staff=("1000", "900"), office=("150", "135")))
+    p1 = finance_position(PARTNERS, PROJECT, 1, pd.DataFrame(finance), pd.DataFrame(flc), pd.DataFrame(returns), later)
+    assert (row(p1, "AAL")["flc_status"], row(p1, "AAL")["certified"]) == ("Certified", D("1035"))  # the certificate, not the form
+    p2 = finance_position(PARTNERS, PROJECT, 2, pd.DataFrame(finance), pd.DataFrame(flc), pd.DataFrame(returns), later)
+    aal = row(p2, "AAL")
+    assert (aal["flc_status"], aal["certified_period"], aal["certified"], aal["cofinancing"]) == ("In control", D(0), D("1035"), D("517.50"))
+    assert p2.totals.certified == D("1035") and p2.totals.partners_certified == 0
+    staff = p2.certificates[(p2.certificates["period"] == 1) & (p2.certificates["category"] == "staff")].iloc[0]
+    assert (staff["declared"], staff["certified"], staff["deducted"], staff["counts"]) == (D("1000"), D("900"), D("100"), True)
+    totals = p2.certificates[p2.certificates["period"].isna()].set_index("partner")
+    assert list(totals.index) == ["AAL", "Project"] and totals.loc["Project", "deducted"] == D("115")
+
+
+def test_a_certificate_of_an_earlier_version_of_the_return_does_not_count() -> None:
+    stale = pd.DataFrame(certificate("HAM", 1, staff=("900", "900"), office=("135", "135")))
+    pos = finance_position(PARTNERS, PROJECT, 1, pd.DataFrame(declared("HAM", 1, "h2", staff="1000", office="150")),
+                           pd.DataFrame([control("HAM", 1, "h2", status="Sent to FLC")]), pd.DataFrame([ret("HAM", 1, "h2")]), stale)
+    assert (row(pos, "HAM")["flc_status"], row(pos, "HAM")["certified"]) == ("Sent to FLC", D(0))
+    assert not pos.certificates["counts"].iloc[0] and pos.totals.certified == D(0)
+
+
+def test_certificates_in_the_register_are_not_returns() -> None:
+    register = [ret("AAL", 1, "a1"), {**ret("AAL", 1, "c1"), "kind": "certificate"}]
+    pos = position(declared("AAL", 1, "a1", staff="100"), [control("AAL", 1, "a1", certified="100")], register)
+    assert row(pos, "AAL")["reported"] and row(pos, "AAL")["certified"] == D("100")
+
+
 # --- readiness for the joint report -------------------------------------------------
 
 
@@ -262,7 +292,7 @@ def test_a_rejected_correction_after_an_accepted_return_is_an_open_error() -> No
     pos = position(
         declared("HAM", 1, "h1", staff="800"),
         [control("HAM", 1, "h1", certified="800")],
-        [ret("HAM", 1, "h1", received=at(0)), ret("HAM", 1, "h2", status="rejected", errors=1, received=at(5))],
+        [ret("HAM", 1, "h1", seq=1), ret("HAM", 1, "h2", status="rejected", errors=1, seq=2)],
     )
     ham = row(pos, "HAM")
     assert (ham["reported"], ham["declared_period"], ham["certified"]) == (True, D("800"), D("800"))
@@ -273,7 +303,7 @@ def test_a_rejected_return_before_the_accepted_one_is_history() -> None:
     pos = position(
         declared("HAM", 1, "h2", staff="800"),
         [control("HAM", 1, "h2", certified="800")],
-        [ret("HAM", 1, "h1", status="rejected", errors=4, received=at(0)), ret("HAM", 1, "h2", received=at(5))],
+        [ret("HAM", 1, "h1", status="rejected", errors=4, seq=1), ret("HAM", 1, "h2", seq=2)],
     )
     assert (row(pos, "HAM")["ready"], row(pos, "HAM")["rejected"], row(pos, "HAM")["blocking"]) == (True, False, "")
 
@@ -282,7 +312,7 @@ def test_an_uncertified_partner_with_a_rejected_correction_gets_both_reasons() -
     pos = position(
         declared("HAM", 1, "h1", staff="800"),
         [control("HAM", 1, "h1", status="In control")],
-        [ret("HAM", 1, "h1", received=at(0)), ret("HAM", 1, "h2", status="rejected", errors=2, received=at(1))],
+        [ret("HAM", 1, "h1", seq=1), ret("HAM", 1, "h2", status="rejected", errors=2, seq=2)],
     )
     assert row(pos, "HAM")["blocking"] == "rejected return with 2 errors; FLC not certified (In control)"
 
@@ -290,10 +320,10 @@ def test_an_uncertified_partner_with_a_rejected_correction_gets_both_reasons() -
 def test_duplicates_and_files_that_are_no_return_do_not_count() -> None:
     pos = position(
         declared("AAL", 1, "a1", staff="100"), [control("AAL", 1, "a1", certified="100")],
-        [ret("AAL", 1, "a1", received=at(0)),
-         ret("AAL", 1, "a1", status="duplicate", received=at(1)),
+        [ret("AAL", 1, "a1", seq=1),
+         ret("AAL", 1, "a1", status="duplicate", seq=2),
          {"partner": None, "period": None, "status": "not a return", "errors": 0, "superseded": False,
-          "received": at(2), "sha256": "x", "file": "budget.xlsx"}],
+          "seq": 3, "sha256": "x", "file": "budget.xlsx"}],
     )
     assert (row(pos, "AAL")["ready"], row(pos, "AAL")["declared_period"]) == (True, D("100"))
 
@@ -305,7 +335,7 @@ def test_a_superseded_return_is_ignored() -> None:
     pos = position(
         declared("AAL", 1, "old", staff="9999.99") + declared("AAL", 1, "new", staff="1000.00"),
         [control("AAL", 1, "old", certified="9999.99"), control("AAL", 1, "new", status="In control")],
-        [ret("AAL", 1, "old", superseded=True, received=at(0)), ret("AAL", 1, "new", received=at(3))],
+        [ret("AAL", 1, "old", superseded=True, seq=1), ret("AAL", 1, "new", seq=2)],
     )
     assert line(pos, "AAL", "staff")["declared_period"] == D("1000.00")
     assert line(pos, "AAL", "staff")["source"] == "new.xlsx"
@@ -341,7 +371,7 @@ def test_a_period_that_just_started_gives_zeros_for_everybody() -> None:
     pos = finance_position(PARTNERS, PROJECT, 1, pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
     assert len(pos.lines) == 18 and len(pos.partners) == 3 and len(pos.categories) == 6
     assert pos.totals == FinanceTotals(
-        budget=D("51500"), declared_period=D(0), cumulative=D(0), absorption_pct=D("0.0"), certified=D(0),
+        budget=D("51500"), declared_period=D(0), cumulative=D(0), absorption_pct=D("0.0"), certified=D(0), certified_period=D(0),
         cofinancing=D(0), partners_reported=0, partners_certified=0, partners_ready=0, n_partners=3,
     )
     assert list(pos.readiness["reason"]) == ["not reported"] * 3
@@ -352,7 +382,7 @@ def test_output_columns() -> None:
     assert list(pos.lines.columns) == ["partner", "partner_name", "category", "category_label", "budget", "declared_period",
                                        "cumulative", "remaining", "absorption_pct", "flat_rate_ok", "source"]
     assert list(pos.partners.columns) == ["partner", "partner_name", "country", "budget", "declared_period", "cumulative",
-                                          "absorption_pct", "flc_status", "certified", "cofinancing", "reported", "rejected", "ready", "blocking"]
+                                          "absorption_pct", "flc_status", "certified_period", "certified", "cofinancing", "reported", "rejected", "ready", "blocking"]
     assert list(pos.categories.columns) == ["category", "category_label", "budget", "declared_period", "cumulative",
                                             "remaining", "absorption_pct"]
 

@@ -161,17 +161,22 @@ def test_office_and_administration_holds_the_flat_rate_formula(demo_project: Wor
     assert wb[place["sheet"]][office].value == flat_rate_formula(Ref("staff"), rate).excel(cells(staff=staff))
 
 
-# Carried over to the next period: the same Cumulative.
+# Carried over to the next period: what the earlier periods reported, added up.
 
-def test_next_periods_before_is_this_periods_cumulative(demo_setup: ProjectSetup) -> None:
-    """The template of the next period starts from what the Cumulative cells of the accepted return compute."""
-    finance = [RowRead(4 + i, {"category": label, "budget": D(1000), "previous": D(100), "declared": D(i)}, None)
-               for i, (_, label) in enumerate(COST_CATEGORIES)]
-    indicators = [RowRead(4, {"code": "O1", "previous": D("2.5"), "achieved": D("1.25")}, None)]
-    ret = Return("return.xlsx", "AAL", 1, "", {FINANCE.name: finance, INDICATORS.name: indicators}, {}, [])
-    prefill = prefill_from(ret, demo_setup)
+def test_next_periods_before_adds_up_every_earlier_period(demo_setup: ProjectSetup) -> None:
+    """The period-3 template starts from periods 1 and 2 together; period 2's own "before" is not trusted: it was
+    made before period 1's late return came in, so it says 0."""
+
+    def sent(period: int, step: int, previous: str, achieved: str) -> Return:
+        finance = [RowRead(4 + i, {"category": label, "budget": D(1000), "previous": D(previous), "declared": D(step * i)}, None)
+                   for i, (_, label) in enumerate(COST_CATEGORIES)]
+        indicators = [RowRead(4, {"code": "O1", "previous": D(previous), "achieved": D(achieved)}, None)]
+        return Return(f"P{period}.xlsx", "AAL", period, "", {FINANCE.name: finance, INDICATORS.name: indicators}, {}, [])
+
+    prefill = prefill_from([sent(2, 10, "0", "1.25"), sent(1, 1, "0", "2.5")], demo_setup)
     assert prefill.indicators == {"O1": D("3.75")}
-    assert prefill.finance == {key: 100 + i for i, (key, _) in enumerate(COST_CATEGORIES)}
+    assert prefill.finance == {key: 11 * i for i, (key, _) in enumerate(COST_CATEGORIES)}
+    assert prefill_from([], demo_setup) == Prefill()
 
 
 # LibreOffice: a filled-in template, recalculated, gives what Python evaluates.

@@ -20,8 +20,9 @@ from test_collect import NOW, make_return, status_of
 from typer.testing import CliRunner
 
 from nc_excel.cli import app
-from nc_excel.excel.schema import HEADER_ROW
+from nc_excel.excel.schema import HEADER_ROW, columns
 from nc_excel.intake.archive import Register
+from nc_excel.master.schema import ReturnRow
 from nc_excel.partner.simulate import partner_entries
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.workspace import Workspace
@@ -85,7 +86,8 @@ def test_a_file_name_that_is_not_utf8_is_collected_beside_an_honest_return(tmp_p
     assert "inbox/Bericht_Pr\ufffdfung.xlsx" in names and "inbox/HOE_report.xlsx" in names
     assert ws.collect(now=NOW).skipped == 2  # the next run knows both
     ws.build(as_of=NOW.date(), period=1)
-    shown = [r[2] for r in values(ws.master, "Returns")[HEADER_ROW + 1:]]
+    file_column = [c.name for c in columns(ReturnRow)].index("file")
+    shown = [r[file_column] for r in values(ws.master, "Returns")[HEADER_ROW + 1:]]
     assert "inbox/Bericht_Pr\ufffdfung.xlsx" in shown
 
 

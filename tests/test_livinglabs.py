@@ -25,6 +25,7 @@ from nc_excel.analyses.livinglabs import (
     longlist_columns,
     place_key,
     shortlist,
+    shortlist_changes,
 )
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import Criterion, Region
@@ -289,6 +290,70 @@ def test_without_decisions_nothing_is_orphaned_and_no_place_has_a_decision():
     assert result.orphaned_decisions.empty
     assert list(result.orphaned_decisions.columns) == ["place_key", "decision", "note"]
     assert set(result.longlist["decision"]) == {""}
+
+
+# Across periods: each partner's latest list counts, a Selected place stays
+
+def test_a_partners_later_list_replaces_its_earlier_one_and_says_what_changed_in_each_place():
+    result = run(frame(
+        place("FHH", 1, "Zollhafen", period=1), place("FHH", 2, "Dropped later", period=1),
+        place("FHH", 3, "Kept as it was", period=1, companies=7),
+        place("FHH", 1, "Zollhafen", period=2, users=5, companies=12), place("FHH", 2, "Kept as it was", period=2, companies=7),
+        place("FHH", 3, "Proposed in period 2", period=2),
+        place("EEH", 1, "Bergedorf", period=1),  # EEH sent no list since: its period-1 list still counts
+    ), per_region=5)
+    assert table(result.longlist, "name", "proposers", "change") == [
+        ("Zollhafen", "FHH", "Changed (Companies involved, User involvement)"),
+        ("Bergedorf", "EEH", "New"),
+        ("Proposed in period 2", "FHH", "New"),
+        ("Kept as it was", "FHH", "Unchanged"),
+    ]
+    assert "Dropped later" not in set(result.longlist["name"])
+
+
+def test_a_place_with_proposers_whose_lists_changed_differently_names_each_proposer():
+    result = run(frame(
+        place("EEH", 1, "Wilhelmsburg", period=1), place("FHH", 1, "Wilhelmsburg", period=1),
+        place("EEH", 1, "Wilhelmsburg", period=2, methods=5), place("FHH", 1, "Wilhelmsburg", period=2),
+    ))
+    assert by_name(result, "Wilhelmsburg")["change"] == "EEH: Changed (Multiple methods); FHH: Unchanged"
+
+
+def test_a_selected_place_stays_shortlisted_after_its_partner_dropped_it_and_takes_one_of_the_regions_places():
+    period_1 = [place("FHH", 1, "First", users=5, methods=5, period=1), place("FHH", 2, "Second", users=5, methods=1, period=1),
+                place("FHH", 3, "Third", users=3, methods=3, period=1)]
+    period_2 = [place("FHH", 1, "First", users=5, methods=5, period=2), place("FHH", 2, "Second", users=5, methods=1, period=2),
+                place("FHH", 3, "Fourth", users=4, methods=4, period=2)]
+    result = run(frame(*period_1, *period_2), decisions(("third|hamburg", "selected", "Confirmed at the steering group")))
+    assert table(result.longlist, "name", "rank", "decision", "shortlisted", "reason", "change") == [
+        ("First", 1, "", True, "Rank 1 of 4 eligible in Hamburg, score 100.0, proposed by FHH", "Unchanged"),
+        ("Fourth", 2, "", False, "Rank 2 of 4 eligible in Hamburg, score 75.0; the 2 places went to places ranked higher or included", "New"),
+        ("Second", 3, "", False, "Rank 3 of 4 eligible in Hamburg, score 75.0; the 2 places went to places ranked higher or included", "Unchanged"),
+        ("Third", 4, "Selected", True, "Selected by the coordinator (rank 4 of 4 eligible in Hamburg)", "Dropped by FHH; kept as Selected"),
+    ]
+    assert by_name(result, "Third")["file"] == "NC_1_FHH.xlsx"  # its answers are those of the list that named it
+
+
+def test_a_selected_place_stays_selected_whatever_its_scores_say():
+    result = run(frame(*HAMBURG), decisions(("campus|hamburg", "Selected", ""), ("third|hamburg", "Selected", "")))
+    assert result.longlist.loc[result.longlist["shortlisted"], "name"].tolist() == ["Third", "Campus"]
+    assert by_name(result, "Campus")["reason"] == "Selected by the coordinator (although not eligible: knock-out: Is it a university lab?)"
+
+
+def test_shortlist_changes_lists_the_places_that_left_or_joined_the_shortlist_with_both_reasons():
+    period_1 = [place("FHH", 1, "First", users=5, methods=5, period=1), place("FHH", 2, "Second", users=5, methods=1, period=1),
+                place("OSL", 1, "Fornebu", "Oslo", period=1)]
+    period_2 = [place("FHH", 1, "First", users=5, methods=5, period=2), place("FHH", 2, "Newcomer", users=5, methods=3, period=2),
+                place("FHH", 3, "Second", users=5, methods=1, period=2)]
+    candidates = frame(*period_1, *period_2)
+    before = run(candidates[candidates["period"] < 2])
+    result = run(candidates)
+    assert table(shortlist_changes(before, result), "region", "name", "change", "before", "now") == [
+        ("Hamburg", "Newcomer", "Joined the shortlist", "Not proposed", "Rank 2 of 3 eligible in Hamburg, score 87.5, proposed by FHH"),
+        ("Hamburg", "Second", "Left the shortlist", "Rank 2 of 2 eligible in Hamburg, score 75.0, proposed by FHH",
+         "Rank 3 of 3 eligible in Hamburg, score 75.0; the 2 places went to places ranked higher or included"),
+    ]
+    assert shortlist_changes(result, result).empty
 
 
 # The regions

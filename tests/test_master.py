@@ -157,7 +157,7 @@ def test_decision_for_a_withdrawn_candidate_is_kept_as_orphaned(project: Workspa
     first = next(r for r in table(project.master, "Living Labs") if "AAL" == r["Proposed by"])
     key = set_decision(project.master, first["Place"], "Include", "Visit planned")
     labs = [r for r in _entries(demo_setup, "AAL") if r["name"] != first["Place"]]
-    make_return(project, demo_setup, "AAL", "AAL corrected.xlsx", LivingLabs=labs, mtime=2_000_000_000)
+    make_return(project, demo_setup, "AAL", "AAL corrected.xlsx", LivingLabs=labs)
     project.collect(now=dt.datetime(2017, 10, 15, 9))
     project.build(as_of=AS_OF)
     assert key not in longlist(project.master)
@@ -299,7 +299,7 @@ def test_partner_text_stays_text_in_the_master(project: Workspace, demo_setup: P
     hostile = '=HYPERLINK("http://evil.example","win")'
     labs = _entries(demo_setup, "OSL")
     labs[0] = {**labs[0], "name": hostile}
-    make_return(project, demo_setup, "OSL", "OSL v2.xlsx", LivingLabs=labs, mtime=2_000_000_000)
+    make_return(project, demo_setup, "OSL", "OSL v2.xlsx", LivingLabs=labs)
     project.collect(now=dt.datetime(2017, 10, 15, 9))
     project.build(as_of=AS_OF)
     ws = openpyxl.load_workbook(project.master)["Living Labs"]

@@ -87,7 +87,7 @@ def test_overview_figures_equal_the_master_dashboard(board) -> None:
     k = kpis(result.workbook)
     assert k["returns_in"] == dash["Returns received"]
     assert k["flc_partners"] == dash["Partners certified by FLC"]
-    assert money(k["flc_certified"]) == money(dash["FLC certified (EUR)"])
+    assert money(k["flc_certified"]) == money(dash["FLC certified to date (EUR)"])
     assert money(k["spent"]) == money(dash["Spent so far (EUR)"])
     assert k["absorption"] == dash["Spending against budget %"]
     assert (k["deliverables_done"], k["deliverables_overdue"]) == (dash["Deliverables done"], dash["Deliverables overdue"])
@@ -106,7 +106,7 @@ def test_finance_per_partner_and_category_equals_the_master(board) -> None:
         b = board_rows[m["Partner"]]
         assert money(b["Declared in period"]) == money(m["Declared in period"])
         assert money(b["Spent so far"]) == money(m["Cumulative"])
-        assert money(b["Certified"]) == money(m["Certified"])
+        assert money(b["Certified to date"]) == money(m["Certified to date"])
         assert b["Absorption %"] == m["Absorption %"] and b["FLC status"] == m["FLC status"] and b["Ready"] == m["Ready"]
     declared = sum(money(r["Declared in period"]) for r in master_rows)
     total = next(r for r in grid(result.workbook, "Finance") if r and r[0] == "Total")
@@ -208,7 +208,7 @@ def test_pdf_with_libreoffice_starts_with_the_overview(board, tmp_path: Path) ->
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF")
     pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", data))
-    assert 5 <= pages <= 8, pages
+    assert 5 <= pages <= 10, pages  # the Finance pages end with the spending curve; Risks lists every partner whose latest return has problems
     if shutil.which("pdftotext"):
         first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert "board summary" in first and "Key messages" in first and "Page 1 of" in first

@@ -30,12 +30,21 @@ What counts (the returns register is the truth about which returns count):
   after its counting return (or when it has only rejected returns). The older
   accepted return still counts for the figures (it is the one in the archive), but
   the partner is not ready: its own latest word is a correction that failed, so the
-  figures may still change. A rejected return received at the same time as or
-  before the counting one is history and blocks nothing.
-- The certified amount counts only when the FLC status is ``Certified``. The ERDF
-  due on it (``cofinancing``) is certified x co-financing rate / 100 truncated to
-  the cent per partner, as the flat rate is; the project total is the sum of the
-  partners' amounts.
+  figures may still change. A rejected return received before the counting one is
+  history and blocks nothing. "After" and "before" are the register's order of
+  receipt, its ``seq`` column, never a time.
+- What the first level controller certified for a partner and period comes from
+  the partner's FLC certificate (``certificates``: the current certificate of each
+  partner and period, one row per cost category) when there is one that certifies
+  the counting return, that is whose declared amounts equal the return's on every
+  line; a certificate of an earlier version of the return is stale and ignored.
+  Otherwise it comes from the return's own FLC form, and counts only when its
+  status is ``Certified``. ``certified`` adds what was certified for every period
+  up to and including ``period`` (certificates arrive after their period);
+  ``certified_period`` is the period's alone, and ``flc_status`` the period's. The
+  ERDF due (``cofinancing``) is certified to date x co-financing rate / 100
+  truncated to the cent per partner, as the flat rate is; the project total is the
+  sum of the partners' amounts.
 
 Inputs are not modified; the function does no I/O and is deterministic.
 """
@@ -60,7 +69,9 @@ NOT_SENT = "Not sent"
 
 FINANCE_COLUMNS = ("partner", "period", "category", "declared", "file")
 FLC_COLUMNS = ("partner", "period", "flc_status", "certified")
-RETURNS_COLUMNS = ("partner", "period", "status", "errors", "superseded", "received")
+CERTIFIED_COLUMNS = ("partner", "period", "certified")
+CERTIFICATE_COLUMNS = ("partner", "period", "category", "declared", "certified")
+RETURNS_COLUMNS = ("partner", "period", "status", "errors", "superseded", "seq")
 
 LINE_COLUMNS = (
     "partner", "partner_name", "category", "category_label", "budget", "declared_period",
@@ -68,8 +79,14 @@ LINE_COLUMNS = (
 )
 PARTNER_COLUMNS = (
     "partner", "partner_name", "country", "budget", "declared_period", "cumulative", "absorption_pct",
-    "flc_status", "certified", "cofinancing", "reported", "rejected", "ready", "blocking",
+    "flc_status", "certified_period", "certified", "cofinancing", "reported", "rejected", "ready", "blocking",
 )
+CERTIFICATE_LINE_COLUMNS = (
+    "partner", "period", "category", "category_label", "declared", "certified", "deducted", "reason", "counts",
+    "controller", "organisation", "certificate_date", "reference", "file", "sha256",
+)
+ALL_PERIODS = "Total, all periods"
+PROJECT = "Project"
 CATEGORY_COLUMNS = ("category", "category_label", "budget", "declared_period", "cumulative", "remaining", "absorption_pct")
 READINESS_COLUMNS = ("partner", "partner_name", "reason")
 
@@ -84,7 +101,8 @@ class FinanceTotals:
     declared_period: Decimal
     cumulative: Decimal
     absorption_pct: Decimal
-    certified: Decimal
+    certified: Decimal  # to date: every period up to the built one
+    certified_period: Decimal
     cofinancing: Decimal
     partners_reported: int
     partners_certified: int
@@ -108,6 +126,13 @@ class FinancePosition:
     - ``totals``: ``FinanceTotals``.
     - ``readiness``: one row per partner not ready, ``READINESS_COLUMNS``; ``reason``
       is the partner's ``blocking`` text.
+    - ``certificates``: the certificate lines of every period up to ``period``, columns
+      ``CERTIFICATE_LINE_COLUMNS`` (``counts`` False for a stale one), then per partner a
+      row ``ALL_PERIODS`` (period None) adding its counting lines, and a last row for the
+      ``PROJECT`` adding all of them.
+    - ``certified``: what first level control certified per partner and period up to
+      ``period`` (``CERTIFIED_COLUMNS``), from the certificate where one counts, else
+      from the return's FLC form when its status is Certified.
     """
 
     period: int
@@ -116,6 +141,8 @@ class FinancePosition:
     categories: pd.DataFrame
     totals: FinanceTotals
     readiness: pd.DataFrame
+    certificates: pd.DataFrame
+    certified: pd.DataFrame
 
 
 def _missing(value: Any) -> bool:
@@ -190,8 +217,8 @@ def _standing(rows: list[dict[str, Any]]) -> _Standing:
     current = counting[0] if counting else None
     rejected = [r for r in rows if r["status"] == REJECTED]
     if current is not None:
-        rejected = [r for r in rejected if pd.Timestamp(r["received"]) > pd.Timestamp(current["received"])]
-    latest = max(rejected, key=lambda r: pd.Timestamp(r["received"])) if rejected else None
+        rejected = [r for r in rejected if int(r["seq"]) > int(current["seq"])]
+    latest = max(rejected, key=lambda r: int(r["seq"])) if rejected else None
     return _Standing(current, latest)
 
 
@@ -226,9 +253,11 @@ def finance_position(
     finance: pd.DataFrame,
     flc: pd.DataFrame,
     returns: pd.DataFrame,
+    certificates: pd.DataFrame | None = None,
 ) -> FinancePosition:
     """The finance and FLC position of ``period``; see the module text for the rules."""
     fin_rows, flc_rows, ret_rows = _checked_rows(partners, finance, flc, returns)
+    cert_rows = [r for r in _rows(certificates, CERTIFICATE_COLUMNS, "certificates") if int(r["period"]) <= period]
     by_sha = returns is not None and len(returns) > 0 and "sha256" in returns.columns
     known = {p.code for p in partners}
     grouped: dict[tuple[str, int], list[dict[str, Any]]] = {}
@@ -237,16 +266,17 @@ def finance_position(
             grouped.setdefault((r["partner"], int(r["period"])), []).append(r)
     standings = {key: _standing(rows) for key, rows in grouped.items()}
     fin = _counting_rows([r for r in fin_rows if int(r["period"]) <= period], standings, by_sha, ("partner", "period", "category"), "finance")
-    flcs = _counting_rows([r for r in flc_rows if int(r["period"]) == period], standings, by_sha, ("partner", "period"), "flc")
+    flcs = _counting_rows([r for r in flc_rows if int(r["period"]) <= period], standings, by_sha, ("partner", "period"), "flc")
     amounts = _Amounts.of(fin, period)
-    flc_of = {r["partner"]: r for r in flcs}
+    counting = _counting_certificates(cert_rows, fin)
+    controls = _controls(flcs, cert_rows, counting)
 
     lines: list[dict[str, Any]] = []
     partner_rows: list[dict[str, Any]] = []
     for p in partners:
         standing = standings.get((p.code, period), _Standing(None, None))
         lines += _budget_lines(p, project, amounts, reported=standing.counting is not None)
-        partner_rows.append(_partner_row(p, project, amounts, standing, flc_of.get(p.code)))
+        partner_rows.append(_partner_row(p, project, amounts, standing, {k[1]: c for k, c in controls.items() if k[0] == p.code}, period))
     lines_df = pd.DataFrame(lines, columns=list(LINE_COLUMNS))
     lines_df["flat_rate_ok"] = lines_df["flat_rate_ok"].astype(object)
     readiness = [{"partner": r["partner"], "partner_name": r["partner_name"], "reason": r["blocking"]} for r in partner_rows if not r["ready"]]
@@ -257,7 +287,67 @@ def finance_position(
         categories=pd.DataFrame(_per_category(lines), columns=list(CATEGORY_COLUMNS)),
         totals=_totals(partner_rows),
         readiness=pd.DataFrame(readiness, columns=list(READINESS_COLUMNS)),
+        certificates=pd.DataFrame(_certificate_lines(partners, cert_rows, counting), columns=list(CERTIFICATE_LINE_COLUMNS)),
+        certified=pd.DataFrame([{"partner": k[0], "period": k[1], "certified": c.certified} for k, c in sorted(controls.items()) if c.status == CERTIFIED],
+                               columns=list(CERTIFIED_COLUMNS)),
     )
+
+
+@dataclass(frozen=True)
+class _Control:
+    """What first level control says about one partner and period."""
+
+    status: str
+    certified: Decimal  # counts only when certified
+
+
+def _counting_certificates(cert_rows: list[dict[str, Any]], fin: list[dict[str, Any]]) -> set[tuple[str, int]]:
+    """(partner, period) of the certificates that certify the counting return: the same declared amount on every line."""
+    returned = {(r["partner"], int(r["period"]), r["category"]): money(r["declared"]) for r in fin}
+    lines: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in cert_rows:
+        lines.setdefault((r["partner"], int(r["period"])), []).append(r)
+    return {
+        key for key, rows in lines.items()
+        if all(returned.get((*key, r["category"])) == money(r["declared"]) for r in rows)
+        and all((*key, c) not in returned or any(r["category"] == c for r in rows) for c, _ in COST_CATEGORIES)
+    }
+
+
+def _controls(flcs: list[dict[str, Any]], cert_rows: list[dict[str, Any]], counting: set[tuple[str, int]]) -> dict[tuple[str, int], _Control]:
+    """Per (partner, period): the certificate when one counts, else the return's own FLC form."""
+    out = {}
+    for r in flcs:
+        status = _text(r["flc_status"]) or NOT_SENT
+        out[(r["partner"], int(r["period"]))] = _Control(status, money(r["certified"]) if status == CERTIFIED else ZERO)
+    for key in counting:
+        out[key] = _Control(CERTIFIED, sum((money(r["certified"]) for r in cert_rows if (r["partner"], int(r["period"])) == key), ZERO))
+    return out
+
+
+def _certificate_lines(partners: Sequence[Partner], cert_rows: list[dict[str, Any]], counting: set[tuple[str, int]]) -> list[dict[str, Any]]:
+    """The certificate lines by partner, period and cost category, each partner's total over its periods, the project's."""
+    order = {p.code: n for n, p in enumerate(partners)}
+    categories = [c for c, _ in COST_CATEGORIES]
+    labels = dict(COST_CATEGORIES)
+    out: list[dict[str, Any]] = []
+    project = {"declared": ZERO, "certified": ZERO, "deducted": ZERO}
+    by_partner: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(cert_rows, key=lambda r: (order.get(r["partner"], len(order)), int(r["period"]), categories.index(r["category"]))):
+        declared, certified = money(r["declared"]), money(r["certified"])
+        line = {c: r.get(c) for c in CERTIFICATE_LINE_COLUMNS}
+        line.update(category_label=labels[r["category"]], declared=declared, certified=certified, deducted=declared - certified,
+                    counts=(r["partner"], int(r["period"])) in counting)
+        by_partner.setdefault(r["partner"], []).append(line)
+    for partner, lines in by_partner.items():
+        out += lines
+        mine = [line for line in lines if line["counts"]]
+        total = {k: sum((line[k] for line in mine), ZERO) for k in project}
+        out.append({"partner": partner, "period": None, "category_label": ALL_PERIODS, **total})
+        project = {k: project[k] + total[k] for k in project}
+    if out:
+        out.append({"partner": PROJECT, "period": None, "category_label": ALL_PERIODS, **project})
+    return out
 
 
 def _checked_rows(
@@ -270,7 +360,9 @@ def _checked_rows(
     flc_rows = _rows(flc, FLC_COLUMNS, "flc")
     # Files that are no return, or duplicates, may name no partner or period: only
     # accepted and rejected returns say anything about a partner's standing.
-    ret_rows = [r for r in _rows(returns, RETURNS_COLUMNS, "returns") if r["status"] in (*ACCEPTED, REJECTED) and _text(r["partner"]) is not None]
+    # Certificates are registered too (``kind``); they are read from ``certificates``, not counted as returns.
+    ret_rows = [r for r in _rows(returns, RETURNS_COLUMNS, "returns")
+                if r["status"] in (*ACCEPTED, REJECTED) and _text(r["partner"]) is not None and _text(r.get("kind")) in (None, "return")]
     accepted = [r for r in ret_rows if r["status"] in ACCEPTED]
     for name, rows in (("finance", fin_rows), ("flc", flc_rows), ("returns", accepted)):
         unknown = sorted({str(r["partner"]) for r in rows} - known)
@@ -326,17 +418,20 @@ def _budget_lines(p: Partner, project: Project, amounts: _Amounts, *, reported: 
     return lines
 
 
-def _partner_row(p: Partner, project: Project, amounts: _Amounts, standing: _Standing, flc_row: dict[str, Any] | None) -> dict[str, Any]:
-    """A partner's position: spending, FLC, and every reason it is not ready for the joint report."""
+def _partner_row(
+    p: Partner, project: Project, amounts: _Amounts, standing: _Standing, controls: Mapping[int, _Control], period: int
+) -> dict[str, Any]:
+    """A partner's position: spending, FLC (to date), and every reason it is not ready for the joint report."""
     reported = standing.counting is not None
+    now = controls.get(period)
     if not reported:
         status = NOT_REPORTED
-    elif flc_row is None:
+    elif now is None:
         status = NOT_SENT
     else:
-        status = _text(flc_row["flc_status"]) or NOT_SENT
+        status = now.status
     is_certified = status == CERTIFIED
-    certified = money(flc_row["certified"]) if is_certified and flc_row is not None else ZERO
+    certified = sum((c.certified for c in controls.values()), ZERO)
     errors_kept = _count(standing.counting["errors"]) if standing.counting is not None else 0
     reasons: list[str] = []
     if standing.rejected_after is not None:
@@ -352,7 +447,8 @@ def _partner_row(p: Partner, project: Project, amounts: _Amounts, standing: _Sta
     return {
         "partner": p.code, "partner_name": p.name, "country": p.country, "budget": p.total_budget,
         "declared_period": amounts.total(amounts.now, p.code), "cumulative": total, "absorption_pct": percent(total, p.total_budget),
-        "flc_status": status, "certified": certified, "cofinancing": flat_rate(certified, project.cofinancing_rate),
+        "flc_status": status, "certified_period": now.certified if reported and now is not None else ZERO, "certified": certified,
+        "cofinancing": flat_rate(certified, project.cofinancing_rate),
         "reported": reported, "rejected": standing.rejected_after is not None, "ready": reported and is_certified and not open_errors,
         "blocking": "; ".join(reasons),
     }
@@ -381,6 +477,7 @@ def _totals(partner_rows: list[dict[str, Any]]) -> FinanceTotals:
         cumulative=total,
         absorption_pct=percent(total, budget),
         certified=sum((r["certified"] for r in partner_rows), ZERO),
+        certified_period=sum((r["certified_period"] for r in partner_rows), ZERO),
         cofinancing=sum((r["cofinancing"] for r in partner_rows), ZERO),
         partners_reported=sum(1 for r in partner_rows if r["reported"]),
         partners_certified=sum(1 for r in partner_rows if r["flc_status"] == CERTIFIED),

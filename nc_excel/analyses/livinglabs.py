@@ -8,6 +8,11 @@ match a place. Nothing is read, written or printed, and the inputs are not chang
 
 How a place gets on the shortlist
 ---------------------------------
+0. **Each partner's latest list.** ``candidates`` may hold the lists of every
+   period; a partner's latest list (its rows of the latest period that has any)
+   replaces its earlier ones, so a place it dropped leaves the long list. A place
+   the coordinator decided *Selected* stays whatever later lists say: for it, every
+   partner that ever proposed it answers with its latest row naming it.
 1. **One candidate per place.** Rows with the same ``place_key`` (name and
    municipality without accents, case, punctuation or spacing differences) are one
    place, proposed by every partner that named it. Each proposer answers once: a
@@ -31,15 +36,25 @@ How a place gets on the shortlist
    ``place_key`` ascending. Places that are not eligible, or whose region is not in
    the setup, have no rank.
 6. **Shortlist**, ``per_region`` places per region:
-   - a place the coordinator marked *Include* is always shortlisted, even when it
-     is not eligible (its reason says so), and takes one of its region's places;
+   - a place the coordinator marked *Include* or *Selected* (a lab confirmed for the
+     rest of the project) is always shortlisted, even when it is not eligible (its
+     reason says so), and takes one of its region's places;
    - a place marked *Exclude* is never shortlisted; the next ranked place fills in;
    - the places left are filled by rank. So a region has ``per_region`` places,
      unless it has more Includes than places (then all Includes, and a flag), or too
      few eligible places (then a flag).
-   Decisions are matched on ``place_key``, the text ``include`` / ``exclude`` in any
-   case; any other text is kept but decides nothing. When a place_key has several
-   decision rows, the last one counts.
+   Decisions are matched on ``place_key``, the text ``include`` / ``exclude`` /
+   ``selected`` in any case; any other text is kept but decides nothing. When a
+   place_key has several decision rows, the last one counts.
+7. **Change** since the partner's previous list: ``New`` (not in the proposer's
+   previous list, or it has none), ``Changed (Theme, Companies involved)`` (the
+   columns whose answers differ, by their headers in the partner's workbook),
+   ``Unchanged``, or ``Dropped by AAL; kept as Selected``. A place with several
+   proposers whose changes differ names each: ``AAL: New; EEH: Unchanged``.
+
+``shortlist_changes`` compares two shortlists (the previous period's, computed by
+``shortlist`` from the lists of the periods before, and this one): the places that
+left the shortlist or joined it.
 """
 
 from __future__ import annotations
@@ -53,10 +68,13 @@ from typing import Any
 
 import pandas as pd
 
-from nc_excel.partner.schema import criterion_field
+from nc_excel.excel.schema import columns
+from nc_excel.partner.schema import criterion_field, living_lab_model
 from nc_excel.setup.models import Criterion, Region
 
-INCLUDE, EXCLUDE = "Include", "Exclude"
+INCLUDE, EXCLUDE, SELECTED = "Include", "Exclude", "Selected"
+DECISION_WORDS = (INCLUDE, EXCLUDE, SELECTED)
+"""What a decision can say; any other text is kept as a note of the coordinator's but decides nothing."""
 REQUIRED = ("partner", "period", "row", "name", "municipality", "region")
 OPTIONAL = ("theme", "description", "lead_organisation", "companies", "contact", "file", "sha256")
 FIRST_PROPOSER = ("name", "municipality", "region", "theme", "description", "lead_organisation", "contact", "file", "sha256")
@@ -76,7 +94,7 @@ def longlist_columns(criteria: Sequence[Criterion]) -> list[str]:
     return [
         "place_key", "name", "municipality", "region", "theme", "description", "lead_organisation", "contact",
         "proposers", "n_proposers", "companies", *(criterion_field(c.key) for c in criteria),
-        "score", "eligible", "ineligible_because", "rank", "decision", "note", "shortlisted", "reason", "file", "sha256",
+        "score", "eligible", "ineligible_because", "rank", "decision", "note", "shortlisted", "reason", "change", "file", "sha256",
     ]
 
 
@@ -106,7 +124,11 @@ def shortlist(
     for c in criteria:
         if c.kind == "score" and (c.weight is None or c.scale_min is None or c.scale_max is None or c.scale_max <= c.scale_min):
             raise ValueError(f"score criterion {c.key!r} needs a weight and a scale with min < max")
-    places = _places(_proposals(candidates, criteria), criteria)
+    answers = _answers(candidates, criteria)
+    selected = _selected_keys(decisions)
+    proposals = _proposals(answers, criteria, selected)
+    places = _places(proposals, criteria)
+    places["change"] = _changes(answers, criteria, selected).reindex(places.index).fillna("").astype(str)
     places["score"] = _score(places, criteria)
     places["ineligible_because"] = _ineligible_because(places, criteria)
     places["eligible"] = places["ineligible_because"] == ""
@@ -129,8 +151,8 @@ def _yes(column: pd.Series) -> pd.Series:
     return column.map(lambda v: v is True or (isinstance(v, (int, float)) and not isinstance(v, bool) and v == 1)).astype(bool)
 
 
-def _proposals(candidates: pd.DataFrame, criteria: tuple[Criterion, ...]) -> pd.DataFrame:
-    """One row per place and proposer: the proposer's latest row, sorted by partner code."""
+def _answers(candidates: pd.DataFrame, criteria: tuple[Criterion, ...]) -> pd.DataFrame:
+    """Every candidate row as the partner answered it, with its place_key; latest period first per partner."""
     crits = [criterion_field(c.key) for c in criteria]
     missing = [c for c in (*REQUIRED, *crits) if c not in candidates.columns]
     if missing and len(candidates):
@@ -138,15 +160,79 @@ def _proposals(candidates: pd.DataFrame, criteria: tuple[Criterion, ...]) -> pd.
     frame = candidates.reindex(columns=[*REQUIRED, *OPTIONAL, *crits])
     frame["partner"] = frame["partner"].map(_text)
     frame["place_key"] = [place_key(_text(n), _text(m)) for n, m in zip(frame["name"], frame["municipality"])]
+    return frame.sort_values(
+        ["partner", "period", "row", "file", "place_key"], ascending=[True, False, True, True, True],
+        na_position="last", kind="mergesort",
+    ).reset_index(drop=True)
+
+
+def _latest_list(answers: pd.DataFrame) -> pd.Series:
+    """True on the rows of each partner's latest list (its latest period with rows)."""
+    period = pd.to_numeric(answers["period"], errors="coerce").fillna(-1)
+    return period == period.groupby(answers["partner"]).transform("max")
+
+
+def _proposals(answers: pd.DataFrame, criteria: tuple[Criterion, ...], selected: set[str]) -> pd.DataFrame:
+    """One row per place and proposer, sorted by partner code: the proposer's row in its latest list
+    or, for a Selected place it has dropped since, its latest row naming the place."""
+    frame = answers.loc[_latest_list(answers) | answers["place_key"].isin(selected)].copy()
     frame["companies"] = pd.to_numeric(frame["companies"], errors="coerce")
     for c in criteria:
         col = criterion_field(c.key)
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float) if c.kind == "score" else _yes(frame[col])
-    frame = frame.sort_values(
-        ["partner", "period", "row", "file", "place_key"], ascending=[True, False, True, True, True],
-        na_position="last", kind="mergesort",
-    )
     return frame.drop_duplicates(["place_key", "partner"], keep="first")
+
+
+def _plain(value: Any) -> Any:
+    """An answer for comparison across periods: numbers as floats, text stripped, blanks as None."""
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float, Decimal)) and not pd.isna(value):
+        return float(value)
+    return _text(value).strip() or None
+
+
+def _changes(answers: pd.DataFrame, criteria: tuple[Criterion, ...], selected: set[str]) -> pd.Series:
+    """Per place_key of a latest list (and each Selected place dropped since): what changed since its proposers' previous lists."""
+    headers = {c.name: c.header for c in columns(living_lab_model(criteria)) if c.col.input and c.name in answers.columns}
+    latest = _latest_list(answers)
+    period = pd.to_numeric(answers["period"], errors="coerce").fillna(-1)
+    earlier = period.where(~latest)
+    previous = ~latest & (earlier == earlier.groupby(answers["partner"]).transform("max"))
+    pair = ["partner", "place_key"]
+    now = answers.loc[latest].drop_duplicates(pair)
+    before = answers.loc[previous, [*pair, *headers]].drop_duplicates(pair)
+    both = now[[*pair, *headers]].merge(before, on=pair, how="left", suffixes=("", " before"), indicator=True)
+    differs = pd.DataFrame({f: _differs(both[f], both[f"{f} before"], both["_merge"] == "both") for f in headers})
+    said: dict[str, list[tuple[str, str]]] = {}
+    for partner, key, new, diff in zip(both["partner"], both["place_key"], both["_merge"] == "left_only", differs.itertuples(index=False)):
+        changed = [headers[f] for f, d in zip(headers, diff) if d]
+        word = "New" if new else f"Changed ({', '.join(changed)})" if changed else "Unchanged"
+        said.setdefault(key, []).append((partner, word))
+    kept = set(zip(now["partner"], now["place_key"]))
+    for partner, key in sorted(set(zip(answers["partner"], answers["place_key"]))):
+        if key in selected and (partner, key) not in kept:
+            said.setdefault(key, []).append((partner, "Dropped"))
+    return pd.Series({key: _change_text(sorted(words)) for key, words in said.items()}, dtype=object)
+
+
+def _differs(now: pd.Series, before: pd.Series, compared: pd.Series) -> pd.Series:
+    """Where a compared row's answer changed; only the values that differ as stored are looked at closely."""
+    maybe = compared & ~(now == before)
+    found = pd.Series(False, index=now.index)
+    found[maybe] = now[maybe].map(_plain) != before[maybe].map(_plain)
+    return found
+
+
+def _change_text(words: list[tuple[str, str]]) -> str:
+    """One place's change: one word when its proposers agree, else each proposer's."""
+    kinds = {word for _, word in words}
+    if kinds == {"Dropped"}:
+        return f"Dropped by {', '.join(p for p, _ in words)}; kept as Selected"
+    if len(kinds) == 1:
+        return words[0][1]
+    return "; ".join(f"{p}: {'Dropped (kept as Selected)' if word == 'Dropped' else word}" for p, word in words)
 
 
 def _places(proposals: pd.DataFrame, criteria: tuple[Criterion, ...]) -> pd.DataFrame:
@@ -196,6 +282,20 @@ def _ineligible_because(places: pd.DataFrame, criteria: tuple[Criterion, ...]) -
     return pd.Series(texts, index=places.index, dtype=str)
 
 
+def _canonical(decision: Any) -> str:
+    """A decision as typed, in the vocabulary's spelling when it is one of its words (any case)."""
+    text = _text(decision).strip()
+    return {w.casefold(): w for w in DECISION_WORDS}.get(text.casefold(), text)
+
+
+def _selected_keys(decisions: pd.DataFrame | None) -> set[str]:
+    """The place_keys whose last decision is Selected."""
+    if decisions is None or not {"place_key", "decision"} <= set(decisions.columns):
+        return set()
+    last = decisions.drop_duplicates("place_key", keep="last")
+    return {_text(k) for k, d in zip(last["place_key"], last["decision"]) if _canonical(d) == SELECTED}
+
+
 def _decisions(decisions: pd.DataFrame | None, keys: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The decision and note per matched place_key (last row wins), and the orphaned rows unchanged."""
     if decisions is None or (len(decisions) == 0 and "place_key" not in decisions.columns):
@@ -206,9 +306,7 @@ def _decisions(decisions: pd.DataFrame | None, keys: set[str]) -> tuple[pd.DataF
     matched = decisions["place_key"].isin(keys)
     orphaned = decisions.loc[~matched].copy()
     mine = decisions.loc[matched].reindex(columns=list(DECISION_COLUMNS)).drop_duplicates("place_key", keep="last")
-    decision = mine["decision"].map(_text).str.strip()
-    canonical = {INCLUDE.casefold(): INCLUDE, EXCLUDE.casefold(): EXCLUDE}
-    mine = mine.assign(decision=[canonical.get(d.casefold(), d) for d in decision], note=mine["note"].map(_text))
+    mine = mine.assign(decision=mine["decision"].map(_canonical), note=mine["note"].map(_text))
     return mine.set_index("place_key"), orphaned
 
 
@@ -228,7 +326,7 @@ def _ranked(places: pd.DataFrame, region_names: list[str]) -> pd.DataFrame:
 
 
 def _selected(places: pd.DataFrame, per_region: int) -> pd.Series:
-    included = places["decision"] == INCLUDE
+    included = places["decision"].isin([INCLUDE, SELECTED])
     open_places = per_region - included.groupby(places["region"]).transform("sum")
     fill = places["rank"].notna() & ~included & (places["decision"] != EXCLUDE)
     position = fill.astype(int).groupby(places["region"]).cumsum()
@@ -246,9 +344,9 @@ def _reasons(places: pd.DataFrame, per_region: int) -> list[str]:
         position = f"{p.rank} of {p.n_eligible} eligible in {region}" if p.rank is not pd.NA else ""
         ranked = f"rank {position}" if position else ""
         where = f"region {region!r} is not in the setup" if region else "no region given"
-        if p.shortlisted and p.decision == INCLUDE:
+        if p.shortlisted and p.decision in (INCLUDE, SELECTED):
             detail = ranked or (f"although not eligible: {p.ineligible_because}" if not p.eligible else where)
-            reasons.append(f"Included by the coordinator ({detail})")
+            reasons.append(f"{'Selected' if p.decision == SELECTED else 'Included'} by the coordinator ({detail})")
         elif p.shortlisted:
             reasons.append(f"Rank {position}, score {p.score:.1f}, proposed by {p.proposers}")
         elif p.decision == EXCLUDE:
@@ -288,3 +386,31 @@ def _regions(places: pd.DataFrame, regions: Sequence[Region], per_region: int) -
         rows.append((r.name, *counts, _flag(*counts, per_region)))
     frame = pd.DataFrame(rows, columns=list(REGION_COLUMNS))
     return frame.astype({"region": str, "candidates": "int64", "eligible": "int64", "shortlisted": "int64", "flag": str})
+
+
+CHANGE_COLUMNS = ("region", "name", "municipality", "change", "before", "now")
+JOINED, LEFT = "Joined the shortlist", "Left the shortlist"
+
+
+def shortlist_changes(previous: Shortlist, current: Shortlist) -> pd.DataFrame:
+    """The places shortlisted in one of two shortlists and not in the other, with the reason of each side.
+
+    One row per such place (``CHANGE_COLUMNS``), by region in setup order, in long-list
+    order within it, the places no longer proposed after the others of their region.
+    """
+    before = previous.longlist.set_index("place_key")
+    now = current.longlist.set_index("place_key")
+    was, becomes = set(before.index[before["shortlisted"]]), set(now.index[now["shortlisted"]])
+    rows = []
+    for key in [*now.index, *(k for k in before.index if k not in now.index)]:
+        if (key in was) == (key in becomes):
+            continue
+        place = now.loc[key] if key in now.index else before.loc[key]
+        rows.append((
+            place["region"], place["name"], place["municipality"], JOINED if key in becomes else LEFT,
+            before.loc[key, "reason"] if key in before.index else "Not proposed",
+            now.loc[key, "reason"] if key in now.index else "No longer proposed",
+        ))
+    frame = pd.DataFrame(rows, columns=list(CHANGE_COLUMNS), dtype=object)
+    order = {name: i for i, name in enumerate(current.regions["region"])}
+    return frame.sort_values("region", key=lambda r: r.map(order).fillna(len(order)), kind="mergesort").reset_index(drop=True)

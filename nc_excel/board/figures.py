@@ -110,8 +110,13 @@ CHECKED = (("cumulative", "cumulative"), ("declared_period", "declared_period"),
 
 
 def check_against_dashboard(view: MasterView, f: Figures, master: Path) -> None:
-    """The master's tables must add up to its Dashboard; if not, it was edited or half built."""
+    """The master's tables must add up to its Dashboard (and the History's last row agree with it); if not, it was edited or half built."""
     labels = {c.name: c.header for c in columns(Dashboard)}
+    h = view.history
+    last = h[h["period"] == view.period]
+    if len(last) != 1 or money(last["cumulative"].iloc[0]).quantize(Decimal("0.01")) != money(view.dashboard.cumulative).quantize(Decimal("0.01")):
+        raise SummaryError(f"{master.name}: the History sheet's cumulative spending for period {view.period} does not equal the Dashboard's "
+                           f"{labels['cumulative']!r} ({view.dashboard.cumulative}). Rebuild the master with `nc-excel build` and try again.")
     for name, field_name in CHECKED:
         stated = getattr(view.dashboard, field_name)
         value = getattr(f, name)
@@ -143,6 +148,33 @@ def missing_or_rejected(view: MasterView, f: Figures) -> pd.DataFrame:
         rows.append({"partner": r.partner, "partner_name": r.partner_name, "state": state, "files": len(rejected),
                      "why": r.blocking or ("no return received" if state == "Missing" else "")})
     return pd.DataFrame(rows, columns=["partner", "partner_name", "state", "files", "why"])
+
+
+def return_problems(view: MasterView) -> pd.DataFrame:
+    """One plain sentence per partner whose latest return for the period has problems: rejected ones first.
+
+    The board says what state a return is in and how much is to do; which sheet
+    and cell is wrong stays in the master's Issues sheet and the partner's
+    feedback workbook. Files of no known partner are the coordinator's, not the board's.
+    """
+    issues = view.issues[(view.issues["period"] == view.period) & view.issues["partner"].notna()]
+    names = dict(zip(view.partners["partner"], view.partners["partner_name"]))
+    rows = []
+    for partner in dict.fromkeys(issues["partner"]):
+        mine = issues[issues["partner"] == partner]
+        errors, warnings = int((mine["severity"] == "error").sum()), int((mine["severity"] == "warning").sum())
+        resolved = int(mine["resolution"].fillna("").astype(str).str.strip().ne("").sum())
+        if errors:
+            text = f"Return rejected, {_plural(errors, 'error')} to correct"
+            text += f" and {_plural(warnings, 'warning')} to check" if warnings else ""
+            text += " (see the feedback workbook)"
+        else:
+            text = f"Accepted with {_plural(warnings, 'warning')}"
+        if resolved:
+            text += f"; {resolved} noted as resolved by the coordinator"
+        rows.append({"partner": partner, "partner_name": names.get(partner, partner), "errors": errors, "problem": text + "."})
+    rows.sort(key=lambda r: r["errors"] == 0)  # returns to correct first, each group in the Issues sheet's order
+    return pd.DataFrame(rows, columns=["partner", "partner_name", "errors", "problem"])
 
 
 def key_messages(view: MasterView, f: Figures, setup: ProjectSetup) -> list[str]:
@@ -182,11 +214,13 @@ def key_messages(view: MasterView, f: Figures, setup: ProjectSetup) -> list[str]
         text += " " + "; ".join(f"{r['region']}: {_lower_first(r['flag'])}"
                                 for _, r in lacking.iterrows()) + "."
     msgs.append(text)
-    errors = view.issues[view.issues["severity"] == "error"]
+    problems = return_problems(view)
+    to_correct = problems[problems["errors"] > 0]
     flat = view.lines[view.lines["flat_rate_ok"] == False]  # noqa: E712 - None: not an office line
     extra = []
-    if len(errors):
-        extra.append(f"{_plural(len(errors), 'open error')} in the returns ({_join(sorted(set(errors['partner'].astype(str))))})")
+    if len(to_correct):
+        returns = "return" if len(to_correct) == 1 else "returns"
+        extra.append(f"errors to correct in the latest {returns} of {_join([f'{r.partner} ({r.errors})' for r in to_correct.itertuples()])}")
     if len(flat):
         extra.append(f"office flat rate wrong for {_join(list(flat['partner']))}")
     dev = deviating(view, f)

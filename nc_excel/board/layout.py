@@ -62,6 +62,10 @@ class Formats:
             props["num_format"] = "0.0"
         elif kind == "points":
             props["num_format"] = "+0.0;-0.0;0.0"
+        elif kind == "euro":
+            props["num_format"] = '"€"#,##0'  # whole euros
+        elif kind == "share":
+            props["num_format"] = "0.0%"  # a fraction (0.25) as 25.0%
         elif kind in NUMBER_FORMATS and kind != "text":
             props["num_format"] = NUMBER_FORMATS[kind]
         if "num_format" in props and props["num_format"] != "General" and "align" not in extra:

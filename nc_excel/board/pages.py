@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import pandas as pd
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.workbook import Workbook
 
@@ -21,6 +22,7 @@ from nc_excel.board.figures import (
     eur,
     key_messages,
     missing_or_rejected,
+    return_problems,
 )
 from nc_excel.board.layout import DEFAULT_ROW, ROW, Formats, Page, Show, row_height
 from nc_excel.board.read import MasterView
@@ -34,7 +36,7 @@ from nc_excel.master.schema import (
     TIMELINE_ACTIVE,
     BudgetLineRow,
     FinancePositionRow,
-    IssueRow,
+    HistoryRow,
     RegionRow,
     ScheduleRow,
     ShortlistRow,
@@ -44,6 +46,7 @@ from nc_excel.master.schema import (
 from nc_excel.setup.models import ProjectSetup
 
 SERIES = ("#1F3864", "#8EA9DB", "#D9D9D9")  # chart series: dark, middle, light
+EURO = '"€"#,##0'  # whole euros, for the spending curve
 
 
 def overview(wb: Workbook, fmt: Formats, view: MasterView, f: Figures, setup: ProjectSetup) -> Page:
@@ -89,7 +92,7 @@ def _tile_figures(view: MasterView, f: Figures, setup: ProjectSetup) -> list[Til
     return [
         ("Returns in", [(f.returns_in, f'0" of {f.n_partners}"', "partners reported", "returns_in")], f"{f.accepted} accepted. {missing}"),
         ("FLC certified", [(f.certified_partners, f'0" of {f.n_partners}"', "partners", "flc_partners"),
-                           (float(f.certified), "#,##0", "EUR certified", "flc_certified")], f"ERDF due on it: {eur(f.erdf_due)}"),
+                           (float(f.certified), "#,##0", "EUR certified to date", "flc_certified")], f"ERDF due on it: {eur(f.erdf_due)}"),
         ("Spending against budget", [(float(f.absorption), '0.0" %"', "of the budget", "absorption"),
                                      (float(f.cumulative), "#,##0", "EUR spent", "spent")],
          f"Budget {eur(f.budget)}; {f.elapsed} % of the project time has passed"),
@@ -299,7 +302,42 @@ def finance(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
     cats.set_legend({"position": "bottom", "font": {"size": 9}})
     cats.set_size({"width": 470, "height": 330})
     s.chart(cats, 6, 330, row=chart_row, x_offset=30)
+    _spending_curve(wb, s, view)
     return s
+
+
+def _spending_curve(wb: Workbook, s: Page, view: MasterView) -> None:
+    """The cumulative spending, declared and certified, against the plan, period by period up to this one."""
+    h = view.history.copy()
+    h["label"] = [f"P{int(n)}" for n in h["period"]]
+    h["dates"] = [f"{a:%d %b %Y} to {b:%d %b %Y}" for a, b in zip(h["start"], h["end"])]
+    if len(h):  # the curves start from nothing spent at the project's start
+        start = {"label": "Start", "dates": f"{h['start'].iloc[0]:%d %b %Y}", "cumulative": 0, "certified_cumulative": 0, "plan": 0, "spent_share": 0, "plan_share": 0}
+        h = pd.concat([pd.DataFrame([start]), h], ignore_index=True)
+    s.keep(20 + 2 * ROW + 28 + ROW * len(h) + 330 * 0.75 + 10)
+    s.section("Spending against the plan, period by period",
+              "Cumulative amounts at the end of each period, from nothing at the project's start. Plan = the budget times the share of project months over by then.")
+    first, last = s.table(h, HistoryRow, [
+        Show("label", header="Period", kind="text", align="center"), Show("dates", header="From - to", kind="text", first=1, last=2),
+        Show("cumulative", header="Declared", kind="euro", first=3), Show("certified_cumulative", header="Certified", kind="euro"),
+        Show("plan", header="Plan", kind="euro"), Show("spent_share", header="Declared / budget", kind="share"),
+        Show("plan_share", header="Plan / budget", kind="share"),
+    ])
+    sheet = s.ws.get_name()
+    chart = wb.add_chart({"type": "line"})
+    lines = (("Declared (cumulative)", 3, SERIES[0], "solid"), ("Certified by FLC (cumulative)", 4, "#2E75B6", "solid"),
+             ("Plan", 5, "#C00000", "dash"))
+    for name, col, colour, dash in lines:
+        chart.add_series({"name": name, "categories": [sheet, first, 0, last, 0], "values": [sheet, first, col, last, col],
+                          "line": {"color": colour, "width": 2.25, "dash_type": dash},
+                          "marker": {"type": "circle", "size": 6, "fill": {"color": colour}, "border": {"color": colour}}})
+    chart.set_title({"name": "Cumulative spending against the plan (EUR)", "name_font": {"size": 11, "bold": True}})
+    chart.set_x_axis({"name": "Reporting period", "num_font": {"size": 8}, "name_font": {"size": 9}})
+    chart.set_y_axis({"name": "Cumulative amount", "min": 0, "num_format": EURO, "name_font": {"size": 9}, "num_font": {"size": 8},
+                      "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    chart.set_legend({"position": "bottom", "font": {"size": 9}})
+    chart.set_size({"width": 700, "height": 330})
+    s.chart(chart, 0, 330)
 
 
 def living_labs(wb: Workbook, fmt: Formats, view: MasterView, setup: ProjectSetup) -> Page:
@@ -382,15 +420,12 @@ def risks(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
         Show("ready", align="center"), Show("blocking"),
     ], empty="Every reported partner is certified.")
 
-    s.section("Open errors in the returns", "Errors found in each partner's latest return; the coordinator's resolution is noted where given.")
-    errors = view.issues[view.issues["severity"] == "error"]
-    s.table(errors, IssueRow, [
-        Show("partner"), Show("message", first=1, last=2), Show("sheet"), Show("cell"),
-        Show("hint", header="How to fix / resolution"),
-    ] if not errors["resolution"].notna().any() else [
-        Show("partner"), Show("message", first=1, last=2), Show("sheet"), Show("cell"),
-        Show("resolution"),
-    ], empty="No open errors.")
+    s.section("Problems in the latest returns", "One line per partner whose latest return for the period has problems; "
+              "the partner's feedback workbook and the master's Issues sheet show where each one is.")
+    s.table(return_problems(view), None, [
+        Show("partner", header="Partner", kind="text"), Show("partner_name", header="Name", kind="wrap"),
+        Show("problem", header="Latest return", kind="wrap", first=2, last=5),
+    ], empty="No problems in the latest returns.")
 
     s.section("Living labs: regions flagged")
     flagged = view.regions[view.regions["flag"].notna()]

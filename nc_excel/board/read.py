@@ -22,6 +22,7 @@ from nc_excel.master.schema import (
     BUDGET_LINES,
     DASHBOARD,
     FINANCE_POSITION,
+    HISTORY,
     ISSUES,
     LIVING_LABS,
     REGIONS,
@@ -37,7 +38,7 @@ from nc_excel.master.schema import (
 )
 from nc_excel.setup.models import ProjectSetup
 
-BOARD_SHEETS = (DASHBOARD, RETURNS, ISSUES, FINANCE_POSITION, BUDGET_LINES, LIVING_LABS, SHORTLIST, REGIONS, SCHEDULE, WORK_PACKAGES, TIMELINE)
+BOARD_SHEETS = (DASHBOARD, RETURNS, ISSUES, FINANCE_POSITION, BUDGET_LINES, HISTORY, LIVING_LABS, SHORTLIST, REGIONS, SCHEDULE, WORK_PACKAGES, TIMELINE)
 """The master's sheets the board reads."""
 
 
@@ -63,6 +64,7 @@ class MasterView:
     regions: pd.DataFrame  # Shortlist by region
     returns: pd.DataFrame  # Returns
     issues: pd.DataFrame  # Issues
+    history: pd.DataFrame  # History, one row per period up to this one
 
     @property
     def period(self) -> int:
@@ -112,5 +114,5 @@ def read_master(master: Path, setup: ProjectSetup) -> MasterView:
         dashboard=read_dashboard(grids[DASHBOARD.name], master), partners=table(FINANCE_POSITION), lines=table(BUDGET_LINES),
         deliverables=table(SCHEDULE), work_packages=table(WORK_PACKAGES), timeline=table(TIMELINE, timeline_row(months)), months=months,
         places=table(LIVING_LABS, living_lab_row(setup.criteria)), shortlist=table(SHORTLIST), regions=table(REGIONS),
-        returns=table(RETURNS), issues=table(ISSUES),
+        returns=table(RETURNS), issues=table(ISSUES), history=table(HISTORY),
     )

@@ -122,11 +122,14 @@ def write_frame(ws: Worksheet, frame: pd.DataFrame, model: type[BaseModel], *, t
         ws.column_dimensions[get_column_letter(c)].width = column.col.width
     records = frame[[c.name for c in cols]].itertuples(index=False, name=None) if len(frame) else []
     styles = [f"nc_in_{c.style}" if c.col.input else f"nc_{c.style}" for c in cols]
+    formats = [c.col.number_format for c in cols]  # a column's own number format, over its style's
     wrapped = [(i, c.col.width) for i, c in enumerate(cols) if c.style == "wrap"]
     n = 0
     for n, record in enumerate(records, start=1):
-        for c, (value, style) in enumerate(zip(record, styles), start=1):
+        for c, (value, style, number_format) in enumerate(zip(record, styles, formats), start=1):
             put(ws, top + n, c, value, style)
+            if number_format:
+                ws.cell(top + n, c).number_format = number_format
         lines = max((text_lines(record[i], width) for i, width in wrapped), default=1)
         if lines > 1:
             ws.row_dimensions[top + n].height = 13 * min(lines, 15)

@@ -15,7 +15,15 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from nc_excel.excel.parse import ParseError, is_blank, parse_cell, parse_text
-from nc_excel.excel.schema import HEADER_ROW, NO, YES, Column, cell_ref, columns
+from nc_excel.excel.schema import (
+    HEADER_ROW,
+    NO,
+    YES,
+    Column,
+    cell_ref,
+    columns,
+    evaluate_formulas,
+)
 from nc_excel.excel.text import removed_characters, xml_safe
 from nc_excel.excel.write import Window
 from nc_excel.issues import Issue, errors, issue
@@ -160,6 +168,21 @@ def _validation_issues(exc: ValidationError, model: type[BaseModel], cells: Mapp
     return out
 
 
+def _formulas_filled(model: type[BaseModel], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with each blank computed column set to what its formula gives.
+
+    A file saved by a program that writes formulas without their results (openpyxl,
+    a script, some online editors) shows blank computed cells; filled here, once, the
+    rules, the next template and the master all see the figure the sheet would show.
+    A computed cell that holds a result keeps it: that is what the partner saw.
+    """
+    blank = [c.name for c in columns(model) if c.col.formula is not None and values.get(c.name) is None]
+    if not blank:
+        return values
+    computed = evaluate_formulas(model, values)
+    return {**values, **{name: computed[name] for name in blank}}
+
+
 def read_table(
     grid: Grid,
     model: type[BaseModel],
@@ -174,7 +197,8 @@ def read_table(
     ``end_row`` (exclusive) stops the table where another block starts.
     ``computed(values)`` supplies what the template's formulas compute when the file
     carries no computed result (a file saved by a script rather than by Excel or
-    LibreOffice), before the row is validated.
+    LibreOffice), before the row is validated; the model's own formula columns are
+    filled the same way (``_formulas_filled``).
     """
     cols = columns(model)
     if header_row is None:
@@ -201,6 +225,7 @@ def read_table(
         values, cells, row_issues, raw = _parse_row(grid, r, cols, positions, ctx)
         if computed is not None:
             values = computed(values)
+        values = _formulas_filled(model, values)
         model_obj = None
         if not errors(row_issues):  # a warning (text cleaned) does not stop the row
             try:

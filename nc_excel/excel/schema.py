@@ -31,7 +31,7 @@ YES, NO = "Yes", "No"
 HEADER_ROW = 3
 """0-based row of every table header nc-excel writes: title, intro, a blank row, the header."""
 
-STYLE_KINDS = ("text", "wrap", "int", "money", "percent", "date", "decimal")
+STYLE_KINDS = ("text", "wrap", "int", "money", "percent", "share", "date", "decimal")
 """How a cell looks (alignment, number format); ``Column.style`` picks one."""
 
 
@@ -46,7 +46,8 @@ class Col:
     ``choices`` names a list that only the project setup knows (regions,
     partner codes...), filled in when the template is written. ``dates`` names the
     window a date must fall in (``"project"`` or ``"reporting"``). ``percent``
-    shows a number as a percentage.
+    shows a number that already is a percentage (25.0 shown as 25.0%); ``share``
+    a fraction (0.25) as one, so the cell holds what Excel calculates with.
     """
 
     header: str
@@ -59,6 +60,7 @@ class Col:
     wrap: bool = False
     money: bool = False
     percent: bool = False
+    share: bool = False
     number_format: str | None = None
 
 
@@ -84,6 +86,8 @@ class Column:
         """One of ``STYLE_KINDS``: how the cell is formatted."""
         if self.col.percent:
             return "percent"
+        if self.col.share:
+            return "share"
         if self.kind in ("int", "money", "date", "decimal"):
             return self.kind
         return "wrap" if self.col.wrap else "text"

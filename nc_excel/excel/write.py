@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +26,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from nc_excel.atomic import replacing
+from nc_excel.excel.parse import ParseError, parse_number
 from nc_excel.excel.schema import Column, cell_ref, col_letter, columns
 from nc_excel.excel.style import (
     BORDER,
@@ -39,6 +40,7 @@ from nc_excel.excel.style import (
     NUMBER_FORMATS,
 )
 from nc_excel.excel.text import looks_like_formula, xml_safe
+from nc_excel.issues import Issue
 
 Role = Literal["header", "input", "locked", "formula", "plain", "label", "flagged"]
 
@@ -57,6 +59,16 @@ class Formula(str):
         obj = super().__new__(cls, text)
         obj.value = value
         return obj
+
+
+def cell_number(value: Any) -> Decimal:
+    """A cell's value as a formula on it sees it, for the results cached beside the formulas:
+    a formula's own result, a number, text read as a number; blank is 0."""
+    value = value.value if isinstance(value, Formula) else value
+    try:
+        return parse_number(value) if value not in (None, "") else Decimal(0)
+    except ParseError:  # what a partner typed that is not a number (feedback workbooks)
+        return Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -391,6 +403,46 @@ def write_form(
         if wb is not None:
             wb.define_name(f"{name}_{column.name}", f"='{ws.name}'!${col_letter(left + 1)}${row + 1}")
     return Placement(ws.name, name, top, left, top + len(cells) - 1, cells)
+
+
+ISSUE_COLUMNS = (("No.", 5), ("Severity", 9), ("Go to", 22), ("Field", 22), ("Value found", 20), ("Problem", 60), ("How to fix", 50))
+
+
+def write_issue_list(
+    ws: Worksheet, styles: Styles, issues: Sequence[Issue], target: Callable[[Issue], str | None], found: Callable[[Issue], Any],
+    *, title: str, header: str, sent_as: str,
+) -> None:
+    """The first sheet of a feedback workbook: every issue, with a link to its cell.
+
+    ``target(issue)`` is the issue's cell in this workbook (``'Progress'!C5``) or None,
+    ``found(issue)`` what that cell holds; ``sent_as`` names what the partner sends
+    back (``report``, ``certificate``).
+    """
+    n_errors = sum(1 for i in issues if i.severity == "error")
+    ws.write_string(0, 0, title, styles.text("title"))
+    ws.write_string(1, 0, f"{n_errors} error(s) and {len(issues) - n_errors} warning(s). Correct the cells flagged in red (click Go to), "
+                          f"then save this workbook and send it back as your corrected {sent_as}.", styles.text("note"))
+    for c, (heading, width) in enumerate(ISSUE_COLUMNS):
+        ws.write_string(3, c, heading, styles.fmt("header"))
+        ws.set_column(c, c, width)
+    for r, i in enumerate(issues, start=4):
+        severity_style = styles.text("warn") if i.severity == "error" else styles.text("strong")
+        ws.write_number(r, 0, r - 3, styles.fmt("locked", "int"))
+        ws.write_string(r, 1, str(i.severity), severity_style)
+        where = target(i)
+        if where:
+            ws.write_url(r, 2, f"internal:{where}", string=where.replace("'", ""), tip="Go to the cell")
+        else:
+            write_value(ws, r, 2, f"{i.sheet or ''} {i.cell or ''}".strip() or "(whole file)", styles.fmt("locked"))
+        for c, value in enumerate((i.field, found(i), i.message, i.hint), start=3):
+            write_value(ws, r, c, value, styles.fmt("locked", wrap=c >= 5))
+        lines = max(text_lines(i.message, ISSUE_COLUMNS[5][1]), text_lines(i.hint, ISSUE_COLUMNS[6][1]))
+        if lines > 1:
+            ws.set_row(r, 13 * lines)
+    ws.freeze_panes(4, 0)
+    ws.autofilter(3, 0, 3 + len(issues), len(ISSUE_COLUMNS) - 1)
+    print_setup(ws, header=header, repeat_row=3)
+    protect(ws, None)
 
 
 def write_lists(wb: Workbook, styles: Styles, lists: Mapping[str, Sequence[str]], sheet: str = "Lists") -> dict[str, str]:

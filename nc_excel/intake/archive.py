@@ -21,17 +21,30 @@ from typing import Literal
 from pydantic import BaseModel
 
 from nc_excel.atomic import replacing
+from nc_excel.certificate.read import read_certificate
+from nc_excel.certificate.schema import Certificate
 from nc_excel.folder import ProjectFolder
 from nc_excel.intake.sniff import FileProblem, Limits, OpenedFile
 from nc_excel.intake.workers import open_files
 from nc_excel.issues import Issue
 from nc_excel.partner.prefill import prefill_from
-from nc_excel.partner.read import NotAReturn, Return, Workbook, read_return
-from nc_excel.partner.schema import Prefill
+from nc_excel.partner.read import (
+    NotAReturn,
+    Return,
+    Workbook,
+    kind_of,
+    read_meta,
+    read_return,
+)
+from nc_excel.partner.schema import CERTIFICATE, RETURN, Prefill, WorkbookKind
 from nc_excel.setup.models import ProjectSetup
 
 Status = Literal["accepted", "accepted with warnings", "rejected", "duplicate", "not a return"]
 ACCEPTED: tuple[Status, ...] = ("accepted", "accepted with warnings")
+LATE = "late-return"
+"""The issue code collect gives a return received after its period's partner deadline."""
+REPLACED = "return-replaced"
+"""The issue code collect gives an accepted return that replaces the partner's current one for the period."""
 
 
 class Entry(BaseModel):
@@ -39,14 +52,16 @@ class Entry(BaseModel):
 
     file: str  # path relative to the project folder, as received
     sha256: str
-    received: dt.datetime
+    received: dt.datetime  # when the collect run that first saw the file ran: never the file's own modified time
+    seq: int = 0  # its place in the register, 1, 2, ...: the order of receipt (0 in registers older than it: numbered on load)
     status: Status
+    kind: WorkbookKind = RETURN  # what the file is, by its metadata; registers written before certificates hold returns only
     partner: str | None = None
     period: int | None = None
     errors: int = 0
     warnings: int = 0
     archived: str | None = None  # path relative to the project folder
-    superseded_by: str | None = None  # sha256 of the newer accepted return
+    superseded_by: str | None = None  # sha256 of the newer accepted return (or certificate)
     feedback: str | None = None
     issues: list[Issue] = []
 
@@ -54,50 +69,124 @@ class Entry(BaseModel):
     def accepted(self) -> bool:
         return self.status in ACCEPTED
 
+    @property
+    def current(self) -> bool:
+        """An accepted return not replaced since: the one that counts for its partner and period."""
+        return self.kind == RETURN and self.accepted and self.superseded_by is None and self.partner is not None and self.period is not None
+
+    @property
+    def late(self) -> bool:
+        """Received after its period's partner deadline (collect flagged it ``late-return``)."""
+        return any(i.code == LATE for i in self.issues)
+
 
 class Register:
-    """The returns register of a project folder."""
+    """The returns register of a project folder.
+
+    The register's own order is the order of receipt: each entry gets the next
+    ``seq`` when it is added, and an accepted return always replaces the partner's
+    current one for its period, whatever the files' dates say. So a register never
+    holds two current returns for one partner and period; one that does (edited by
+    hand, written by an old version) is settled on load: the later entry counts and
+    ``problems`` says which files to look at.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.path = ProjectFolder(root).register
         self.entries: list[Entry] = []
+        self.problems: list[str] = []
         if self.path.exists():
             with self.path.open(encoding="utf-8") as fh:
                 self.entries = [Entry.model_validate_json(line) for line in fh if line.strip()]
+        for n, e in enumerate(self.entries, start=1):
+            e.seq = e.seq or n
+        self._last = max((e.seq for e in self.entries), default=0)
+        self._seen = {(e.file, e.sha256) for e in self.entries}
+        self._by_sha: dict[str, Entry] = {}
+        self._first: dict[tuple[str, int], Entry] = {}
+        self._current: dict[tuple[str, int], Entry] = {}
+        for e in sorted(self.entries, key=lambda e: e.seq):
+            self._index(e)
+        self._settle()
+        self._unsaved = bool(self.problems)  # what was settled is written with the next entry
+
+    def _index(self, e: Entry) -> None:
+        self._by_sha.setdefault(e.sha256, e)
+        if e.kind == RETURN and e.partner is not None and e.period is not None and e.status != "duplicate":
+            self._first.setdefault((e.partner, e.period), e)
+
+    def _settle(self) -> None:
+        """Index the current return of each partner and period; two or more: the latest counts, and it is said."""
+        found: dict[tuple[str, int], list[Entry]] = {}
+        for e in self.entries:
+            if e.current:
+                found.setdefault((e.partner, e.period), []).append(e)
+        for (partner, period), current in found.items():
+            current.sort(key=lambda e: e.seq)
+            latest = current[-1]
+            self._current[(partner, period)] = latest
+            if len(current) > 1:
+                for e in current[:-1]:
+                    e.superseded_by = latest.sha256
+                earlier = ", ".join(e.file for e in current[:-1])
+                self.problems.append(
+                    f"{ProjectFolder(self.root).record(self.path)} lists {len(current)} current accepted returns of {partner} for period {period}; "
+                    f"the last received, {latest.file}, counts and {earlier} {'is' if len(current) == 2 else 'are'} taken as replaced. "
+                    f"Look at {latest.file}: if it is not the return that should count, have {partner} send the right one again."
+                )
 
     def seen(self, file: str, sha256: str) -> bool:
         """This very file (same name, same bytes) was collected before."""
-        return any(e.file == file and e.sha256 == sha256 for e in self.entries)
+        return (file, sha256) in self._seen
 
     def first_with(self, sha256: str) -> Entry | None:
-        return next((e for e in self.entries if e.sha256 == sha256), None)
+        return self._by_sha.get(sha256)
+
+    def first_of(self, partner: str, period: int) -> Entry | None:
+        """The first file received as the partner's return for the period, whatever became of it."""
+        return self._first.get((partner, period))
 
     def latest_accepted(self, partner: str, period: int) -> Entry | None:
-        current = [e for e in self.entries if e.accepted and e.partner == partner and e.period == period and e.superseded_by is None]
-        return max(current, key=lambda e: e.received) if current else None
+        """The partner's current return for the period: the last accepted one received."""
+        return self._current.get((partner, period))
 
     def current(self, period: int | None = None) -> list[Entry]:
         """The latest accepted return of each partner (and period)."""
-        return [e for e in self.entries if e.accepted and e.superseded_by is None and (period is None or e.period == period)]
+        return [e for e in self.entries if e.current and (period is None or e.period == period)]
+
+    def certificates(self, period: int | None = None) -> list[Entry]:
+        """The current FLC certificate of each partner and period (of ``period``): the last accepted, in register order."""
+        return [e for e in self.entries if e.kind == CERTIFICATE and e.accepted and e.superseded_by is None and (period is None or e.period == period)]
+
+    def _replace_certificate(self, entry: Entry) -> bool:
+        """A certificate replaces the partner's earlier one for the period, whatever the files' times; True when one was replaced."""
+        older = [e for e in self.certificates(entry.period) if e.partner == entry.partner]
+        for e in older:
+            e.superseded_by = entry.sha256
+        return bool(older)
 
     def add(self, entry: Entry) -> None:
-        """Record a file; an accepted return supersedes the partner's older one for the period.
+        """Record a file as the next one received; an accepted return replaces the partner's current one for the period.
 
-        A new entry is appended to the register file; only a superseded entry makes
+        A new entry is appended to the register file; only a replaced entry makes
         it rewrite the whole file (atomically), so collecting stays linear.
         """
+        self._last += 1
+        entry.seq = self._last
+        older = None
         changed = False
-        if entry.accepted and entry.partner and entry.period is not None:
-            older = self.latest_accepted(entry.partner, entry.period)
+        if entry.kind == CERTIFICATE:
+            changed = entry.accepted and self._replace_certificate(entry)
+        elif entry.current:
+            older = self._current.get((entry.partner, entry.period))
             if older is not None:
-                if older.received > entry.received:
-                    entry.superseded_by = older.sha256  # an older file arriving late does not win
-                else:
-                    older.superseded_by = entry.sha256
-                    changed = True
+                older.superseded_by = entry.sha256
+            self._current[(entry.partner, entry.period)] = entry
         self.entries.append(entry)
-        if changed or not self.path.exists():
+        self._seen.add((entry.file, entry.sha256))
+        self._index(entry)
+        if changed or older is not None or self._unsaved or not self.path.exists():
             self.save()
         else:
             with self.path.open("a", encoding="utf-8") as fh:
@@ -107,6 +196,7 @@ class Register:
         with replacing(self.path) as tmp, tmp.open("w", encoding="utf-8") as fh:
             for e in self.entries:
                 fh.write(e.model_dump_json() + "\n")
+        self._unsaved = False
 
 
 def archive_copy(root: Path, source: Path, period: int, partner: str, received: dt.datetime, sha256: str, ext: str) -> Path:
@@ -185,6 +275,18 @@ class Archive:
                 self.why_not[sha] = outcome.issue.message if isinstance(outcome, FileProblem) else outcome.issues[-1].message
         return [(e, ret) for e in entries if (ret := self._cache.get(e.sha256)) is not None]
 
+    def certificates(self, entries: list[Entry]) -> list[tuple[Entry, Certificate]]:
+        """The archived certificates with what they certify; one that cannot be read is left out (``why_not`` says why)."""
+        todo = {ProjectFolder(self.root).resolve(e.archived): e for e in entries if e.archived}
+        found: dict[str, Certificate] = {}
+        for path, outcome in open_files(list(todo), self.limits, then=partial(read_opened, setup=self.setup)):
+            sha = todo[path].sha256
+            if isinstance(outcome, FileProblem) or outcome.certificate is None:
+                self.why_not[sha] = outcome.issue.message if isinstance(outcome, FileProblem) else outcome.issues[-1].message
+            else:
+                found[sha] = outcome.certificate
+        return [(e, found[e.sha256]) for e in entries if e.sha256 in found]
+
     def read(self, entry: Entry) -> Return | None:
         found = self.read_many([entry])
         return found[0][1] if found else None
@@ -193,10 +295,15 @@ class Archive:
         entry = self.register.latest_accepted(partner, period)
         return self.read(entry) if entry else None
 
+    def earlier(self, partner: str, period: int) -> list[Entry]:
+        """The partner's current returns of the periods before ``period``, oldest period first."""
+        before = sorted(p.number for p in self.setup.periods if p.number < period)
+        return [e for n in before if (e := self.register.latest_accepted(partner, n)) is not None]
+
     def prefill(self, partner: str, period: int) -> Prefill:
-        """What the template of ``period`` carried over from the period before."""
-        previous = self.latest(partner, period - 1)
-        return prefill_from(previous, self.setup) if previous else Prefill()
+        """What the template of ``period`` carries over: the partner's current returns of every earlier period,
+        so a period sent late (or caught up after the next one began) still counts."""
+        return prefill_from([ret for _, ret in self.read_many(self.earlier(partner, period))], self.setup)
 
 
 @dataclass
@@ -207,13 +314,22 @@ class ReadOutcome:
     issues: list[Issue]
     status: Status | None  # None: decided by the issues once all returns are in
     format: str
+    certificate: Certificate | None = None  # the file is an FLC certificate (``ret`` is then None)
+
+    @property
+    def kind(self) -> WorkbookKind:
+        return CERTIFICATE if self.certificate is not None else RETURN
 
 
 def read_opened(opened: OpenedFile, setup: ProjectSetup) -> ReadOutcome:
-    """Read an opened file as a return: runs in the reader's worker process, so it must
-    return something picklable (rows keep their typed values, not the row models)."""
+    """Read an opened file as a return, or as a certificate when its metadata says so: runs in the reader's
+    worker process, so it must return something picklable (rows keep their typed values, not the row models)."""
+    book = book_of(opened)
     try:
-        ret = read_return(book_of(opened), setup)
+        meta = read_meta(book)
+        if meta is not None and kind_of(meta) == CERTIFICATE:
+            return _certificate_outcome(read_certificate(book, setup), opened)
+        ret = read_return(book, setup)
     except NotAReturn as exc:
         status: Status = "not a return" if exc.issue.code == "no-metadata" else "rejected"
         return ReadOutcome(None, [*opened.warnings, exc.issue], status, opened.format)
@@ -223,3 +339,9 @@ def read_opened(opened: OpenedFile, setup: ProjectSetup) -> ReadOutcome:
     for form in ret.forms.values():
         form.model = None
     return ReadOutcome(ret, [*opened.warnings, *ret.issues], None, opened.format)
+
+
+def _certificate_outcome(cert: Certificate, opened: OpenedFile) -> ReadOutcome:
+    for row in [*cert.lines.values(), *([cert.form] if cert.form else [])]:
+        row.model = None
+    return ReadOutcome(None, [*opened.warnings, *cert.issues], None, opened.format, cert)

@@ -3,20 +3,33 @@
 Each file is judged on its own and recorded before the next, so a bad file never
 costs what was already collected. Only accepted returns reach the archive; a
 return with any error is rejected, and its partner gets a feedback workbook.
+
+Receipt is ours to record: a file is received when a collect run first sees it
+(the run's ``now``), and the files of one run are taken in the order of their
+paths. The register's order decides which return is newer, never a file's
+modified time (a file saved from an e-mail keeps the time the partner saved it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from nc_excel.certificate.checks import check_certificate
+from nc_excel.certificate.schema import Certificate, Declared, declared_of
+from nc_excel.certificate.schema import feedback_name as certificate_feedback_name
+from nc_excel.certificate.write import write_certificate_workbook
 from nc_excel.excel.text import shown_name
 from nc_excel.folder import ProjectFolder
 from nc_excel.intake.archive import (
+    ACCEPTED,
+    LATE,
+    REPLACED,
     Archive,
     Entry,
     Ignored,
@@ -47,6 +60,8 @@ class Collected:
     path: Path
     entry: Entry
     ret: Return | None = None
+    certificate: Certificate | None = None
+    replaced: Entry | None = None  # the partner's accepted return for the period that this one replaced
 
     @property
     def issues(self) -> list[Issue]:
@@ -58,10 +73,21 @@ class CollectResult:
     collected: list[Collected] = field(default_factory=list)
     skipped: int = 0  # files collected in an earlier run
     ignored: list[Ignored] = field(default_factory=list)  # hidden files, lock files, symbolic links: not read
+    register_problems: list[str] = field(default_factory=list)  # what the register held that it never should, settled by this run
 
     @property
     def rejected(self) -> list[Collected]:
         return [c for c in self.collected if c.entry.status == "rejected"]
+
+    @property
+    def replacing(self) -> list[Collected]:
+        """Returns of this run that replaced a partner's accepted return for the period."""
+        return [c for c in self.collected if c.replaced is not None]
+
+    @property
+    def late(self) -> list[Collected]:
+        """Returns of this run received after their period's partner deadline."""
+        return [c for c in self.collected if c.entry.late]
 
     @property
     def not_returns(self) -> list[Collected]:
@@ -77,8 +103,23 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def _received(path: Path) -> dt.datetime:
-    return dt.datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+def _late(ret: Return, register: Register, setup: ProjectSetup, now: dt.datetime) -> list[Issue]:
+    """A return is late when the partner's first file for the period came in after the period's partner deadline.
+
+    A correction of a return sent in time is not late; a partner catching up a
+    period it missed is, however long after.
+    """
+    deadline = setup.period(ret.period).partner_deadline
+    first = register.first_of(ret.partner, ret.period)
+    received = (first.received if first else now).date()
+    if received <= deadline:
+        return []
+    return [issue(LATE, value=f"{received:%d %b %Y}", deadline=f"{deadline:%d %b %Y}", file=ret.file, partner=ret.partner, period=ret.period)]
+
+
+def _replaced(older: Entry, ret: Return) -> Issue:
+    """An accepted return replaces the partner's current one for the period: said, naming the one it replaces."""
+    return issue(REPLACED, value=older.file, received=f"{older.received:%d %b %Y %H:%M}", file=ret.file, partner=ret.partner, period=ret.period)
 
 
 def _timing(ret: Return, setup: ProjectSetup, now: dt.datetime) -> list[Issue]:
@@ -108,8 +149,8 @@ def collect(
     folder = ProjectFolder(root)
     register = Register(root)
     archive = Archive(root, register, setup, limits)
-    result = CollectResult(ignored=inbox_ignored(inbox))
-    pending = _new_files(inbox, folder, register, result)
+    result = CollectResult(ignored=inbox_ignored(inbox), register_problems=register.problems)
+    pending = _new_files(inbox, folder, register, result, now)
     reads = _read(pending, setup, archive, now, limits, progress)
     # The same place proposed by several partners: this run's returns against each
     # other and against the accepted returns of the other partners for the same periods.
@@ -119,13 +160,19 @@ def collect(
     across = check_across([*new_returns, *others])
     for path, (rel, sha) in pending.items():
         read = reads[path]
-        ret, found = read.ret, read.issues
+        ret, cert, found, replaced = read.ret, read.certificate, read.issues, None
         if ret is not None:
-            found = found + [i for i in across if i.file == ret.file and i.partner == ret.partner]
+            found = [*found, *(i for i in across if i.file == ret.file and i.partner == ret.partner), *_late(ret, register, setup, now)]
+            if _status(found) in ACCEPTED and (replaced := register.latest_accepted(ret.partner, ret.period)) is not None:
+                found.append(_replaced(replaced, ret))
+        certifies = _certified(archive, register, cert) if cert is not None else None
+        if cert is not None:  # against the partner's current return, which may have come earlier in this run
+            found = found + check_certificate(cert, certifies)
         found = [i.model_copy(update={"file": shown_name(path.name)}) for i in found]
+        whose = ret or cert
         entry = Entry(
-            file=rel, sha256=sha, received=_received(path), status=read.status or _status(found),
-            partner=ret.partner if ret else None, period=ret.period if ret else None,
+            file=rel, sha256=sha, received=now, status=read.status or _status(found), kind=read.kind,
+            partner=whose.partner if whose else None, period=whose.period if whose else None,
             errors=sum(1 for i in found if i.severity is Severity.ERROR),
             warnings=sum(1 for i in found if i.severity is Severity.WARNING),
             issues=found,
@@ -135,21 +182,41 @@ def collect(
             out = folder.feedback(ret.period) / feedback_name(setup, ret.period, ret.partner)
             write_feedback(out, setup, ret, found, generated_at=now, prefill=archive.prefill(ret.partner, ret.period))
             entry.feedback = folder.record(out)
-        if ret is not None and entry.accepted:  # the one step that cannot be undone, registered right after
-            entry.archived = folder.record(archive_copy(root, path, ret.period, ret.partner, entry.received, sha, read.format))
+        if cert is not None and certifies is not None and found:  # without a return there is nothing to prefill it from
+            entry.feedback = folder.record(_certificate_feedback(folder, setup, cert, certifies, found, now))
+        if whose is not None and entry.accepted:  # the one step that cannot be undone, registered right after
+            entry.archived = folder.record(archive_copy(root, path, whose.period, whose.partner, entry.received, sha, read.format))
         register.add(entry)
-        result.collected.append(Collected(path, entry, ret))
+        result.collected.append(Collected(path, entry, ret, cert, replaced))
     return result
 
 
-def _new_files(inbox: Path, folder: ProjectFolder, register: Register, result: CollectResult) -> dict[Path, tuple[str, str]]:
-    """The files not collected before, by path: (name in the register, sha256).
+def _certified(archive: Archive, register: Register, cert: Certificate) -> Declared | None:
+    """What a certificate certifies: the partner's current accepted return of its period, or None."""
+    entry = register.latest_accepted(cert.partner, cert.period)
+    ret = archive.read(entry) if entry else None
+    return declared_of(ret, entry.received.date(), entry.sha256) if entry and ret else None
+
+
+def _certificate_feedback(folder: ProjectFolder, setup: ProjectSetup, cert: Certificate, declared: Declared, found: list[Issue],
+                          now: dt.datetime) -> Path:
+    """The certificate's feedback workbook: prefilled from the current return (so a certificate of a corrected
+    report comes back with the corrected amounts), what the partner typed, and every issue at its cell."""
+    out = folder.feedback(cert.period) / certificate_feedback_name(setup, cert.period, cert.partner)
+    typed = {key: {**line.values, **line.raw} for key, line in cert.lines.items()}
+    form = {**cert.details(), **(cert.form.raw if cert.form else {})}
+    write_certificate_workbook(out, setup, cert.partner, cert.period, declared, generated_at=now, lines=typed, form=form, issues=found)
+    return out
+
+
+def _new_files(inbox: Path, folder: ProjectFolder, register: Register, result: CollectResult, now: dt.datetime) -> dict[Path, tuple[str, str]]:
+    """The files not collected before, in the order of their paths below the inbox: (name in the register, sha256).
 
     A file seen in an earlier run is counted as skipped; a copy of a file already
     received (this run or earlier) is registered at once as a duplicate.
     """
     pending: dict[Path, tuple[str, str]] = {}
-    for path in sorted(inbox_files(inbox), key=lambda p: (_received(p), str(p))):
+    for path in sorted(inbox_files(inbox), key=lambda p: p.relative_to(inbox).parts):
         rel = shown_name(folder.record(path))
         sha = sha256_of(path)
         if register.seen(rel, sha):
@@ -161,7 +228,7 @@ def _new_files(inbox: Path, folder: ProjectFolder, register: Register, result: C
             pending[path] = (rel, sha)
             continue
         entry = Entry(
-            file=rel, sha256=sha, received=_received(path), status="duplicate", warnings=1,
+            file=rel, sha256=sha, received=now, status="duplicate", warnings=1,
             issues=[issue("duplicate-file", value=earlier, file=shown_name(path.name))],
             partner=first.partner if first else None, period=first.period if first else None,
         )
@@ -177,8 +244,22 @@ def _read(pending: dict[Path, tuple[str, str]], setup: ProjectSetup, archive: Ar
     for path, outcome in open_files(list(pending), limits, progress=progress, then=partial(read_opened, setup=setup)):
         if isinstance(outcome, FileProblem):
             outcome = ReadOutcome(None, [outcome.issue], "rejected", path.suffix.lstrip(".").lower() or "bin")
-        ret = outcome.ret
-        if ret is not None:
-            outcome.issues += [*_timing(ret, setup, now), *check_return(ret, setup, archive.latest(ret.partner, ret.period - 1))]
         reads[path] = outcome
+    earlier = _earlier_returns([r.ret for r in reads.values() if r.ret is not None], archive)
+    for outcome in reads.values():
+        if (ret := outcome.ret) is not None:
+            outcome.issues += [*_timing(ret, setup, now), *check_return(ret, setup, earlier.get(ret.partner, []))]
     return reads
+
+
+def _earlier_returns(returns: list[Return], archive: Archive) -> dict[str, list[Return]]:
+    """Each partner's current accepted returns of the periods before its returns in this batch,
+    oldest first: read from the archive in one go (one pool of workers, not one per return)."""
+    last: dict[str, int] = {}
+    for ret in returns:
+        last[ret.partner] = max(last.get(ret.partner, 0), ret.period)
+    wanted = [e for e in archive.register.current() if e.partner in last and e.period is not None and e.period < last[e.partner]]
+    found: dict[str, list[Return]] = defaultdict(list)
+    for _, ret in sorted(archive.read_many(wanted), key=lambda pair: pair[1].period):
+        found[ret.partner].append(ret)
+    return found

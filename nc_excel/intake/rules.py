@@ -51,25 +51,50 @@ def _progress(ret: Return) -> Iterable[Issue]:
     for row in ret.tables.get(PROGRESS.name, []):
         v = row.values
         if v.get("status") == "Completed" and v.get("percent_complete") is not None and v["percent_complete"] < 100:
-            yield from _at(ret, PROGRESS.name, row, "percent_complete", "completed-below-100", v["work_package"],
-                      value=v["work_package"], percent=v["percent_complete"])
+            yield from _at(ret, PROGRESS.name, row, "percent_complete", "completed-below-100", v.get("work_package", ""),
+                      value=v.get("work_package"), percent=v["percent_complete"])
 
 
-def _deliverables(ret: Return) -> Iterable[Issue]:
+def _deliverables(ret: Return, earlier: Sequence[Return]) -> Iterable[Issue]:
+    done_in: dict[str, tuple[int, Any]] = {}  # code -> (period, date) of the latest earlier report of it as Done
+    for before in earlier:
+        for v in before.rows(DELIVERABLES.name):
+            if v.get("status") == "Done":
+                done_in[v["code"]] = (before.period, v.get("date"))
     for row in ret.tables.get(DELIVERABLES.name, []):
         v = row.values
         if v.get("status") == "Done" and v.get("date") is None:
-            yield from _at(ret, DELIVERABLES.name, row, "date", "done-without-date", v["code"], value=v["code"])
+            yield from _at(ret, DELIVERABLES.name, row, "date", "done-without-date", v.get("code", ""), value=v.get("code"))
+        if v.get("status") not in (None, "Done") and v.get("code") in done_in:
+            period, date = done_in[v["code"]]
+            yield from _at(ret, DELIVERABLES.name, row, "status", "deliverable-reopened", v["code"], value=v["code"], status=v["status"],
+                           done_period=period, done_on=f" (on {date:%Y-%m-%d})" if date else "")
 
 
-def _indicators(ret: Return, previous: Return | None) -> Iterable[Issue]:
-    before = {r.values["code"]: r.values.get("cumulative") for r in (previous.tables.get(INDICATORS.name, []) if previous else [])}
+def _periods(numbers: Iterable[int]) -> str:
+    return ", ".join(str(n) for n in sorted(set(numbers)))
+
+
+def _indicators(ret: Return, earlier: Sequence[Return]) -> Iterable[Issue]:
+    """Reported before must be what the partner's earlier reports add up to, and the cumulative not below it."""
+    known: dict[str, Decimal] = defaultdict(Decimal)
+    periods: dict[str, list[int]] = defaultdict(list)
+    for before in earlier:
+        for v in before.rows(INDICATORS.name):
+            known[v["code"]] += v.get("achieved") or Decimal(0)
+            periods[v["code"]].append(before.period)
     for row in ret.tables.get(INDICATORS.name, []):
         v = row.values
-        earlier = before.get(v["code"])
-        if earlier is not None and v.get("cumulative") is not None and v["cumulative"] < earlier:
-            yield from _at(ret, INDICATORS.name, row, "achieved", "indicator-decreased", v["code"],
-                      value=v["code"], cumulative=v["cumulative"], previous=earlier)
+        if v.get("code") is None:
+            continue  # an emptied key cell: reported at its cell, and its row as missing
+        code, total = v["code"], known.get(v["code"], Decimal(0))
+        shown, cumulative = v.get("previous"), v.get("cumulative")
+        when = _periods(periods.get(code, []))
+        if shown is not None and shown != total:
+            basis = f"your accepted reports of period(s) {when} add up to {total}" if when else "there is no accepted report of an earlier period"
+            yield from _at(ret, INDICATORS.name, row, "previous", "reported-before-differs", code, value=code, shown=shown, known=total, basis=basis)
+        elif cumulative is not None and cumulative < total:
+            yield from _at(ret, INDICATORS.name, row, "achieved", "indicator-decreased", code, value=code, cumulative=cumulative, previous=total, periods=when)
 
 
 def _money(value: Decimal) -> str:
@@ -85,21 +110,21 @@ def _finance(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:
         label = dict(COST_CATEGORIES)[key]
         declared = row.values.get("declared")
         if declared is not None and declared < 0:
-            yield from _at(ret, FINANCE.name, row, "declared", "negative-amount", row.values["category"],
+            yield from _at(ret, FINANCE.name, row, "declared", "negative-amount", row.values.get("category", label),
                       value=label, amount=_money(declared))
         budget = partner.budget(key)
         cumulative = evaluate_formulas(FinanceRow, row.values)["cumulative"]
         if budget > 0 and cumulative > budget:
             share = (cumulative / budget * 100).quantize(Decimal("0.1"))
             code = "over-budget-limit" if share > limit else "over-budget"
-            yield from _at(ret, FINANCE.name, row, "declared", code, row.values["category"], value=label,
+            yield from _at(ret, FINANCE.name, row, "declared", code, row.values.get("category", label), value=label,
                       cumulative=_money(cumulative), share=share, budget=_money(budget), limit=limit)
     staff, office = by_category.get("staff"), by_category.get("office")
     if staff is not None and office is not None:
         expected = flat_rate(staff.values.get("declared") or Decimal(0), setup.project.office_flat_rate)
         found = office.values.get("declared")
         if found is not None and found != expected:
-            yield from _at(ret, FINANCE.name, office, "declared", "flat-rate-mismatch", office.values["category"], value=_money(found),
+            yield from _at(ret, FINANCE.name, office, "declared", "flat-rate-mismatch", office.values.get("category", ""), value=_money(found),
                       rate=setup.project.office_flat_rate, staff=_money(staff.values.get("declared") or Decimal(0)), expected=_money(expected))
 
 
@@ -137,9 +162,15 @@ def _living_labs(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:
             seen[key] = n
 
 
-def check_return(ret: Return, setup: ProjectSetup, previous: Return | None = None) -> list[Issue]:
-    """Every cross-field finding of one return; ``previous`` is the partner's accepted return of the period before."""
-    return [*_progress(ret), *_deliverables(ret), *_indicators(ret, previous), *_finance(ret, setup), *_flc(ret), *_living_labs(ret, setup)]
+def check_return(ret: Return, setup: ProjectSetup, earlier: Sequence[Return] = ()) -> list[Issue]:
+    """Every cross-field finding of one return.
+
+    ``earlier`` are the partner's current accepted returns of the periods before this
+    one (others are ignored), so history is judged against every earlier period, not
+    only the last: a catch-up return of period 1 counts for period 3's checks.
+    """
+    before = sorted((e for e in earlier if e.partner == ret.partner and e.period < ret.period), key=lambda e: e.period)
+    return [*_progress(ret), *_deliverables(ret, before), *_indicators(ret, before), *_finance(ret, setup), *_flc(ret), *_living_labs(ret, setup)]
 
 
 def check_across(returns: Sequence[Return]) -> list[Issue]:

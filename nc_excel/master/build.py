@@ -24,9 +24,12 @@ import pandas as pd
 from lxml import etree
 
 from nc_excel.analyses.finance import FinancePosition, finance_position
-from nc_excel.analyses.livinglabs import Shortlist, shortlist
+from nc_excel.analyses.history import history
+from nc_excel.analyses.indicators import indicator_progress
+from nc_excel.analyses.livinglabs import Shortlist, shortlist, shortlist_changes
 from nc_excel.analyses.schedule import Schedule, build_schedule
 from nc_excel.atomic import replacing
+from nc_excel.certificate.schema import Certificate
 from nc_excel.excel.edit import (
     register_styles,
 )
@@ -34,7 +37,7 @@ from nc_excel.folder import ProjectFolder
 from nc_excel.intake.archive import Archive, Entry, Register
 from nc_excel.intake.sniff import Limits
 from nc_excel.master.decisions import Decisions, MasterError, read_decisions
-from nc_excel.master.frames import register_frame, return_frames
+from nc_excel.master.frames import certificate_frame, register_frame, return_frames
 from nc_excel.master.schema import DASHBOARD, ISSUES, LIVING_LABS, REBUILT, SCHEDULE
 from nc_excel.master.write import MasterWriter, dashboard
 from nc_excel.partner.read import Return
@@ -65,23 +68,45 @@ def latest_returns(root: Path, setup: ProjectSetup, register: Register, limits: 
     return sorted(pairs, key=lambda pair: (pair[1].period, order.index(pair[1].partner))), left_out
 
 
+def latest_certificates(root: Path, setup: ProjectSetup, register: Register) -> tuple[list[tuple[Entry, Certificate]], list[str]]:
+    """The current FLC certificate of each partner and period, read back from the archive; one that
+    cannot be read is left out and named, as a return is."""
+    archive = Archive(root, register, setup, Limits())
+    entries = register.certificates()
+    pairs = archive.certificates(entries)
+    left_out = [f"{e.archived} ({e.partner}, period {e.period}, FLC certificate): {archive.why_not[e.sha256]}" for e in entries if e.sha256 in archive.why_not]
+    return pairs, left_out
+
+
 def issue_key(entry: Entry, code: str, sheet: str | None, cell: str | None, field_name: str | None) -> str:
     return f"{entry.sha256[:12]}|{code}|{sheet or ''}|{cell or ''}|{field_name or ''}"
 
 
 def open_issues(register: Register, decisions: Decisions) -> pd.DataFrame:
-    """The issues of each partner's latest submission per period (and of files not yet attributed)."""
-    latest: dict[tuple[str | None, int | None], Entry] = {}
-    loose: list[Entry] = []
-    for e in register.entries:
-        if e.status == "duplicate":
-            continue
-        if e.partner is None:
-            loose.append(e)
-        elif (e.partner, e.period) not in latest or e.received >= latest[(e.partner, e.period)].received:
-            latest[(e.partner, e.period)] = e
+    """The issues of each partner's latest submission per period, and of files not yet attributed.
+
+    "Latest" is by the register's order (the order files were first seen), never by a
+    time stamp. A rejected file is not open once the same partner has an accepted
+    return that came after it for the same period; a file rejected because it is the
+    template of a period that had not started (``future-period``: the partner filled
+    in the wrong template) is answered by any accepted return of the partner that
+    came after it. Rows keep the register's order.
+    """
+    entries = [e for e in register.entries if e.status != "duplicate"]
+    latest: dict[tuple[str, str, int | None], int] = {}  # a certificate does not hide its return's issues, nor a return its certificate's
+    for n, e in enumerate(entries):
+        if e.partner is not None:
+            latest[(e.kind, e.partner, e.period)] = n
+
+    def answered(n: int, e: Entry) -> bool:
+        wrong_template = any(i.code == "future-period" for i in e.issues)
+        return any(later.accepted and later.kind == e.kind and later.partner == e.partner and (wrong_template or later.period == e.period)
+                   for later in entries[n + 1:])
+
     rows = []
-    for e in [*latest.values(), *loose]:
+    for n, e in enumerate(entries):
+        if e.partner is not None and (latest[(e.kind, e.partner, e.period)] != n or (e.status == "rejected" and answered(n, e))):
+            continue
         for i in e.issues:
             key = issue_key(e, i.code, i.sheet, i.cell, i.field)
             rows.append({
@@ -112,9 +137,11 @@ class MasterResult:
     status_line: str
     orphaned: int
     left_out: list[str]  # archived returns that could not be read, by file, partner and period: why
+    register_problems: list[str]  # what the returns register held that it never should (two current returns): which counts, which file to look at
     finance: FinancePosition
     schedule: Schedule
     shortlist: Shortlist
+    shortlist_changes: pd.DataFrame | None = None  # the places that left or joined the shortlist since the previous period
 
 
 def lock_file(master: Path) -> Path | None:
@@ -178,13 +205,18 @@ def build_master(
     frames = return_frames(pairs, setup)
     report(2, steps, "analyses")
     lab = shortlist(frames.candidates, setup.criteria, setup.regions, setup.project.shortlist_per_region, decisions.living_labs)
+    changes = _shortlist_since(frames.candidates, setup, decisions, lab, period)
     sched = build_schedule(
         setup.work_packages, setup.deliverables,
         frames.deliverables[["partner", "period", "code", "status", "date", "comment"]],
         frames.progress[["partner", "period", "work_package", "status", "percent_complete", "problems"]],
         as_of=as_of, at_risk_days=setup.project.at_risk_days, project_start=setup.project.start, project_end=setup.project.end,
     )
-    fin = finance_position(setup.partners, setup.project, period, frames.finance, frames.flc, register_frame(register.entries))
+    certified, unread = latest_certificates(root, setup, register)
+    left_out += unread
+    returns = register_frame(register.entries)
+    fin = finance_position(setup.partners, setup.project, period, frames.finance, frames.flc, returns, certificate_frame(certified))
+    past = history(setup, period, frames.finance, frames.deliverables, frames.indicators, returns, fin.certified)
     issues = open_issues(register, decisions)
     orphaned = _orphaned(decisions, lab, issues, sched)
     report(3, steps, "writing")
@@ -195,8 +227,11 @@ def build_master(
     writer.returns(register)
     writer.issues(issues)
     writer.reported(frames)
+    writer.indicator_progress(indicator_progress(frames.indicators, setup.indicators, period))
     writer.finance(frames, fin)
-    writer.living_labs(lab)
+    writer.history(past)
+    writer.living_labs(lab, changes)
+    writer.lab_progress(frames)
     writer.schedule(sched, decisions)
     writer.orphaned(orphaned)
     rebuilt = [s.name for s in REBUILT]
@@ -213,8 +248,22 @@ def build_master(
         shortlisted={r.region: int(r.shortlisted) for r in lab.regions.itertuples()},
         region_flags=[f"{r.region}: {r.flag}" for r in lab.regions.itertuples() if r.flag],
         overdue=list(sched.deliverables.loc[sched.deliverables["status"] == "Overdue", "code"]),
-        status_line=sched.status_line, orphaned=len(orphaned), left_out=left_out, finance=fin, schedule=sched, shortlist=lab,
+        status_line=sched.status_line, orphaned=len(orphaned), left_out=left_out, register_problems=register.problems, finance=fin, schedule=sched,
+        shortlist=lab, shortlist_changes=changes,
     )
+
+
+def _shortlist_since(candidates: pd.DataFrame, setup: ProjectSetup, decisions: Decisions, lab: Shortlist, period: int) -> pd.DataFrame | None:
+    """The places that left or joined the shortlist since the previous period (None in period 1).
+
+    The previous shortlist is the one the lists of the periods before ``period`` make,
+    computed by the same function with today's decisions: the changes are the partners'.
+    """
+    if period <= 1:
+        return None
+    earlier = candidates.loc[pd.to_numeric(candidates["period"], errors="coerce") < period]
+    before = shortlist(earlier, setup.criteria, setup.regions, setup.project.shortlist_per_region, decisions.living_labs)
+    return shortlist_changes(before, lab)
 
 
 def _orphaned(decisions: Decisions, lab: Shortlist, issues: pd.DataFrame, sched: Schedule) -> pd.DataFrame:

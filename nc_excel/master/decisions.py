@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel
 
+from nc_excel.analyses.livinglabs import SELECTED
 from nc_excel.excel.read import TableNotFound, read_frame
 from nc_excel.excel.values import Grid, SpreadsheetError, open_values
 from nc_excel.folder import ProjectFolder
@@ -81,3 +82,18 @@ def read_decisions(master: Path) -> Decisions:
         elif r.sheet == SCHEDULE.name:
             decisions.deliverables.setdefault(r.key, r.note)
     return decisions
+
+
+def selected_labs(master: Path) -> dict[str, list[dict[str, str]]]:
+    """The living labs the coordinator marked Selected on the Living Labs sheet, by each
+    partner that proposed them (place name and municipality, in long-list order)."""
+    try:
+        grids = open_values(master, {LIVING_LABS.name})
+    except SpreadsheetError as exc:
+        raise MasterError(f"{master} cannot be read ({exc}). {ProjectFolder(master.parent).restore_advice()}") from exc
+    labs = _typed(grids, LIVING_LABS, ["decision", "name", "municipality", "proposers"], master, living_lab_row(()))
+    found: dict[str, list[dict[str, str]]] = {}
+    for lab in labs.loc[labs["decision"].str.casefold() == SELECTED.casefold()].itertuples():
+        for partner in (p.strip() for p in lab.proposers.split(",") if p.strip()):
+            found.setdefault(partner, []).append({"name": lab.name, "municipality": lab.municipality})
+    return found

@@ -13,23 +13,26 @@ from typing import Any
 
 import pandas as pd
 
+from nc_excel.certificate.schema import Certificate
 from nc_excel.excel.schema import columns
 from nc_excel.intake.archive import Entry
 from nc_excel.partner.read import Return
 from nc_excel.partner.schema import (
+    ALL_TABLES,
     DELIVERABLES,
     FINANCE,
     FLC_FORM,
     INDICATORS,
     LIVING_LABS,
     PROGRESS,
+    SELECTED_LABS,
     SUBMISSION_FORM,
-    TABLES,
     table_model,
 )
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
 
 PROVENANCE = ["partner", "period", "file", "sha256"]
+CERTIFICATE_DETAILS = ("controller", "organisation", "certificate_date", "reference")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class ReturnFrames:
     flc: pd.DataFrame
     submission: pd.DataFrame
     candidates: pd.DataFrame
+    lab_progress: pd.DataFrame  # the partners' answers about their selected living labs
 
 
 def _frame(rows: list[dict[str, Any]], fields: Sequence[str]) -> pd.DataFrame:
@@ -48,13 +52,13 @@ def _frame(rows: list[dict[str, Any]], fields: Sequence[str]) -> pd.DataFrame:
 
 
 def _table_fields(spec_name: str, setup: ProjectSetup) -> list[str]:
-    spec = next(s for s in TABLES if s.name == spec_name)
+    spec = next(s for s in ALL_TABLES if s.name == spec_name)
     return [c.name for c in columns(table_model(spec, setup))]
 
 
 def return_frames(returns: Sequence[tuple[Entry, Return]], setup: ProjectSetup) -> ReturnFrames:
     """Stack the tables of the given (register entry, return) pairs into frames."""
-    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in ("progress", "deliverables", "indicators", "finance", "flc", "submission", "candidates")}
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in ("progress", "deliverables", "indicators", "finance", "flc", "submission", "candidates", "lab_progress")}
     category_keys = [k for k, _ in COST_CATEGORIES]
     for entry, ret in returns:
         source = {"partner": ret.partner, "period": ret.period, "file": entry.archived or entry.file, "sha256": entry.sha256}
@@ -65,6 +69,7 @@ def return_frames(returns: Sequence[tuple[Entry, Return]], setup: ProjectSetup) 
         rows["flc"].append({**source, **ret.form(FLC_FORM)})
         rows["submission"].append({**source, **ret.form(SUBMISSION_FORM)})
         rows["candidates"] += [{**source, "row": n, **r} for n, r in enumerate(ret.rows(LIVING_LABS.name))]
+        rows["lab_progress"] += [{**source, **r} for r in ret.rows(SELECTED_LABS.name)]
     finance_fields = [f for f in _table_fields(FINANCE.name, setup) if f != "category"] + ["category", "category_label"]
     return ReturnFrames(
         progress=_frame(rows["progress"], _table_fields(PROGRESS.name, setup)),
@@ -74,12 +79,34 @@ def return_frames(returns: Sequence[tuple[Entry, Return]], setup: ProjectSetup) 
         flc=_frame(rows["flc"], ["controller", "sent_to_flc", "flc_status", "certified", "certificate_date"]),
         submission=_frame(rows["submission"], ["contact_name", "contact_email", "phone", "submitted_on", "confirm"]),
         candidates=_frame(rows["candidates"], ["row", *_table_fields(LIVING_LABS.name, setup)]),
+        lab_progress=_frame(rows["lab_progress"], _table_fields(SELECTED_LABS.name, setup)),
     )
+
+
+def certificate_frame(certificates: Sequence[tuple[Entry, Certificate]]) -> pd.DataFrame:
+    """The current FLC certificates, one row per partner, period and cost category, with the certificate's details."""
+    rows = []
+    for entry, cert in certificates:
+        details = {k: cert.details().get(k) for k in CERTIFICATE_DETAILS}
+        for key, _ in COST_CATEGORIES:
+            line = cert.values(key)
+            rows.append({"partner": cert.partner, "period": cert.period, "file": entry.archived or entry.file, "sha256": entry.sha256,
+                         "category": key, "declared": line.get("declared"), "certified": line.get("certified"), "reason": line.get("reason"),
+                         **details})
+    return _frame(rows, ["category", "declared", "certified", "reason", *CERTIFICATE_DETAILS])
 
 
 def register_frame(entries: Sequence[Entry]) -> pd.DataFrame:
-    """The returns register as a frame (the finance analysis reads verdicts from it)."""
-    cols = ["file", "partner", "period", "status", "errors", "warnings", "received", "sha256", "superseded", "archived", "feedback"]
-    return pd.DataFrame(
-        [{**e.model_dump(include=set(cols)), "superseded": e.superseded_by is not None} for e in entries], columns=cols, dtype=object
-    )
+    """The returns register as a frame, in the order of receipt (``seq``); the finance analysis reads verdicts from it.
+
+    ``replaced_by`` names the file of the return (or certificate) that replaced an
+    accepted one (``superseded`` says the same as a flag).
+    """
+    cols = ["seq", "file", "partner", "period", "status", "kind", "late", "errors", "warnings", "received", "sha256", "superseded", "replaced_by", "archived", "feedback"]
+    file_of = {e.sha256: e.file for e in entries if e.accepted}
+    rows = [
+        {**e.model_dump(include=set(cols)), "late": e.late, "superseded": e.superseded_by is not None,
+         "replaced_by": file_of.get(e.superseded_by) if e.superseded_by else None}
+        for e in sorted(entries, key=lambda e: e.seq)
+    ]
+    return pd.DataFrame(rows, columns=cols, dtype=object)

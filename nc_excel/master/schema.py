@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, create_model
 
+from nc_excel.analyses.livinglabs import DECISION_WORDS
 from nc_excel.excel.schema import Col
 from nc_excel.partner.schema import criterion_field
 from nc_excel.setup.models import Criterion
@@ -48,16 +49,19 @@ Money = Decimal | None
 
 
 class ReturnRow(SheetRow):
+    seq: Annotated[int | None, shown("No.", 6)] = None  # the order of receipt: the later return counts
     partner: Annotated[Text, shown("Partner", 9)] = None
     period: Annotated[int | None, shown("Period", 7)] = None
     file: Annotated[Text, shown("File", 34)] = None
     sha256: Annotated[Text, shown("SHA-256", 18)] = None
     received: Annotated[dt.date | None, shown("Received", 17)] = None
+    late: Annotated[bool | None, shown("Late", 7)] = None
     status: Annotated[Text, shown("Status", 18)] = None
+    kind: Annotated[Text, shown("Kind", 11)] = None
     errors: Annotated[int | None, shown("Errors", 7)] = None
     warnings: Annotated[int | None, shown("Warnings", 9)] = None
     archived: Annotated[Text, shown("Archived as", 40)] = None
-    superseded: Annotated[bool | None, shown("Superseded", 10)] = None
+    replaced_by: Annotated[Text, shown("Replaced by", 34)] = None
     feedback: Annotated[Text, shown("Feedback workbook", 36)] = None
 
 
@@ -117,6 +121,18 @@ class IndicatorReported(SheetRow):
     sha256: Annotated[Text, shown("SHA-256", 18)] = None
 
 
+class IndicatorProgressRow(SheetRow):
+    code: Annotated[Text, shown("Indicator", 10)] = None
+    title: Annotated[Text, shown("Output indicator", 36, wrap=True)] = None
+    unit: Annotated[Text, shown("Unit", 12)] = None
+    partner: Annotated[Text, shown("Partner", 12)] = None
+    target: Annotated[Decimal | None, shown("Target", 9)] = None
+    before: Annotated[Decimal | None, shown("Reported before", 10)] = None
+    this_period: Annotated[Decimal | None, shown("This period", 10)] = None
+    cumulative: Annotated[Decimal | None, shown("Cumulative", 10)] = None
+    share: Annotated[Decimal | None, shown("Share of target", 10, share=True)] = None
+
+
 class FinanceReported(SheetRow):
     partner: Annotated[Text, shown("Partner", 9)] = None
     period: Annotated[int | None, shown("Period", 7)] = None
@@ -137,12 +153,30 @@ class FinancePositionRow(SheetRow):
     cumulative: Annotated[Money, shown("Cumulative", 13, money=True)] = None
     absorption_pct: Annotated[Decimal | None, shown("Absorption %", 10, percent=True)] = None
     flc_status: Annotated[Text, shown("FLC status", 13)] = None
-    certified: Annotated[Money, shown("Certified", 13, money=True)] = None
+    certified_period: Annotated[Money, shown("Certified for period", 13, money=True)] = None
+    certified: Annotated[Money, shown("Certified to date", 13, money=True)] = None
     cofinancing: Annotated[Money, shown("ERDF due", 13, money=True)] = None
     reported: Annotated[bool | None, shown("Reported", 9)] = None
     rejected: Annotated[bool | None, shown("Rejected return", 9)] = None
     ready: Annotated[bool | None, shown("Ready", 8)] = None
     blocking: Annotated[Text, shown("Blocking the joint report", 40, wrap=True)] = None
+
+
+class CertificateRow(SheetRow):
+    partner: Annotated[Text, shown("Partner", 9)] = None
+    period: Annotated[int | None, shown("Period", 7)] = None
+    category_label: Annotated[Text, shown("Cost category", 30)] = None
+    declared: Annotated[Money, shown("Declared", 13, money=True)] = None
+    certified: Annotated[Money, shown("Certified", 13, money=True)] = None
+    deducted: Annotated[Money, shown("Deducted", 13, money=True)] = None
+    reason: Annotated[Text, shown("Reason for the deduction", 40, wrap=True)] = None
+    counts: Annotated[bool | None, shown("Counts", 8)] = None
+    controller: Annotated[Text, shown("Controller", 20)] = None
+    organisation: Annotated[Text, shown("Organisation", 24)] = None
+    certificate_date: Annotated[dt.date | None, shown("Certificate date", 12)] = None
+    reference: Annotated[Text, shown("Reference", 16)] = None
+    file: Annotated[Text, shown("Source file", 34)] = None
+    sha256: Annotated[Text, shown("SHA-256", 18)] = None
 
 
 class BudgetLineRow(SheetRow):
@@ -156,6 +190,33 @@ class BudgetLineRow(SheetRow):
     absorption_pct: Annotated[Decimal | None, shown("Absorption %", 10, percent=True)] = None
     flat_rate_ok: Annotated[bool | None, shown("Flat rate right", 9)] = None
     source: Annotated[Text, shown("Source file", 34)] = None
+
+
+def share(header: str, width: float = 10) -> Col:
+    """A column holding a fraction (0.25) shown as a percentage (25.0%), unlike ``percent`` (25.0 shown as 25.0 %)."""
+    return shown(header, width, number_format="0.0%")
+
+
+class HistoryRow(SheetRow):
+    period: Annotated[int | None, shown("Period", 7)] = None
+    start: Annotated[dt.date | None, shown("Starts", 11)] = None
+    end: Annotated[dt.date | None, shown("Ends", 11)] = None
+    received: Annotated[int | None, shown("Returns in", 8)] = None
+    accepted: Annotated[int | None, shown("Accepted", 9)] = None
+    late: Annotated[int | None, shown("Late", 6)] = None
+    missing: Annotated[int | None, shown("Missing", 8)] = None
+    not_in: Annotated[Text, shown("Late or missing", 30, wrap=True)] = None
+    declared: Annotated[Money, shown("Declared in period", 13, money=True)] = None
+    cumulative: Annotated[Money, shown("Declared cumulative", 13, money=True)] = None
+    certified: Annotated[Money, shown("Certified in period", 13, money=True)] = None
+    certified_cumulative: Annotated[Money, shown("Certified cumulative", 13, money=True)] = None
+    budget: Annotated[Money, shown("Budget", 13, money=True)] = None
+    spent_share: Annotated[Decimal | None, share("Spent / budget")] = None
+    plan: Annotated[Money, shown("Planned by period end", 13, money=True)] = None
+    plan_share: Annotated[Decimal | None, share("Plan / budget")] = None
+    deliverables_due: Annotated[int | None, shown("Deliverables due", 11)] = None
+    deliverables_done: Annotated[int | None, shown("Deliverables done", 11)] = None
+    indicator_share: Annotated[Decimal | None, share("Indicator targets reached", 11)] = None
 
 
 class LivingLabHead(SheetRow):
@@ -173,6 +234,7 @@ class LivingLabHead(SheetRow):
     decision: Annotated[Text, typed("Decision", 10, choices="decisions")] = None
     note: Annotated[Text, typed("Coordinator note", 28, wrap=True)] = None
     reason: Annotated[Text, shown("Reason", 40, wrap=True)] = None
+    change: Annotated[Text, shown("Since the partner's previous list", 24, wrap=True)] = None
 
 
 class LivingLabTail(SheetRow):
@@ -181,8 +243,8 @@ class LivingLabTail(SheetRow):
     sha256: Annotated[Text, shown("SHA-256", 18)] = None
 
 
-DECISIONS = ("Include", "Exclude")
-"""What the coordinator may type into a living lab's Decision cell."""
+DECISIONS = DECISION_WORDS
+"""What the coordinator may type into a living lab's Decision cell (Selected: confirmed for the rest of the project)."""
 
 
 def _fields(model: type[BaseModel]) -> dict[str, Any]:
@@ -212,6 +274,27 @@ class ShortlistRow(SheetRow):
     score: Annotated[Decimal | None, shown("Score", 7)] = None
     proposers: Annotated[Text, shown("Proposed by", 14)] = None
     reason: Annotated[Text, shown("Why", 50, wrap=True)] = None
+
+
+class ShortlistChangeRow(SheetRow):
+    region: Annotated[Text, shown("Region", 16)] = None
+    name: Annotated[Text, shown("Place", 30, wrap=True)] = None
+    municipality: Annotated[Text, shown("Municipality", 14)] = None
+    change: Annotated[Text, shown("Change", 18)] = None
+    before: Annotated[Text, shown("In the previous period", 44, wrap=True)] = None
+    now: Annotated[Text, shown("Now", 44, wrap=True)] = None
+
+
+class LabProgressRow(SheetRow):
+    partner: Annotated[Text, shown("Partner", 9)] = None
+    period: Annotated[int | None, shown("Period", 7)] = None
+    name: Annotated[Text, shown("Place", 28, wrap=True)] = None
+    municipality: Annotated[Text, shown("Municipality", 14)] = None
+    companies: Annotated[int | None, shown("Companies engaged", 10)] = None
+    activities: Annotated[Text, shown("Activities this period", 50, wrap=True)] = None
+    next_steps: Annotated[Text, shown("Next steps", 36, wrap=True)] = None
+    file: Annotated[Text, shown("Source file", 34)] = None
+    sha256: Annotated[Text, shown("SHA-256", 18)] = None
 
 
 class RegionRow(SheetRow):
@@ -299,10 +382,11 @@ class Dashboard(BaseModel):
     partners: Annotated[int, shown("Partners")]
     received: Annotated[int, shown("Returns received")]
     accepted: Annotated[int, shown("Returns accepted")]
+    late: Annotated[int, shown("Returns received late")] = 0  # of the accepted ones; a master built before it has none
     missing: Annotated[str | None, shown("Returns missing", wrap=True)] = None
     certified_partners: Annotated[int, shown("Partners certified by FLC")]
-    certified: Annotated[Decimal, shown("FLC certified (EUR)", money=True)]
-    erdf_due: Annotated[Decimal, shown("ERDF due on certified costs", money=True)]
+    certified: Annotated[Decimal, shown("FLC certified to date (EUR)", money=True)]
+    erdf_due: Annotated[Decimal, shown("ERDF due on certified costs to date", money=True)]
     declared_period: Annotated[Decimal, shown("Declared this period (EUR)", money=True)]
     cumulative: Annotated[Decimal, shown("Spent so far (EUR)", money=True)]
     budget: Annotated[Decimal, shown("Project budget (EUR)", money=True)]
@@ -336,19 +420,24 @@ ISSUES = Sheet("Issues", "Issues", IssueRow, status="severity")
 PROGRESS = Sheet("Progress", "MasterProgress", ProgressReported)
 DELIVERABLES = Sheet("Deliverables reported", "MasterDeliverables", DeliverableReported)
 INDICATORS = Sheet("Indicators reported", "MasterIndicators", IndicatorReported)
+INDICATOR_PROGRESS = Sheet("Indicator progress", "IndicatorProgress", IndicatorProgressRow)
 FINANCE = Sheet("Finance", "MasterFinance", FinanceReported)
 FINANCE_POSITION = Sheet("Finance position", "FinancePosition", FinancePositionRow, status="ready")
 BUDGET_LINES = Sheet("Budget lines", "BudgetLines", BudgetLineRow)
+CERTIFICATES = Sheet("FLC certificates", "FlcCertificates", CertificateRow, status="counts")
+HISTORY = Sheet("History", "History", HistoryRow)
 LIVING_LABS = Sheet("Living Labs", "LivingLabs", None, status="shortlisted", freeze=3)  # model: living_lab_row(criteria)
 SHORTLIST = Sheet("Shortlist", "Shortlist", ShortlistRow)
 REGIONS = Sheet("Shortlist by region", "RegionFlags", RegionRow)
+SHORTLIST_CHANGES = Sheet("Shortlist changes", "ShortlistChanges", ShortlistChangeRow)
+LAB_PROGRESS = Sheet("Living lab progress", "LabProgress", LabProgressRow)
 SCHEDULE = Sheet("Schedule", "Schedule", ScheduleRow, status="status")
 WORK_PACKAGES = Sheet("Work package status", "WorkPackages", WorkPackageRow, status="status")
 TIMELINE = Sheet("Timeline", "Timeline", None, status="status", freeze=4)  # model: timeline_row(months)
 ORPHANED = Sheet("Orphaned decisions", "Orphaned", OrphanedRow)
 
-REBUILT = (DASHBOARD, RETURNS, ISSUES, PROGRESS, DELIVERABLES, INDICATORS, FINANCE, FINANCE_POSITION, BUDGET_LINES,
-           LIVING_LABS, SHORTLIST, REGIONS, SCHEDULE, WORK_PACKAGES, TIMELINE, ORPHANED)
+REBUILT = (DASHBOARD, RETURNS, ISSUES, PROGRESS, DELIVERABLES, INDICATORS, INDICATOR_PROGRESS, FINANCE, FINANCE_POSITION, BUDGET_LINES, CERTIFICATES, HISTORY,
+           LIVING_LABS, SHORTLIST, REGIONS, SHORTLIST_CHANGES, LAB_PROGRESS, SCHEDULE, WORK_PACKAGES, TIMELINE, ORPHANED)
 """Every sheet the build writes, in tab order; the setup sheets follow them."""
 
 

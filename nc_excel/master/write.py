@@ -15,6 +15,7 @@ from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from nc_excel.analyses.finance import FinancePosition
+from nc_excel.analyses.indicators import PROJECT
 from nc_excel.analyses.livinglabs import Shortlist
 from nc_excel.analyses.schedule import Schedule
 from nc_excel.excel.edit import print_setup, put, sheet_title, write_fields, write_frame
@@ -25,13 +26,17 @@ from nc_excel.master.decisions import Decisions
 from nc_excel.master.frames import ReturnFrames, register_frame
 from nc_excel.master.schema import (
     BUDGET_LINES,
+    CERTIFICATES,
     DASHBOARD,
     DECISIONS,
     DELIVERABLES,
     FINANCE,
     FINANCE_POSITION,
+    HISTORY,
+    INDICATOR_PROGRESS,
     INDICATORS,
     ISSUES,
+    LAB_PROGRESS,
     LIVING_LABS,
     ORPHANED,
     PROGRESS,
@@ -39,6 +44,7 @@ from nc_excel.master.schema import (
     RETURNS,
     SCHEDULE,
     SHORTLIST,
+    SHORTLIST_CHANGES,
     STATUS_COLOURS,
     TIMELINE,
     TIMELINE_ACTIVE,
@@ -60,14 +66,15 @@ def dashboard(setup: ProjectSetup, period: int, as_of: dt.date, register: Regist
     """The Dashboard's figures: every one a count or a sum of what the other sheets show."""
     per = setup.period(period)
     t = fin.totals
-    received = {e.partner for e in register.entries if e.period == period and e.status != "duplicate"}
-    accepted = {e.partner for e in register.current(period)}
+    received = {e.partner for e in register.entries if e.kind == "return" and e.period == period and e.status != "duplicate"}
+    current = register.current(period)
+    accepted = {e.partner for e in current}
     missing = [p.code for p in setup.partners if p.code not in accepted]
     statuses = sched.deliverables["status"]
     return Dashboard(
         period=per.number, period_start=per.start, period_end=per.end, as_of=as_of,
         status_line=sched.status_line, on_track=sched.on_track, partners=len(setup.partners), received=len(received),
-        accepted=len(accepted), missing=", ".join(missing) or None, certified_partners=t.partners_certified, certified=t.certified,
+        accepted=len(accepted), late=sum(1 for e in current if e.late), missing=", ".join(missing) or None, certified_partners=t.partners_certified, certified=t.certified,
         erdf_due=t.cofinancing, declared_period=t.declared_period, cumulative=t.cumulative, budget=t.budget, absorption_pct=t.absorption_pct,
         deliverables=len(statuses), done=int((statuses == "Done").sum()), overdue=int((statuses == "Overdue").sum()),
         places=len(lab.longlist), shortlisted=int(lab.longlist["shortlisted"].sum()) if len(lab.longlist) else 0, ready=t.partners_ready,
@@ -104,7 +111,8 @@ class MasterWriter:
         print_setup(ws, landscape=False)
 
     def returns(self, register: Register) -> None:
-        self.table(RETURNS, register_frame(register.entries), "Returns register", "Every file collected, with its verdict. Nothing is ever removed from this list.")
+        self.table(RETURNS, register_frame(register.entries), "Returns register", "Every file collected, in the order received, with its verdict. A later accepted return replaces the partner's earlier one "
+                   "for the period (Replaced by); nothing is ever removed from this list.")
 
     def issues(self, issues: pd.DataFrame) -> None:
         self.table(ISSUES, issues, "Open issues",
@@ -115,20 +123,56 @@ class MasterWriter:
         self.table(DELIVERABLES, frames.deliverables, "Deliverables as reported", "All periods; the Schedule sheet gives the status the project works with.")
         self.table(INDICATORS, frames.indicators, "Output indicators", "All periods, as the partners reported them.")
 
+    def indicator_progress(self, progress: pd.DataFrame) -> None:
+        """Each indicator's project line (in bold), then its partners' lines."""
+        self.table(INDICATOR_PROGRESS, progress, f"Output indicators against targets, period {self.period}",
+                   f"Achieved before period {self.period}, in it and in all; each partner against the target per partner, "
+                   "the project (All partners) against the target times the number of reporting partners.")
+        ws, first = self.wb[INDICATOR_PROGRESS.name], HEADER_ROW + 2
+        for r, partner in enumerate(progress["partner"], start=first):
+            if partner == PROJECT:
+                for c in range(1, len(columns(INDICATOR_PROGRESS.model)) + 1):
+                    ws.cell(r, c).font = Font(name=FONT, size=10, bold=True)
+
     def finance(self, frames: ReturnFrames, fin: FinancePosition) -> None:
         self.table(FINANCE, frames.finance, "Expenditure declared", "All periods, one row per partner and cost category, as declared.")
         self.table(FINANCE_POSITION, fin.partners, f"Finance and FLC position, period {self.period}",
                    f"Co-financing {self.setup.project.cofinancing_rate:g} % of certified costs. Ready = reported, certified and without open errors.")
         self.table(BUDGET_LINES, fin.lines, f"Budget lines, period {self.period}",
                    "Per partner and cost category; cumulative over all accepted returns up to this period.")
+        self.table(CERTIFICATES, fin.certificates, f"FLC certificates up to period {self.period}",
+                   "The current certificate of each partner and period, per cost category, then each partner's total over its periods and the project's. "
+                   "Counts = No: the report was corrected after it was certified, so the certificate is ignored until a new one comes.")
 
-    def living_labs(self, lab: Shortlist) -> None:
+    def history(self, history: pd.DataFrame) -> None:
+        self.table(HISTORY, history, f"History, periods 1 to {self.period}",
+                   "One row per reporting period, from the latest accepted returns. Plan = the budget times the share of project months over "
+                   "at the period's end. Indicator targets reached: achievements summed over the periods, each partner's capped at its target.")
+
+    def living_labs(self, lab: Shortlist, changes: pd.DataFrame | None = None) -> None:
+        """The long list, the shortlist, the regions and ``changes``: the shortlist against the previous period's (None in period 1)."""
         self.table(LIVING_LABS, lab.longlist, "Living-lab candidates (long list)",
-                   "One row per place. Type Include or Exclude in Decision to override the ranking; decisions and notes are kept across rebuilds.",
+                   "One row per place, from each partner's latest list. Type Include or Exclude in Decision to override the ranking, "
+                   "Selected to confirm a lab for the rest of the project (it stays, and its partners report on it instead of proposing); "
+                   "decisions and notes are kept across rebuilds.",
                    model=living_lab_row(self.setup.criteria))
+        since = f"since period {self.period - 1}"
+        warning = f"{len(changes)} shortlist change(s) {since}: see the sheet {SHORTLIST_CHANGES.name}." if changes is not None and len(changes) else ""
         self.table(SHORTLIST, lab.longlist[lab.longlist["shortlisted"]], f"Living-lab shortlist ({self.setup.project.shortlist_per_region} per region)",
-                   "Ranked by weighted score within each region; ties go to more proposers, then more companies, then name.")
+                   warning or "Ranked by weighted score within each region; ties go to more proposers, then more companies, then name.")
+        if warning:
+            self.wb[SHORTLIST.name]["A2"].font = Font(name=FONT, bold=True, size=11, color="9C0006")
         self.table(REGIONS, lab.regions, "Living labs per region", "Regions with fewer eligible candidates than places are flagged.")
+        if changes is None:
+            self.table(SHORTLIST_CHANGES, pd.DataFrame(), "Shortlist changes", f"Period {self.period} has no earlier shortlist to compare with.")
+        else:
+            self.table(SHORTLIST_CHANGES, changes, f"{len(changes)} shortlist change(s) {since}",
+                       f"The places that left or joined the shortlist {since}: the shortlist the lists of the periods before period "
+                       f"{self.period} made (with today's decisions), against this one.")
+
+    def lab_progress(self, frames: ReturnFrames) -> None:
+        self.table(LAB_PROGRESS, frames.lab_progress, "Living lab progress",
+                   "What the partners report about the living labs selected from their proposals (Selected on Living Labs), all periods.")
 
     def schedule(self, sched: Schedule, decisions: Decisions) -> None:
         d = sched.deliverables.copy()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -27,22 +27,28 @@ from nc_excel.excel.read import (
 from nc_excel.excel.schema import columns
 from nc_excel.issues import Issue, issue
 from nc_excel.partner.schema import (
+    CERTIFICATE,
     FINANCE,
     FLC_FORM,
     FLC_TITLE,
     META_SHEET,
+    RETURN,
     SCHEMA_VERSION,
+    SELECTED_LABS,
     START_SHEET,
     SUBMISSION_FORM,
-    TABLES,
     FlcForm,
     FormRow,
+    Prefill,
     SubmissionForm,
     TableSpec,
+    WorkbookKind,
     digest,
     table_model,
     windows,
+    workbook_tables,
 )
+from nc_excel.partner.write import prefilled_rows
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup, flat_rate
 
 FORMS = ((SUBMISSION_FORM, SubmissionForm, START_SHEET), (FLC_FORM, FlcForm, FINANCE.sheet))
@@ -98,6 +104,12 @@ def read_meta(book: Workbook) -> dict[str, Any] | None:
     return {str(row[0]): row[1] if len(row) > 1 else None for row in grid if row and row[0] not in (None, "")}
 
 
+def kind_of(meta: Mapping[str, Any]) -> WorkbookKind:
+    """What a workbook of ours is, by its metadata: a certificate says so; anything else is read as a return
+    (templates made before kinds existed have none), and its seal then tells a kind that was edited."""
+    return CERTIFICATE if meta.get("kind") == CERTIFICATE else RETURN
+
+
 def identify(book: Workbook, setup: ProjectSetup) -> tuple[str, int, dict[str, Any]]:
     """Partner and period of a return, after checking project, schema and the seal."""
     acronym = setup.project.acronym
@@ -119,7 +131,7 @@ def identify(book: Workbook, setup: ProjectSetup) -> tuple[str, int, dict[str, A
         raise NotAReturn(issue("other-period", value=period, **where))
     if schema < SCHEMA_VERSION:
         raise NotAReturn(issue("old-schema", value=schema, current=SCHEMA_VERSION, partner=partner, period=period, **where))
-    expected = digest(setup, partner, period, str(meta.get("generated_at")))
+    expected = digest(setup, partner, period, str(meta.get("generated_at")), kind_of(meta))
     if not hmac.compare_digest(expected, str(meta.get("digest") or "")):
         raise NotAReturn(issue("digest-mismatch", partner=partner, period=period, **where))
     return partner, period, meta
@@ -199,6 +211,47 @@ def _finance_computed(setup: ProjectSetup) -> Any:
     return fill
 
 
+def _row_key(spec: TableSpec, value: Any) -> str:
+    """The key of a prefilled row as the template records it: a cost category by its label
+    (the office row's label carries the flat rate, "Office and administration (15 % of staff)")."""
+    text = "" if value is None else str(value)
+    if spec is FINANCE:
+        return next((label for _, label in COST_CATEGORIES if text.startswith(label)), text)
+    return text
+
+
+def _template_keys(layout: Mapping[str, Any], setup: ProjectSetup, partner: str, specs: Sequence[TableSpec]) -> dict[str, list[str]]:
+    """The keys of the prefilled rows the partner's template had, by table.
+
+    A template records them in its metadata; one made before it did has the rows the
+    setup gives the partner (the keys never depend on what was carried over).
+    """
+    recorded = {name: t["keys"] for name, t in layout.get("tables", {}).items() if isinstance(t, dict) and "keys" in t}
+    if len(recorded) == sum(1 for spec in specs if spec.key):
+        return {name: [str(k) for k in keys] for name, keys in recorded.items()}
+    rows = prefilled_rows(setup, setup.partner(partner), Prefill())
+    return {spec.name: [_row_key(spec, r[spec.key]) for r in rows[spec.name]] for spec in specs if spec.key}
+
+
+def _row_problems(spec: TableSpec, key_field: str, rows: list[RowRead], expected: list[str], sheet: str, model: type[FormRow]) -> list[Issue]:
+    """Every prefilled row of the template present once, and no other: a deleted row would
+    silently drop what it reports (a deliverable vanishes from the master), an added one is unknown."""
+    header = next(c.header for c in columns(model) if c.name == key_field)
+    found: list[Issue] = []
+    seen: set[str] = set()
+    for row in rows:
+        if row.values.get(key_field) is None or key_field not in row.cells:
+            continue  # an emptied key cell is reported at its cell ("required")
+        key = _row_key(spec, row.values[key_field])
+        if key not in expected or key in seen:
+            why = "appears a second time" if key in seen else "is not a row of your template"
+            found.append(issue("unexpected-row", field=header, value=key, sheet=sheet, cell=row.cells[key_field], table=spec.title, why=why))
+        seen.add(key)
+    found += [issue("prefilled-row-missing", value=key, sheet=sheet, table=spec.title, locator=(spec.name, key, key_field))
+              for key in expected if key not in seen]
+    return found
+
+
 def _located(found: Issue, table: str, key: str) -> Issue:
     if found.locator is None:
         return found
@@ -215,10 +268,12 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         layout = {}
     lists = setup.lists()
     win = windows(setup, period)
+    specs = workbook_tables(SELECTED_LABS.name in layout.get("tables", {}))  # the tables its template was written with
+    keys = _template_keys(layout, setup, partner, specs)
     tables: dict[str, list[RowRead]] = {}
     sheets: dict[str, str] = {}
     issues: list[Issue] = []
-    for spec in TABLES:
+    for spec in specs:
         place = _locate(book, spec, layout, setup)
         if place is None:
             issues.append(issue("missing-sheet", sheet=spec.sheet, table=spec.title))
@@ -231,6 +286,8 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         read = read_table(book.sheets[sheet], table_model(spec, setup), ctx, header_row=header, end_row=end, computed=computed)
         tables[spec.name] = read.rows
         issues += [i for i in read.issues if i.locator is None]
+        if spec.key is not None and read.header_row is not None:
+            issues += _row_problems(spec, spec.key, read.rows, keys[spec.name], sheet, table_model(spec, setup))
         for n, row in enumerate(read.rows):
             key = str(row.values.get(spec.key, "")) if spec.key else str(n)
             row.issues = [_located(i, spec.name, key) for i in row.issues]
@@ -250,7 +307,7 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         sheets[name] = sheet
         issues += form_issues
     issues = [i.model_copy(update={"file": book.file, "partner": partner, "period": period_no}) for i in issues]
-    headers = {spec.name: {c.name: c.header for c in columns(table_model(spec, setup))} for spec in TABLES}
+    headers = {spec.name: {c.name: c.header for c in columns(table_model(spec, setup))} for spec in specs}
     headers.update({name: {c.name: c.header for c in columns(model)} for name, model, _ in FORMS})
     return Return(book.file, partner, period_no, str(meta.get("generated_at")), tables, forms, issues, sheets, headers)
 

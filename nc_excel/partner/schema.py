@@ -109,6 +109,16 @@ class LivingLabBase(FormRow):
     contact: Annotated[str | None, Field(max_length=120), Col("Contact", 18)] = None
 
 
+class SelectedLabRow(FormRow):
+    """A living lab the coordinator selected from the partner's proposals: how it went this period."""
+
+    name: Annotated[str, Col("Place", 28, input=False, wrap=True)]
+    municipality: Annotated[str, Col("Municipality", 15, input=False)]
+    companies: Annotated[int, Field(ge=0, le=100_000), Col("Companies engaged", 11, help="How many companies take part in the living lab now: a whole number.")]
+    activities: Annotated[str, Field(max_length=2000), Col("Activities this period", 46, wrap=True, help="What happened in the living lab in this period (at most 2,000 characters).")]
+    next_steps: Annotated[str | None, Field(max_length=1000), Col("Next steps", 34, wrap=True, help="What comes next in the living lab (at most 1,000 characters).")] = None
+
+
 def criterion_field(key: str) -> str:
     """The living-lab field of a criterion; prefixed so no key can shadow a base field."""
     return f"crit_{key}"
@@ -175,7 +185,21 @@ LIVING_LABS = TableSpec("LivingLabs", "Living Labs", "Living-lab candidate place
                         "Propose up to 30 places. Use one row per place; leave unused rows empty.", None, 30)
 
 
+SELECTED_LABS = TableSpec("SelectedLabs", "Selected living labs", "Selected living labs",
+                          "The living labs the coordinator selected from your proposals. Tell us how each one went in this period.", "name", 60)
+
+
 TABLES = (PROGRESS, DELIVERABLES, INDICATORS, FINANCE, LIVING_LABS)
+"""The tables of a partner workbook that proposes living-lab candidates (see ``workbook_tables``)."""
+
+ALL_TABLES = (*TABLES, SELECTED_LABS)
+"""Every table a partner workbook may have."""
+
+
+def workbook_tables(selected_labs: bool) -> tuple[TableSpec, ...]:
+    """The tables of one workbook: once the coordinator has selected living labs from the
+    partner's proposals, the workbook asks about them instead of for new candidates."""
+    return tuple(SELECTED_LABS if spec is LIVING_LABS and selected_labs else spec for spec in TABLES)
 
 
 START_SHEET = "Start"
@@ -196,6 +220,7 @@ def table_model(spec: TableSpec, setup: ProjectSetup) -> type[BaseModel]:
         "Indicators": IndicatorRow,
         "Finance": FinanceRow,
         "LivingLabs": living_lab_model(setup.criteria),
+        "SelectedLabs": SelectedLabRow,
     }[spec.name]
 
 
@@ -207,6 +232,7 @@ class Prefill:
     finance: dict[str, Decimal] = field(default_factory=dict)  # category key -> declared so far
     deliverables: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> status, date, comment
     living_labs: list[dict[str, Any]] = field(default_factory=list)
+    selected_labs: list[dict[str, Any]] = field(default_factory=list)  # name, municipality: asked about instead of candidates
 
 
 @dataclass
@@ -217,20 +243,42 @@ class Entries:
     forms: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def digest(setup: ProjectSetup, partner: str, period: int, generated_at: str) -> str:
-    """Seal of a template: intake recomputes it to tell a template copied to another partner."""
-    message = f"{setup.project.acronym}|{partner}|{period}|{SCHEMA_VERSION}|{generated_at}".encode()
-    return hmac.new(setup.project.template_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+RETURN, CERTIFICATE = "return", "certificate"
+"""The kinds of workbook a partner sends back, written on the metadata sheet (``kind``); a
+workbook without one is a return (templates made before certificates existed)."""
+
+WorkbookKind = Literal["return", "certificate"]
+
+
+def digest(setup: ProjectSetup, partner: str, period: int, generated_at: str, kind: WorkbookKind = RETURN) -> str:
+    """Seal of a template: intake recomputes it to tell a template copied to another partner.
+
+    The kind is sealed too (a return's seal is unchanged from before kinds existed), so
+    a return whose hidden sheet was edited to say ``certificate`` is refused, not misread.
+    """
+    message = f"{setup.project.acronym}|{partner}|{period}|{SCHEMA_VERSION}|{generated_at}"
+    if kind != RETURN:
+        message += f"|{kind}"
+    return hmac.new(setup.project.template_key.encode(), message.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def template_name(setup: ProjectSetup, period: int, partner: str) -> str:
     return f"{setup.project.acronym}_P{period}_{partner}.xlsx"
 
 
+REPORTING_TIME = dt.timedelta(days=120)
+"""How long after a period's last deadline its reporting may still run (late returns, certificates)."""
+
+
 def windows(setup: ProjectSetup, period: Period) -> dict[str, Window]:
-    """Date windows that validations and intake enforce."""
-    reporting_end = max(period.flc_deadline, period.partner_deadline, period.end) + dt.timedelta(days=120)
+    """Date windows that validations and intake enforce.
+
+    A report's dates (submission, FLC) may not be before its period started, but
+    may be as late as the project's final reporting: a partner who missed a period
+    catches it up in a later one, and the return still counts for its own period.
+    """
+    last = max(max(p.flc_deadline, p.partner_deadline, p.end) for p in (*setup.periods, period))
     return {
         "project": Window("the project", setup.project.start, setup.project.end),
-        "reporting": Window(f"reporting period {period.number} and its reporting", period.start, reporting_end),
+        "reporting": Window(f"reporting period {period.number} and the project's reporting", period.start, last + REPORTING_TIME),
     }

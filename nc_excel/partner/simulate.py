@@ -28,10 +28,10 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from nc_excel.excel.schema import columns
 from nc_excel.partner.schema import (
+    ALL_TABLES,
     FLC_FORM,
     META_SHEET,
     SUBMISSION_FORM,
-    TABLES,
     Entries,
     criterion_field,
     table_model,
@@ -183,7 +183,7 @@ def _fresh_entries(setup: ProjectSetup, partner_code: str, period: int, *, seed:
     )
 
 
-def _type(cell: Cell, value: Any) -> None:
+def type_value(cell: Cell, value: Any) -> None:
     """Type a value into a cell as a person would: text stays text, never a formula."""
     if isinstance(value, bool):
         cell.value = "Yes" if value else "No"
@@ -200,13 +200,19 @@ def _type(cell: Cell, value: Any) -> None:
 def fill_workbook(template: Path, out: Path, entries: Entries, setup: ProjectSetup, *, overrides: Mapping[tuple[str, str], Any] | None = None) -> Path:
     """Type ``entries`` into the input cells of ``template`` and save as ``out``.
 
+    A free-row table given in ``entries`` (the living-lab candidates) is the partner's
+    whole list: rows the template carried over below it are emptied, as a partner
+    clears the row of a place it drops.
+
     ``overrides`` types raw values at (sheet, cell) afterwards: how the tests and the
     demo make the mistakes partners make (``"1.234,56"`` as text, a text date, ...).
     """
     wb = openpyxl.load_workbook(template)
     meta = {row[0].value: row[1].value for row in wb[META_SHEET].iter_rows(max_col=2)}
     layout = json.loads(meta["layout"])
-    for spec in TABLES:
+    for spec in ALL_TABLES:
+        if spec.name not in layout["tables"]:
+            continue  # a workbook has the selected living labs or the candidates, not both
         place = layout["tables"][spec.name]
         ws = wb[place["sheet"]]
         inputs = {c.name for c in columns(table_model(spec, setup)) if c.col.input}
@@ -214,6 +220,11 @@ def fill_workbook(template: Path, out: Path, entries: Entries, setup: ProjectSet
         rows = entries.tables.get(spec.name, [])
         if spec.key is None:
             targets = list(enumerate(rows))
+            if spec.name in entries.tables:  # the list is the one given: rows a template carried over below it are emptied
+                last = int("".join(ch for ch in place["ref"].split(":")[1] if ch.isdigit()))
+                for r in range(first + len(rows), last + 1):
+                    for letter in (place["columns"][name] for name in inputs if name in place["columns"]):
+                        ws[f"{letter}{r}"].value = None
         else:
             key_col = place["columns"][spec.key]
             row_of = {str(ws[f"{key_col}{first + i}"].value): i for i in range(200) if ws[f"{key_col}{first + i}"].value is not None}
@@ -223,14 +234,14 @@ def fill_workbook(template: Path, out: Path, entries: Entries, setup: ProjectSet
                 if name in inputs and value is not None and name in place["columns"]:
                     cell = ws[f"{place['columns'][name]}{first + index}"]
                     if not isinstance(cell.value, str) or not cell.value.startswith("="):  # never type over a formula
-                        _type(cell, value)
+                        type_value(cell, value)
     for name, form in layout["forms"].items():
         ws = wb[form["sheet"]]
         for field_name, value in entries.forms.get(name, {}).items():
             if value is not None and field_name in form["cells"]:
-                _type(ws[form["cells"][field_name]], value)
+                type_value(ws[form["cells"][field_name]], value)
     for (sheet, ref), value in (overrides or {}).items():
-        _type(wb[sheet][ref], value)
+        type_value(wb[sheet][ref], value)
     return save(wb, out)
 
 

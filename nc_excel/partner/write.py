@@ -21,7 +21,6 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from nc_excel.excel.formula import Ref
-from nc_excel.excel.parse import ParseError, parse_number
 from nc_excel.excel.schema import (
     HEADER_ROW,
     cell_ref,
@@ -35,16 +34,18 @@ from nc_excel.excel.write import (
     Styles,
     Window,
     atomic_workbook,
+    cell_number,
     print_setup,
     protect,
-    text_lines,
     write_form,
+    write_issue_list,
     write_lists,
     write_table,
     write_value,
 )
 from nc_excel.issues import Issue
 from nc_excel.partner.schema import (
+    ALL_TABLES,
     DELIVERABLES,
     FEEDBACK_SHEET,
     FINANCE,
@@ -55,18 +56,21 @@ from nc_excel.partner.schema import (
     LIVING_LABS,
     META_SHEET,
     PROGRESS,
+    RETURN,
     SCHEMA_VERSION,
+    SELECTED_LABS,
     START_SHEET,
     SUBMISSION_FORM,
-    TABLES,
     Entries,
     FlcForm,
     Prefill,
     SubmissionForm,
     TableSpec,
+    WorkbookKind,
     digest,
     table_model,
     windows,
+    workbook_tables,
 )
 from nc_excel.setup.models import (
     COST_CATEGORIES,
@@ -97,6 +101,7 @@ def prefilled_rows(setup: ProjectSetup, partner: Partner, prefill: Prefill) -> d
         ],
         FINANCE.name: finance,
         LIVING_LABS.name: [dict(row) for row in prefill.living_labs],
+        SELECTED_LABS.name: [dict(row) for row in prefill.selected_labs],
     }
 
 
@@ -113,21 +118,11 @@ def _merge(spec: TableSpec, rows: list[dict[str, Any]], entered: Sequence[Mappin
     return merged
 
 
-def _number(value: Any) -> Decimal:
-    """A cell's value as a formula on it sees it, for the results cached beside the formulas:
-    a formula's own result, a number, text read as a number; blank is 0."""
-    value = value.value if isinstance(value, Formula) else value
-    try:
-        return parse_number(value) if value not in (None, "") else Decimal(0)
-    except ParseError:  # what a partner typed that is not a number (feedback workbooks)
-        return Decimal(0)
-
-
 def _missing_count(rows: Mapping[str, list[dict[str, Any]]], setup: ProjectSetup, submission: Mapping[str, Any]) -> int:
     """What the missing-inputs formula will count, for its cached value."""
     count = 0
-    for spec in TABLES:
-        if spec.key is None:
+    for spec in ALL_TABLES:
+        if spec.key is None or spec.name not in rows:
             continue
         required = [c.name for c in columns(table_model(spec, setup)) if c.col.input and c.required]
         count += sum(1 for row in rows[spec.name] for name in required if row.get(name) is None)
@@ -175,8 +170,8 @@ def _target(issue: Issue, rows: Mapping[str, Sequence[Mapping[str, Any]]], place
     if table in forms:
         cell = forms[table].cells.get(name)
         return f"'{forms[table].sheet}'!{cell}" if cell else None
-    spec = next((s for s in TABLES if s.name == table), None)
-    if spec is None or name not in placed[table].cells:
+    spec = next((s for s in ALL_TABLES if s.name == table), None)
+    if spec is None or table not in placed or name not in placed[table].cells:
         return None
     index = _row_index(spec, rows[table], key)
     if index is None:
@@ -195,43 +190,9 @@ def _found(issue: Issue, rows: Mapping[str, Sequence[Mapping[str, Any]]], forms:
     table, key, name = issue.locator
     if table in forms:
         return forms[table].get(name, issue.value)
-    spec = next((s for s in TABLES if s.name == table), None)
-    index = _row_index(spec, rows[table], key) if spec is not None else None
+    spec = next((s for s in ALL_TABLES if s.name == table), None)
+    index = _row_index(spec, rows[table], key) if spec is not None and table in rows else None
     return rows[table][index].get(name, issue.value) if index is not None else issue.value
-
-
-ISSUE_COLUMNS = (("No.", 5), ("Severity", 9), ("Go to", 22), ("Field", 22), ("Value found", 20), ("Problem", 60), ("How to fix", 50))
-
-
-def _write_issue_list(
-    ws: Worksheet, styles: Styles, issues: Sequence[Issue], target: Any, found: Any, header: str, period: Period
-) -> None:
-    """The first sheet of a feedback workbook: every issue, with a link to its cell."""
-    n_errors = sum(1 for i in issues if i.severity == "error")
-    ws.write_string(0, 0, f"Feedback on your report for period {period.number}", styles.text("title"))
-    ws.write_string(1, 0, f"{n_errors} error(s) and {len(issues) - n_errors} warning(s). Correct the cells flagged in red (click Go to), "
-                          "then save this workbook and send it back as your corrected report.", styles.text("note"))
-    for c, (title, width) in enumerate(ISSUE_COLUMNS):
-        ws.write_string(3, c, title, styles.fmt("header"))
-        ws.set_column(c, c, width)
-    for r, i in enumerate(issues, start=4):
-        severity_style = styles.text("warn") if i.severity == "error" else styles.text("strong")
-        ws.write_number(r, 0, r - 3, styles.fmt("locked", "int"))
-        ws.write_string(r, 1, str(i.severity), severity_style)
-        where = target(i)
-        if where:
-            ws.write_url(r, 2, f"internal:{where}", string=where.replace("'", ""), tip="Go to the cell")
-        else:
-            write_value(ws, r, 2, f"{i.sheet or ''} {i.cell or ''}".strip() or "(whole file)", styles.fmt("locked"))
-        for c, value in enumerate((i.field, found(i), i.message, i.hint), start=3):
-            write_value(ws, r, c, value, styles.fmt("locked", wrap=c >= 5))
-        lines = max(text_lines(i.message, ISSUE_COLUMNS[5][1]), text_lines(i.hint, ISSUE_COLUMNS[6][1]))
-        if lines > 1:
-            ws.set_row(r, 13 * lines)
-    ws.freeze_panes(4, 0)
-    ws.autofilter(3, 0, 3 + len(issues), len(ISSUE_COLUMNS) - 1)
-    print_setup(ws, header=header, repeat_row=3)
-    protect(ws, None)
 
 
 def _sheet_header(ws: Worksheet, styles: Styles, spec: TableSpec) -> None:
@@ -243,11 +204,11 @@ def _sheet_header(ws: Worksheet, styles: Styles, spec: TableSpec) -> None:
 def _write_tables(
     wb: Workbook, styles: Styles, setup: ProjectSetup, partner: Partner, period: Period,
     rows: dict[str, list[dict[str, Any]]], lists: Mapping[str, str], win: Mapping[str, Window], header: str,
-    issues: Sequence[Issue],
+    issues: Sequence[Issue], specs: Sequence[TableSpec],
 ) -> dict[str, Placement]:
     placed: dict[str, Placement] = {}
     rate = setup.project.office_flat_rate
-    for spec in TABLES:
+    for spec in specs:
         ws = wb.add_worksheet(spec.sheet)
         _sheet_header(ws, styles, spec)
         model = table_model(spec, setup)
@@ -260,14 +221,14 @@ def _write_tables(
             office = [k for k, _ in COST_CATEGORIES].index("office")
             office_rate = flat_rate_formula(Ref("staff"), rate)
             staff_cell = {"staff": f"{declared}{staff_row}"}
-            staff_costs = {"staff": _number(table_rows[0].get("declared"))}
+            staff_costs = {"staff": cell_number(table_rows[0].get("declared"))}
             table_rows[office] = {
                 **table_rows[office],
                 "category": f"Office and administration ({rate:g} % of staff)",
                 "declared": Formula(office_rate.excel(staff_cell.__getitem__), office_rate.evaluate(staff_costs.__getitem__)),
             }
             locked = {office}
-        table_rows = [evaluate_formulas(model, row, _number) for row in table_rows]
+        table_rows = [evaluate_formulas(model, row, cell_number) for row in table_rows]
         if spec is LIVING_LABS:
             spare = LIVING_LAB_ROWS - len(table_rows)
         placed[spec.name] = write_table(
@@ -287,6 +248,7 @@ def _write_tables(
 def _write_start(
     ws: Worksheet, wb: Workbook, styles: Styles, setup: ProjectSetup, partner: Partner, period: Period,
     values: Mapping[str, Any], lists: Mapping[str, str], win: Mapping[str, Window], flags: Mapping[str, str],
+    sheets: Sequence[str],
 ) -> tuple[Placement, int]:
     p = setup.project
     ws.set_column(0, 0, 34)
@@ -306,7 +268,7 @@ def _write_start(
         write_value(ws, r, 1, value, styles.fmt("locked", "date" if isinstance(value, dt.date) else "text"))
     ws.write_string(9, 0, "How to fill in this report", styles.text("subtitle"))
     steps = [
-        "1. Fill in the yellow cells on every sheet: Progress, Deliverables, Indicators, Finance and Living Labs. Grey cells are filled in for you; green cells are computed.",
+        f"1. Fill in the yellow cells on every sheet: {', '.join(sheets[:-1])} and {sheets[-1]}. Grey cells are filled in for you; green cells are computed.",
         "2. Pick from the dropdowns where there is one. Hover over a yellow cell to see what it needs.",
         "3. Type amounts as plain numbers, without currency signs or thousands separators, and dates as your spreadsheet accepts them (2017-10-31 always works).",
         "4. Do not rename, add or delete sheets or columns, and do not copy this workbook for another partner: each workbook is made for one partner and period.",
@@ -325,9 +287,9 @@ def _write_start(
 def _missing_formula(placed: Mapping[str, Placement], setup: ProjectSetup, submission: Placement) -> str:
     """COUNTBLANK over every required input range: the partner's live to-do count."""
     parts = []
-    for spec in TABLES:
-        if spec.key is None:
-            continue  # living-lab rows are optional
+    for spec in ALL_TABLES:
+        if spec.key is None or spec.name not in placed:
+            continue  # living-lab candidate rows are optional
         place = placed[spec.name]
         for column in columns(table_model(spec, setup)):
             if column.col.input and column.required:
@@ -358,23 +320,27 @@ def write_partner_workbook(
     partner = setup.partner(partner_code)
     period = setup.period(period_number)
     entries = entries or Entries()
-    rows = prefilled_rows(setup, partner, prefill or Prefill())
+    prefill = prefill or Prefill()
+    specs = workbook_tables(bool(prefill.selected_labs))
+    rows = prefilled_rows(setup, partner, prefill)
     rows = {
         spec.name: _merge(spec, rows[spec.name], entries.tables.get(spec.name, []), {c.name for c in columns(table_model(spec, setup)) if c.col.input})
-        for spec in TABLES
+        for spec in specs
     }
     win = windows(setup, period)
     header = f"{setup.project.name} | Period {period.number} | {partner.name} ({partner.code})"
     list_data = {"region_names": setup.lists()["region_names"]}
     refs = {k: f"='Lists'!$A$2:$A${len(v) + 1}" for k, v in list_data.items()}
+    keys = {spec.name: [str(row[spec.key]) for row in rows[spec.name]] for spec in specs if spec.key}  # before Finance's office label gets its rate
     with atomic_workbook(path, created=generated_at) as wb:
         styles = Styles(wb)
         issue_list = wb.add_worksheet(FEEDBACK_SHEET) if issues else None
         start = wb.add_worksheet(START_SHEET)
         submission, missing_row = _write_start(
-            start, wb, styles, setup, partner, period, entries.forms.get(SUBMISSION_FORM, {}), refs, win, _form_flags(SUBMISSION_FORM, issues)
+            start, wb, styles, setup, partner, period, entries.forms.get(SUBMISSION_FORM, {}), refs, win, _form_flags(SUBMISSION_FORM, issues),
+            [s.sheet for s in specs],
         )
-        placed = _write_tables(wb, styles, setup, partner, period, rows, refs, win, header, issues)
+        placed = _write_tables(wb, styles, setup, partner, period, rows, refs, win, header, issues, specs)
         finance = wb.get_worksheet_by_name(FINANCE.sheet)
         flc_top = placed[FINANCE.name].last_row + 3
         finance.write_string(flc_top - 1, 0, FLC_TITLE, styles.text("subtitle"))
@@ -388,27 +354,32 @@ def write_partner_workbook(
             start.conditional_format(missing_row, 1, missing_row, 1, {"type": "cell", "criteria": criteria, "value": 0, "format": styles.text(style)})
         print_setup(start, header=header, landscape=False)
         write_lists(wb, styles, list_data)
-        for ws in [start] + [wb.get_worksheet_by_name(s.sheet) for s in TABLES]:
+        for ws in [start] + [wb.get_worksheet_by_name(s.sheet) for s in specs]:
             protect(ws, setup.project.template_password)
         layout = {
-            "tables": {n: {"sheet": p.sheet, "ref": p.ref(), "header_row": p.header_row, "columns": p.cells} for n, p in placed.items()},
+            "tables": {n: {"sheet": p.sheet, "ref": p.ref(), "header_row": p.header_row, "columns": p.cells, **({"keys": keys[n]} if n in keys else {})}
+                       for n, p in placed.items()},
             "forms": {
                 SUBMISSION_FORM: {"sheet": START_SHEET, "cells": submission.cells},
                 FLC_FORM: {"sheet": FINANCE.sheet, "cells": flc.cells},
             },
             "missing_count": f"{START_SHEET}!{cell_ref(missing_row, 1)}",
         }
-        _write_meta(wb, setup, partner, period, generated_at.isoformat(timespec="seconds"), layout)
+        write_meta(wb, setup, partner, period, generated_at.isoformat(timespec="seconds"), layout)
         if issue_list is not None:
             forms = {SUBMISSION_FORM: submission, FLC_FORM: flc}
-            _write_issue_list(issue_list, styles, issues, lambda i: _target(i, rows, placed, forms),
-                              lambda i: _found(i, rows, entries.forms), header, period)
+            write_issue_list(issue_list, styles, issues, lambda i: _target(i, rows, placed, forms), lambda i: _found(i, rows, entries.forms),
+                             title=f"Feedback on your report for period {period.number}", header=header, sent_as="report")
             issue_list.activate()
         else:
             start.activate()
 
 
-def _write_meta(wb: Workbook, setup: ProjectSetup, partner: Partner, period: Period, stamp: str, layout: dict[str, Any]) -> None:
+def write_meta(
+    wb: Workbook, setup: ProjectSetup, partner: Partner, period: Period, stamp: str, layout: dict[str, Any],
+    kind: WorkbookKind = RETURN, extra: Sequence[tuple[str, str]] = (),
+) -> None:
+    """The very hidden metadata sheet: whose workbook it is, of which kind, sealed; ``extra`` rows follow."""
     ws = wb.add_worksheet(META_SHEET)
     meta = [
         ("schema_version", SCHEMA_VERSION),
@@ -416,8 +387,10 @@ def _write_meta(wb: Workbook, setup: ProjectSetup, partner: Partner, period: Per
         ("partner", partner.code),
         ("period", period.number),
         ("generated_at", stamp),
-        ("digest", digest(setup, partner.code, period.number, stamp)),
+        ("digest", digest(setup, partner.code, period.number, stamp, kind)),
         ("layout", json.dumps(layout, separators=(",", ":"))),
+        ("kind", kind),
+        *extra,
     ]
     for r, (key, value) in enumerate(meta):
         ws.write_string(r, 0, key)
