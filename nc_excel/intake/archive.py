@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from nc_excel.atomic import replacing
 from nc_excel.folder import ProjectFolder
+from nc_excel.intake.record import Records, as_read_from
 from nc_excel.intake.sniff import FileProblem, Limits, OpenedFile
 from nc_excel.intake.workers import open_files
 from nc_excel.issues import Issue
@@ -166,24 +167,42 @@ def book_of(opened: OpenedFile) -> Workbook:
 
 
 class Archive:
-    """Accepted returns read back from the archive, once each, many at a time in the reader's workers."""
+    """Accepted returns read back from the archive, once each: from their parsed records, the
+    rest many at a time in the reader's workers (and recorded then)."""
 
     def __init__(self, root: Path, register: Register, setup: ProjectSetup, limits: Limits) -> None:
         self.root, self.register, self.setup, self.limits = root, register, setup, limits
         self._cache: dict[str, Return | None] = {}
+        self.records = Records(root, setup)
         self.why_not: dict[str, str] = {}
         """sha256 -> why an archived return could not be read back (a damaged file, a setup that changed under it)."""
 
     def read_many(self, entries: list[Entry]) -> list[tuple[Entry, Return]]:
         """The archived entries with their returns; one that cannot be read is left out (``why_not`` says why)."""
-        todo = {ProjectFolder(self.root).resolve(e.archived): e for e in entries if e.archived and e.sha256 not in self._cache}
-        for path, outcome in open_files(list(todo), self.limits, then=partial(read_opened, setup=self.setup)):
-            sha = todo[path].sha256
-            ret = None if isinstance(outcome, FileProblem) else outcome.ret
-            self._cache[sha] = ret
-            if ret is None:
-                self.why_not[sha] = outcome.issue.message if isinstance(outcome, FileProblem) else outcome.issues[-1].message
+        todo: dict[Path, Entry] = {}
+        for e in entries:
+            if e.archived and e.sha256 not in self._cache:
+                recorded = self.records.load(e.sha256)
+                if recorded is not None:
+                    self._cache[e.sha256] = recorded
+                else:
+                    todo[ProjectFolder(self.root).resolve(e.archived)] = e
+        if todo:
+            for path, outcome in open_files(list(todo), self.limits, then=partial(read_opened, setup=self.setup)):
+                sha = todo[path].sha256
+                ret = None if isinstance(outcome, FileProblem) else outcome.ret
+                self._cache[sha] = ret
+                if ret is None:
+                    self.why_not[sha] = outcome.issue.message if isinstance(outcome, FileProblem) else outcome.issues[-1].message
+                else:
+                    self.records.save(sha, ret)
         return [(e, ret) for e in entries if (ret := self._cache.get(e.sha256)) is not None]
+
+    def archived(self, sha256: str, ret: Return, archived_as: Path) -> None:
+        """A return just archived as ``archived_as``: recorded as reading that file would read it, and kept."""
+        ret = as_read_from(ret, archived_as.name)
+        self.records.save(sha256, ret)
+        self._cache[sha256] = ret
 
     def read(self, entry: Entry) -> Return | None:
         found = self.read_many([entry])

@@ -136,7 +136,9 @@ def collect(
             write_feedback(out, setup, ret, found, generated_at=now, prefill=archive.prefill(ret.partner, ret.period))
             entry.feedback = folder.record(out)
         if ret is not None and entry.accepted:  # the one step that cannot be undone, registered right after
-            entry.archived = folder.record(archive_copy(root, path, ret.period, ret.partner, entry.received, sha, read.format))
+            archived = archive_copy(root, path, ret.period, ret.partner, entry.received, sha, read.format)
+            entry.archived = folder.record(archived)
+            archive.archived(sha, ret, archived)  # its parsed record: the next commands need not open it again
         register.add(entry)
         result.collected.append(Collected(path, entry, ret))
     return result
