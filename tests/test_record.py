@@ -89,10 +89,10 @@ def test_collect_records_each_archived_return_as_reading_the_archived_file_gives
     records = Records(project.root, demo_setup)
     for e in entries:
         assert ProjectFolder(project.root).parsed(e.sha256).is_file()
-        recorded = records.load(e.sha256)
+        recorded = records.load(e.sha256, project.root / e.archived)
         again = parsed_again(project.root / e.archived, demo_setup)
         same(recorded, again, e.partner or "")
-    brg = records.load(entries[1].sha256)
+    brg = records.load(entries[1].sha256, project.root / entries[1].archived)
     assert ("extra-column", "Indicators", "J4") in [(i.code, i.sheet, i.cell) for i in brg.issues]
     assert isinstance(brg.rows("Finance")[0]["declared"], Decimal) and isinstance(brg.form("Submission")["submitted_on"], dt.date)
     assert brg.form("Submission")["confirm"] is True
@@ -105,8 +105,8 @@ def test_a_return_with_errors_round_trips_with_what_its_cells_held(project: Work
     })
     ret = parsed_again(path, demo_setup)
     records = Records(project.root, demo_setup)
-    records.save("a" * 64, ret)
-    back = records.load("a" * 64)
+    records.save("a" * 64, ret, path)
+    back = records.load("a" * 64, path)
     same(back, ret)
     assert {i.code for i in back.issues} >= {"not-a-number", "date-outside-window", "not-a-whole-number"}
     raw = {k: v for table in ("Finance", "Deliverables", "Progress") for row in back.tables[table] for k, v in row.raw.items()}
@@ -134,7 +134,8 @@ def test_a_record_that_cannot_be_trusted_is_rebuilt_from_the_workbook(project: W
     assert ret.partner == "AAR"
     record = json.loads(ProjectFolder(project.root).parsed(entry.sha256).read_text(encoding="utf-8"))
     assert record["partner"] == "AAR" and record["sha256"] == entry.sha256
-    same(Records(project.root, demo_setup).load(entry.sha256), parsed_again(project.root / entry.archived, demo_setup))
+    archived = project.root / entry.archived
+    same(Records(project.root, demo_setup).load(entry.sha256, archived), parsed_again(archived, demo_setup))
 
 
 def test_a_record_of_another_file_is_not_taken_for_this_one(project: Workspace, demo_setup: ProjectSetup) -> None:
@@ -156,8 +157,9 @@ def test_a_changed_setup_makes_records_be_read_again(project: Workspace, demo_se
     project.collect(now=NOW)
     [entry] = archived_entries(project)
     other = demo_setup.model_copy(update={"project": demo_setup.project.model_copy(update={"office_flat_rate": Decimal("0.2")})})
-    assert Records(project.root, other).load(entry.sha256) is None
-    assert Records(project.root, demo_setup).load(entry.sha256) is not None
+    archived = project.root / entry.archived
+    assert Records(project.root, other).load(entry.sha256, archived) is None
+    assert Records(project.root, demo_setup).load(entry.sha256, archived) is not None
 
 
 def test_without_records_the_build_reads_the_workbooks_and_records_them(project: Workspace, demo_setup: ProjectSetup) -> None:

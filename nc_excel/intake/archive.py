@@ -182,11 +182,12 @@ class Archive:
         todo: dict[Path, Entry] = {}
         for e in entries:
             if e.archived and e.sha256 not in self._cache:
-                recorded = self.records.load(e.sha256)
+                path = ProjectFolder(self.root).resolve(e.archived)
+                recorded = self.records.load(e.sha256, path)
                 if recorded is not None:
                     self._cache[e.sha256] = recorded
                 else:
-                    todo[ProjectFolder(self.root).resolve(e.archived)] = e
+                    todo[path] = e
         if todo:
             for path, outcome in open_files(list(todo), self.limits, then=partial(read_opened, setup=self.setup)):
                 sha = todo[path].sha256
@@ -195,13 +196,13 @@ class Archive:
                 if ret is None:
                     self.why_not[sha] = outcome.issue.message if isinstance(outcome, FileProblem) else outcome.issues[-1].message
                 else:
-                    self.records.save(sha, ret)
+                    self.records.save(sha, ret, path)
         return [(e, ret) for e in entries if (ret := self._cache.get(e.sha256)) is not None]
 
     def archived(self, sha256: str, ret: Return, archived_as: Path) -> None:
         """A return just archived as ``archived_as``: recorded as reading that file would read it, and kept."""
         ret = as_read_from(ret, archived_as.name)
-        self.records.save(sha256, ret)
+        self.records.save(sha256, ret, archived_as)
         self._cache[sha256] = ret
 
     def read(self, entry: Entry) -> Return | None:

@@ -7,7 +7,8 @@ record instead of parsing the workbook again: one small JSON file instead of a
 workbook opened in a worker process.
 
 The record is derived data: one that is missing, unreadable, of another record
-version or made under another project setup is ignored, and the return is read
+version, made under another project setup or for an archived file
+that has since changed (its size or modification time) is ignored, and the return is read
 from the archived workbook again (and its record rewritten). It is plain JSON
 validated through pydantic, never a pickle: the project folder is shared, and a
 tampered pickle would run code, while a tampered record can at worst be refused
@@ -113,6 +114,8 @@ class ReturnRecord(BaseModel):
     version: str
     sha256: str
     setup: str  # fingerprint of the project setup it was read under
+    size: int  # of the archived file when it was recorded, with its modification time:
+    mtime_ns: int  # a file damaged or replaced by hand since no longer matches its record
     file: str
     partner: str
     period: int
@@ -162,24 +165,31 @@ class Records:
         self.folder = ProjectFolder(root)
         self.setup = setup_fingerprint(setup)
 
-    def load(self, sha256: str) -> Return | None:
-        """The return recorded for this file, or None when there is no usable record (then read the workbook)."""
+    def load(self, sha256: str, archived: Path) -> Return | None:
+        """The return recorded for the archived file, or None when there is no usable record (then read the workbook)."""
         try:
             record = ReturnRecord.model_validate_json(self.folder.parsed(sha256).read_bytes())
+            found = archived.stat()
         except (OSError, ValidationError, ValueError, KeyError, TypeError):
             return None
-        if record.sha256 != sha256 or record.version != VERSION or record.setup != self.setup:
+        if (record.sha256, record.version, record.setup, record.size, record.mtime_ns) != (
+            sha256, VERSION, self.setup, found.st_size, found.st_mtime_ns
+        ):
             return None
         return record.to_return()
 
-    def save(self, sha256: str, ret: Return) -> None:
-        """Record a return read from the archived file ``sha256`` (its ``file`` is the archived file's name).
+    def save(self, sha256: str, ret: Return, archived: Path) -> None:
+        """Record a return read from the archived file ``archived`` (whose name is ``ret.file``).
 
         A record that cannot be written (a read-only share) is left out: it is only a
         shortcut, and the next read makes it from the workbook again.
         """
+        try:
+            found = archived.stat()
+        except OSError:
+            return
         record = ReturnRecord(
-            version=VERSION, sha256=sha256, setup=self.setup, file=ret.file, partner=ret.partner, period=ret.period,
+            version=VERSION, sha256=sha256, setup=self.setup, size=found.st_size, mtime_ns=found.st_mtime_ns, file=ret.file, partner=ret.partner, period=ret.period,
             generated_at=ret.generated_at, tables={name: [RowRecord.of(r) for r in rows] for name, rows in ret.tables.items()},
             forms={name: RowRecord.of(f) for name, f in ret.forms.items()}, issues=[_kept(i) for i in ret.issues],
             sheets=ret.sheets, headers=ret.headers,
