@@ -101,7 +101,7 @@ class RowRecord(BaseModel):
         return cls(row=read.row, values=read.values, cells=read.cells, issues=[_kept(i) for i in read.issues], raw=read.raw)
 
     def read(self) -> RowRead:
-        return RowRead(self.row, dict(self.values), None, dict(self.cells), [i.issue() for i in self.issues], dict(self.raw))
+        return RowRead(self.row, self.values, None, self.cells, [i.issue() for i in self.issues], self.raw)  # a record is read once
 
 
 def _kept(found: Issue) -> KeptIssue:
@@ -131,7 +131,7 @@ class ReturnRecord(BaseModel):
             self.file, self.partner, self.period, self.generated_at,
             {name: [r.read() for r in rows] for name, rows in self.tables.items()},
             {name: form.read() for name, form in self.forms.items()},
-            [i.issue() for i in self.issues], dict(self.sheets), {k: dict(v) for k, v in self.headers.items()},
+            [i.issue() for i in self.issues], self.sheets, self.headers,
         )
 
 
