@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 
 from nc_excel.setup.demo import northern_connections
-from nc_excel.setup.models import Partner, ProjectSetup
+from nc_excel.setup.models import Partner, Period, ProjectSetup
 
 
 def _descendants_peak_kib(root: int) -> dict[int, int]:
@@ -68,9 +69,24 @@ class PeakMemory:
         return self.peak_kib / 1024
 
 
-def synthetic_setup(n: int, key: str = "bench") -> ProjectSetup:
-    """The demo project with ``n`` partners spread over its regions, all in every work package."""
+def seven_periods(periods: list[Period]) -> list[Period]:
+    """The demo's six periods with the first (12 months) split in two, so the project's life has seven six-monthly ones."""
+    first, rest = periods[0], periods[1:]
+    half = dt.date(first.end.year, first.end.month - 5, 1) - dt.timedelta(days=1)  # 30 April 2017, six months before its end
+    early = Period(number=1, start=first.start, end=half, partner_deadline=half + dt.timedelta(days=30),
+                   flc_deadline=half + dt.timedelta(days=75), note="first half of the demo's 12-month period 1")
+    late = first.model_copy(update={"number": 2, "start": half + dt.timedelta(days=1), "note": "second half of the demo's period 1"})
+    return [early, late, *(p.model_copy(update={"number": p.number + 1}) for p in rest)]
+
+
+def synthetic_setup(n: int, key: str = "bench", *, periods: int = 6) -> ProjectSetup:
+    """The demo project with ``n`` partners spread over its regions, all in every work package;
+    ``periods=7`` splits the demo's 12-month first period in two (``seven_periods``)."""
     demo = northern_connections(key)
+    if periods == 7:
+        demo = demo.model_copy(update={"periods": seven_periods(demo.periods)})
+    elif periods != len(demo.periods):
+        raise ValueError(f"the demo project has {len(demo.periods)} periods, or 7 with its first split in two")
     base = demo.partners
     partners = [
         Partner(**{**base[i % len(base)].model_dump(), "number": i + 1, "code": f"P{i + 1:04d}", "role": "Lead partner" if i == 0 else "Partner",

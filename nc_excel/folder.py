@@ -54,6 +54,10 @@ class ProjectFolder:
         """The returns register: one JSON line per file collected."""
         return self.archive / "register.jsonl"
 
+    def parsed(self, sha256: str) -> Path:
+        """The parsed record of the archived return with this SHA-256 (derived data, rebuilt when missing)."""
+        return self.archive / ".parsed" / f"{sha256}.json"
+
     def archived(self, period: int, partner: str) -> Path:
         """Where the accepted returns of a partner and period are kept, read-only."""
         return self.archive / str(period) / partner

@@ -24,6 +24,7 @@ from nc_excel.atomic import replacing
 from nc_excel.certificate.read import read_certificate
 from nc_excel.certificate.schema import Certificate
 from nc_excel.folder import ProjectFolder
+from nc_excel.intake.record import Records, as_read_from
 from nc_excel.intake.sniff import FileProblem, Limits, OpenedFile
 from nc_excel.intake.workers import open_files
 from nc_excel.issues import Issue
@@ -256,23 +257,36 @@ def book_of(opened: OpenedFile) -> Workbook:
 
 
 class Archive:
-    """Accepted returns read back from the archive, once each, many at a time in the reader's workers."""
+    """Accepted returns read back from the archive, once each: from their parsed records, the
+    rest many at a time in the reader's workers (and recorded then)."""
 
     def __init__(self, root: Path, register: Register, setup: ProjectSetup, limits: Limits) -> None:
         self.root, self.register, self.setup, self.limits = root, register, setup, limits
         self._cache: dict[str, Return | None] = {}
+        self.records = Records(root, setup)
         self.why_not: dict[str, str] = {}
         """sha256 -> why an archived return could not be read back (a damaged file, a setup that changed under it)."""
 
     def read_many(self, entries: list[Entry]) -> list[tuple[Entry, Return]]:
         """The archived entries with their returns; one that cannot be read is left out (``why_not`` says why)."""
-        todo = {ProjectFolder(self.root).resolve(e.archived): e for e in entries if e.archived and e.sha256 not in self._cache}
-        for path, outcome in open_files(list(todo), self.limits, then=partial(read_opened, setup=self.setup)):
-            sha = todo[path].sha256
-            ret = None if isinstance(outcome, FileProblem) else outcome.ret
-            self._cache[sha] = ret
-            if ret is None:
-                self.why_not[sha] = outcome.issue.message if isinstance(outcome, FileProblem) else outcome.issues[-1].message
+        todo: dict[Path, Entry] = {}
+        for e in entries:
+            if e.archived and e.sha256 not in self._cache:
+                path = ProjectFolder(self.root).resolve(e.archived)
+                recorded = self.records.load(e.sha256, path)
+                if recorded is not None:
+                    self._cache[e.sha256] = recorded
+                else:
+                    todo[path] = e
+        if todo:
+            for path, outcome in open_files(list(todo), self.limits, then=partial(read_opened, setup=self.setup)):
+                sha = todo[path].sha256
+                ret = None if isinstance(outcome, FileProblem) else outcome.ret
+                self._cache[sha] = ret
+                if ret is None:
+                    self.why_not[sha] = outcome.issue.message if isinstance(outcome, FileProblem) else outcome.issues[-1].message
+                else:
+                    self.records.save(sha, ret, path)
         return [(e, ret) for e in entries if (ret := self._cache.get(e.sha256)) is not None]
 
     def certificates(self, entries: list[Entry]) -> list[tuple[Entry, Certificate]]:
@@ -286,6 +300,12 @@ class Archive:
             else:
                 found[sha] = outcome.certificate
         return [(e, found[e.sha256]) for e in entries if e.sha256 in found]
+
+    def archived(self, sha256: str, ret: Return, archived_as: Path) -> None:
+        """A return just archived as ``archived_as``: recorded as reading that file would read it, and kept."""
+        ret = as_read_from(ret, archived_as.name)
+        self.records.save(sha256, ret, archived_as)
+        self._cache[sha256] = ret
 
     def read(self, entry: Entry) -> Return | None:
         found = self.read_many([entry])

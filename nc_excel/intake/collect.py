@@ -185,7 +185,10 @@ def collect(
         if cert is not None and certifies is not None and found:  # without a return there is nothing to prefill it from
             entry.feedback = folder.record(_certificate_feedback(folder, setup, cert, certifies, found, now))
         if whose is not None and entry.accepted:  # the one step that cannot be undone, registered right after
-            entry.archived = folder.record(archive_copy(root, path, whose.period, whose.partner, entry.received, sha, read.format))
+            archived = archive_copy(root, path, whose.period, whose.partner, entry.received, sha, read.format)
+            entry.archived = folder.record(archived)
+            if ret is not None:
+                archive.archived(sha, ret, archived)  # its parsed record: the next commands need not open it again
         register.add(entry)
         result.collected.append(Collected(path, entry, ret, cert, replaced))
     return result
