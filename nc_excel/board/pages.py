@@ -123,7 +123,7 @@ def _tiles(wb: Workbook, s: Page, tiles: Sequence[Tile], *, top: int) -> None:
             for col, (value, num, caption, name), side in zip((a, b), values, ("left", "right")):
                 wb.define_name(f"board_{name}", f"=Overview!${_letter(col)}${top + 2}")
                 shown = f"{value:,.0f}" + (num.split('"')[1] if '"' in num else "")
-                size = 22 if len(shown) <= 5 else 17
+                size = next(size for length, size in ((5, 22), (7, 17), (9, 14), (99, 12)) if len(shown) <= length)  # millions fit the tile too
                 write_value(ws, top + 1, col, value, fmt(num_format=num, **{side: 2}, **{**big, "font_size": size}, **edge))
                 write_value(ws, top + 2, col, caption, fmt(**{side: 2}, **small, **edge))
         s.put(top + 3, a, b, detail, fmt(font_size=9, text_wrap=True, align="center", left=2, right=2, bottom=2, bg_color=LOCKED_FILL, **edge))
