@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -25,14 +25,15 @@ from rich.progress import (
 from rich.table import Table
 
 from nc_excel import __version__
-from nc_excel.addin import AddinError, build_addin, install_addin
-from nc_excel.demo import run_demo
 from nc_excel.excel.text import shown_name
 from nc_excel.folder import ProjectFolder
-from nc_excel.intake.archive import LATE
-from nc_excel.intake.collect import CollectResult
-from nc_excel.issues import Issue
-from nc_excel.workspace import NcError, SetupInvalid, Workspace
+
+if TYPE_CHECKING:
+    from nc_excel.intake.collect import CollectResult
+    from nc_excel.issues import Issue
+
+# The commands import the rest (pandas, openpyxl, the workspace) when they run: `nc-excel -h`
+# starts quickly, and so does every reader worker, which imports this module again as its main.
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
@@ -72,6 +73,9 @@ def _issue_table(issues: list[Issue], title: str) -> Table:
 @contextmanager
 def _friendly_errors() -> Iterator[None]:
     """Expected problems become a message and an exit code, never a traceback."""
+    from nc_excel.addin import AddinError
+    from nc_excel.workspace import NcError, SetupInvalid
+
     try:
         yield
     except SetupInvalid as exc:
@@ -92,7 +96,7 @@ def _progress(description: str) -> Iterator[Callable[[int, int, str], None]]:
     that fails at once shows none) and cleared when the work ends."""
     bar = Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[label]}"),
-        TimeElapsedColumn(), console=err_console, transient=True,
+        TimeElapsedColumn(), console=err_console, transient=True, refresh_per_second=4,
     )
     task = bar.add_task(description, total=None, label="", start=False)
 
@@ -111,6 +115,8 @@ def _progress(description: str) -> Iterator[Callable[[int, int, str], None]]:
 @app.command()
 def init(folder: Annotated[Path, typer.Argument(metavar="FOLDER", help="Folder to create the project in.")]) -> None:
     """Create a project folder with master.xlsx holding the Northern Connections setup."""
+    from nc_excel.workspace import Workspace
+
     with _friendly_errors():
         ws = Workspace.create(folder)
     console.print(f"Created the project in [bold]{folder}[/bold].")
@@ -132,6 +138,8 @@ def templates(
     outbox/<period>/flc/ for each partner whose return of the period was accepted,
     prefilled with its declared amounts.
     """
+    from nc_excel.workspace import Workspace
+
     with _friendly_errors():
         ws = Workspace.open(project)
         if flc:
@@ -161,6 +169,9 @@ def collect_cmd(
     return of this project, 2 for a usage or project error. Hidden files, office lock files
     and symbolic links in the inbox are not read (nor followed); they are listed as ignored.
     """
+    from nc_excel.intake.archive import LATE
+    from nc_excel.workspace import Workspace
+
     with _friendly_errors():
         ws = Workspace.open(project)
         if as_json:
@@ -213,6 +224,8 @@ def build(
     period: Annotated[Optional[int], typer.Option("--period", metavar="N", help="The reporting period for the dashboard and finance; default the latest with accepted returns.")] = None,
 ) -> None:
     """Rebuild master.xlsx: merged returns, living-lab shortlist, schedule, finance and FLC status."""
+    from nc_excel.workspace import Workspace
+
     with _friendly_errors():
         day = _date_option(as_of)
         ws = Workspace.open(project)
@@ -249,6 +262,8 @@ def _register_problems(problems: list[str]) -> None:
 def _date_option(text: str | None) -> dt.date | None:
     if text is None:
         return None
+    from nc_excel.workspace import NcError
+
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -264,6 +279,8 @@ def restore(
 
     Exit code 0 when done, 2 when it cannot run (no such backup, the master is open).
     """
+    from nc_excel.workspace import Workspace
+
     with _friendly_errors():
         result = Workspace(project).restore(backup)
     console.print(f"Restored [bold]{result.master}[/bold] from {result.restored}.")
@@ -281,6 +298,8 @@ def summary(
 
     Exit code 0 when done, 2 when it cannot run (no master build, another period) or the PDF could not be made.
     """
+    from nc_excel.workspace import Workspace
+
     with _friendly_errors():
         ws = Workspace.open(project)
         with _progress("Board summary") as update:
@@ -303,6 +322,8 @@ def demo(
     through: Annotated[int, typer.Option("--through", metavar="N", min=1, help="Play reporting periods 1 to N (default 1: the first report, mid-October 2017).")] = 1,
 ) -> None:
     """Play a whole reporting cycle on the embedded Northern Connections data (period 1, mid-October 2017; more with --through)."""
+    from nc_excel.demo import run_demo
+
     with _friendly_errors():
         with _progress("Northern Connections demo") as update:
             result = run_demo(folder, through=through, pdf=pdf, progress=update)
@@ -358,6 +379,8 @@ app.add_typer(addin_app, name="addin")
 @addin_app.command("build")
 def addin_build(out: Annotated[Optional[Path], typer.Option("--out", metavar="PATH", help="Where to write the .xlam (the .xlsm goes beside it).")] = None) -> None:
     """Build NorthernConnections.xlam (and an .xlsm for checking) from macros/ and the installed xlwings."""
+    from nc_excel.addin import build_addin
+
     with _friendly_errors():
         paths = build_addin(out)
     for path in paths:
@@ -367,6 +390,8 @@ def addin_build(out: Annotated[Optional[Path], typer.Option("--out", metavar="PA
 @addin_app.command("install")
 def addin_install() -> None:
     """Put the add-in where Excel loads it and record this Python as its interpreter."""
+    from nc_excel.addin import install_addin
+
     with _friendly_errors():
         result = install_addin()
     console.print(result.message)

@@ -19,7 +19,9 @@ written for each period. Everything is seeded: the same run gives the same files
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import datetime as dt
+import multiprocessing as mp
 import os
 import random
 from collections.abc import Callable
@@ -102,7 +104,38 @@ def _saved_at(path: Path, when: dt.datetime) -> Path:
     return path
 
 
-def _first_returns(ws: Workspace, setup: ProjectSetup) -> None:
+class Partners:
+    """The simulated partners, filling in their workbooks at the same time as real ones do (a process per core).
+
+    ``fill`` and ``certify`` hand a workbook over; ``wait`` returns when every one handed
+    over is saved (and raises what went wrong in any).
+    """
+
+    def __init__(self, setup: ProjectSetup) -> None:
+        self.setup = setup
+        self.pending: list[cf.Future[Path]] = []
+        ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+        self.pool = cf.ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=ctx)
+
+    def __enter__(self) -> Partners:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+    def fill(self, template: Path, out: Path, entries: Entries, overrides: dict[tuple[str, str], Any] | None = None) -> None:
+        self.pending.append(self.pool.submit(fill_workbook, template, out, entries, self.setup, overrides=overrides))
+
+    def certify(self, template: Path, out: Path, lines: dict[str, dict[str, Any]], form: dict[str, Any]) -> None:
+        self.pending.append(self.pool.submit(fill_certificate, template, out, lines, form))
+
+    def wait(self) -> None:
+        done, self.pending = self.pending, []
+        for future in done:
+            future.result()
+
+
+def _first_returns(ws: Workspace, setup: ProjectSetup, partners: Partners) -> None:
     inbox = ws.inbox / "2017-10-13"
     for partner in (p.code for p in setup.partners):
         if partner in LATE + MISSING:
@@ -117,24 +150,27 @@ def _first_returns(ws: Workspace, setup: ProjectSetup) -> None:
             period = 2
         template = ws.outbox(period) / template_name(setup, period, partner)
         out = inbox / f"{partner}_P1.xlsx"
-        fill_workbook(template, out, entries, setup, overrides=MISTAKES.get(partner))
-        if partner in RENAMED_SHEET:
-            wb = openpyxl.load_workbook(out)
-            rename_sheet(wb, *RENAMED_SHEET[partner])
-            save(wb, out)
+        partners.fill(template, out, entries, MISTAKES.get(partner))
+    partners.wait()
+    for partner, (old, new) in RENAMED_SHEET.items():
+        out = inbox / f"{partner}_P1.xlsx"
+        wb = openpyxl.load_workbook(out)
+        rename_sheet(wb, old, new)
+        save(wb, out)
 
 
-def _second_returns(ws: Workspace, setup: ProjectSetup, first: CollectResult) -> None:
+def _second_returns(ws: Workspace, setup: ProjectSetup, first: CollectResult, partners: Partners) -> None:
     inbox = ws.inbox / "2017-10-16"
     for c in first.collected:
         partner = c.entry.partner
         if partner in CORRECTIONS and c.entry.feedback:
             out = inbox / f"{partner}_P1_corrected.xlsx"
             entries = partner_entries(setup, partner, 1, seed=SEED, as_of=AS_OF)
-            fill_workbook(ws.resolve(c.entry.feedback), out, entries, setup, overrides={**MISTAKES.get(partner, {}), **CORRECTIONS[partner]})
+            partners.fill(ws.resolve(c.entry.feedback), out, entries, {**MISTAKES.get(partner, {}), **CORRECTIONS[partner]})
     for partner in (WRONG_TEMPLATE, *LATE):
         out = inbox / f"{partner}_P1.xlsx"
-        fill_workbook(ws.outbox(1) / template_name(setup, 1, partner), out, partner_entries(setup, partner, 1, seed=SEED, as_of=AS_OF), setup)
+        partners.fill(ws.outbox(1) / template_name(setup, 1, partner), out, partner_entries(setup, partner, 1, seed=SEED, as_of=AS_OF))
+    partners.wait()
 
 
 # ---------------------------------------------------------------- periods 2 and later
@@ -158,7 +194,7 @@ def _confirm_shortlist(ws: Workspace, setup: ProjectSetup) -> None:
     wb.save(ws.master)
 
 
-def _certificates(ws: Workspace, setup: ProjectSetup, period: int, inbox: Path, when: dt.datetime) -> None:
+def _certificates(ws: Workspace, setup: ProjectSetup, period: int, inbox: Path, when: dt.datetime, partners: Partners) -> None:
     """The controllers' certificates of ``period`` arrive during the next one, one of them with a deduction."""
     made = ws.generate_certificates(period, now=when - dt.timedelta(days=40))
     archive = Archive(ws.root, Register(ws.root), setup, Limits())
@@ -172,7 +208,7 @@ def _certificates(ws: Workspace, setup: ProjectSetup, period: int, inbox: Path, 
         name = setup.partner(partner).short_name
         form = {"controller": f"Controller of {name}", "organisation": f"FLC body for {name}", "reference": f"FLC-{partner}-P{period}",
                 "certificate_date": (when - dt.timedelta(days=12)).date(), "confirm": True}
-        fill_certificate(template, inbox / f"{partner}_P{period}_certificate.xlsx", lines, form)
+        partners.certify(template, inbox / f"{partner}_P{period}_certificate.xlsx", lines, form)
 
 
 def _selected_lab_reports(labs: list[dict[str, str]], partner: str, period: int) -> list[dict[str, object]]:
@@ -211,7 +247,7 @@ def _period_entries(setup: ProjectSetup, partner: str, period: int, selected: di
     return entries
 
 
-def _later_returns(ws: Workspace, setup: ProjectSetup, period: int, when: Calendar) -> None:
+def _later_returns(ws: Workspace, setup: ProjectSetup, period: int, when: Calendar, partners: Partners) -> None:
     """Every partner's return for ``period`` at its deadline; the partner who missed period 1 sends both."""
     inbox = ws.inbox / f"{when.first:%Y-%m-%d}"
     end = setup.period(period).end
@@ -221,11 +257,12 @@ def _later_returns(ws: Workspace, setup: ProjectSetup, period: int, when: Calend
         if (partner, period) == SLIP[:2]:
             row = next(d for d in entries.tables["Deliverables"] if d["code"] == SLIP[2])
             row.update(status="Delayed", date=end + dt.timedelta(days=75), comment="Toolbox testing with cluster managers takes longer; new version in summer.")
-        fill_workbook(ws.outbox(period) / template_name(setup, period, partner), inbox / f"{partner}_P{period}.xlsx", entries, setup)
+        partners.fill(ws.outbox(period) / template_name(setup, period, partner), inbox / f"{partner}_P{period}.xlsx", entries)
         if partner in CATCH_UP and period == 2:
             late = partner_entries(setup, partner, 1, seed=SEED)
-            fill_workbook(ws.outbox(1) / template_name(setup, 1, partner), inbox / f"{partner}_P1_late.xlsx", late, setup)
-    _certificates(ws, setup, period - 1, inbox, when.first)
+            partners.fill(ws.outbox(1) / template_name(setup, 1, partner), inbox / f"{partner}_P1_late.xlsx", late)
+    _certificates(ws, setup, period - 1, inbox, when.first, partners)
+    partners.wait()
 
 
 def _later_corrections(ws: Workspace, setup: ProjectSetup, period: int, when: Calendar) -> None:
@@ -259,40 +296,41 @@ def run_demo(root: Path, *, through: int = 1, pdf: bool = True, progress: Progre
     at(1, STEPS[0])
     ws = Workspace.create(root, setup, created=GENERATED_AT)
     result = DemoResult(root)
-    for period in range(1, through + 1):
-        play = result.periods[period] = PeriodPlay(period)
-        if period == 1:
-            at(1, STEPS[1])
-            ws.generate_templates(1, now=GENERATED_AT)
-            at(1, STEPS[2])
-            _first_returns(ws, setup)
-            at(1, STEPS[3])
-            play.first = ws.collect(now=FIRST_COLLECT)
-            at(1, STEPS[4])
-            _second_returns(ws, setup, play.first)
-            at(1, STEPS[5])
-            play.second = ws.collect(now=SECOND_COLLECT)
-            as_of = AS_OF
-        else:
-            when = Calendar.of(setup, period)
-            if period == 2:
-                _confirm_shortlist(ws, setup)
-            at(period, STEPS[1])
-            ws.generate_templates(period, now=when.generated)
-            at(period, STEPS[2])
-            _later_returns(ws, setup, period, when)
-            at(period, STEPS[3])
-            play.first = ws.collect(now=when.first)
-            at(period, STEPS[4])
-            _later_corrections(ws, setup, period, when)
-            at(period, STEPS[5])
-            play.second = ws.collect(now=when.second)
-            as_of = when.second.date()
-        at(period, STEPS[6])
-        play.master = ws.build(as_of=as_of, period=period)
-        at(period, STEPS[7])
-        board = ws.summary(period, pdf=pdf)
-        play.board = board.paths
-        result.board_note = (board.pdf_problem or "") if pdf else ""
+    with Partners(setup) as partners:
+        for period in range(1, through + 1):
+            play = result.periods[period] = PeriodPlay(period)
+            if period == 1:
+                at(1, STEPS[1])
+                ws.generate_templates(1, now=GENERATED_AT)
+                at(1, STEPS[2])
+                _first_returns(ws, setup, partners)
+                at(1, STEPS[3])
+                play.first = ws.collect(now=FIRST_COLLECT)
+                at(1, STEPS[4])
+                _second_returns(ws, setup, play.first, partners)
+                at(1, STEPS[5])
+                play.second = ws.collect(now=SECOND_COLLECT)
+                as_of = AS_OF
+            else:
+                when = Calendar.of(setup, period)
+                if period == 2:
+                    _confirm_shortlist(ws, setup)
+                at(period, STEPS[1])
+                ws.generate_templates(period, now=when.generated)
+                at(period, STEPS[2])
+                _later_returns(ws, setup, period, when, partners)
+                at(period, STEPS[3])
+                play.first = ws.collect(now=when.first)
+                at(period, STEPS[4])
+                _later_corrections(ws, setup, period, when)
+                at(period, STEPS[5])
+                play.second = ws.collect(now=when.second)
+                as_of = when.second.date()
+            at(period, STEPS[6])
+            play.master = ws.build(as_of=as_of, period=period)
+            at(period, STEPS[7])
+            board = ws.summary(period, pdf=pdf)
+            play.board = board.paths
+            result.board_note = (board.pdf_problem or "") if pdf else ""
     report(total, total, "done")
     return result
