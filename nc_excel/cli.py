@@ -145,7 +145,7 @@ def templates(
         if flc:
             with _progress(f"FLC certificate templates for period {period}") as update:
                 made = ws.generate_certificates(period, partner, progress=update)
-            console.print(f"Wrote {len(made.written)} FLC certificate workbook(s) to [bold]{ws.outbox(period) / 'flc'}[/bold].")
+            console.print(f"Wrote {len(made.written)} FLC certificate workbook(s) to [bold]{ws.certificates_outbox(period)}[/bold].")
             if made.without_return:
                 console.print(f"[yellow]No certificate template for {', '.join(made.without_return)}: no accepted return of period {period} yet.[/yellow]")
             return

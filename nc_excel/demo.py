@@ -33,6 +33,7 @@ from typing import Any
 import openpyxl
 
 from nc_excel.analyses.livinglabs import SELECTED
+from nc_excel.certificate.schema import certificate_name
 from nc_excel.certificate.simulate import fill_certificate
 from nc_excel.excel.schema import HEADER_ROW, columns
 from nc_excel.intake.archive import Archive, Register
@@ -198,8 +199,8 @@ def _certificates(ws: Workspace, setup: ProjectSetup, period: int, inbox: Path, 
     """The controllers' certificates of ``period`` arrive during the next one, one of them with a deduction."""
     made = ws.generate_certificates(period, now=when - dt.timedelta(days=40))
     archive = Archive(ws.root, Register(ws.root), setup, Limits())
-    for template in made.written:
-        partner = template.stem.split("_")[2]
+    for partner in (p.code for p in setup.partners if p.code not in made.without_return):
+        template = ws.certificates_outbox(period) / certificate_name(setup, period, partner)
         declared = dict(zip((k for k, _ in COST_CATEGORIES), (r["declared"] for r in archive.latest(partner, period).rows(FINANCE.name))))
         lines = {key: {"certified": amount} for key, amount in declared.items() if key != "office"}  # office follows staff by the flat rate
         if partner == DEDUCTION[0]:

@@ -62,6 +62,10 @@ class ProjectFolder:
         """Where the accepted returns of a partner and period are kept, read-only."""
         return self.archive / str(period) / partner
 
+    def certificates_outbox(self, period: int) -> Path:
+        """The FLC certificate workbooks sent out for ``period``."""
+        return self.outbox(period) / "flc"
+
     def feedback(self, period: int | None = None) -> Path:
         """The feedback workbooks (of ``period``)."""
         folder = self.root / "feedback"

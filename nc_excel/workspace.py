@@ -262,7 +262,7 @@ class Workspace(ProjectFolder):
             for i, code in enumerate(todo):
                 progress(i, len(todo), code)
                 entry = current[code]
-                path = self.outbox(period) / "flc" / certificate_name(setup, period, code)
+                path = self.certificates_outbox(period) / certificate_name(setup, period, code)
                 write_certificate_workbook(path, setup, code, period, declared_of(returns[code], entry.received.date(), entry.sha256), generated_at=now)
                 result.written.append(path)
         progress(len(todo), len(todo), "done")

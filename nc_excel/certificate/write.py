@@ -41,6 +41,7 @@ from nc_excel.excel.write import (
     print_setup,
     protect,
     write_form,
+    write_info,
     write_issue_list,
     write_table,
     write_value,
@@ -118,11 +119,7 @@ def _info(ws: Worksheet, styles: Styles, setup: ProjectSetup, partner_code: str,
         ("Report received on", declared.received),
         ("Coordinator", f"{p.coordinator}, {p.coordinator_email}"),
     ]
-    for r, (label, value) in enumerate(info, start=3):
-        ws.write_string(r, 0, label, styles.fmt("label"))
-        fmt = styles.fmt("locked", "date" if isinstance(value, dt.date) else "text")
-        ws.merge_range(r, 1, r, 3, None, fmt)
-        write_value(ws, r, 1, value, fmt)
+    write_info(ws, styles, info, top=3, last_col=3)
 
 
 def _total_row(ws: Worksheet, styles: Styles, placed: Placement, rows: Sequence[Mapping[str, Any]]) -> int:

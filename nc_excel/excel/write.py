@@ -167,6 +167,17 @@ def text_lines(value: Any, width: float) -> int:
     return sum(max(1, -(-len(part) // per_line)) for part in value.split("\n"))
 
 
+def write_info(ws: Worksheet, styles: Styles, rows: Sequence[tuple[str, Any]], *, top: int, last_col: int = 1) -> None:
+    """A block of labelled facts (who, which period, when) from row ``top``: the label in
+    column A, the value locked beside it (merged up to ``last_col`` when that is further right)."""
+    for r, (label, value) in enumerate(rows, start=top):
+        ws.write_string(r, 0, label, styles.fmt("label"))
+        fmt = styles.fmt("locked", "date" if isinstance(value, dt.date) else "text")
+        if last_col > 1:
+            ws.merge_range(r, 1, r, last_col, None, fmt)
+        write_value(ws, r, 1, value, fmt)
+
+
 def write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: Format | None = None) -> None:
     """Write one value with its real type; strings always as text, never as formulas, cleaned of what XML forbids.
 

@@ -38,6 +38,7 @@ from nc_excel.excel.write import (
     print_setup,
     protect,
     write_form,
+    write_info,
     write_issue_list,
     write_lists,
     write_table,
@@ -263,9 +264,7 @@ def _write_start(
         ("First level control done by", period.flc_deadline),
         ("Coordinator", f"{p.coordinator}, {p.coordinator_email}"),
     ]
-    for r, (label, value) in enumerate(info, start=3):
-        ws.write_string(r, 0, label, styles.fmt("label"))
-        write_value(ws, r, 1, value, styles.fmt("locked", "date" if isinstance(value, dt.date) else "text"))
+    write_info(ws, styles, info, top=3)
     ws.write_string(9, 0, "How to fill in this report", styles.text("subtitle"))
     steps = [
         f"1. Fill in the yellow cells on every sheet: {', '.join(sheets[:-1])} and {sheets[-1]}. Grey cells are filled in for you; green cells are computed.",
