@@ -109,6 +109,8 @@ CATALOGUE: dict[str, IssueType] = {
     "setup-weight-not-positive": IssueType(CELL, E, "Criterion {key!r} has weight {value}; scored criteria need a weight above 0.", "Give it a positive weight, or make it a must-have or knock-out."),
     "setup-scale": IssueType(CELL, E, "Criterion {key!r} has the scale {low} to {high}.", "Give scored criteria a scale whose minimum is below its maximum."),
     "setup-budget-total": IssueType(SHEET, W, "The partner budgets add up to {value}, the project budget is {total}.", "Check the budget columns on the Partners sheet and the budget on the Project sheet."),
+    "setup-erdf-total": IssueType(SHEET, E, "The ERDF is {value}, but the ERDF partners' budgets times their co-financing rates add up to {expected}.",
+                                  "Correct ERDF on the Project sheet, or the Funding source, Co-financing rate % or budget columns on the Partners sheet."),
     "setup-lead-partner": IssueType(SHEET, E, "There are {value} lead partners; a project has exactly one.", "Set Role to 'Lead partner' for exactly one partner."),
     "setup-empty": IssueType(SHEET, E, "The {sheet} sheet has no rows.", "Add at least one row to {sheet}."),
     # rules across fields and returns

@@ -13,6 +13,11 @@ import pandas as pd
 import pytest
 
 from nc_excel.analyses.finance import FinancePosition, FinanceTotals, finance_position
+from nc_excel.analyses.statement import (
+    PROJECT_TOTAL,
+    REPORT_TOTAL,
+    statement_of_expenditure,
+)
 from nc_excel.setup.models import COST_CATEGORIES, Partner, Project
 
 D = Decimal
@@ -137,7 +142,7 @@ def test_a_partner_without_a_return_shows_zeros_and_not_reported() -> None:
     assert gbg["flat_rate_ok"].isna().all() and gbg["source"].isna().all()
     g = row(pos, "GBG")
     assert (g["reported"], g["ready"], g["flc_status"], g["blocking"]) == (False, False, "Not reported", "not reported")
-    assert (g["certified"], g["cofinancing"]) == (D(0), D(0))
+    assert (g["certified"], g["erdf_due"]) == (D(0), D(0))
     assert pos.readiness.set_index("partner").loc["GBG", "reason"] == "not reported"
 
 
@@ -172,7 +177,7 @@ def test_money_is_exact_decimal_so_ten_and_twenty_cents_make_thirty() -> None:
     travel = line(pos, "HAM", "travel")
     assert travel["cumulative"] == D("0.3") and isinstance(travel["cumulative"], Decimal)
     assert travel["remaining"] == D("799.7")
-    assert all(isinstance(v, Decimal) for v in pos.partners["cofinancing"])
+    assert all(isinstance(v, Decimal) for v in pos.partners["erdf_due"])
     assert isinstance(pos.totals.cumulative, Decimal)
 
 
@@ -204,9 +209,9 @@ def test_cofinancing_is_half_the_certified_amount_truncated_to_the_cent() -> Non
         [control("AAL", 1, "a1", certified="1000.03"), control("HAM", 1, "h1", certified="0.01")],
         [ret("AAL", 1, "a1"), ret("HAM", 1, "h1")],
     )
-    assert row(pos, "AAL")["cofinancing"] == D("500.01")  # 500.015 truncated
-    assert row(pos, "HAM")["cofinancing"] == D("0.00")  # 0.005 truncated
-    assert pos.totals.cofinancing == D("500.01")  # the sum of the partners' amounts
+    assert row(pos, "AAL")["erdf_due"] == D("500.01")  # 500.015 truncated
+    assert row(pos, "HAM")["erdf_due"] == D("0.00")  # 0.005 truncated
+    assert pos.totals.erdf_due == D("500.01")  # the sum of the partners' amounts
     assert pos.totals.certified == D("1000.04")
 
 
@@ -217,8 +222,8 @@ def test_an_amount_counts_as_certified_only_once_the_flc_has_certified() -> None
         [ret("AAL", 1, "a1"), ret("HAM", 1, "h1")],
     )
     aal, ham = row(pos, "AAL"), row(pos, "HAM")
-    assert (aal["flc_status"], aal["certified"], aal["cofinancing"], aal["ready"]) == ("Certified", D("5000"), D("2500.00"), True)
-    assert (ham["flc_status"], ham["certified"], ham["cofinancing"], ham["ready"]) == ("In control", D(0), D(0), False)
+    assert (aal["flc_status"], aal["certified"], aal["erdf_due"], aal["ready"]) == ("Certified", D("5000"), D("2500.00"), True)
+    assert (ham["flc_status"], ham["certified"], ham["erdf_due"], ham["ready"]) == ("In control", D(0), D(0), False)
     assert ham["blocking"] == "FLC not certified (In control)"
     assert (pos.totals.certified, pos.totals.partners_certified) == (D("5000"), 1)
 
@@ -245,7 +250,7 @@ def test_a_certificate_after_the_return_certifies_the_period_and_counts_in_later
     assert (row(p1, "AAL")["flc_status"], row(p1, "AAL")["certified"]) == ("Certified", D("1035"))  # the certificate, not the form
     p2 = finance_position(PARTNERS, PROJECT, 2, pd.DataFrame(finance), pd.DataFrame(flc), pd.DataFrame(returns), later)
     aal = row(p2, "AAL")
-    assert (aal["flc_status"], aal["certified_period"], aal["certified"], aal["cofinancing"]) == ("In control", D(0), D("1035"), D("517.50"))
+    assert (aal["flc_status"], aal["certified_period"], aal["certified"], aal["erdf_due"]) == ("In control", D(0), D("1035"), D("517.50"))
     assert p2.totals.certified == D("1035") and p2.totals.partners_certified == 0
     staff = p2.certificates[(p2.certificates["period"] == 1) & (p2.certificates["category"] == "staff")].iloc[0]
     assert (staff["declared"], staff["certified"], staff["deducted"], staff["counts"]) == (D("1000"), D("900"), D("100"), True)
@@ -372,7 +377,7 @@ def test_a_period_that_just_started_gives_zeros_for_everybody() -> None:
     assert len(pos.lines) == 18 and len(pos.partners) == 3 and len(pos.categories) == 6
     assert pos.totals == FinanceTotals(
         budget=D("51500"), declared_period=D(0), cumulative=D(0), absorption_pct=D("0.0"), certified=D(0), certified_period=D(0),
-        cofinancing=D(0), partners_reported=0, partners_certified=0, partners_ready=0, n_partners=3,
+        erdf_due=D(0), norway_due=D(0), partners_reported=0, partners_certified=0, partners_ready=0, n_partners=3,
     )
     assert list(pos.readiness["reason"]) == ["not reported"] * 3
 
@@ -382,7 +387,7 @@ def test_output_columns() -> None:
     assert list(pos.lines.columns) == ["partner", "partner_name", "category", "category_label", "budget", "declared_period",
                                        "cumulative", "remaining", "absorption_pct", "flat_rate_ok", "source"]
     assert list(pos.partners.columns) == ["partner", "partner_name", "country", "budget", "declared_period", "cumulative",
-                                          "absorption_pct", "flc_status", "certified_period", "certified", "cofinancing", "reported", "rejected", "ready", "blocking"]
+                                          "absorption_pct", "flc_status", "certified_period", "certified", "funding", "erdf_due", "norway_due", "reported", "rejected", "ready", "blocking"]
     assert list(pos.categories.columns) == ["category", "category_label", "budget", "declared_period", "cumulative",
                                             "remaining", "absorption_pct"]
 
@@ -413,3 +418,42 @@ def test_a_frame_with_rows_but_without_a_needed_column_is_refused() -> None:
     finance = pd.DataFrame(declared("AAL", 1, "a1")).drop(columns=["declared"])
     with pytest.raises(ValueError, match="finance frame lacks column"):
         finance_position(PARTNERS, PROJECT, 1, finance, pd.DataFrame(), pd.DataFrame([ret("AAL", 1, "a1")]))
+
+
+# --- funding source and the statement of expenditure ------------------------------------
+
+OSL = Partner(number=4, code="OSL", name="Oslo Kommune", short_name="Oslo", country="NO", region="R1", type="Local authority",
+              budget_staff=D(10000), funding="Norwegian national funding", cofinancing_rate=D(50))
+
+
+def test_a_norwegian_partner_is_due_norwegian_funding_and_no_erdf_per_period_and_in_total() -> None:
+    finance = declared("OSL", 1, "o1", staff="1000.03") + declared("OSL", 2, "o2", staff="500") + declared("AAL", 1, "a1", staff="2000")
+    flc = [control("OSL", 1, "o1", certified="1000.03"), control("OSL", 2, "o2", certified="500"), control("AAL", 1, "a1", certified="2000")]
+    returns = [ret("OSL", 1, "o1"), ret("OSL", 2, "o2", seq=2), ret("AAL", 1, "a1", seq=3)]
+    pos = finance_position([*PARTNERS, OSL], PROJECT, 2, pd.DataFrame(finance), pd.DataFrame(flc), pd.DataFrame(returns))
+    osl = row(pos, "OSL")
+    assert (osl["funding"], osl["erdf_due"], osl["norway_due"]) == ("Norwegian national funding", D(0), D("750.01"))  # 500.01 + 250.00
+    assert (row(pos, "AAL")["erdf_due"], row(pos, "AAL")["norway_due"]) == (D("1000.00"), D(0))
+    per_period = pos.certified.set_index(["partner", "period"])
+    assert per_period.loc[("OSL", 1), "norway_due"] == D("500.01") and per_period.loc[("OSL", 2), "norway_due"] == D("250.00")
+    assert (pos.totals.erdf_due, pos.totals.norway_due) == (D("1000.00"), D("750.01"))
+
+
+def test_the_statement_lists_each_report_by_category_and_its_totals_tie_to_the_position() -> None:
+    finance = declared("AAL", 1, "a1", staff="1000", office="150") + declared("OSL", 1, "o1", staff="400")
+    flc = [control("AAL", 1, "a1", status="Sent to FLC"), control("OSL", 1, "o1", certified="400")]
+    returns = [ret("AAL", 1, "a1"), ret("OSL", 1, "o1", seq=2)]
+    cert = pd.DataFrame(certificate("AAL", 1, staff=("1000", "900"), office=("150", "135")))
+    pos = finance_position([*PARTNERS, OSL], PROJECT, 1, pd.DataFrame(finance), pd.DataFrame(flc), pd.DataFrame(returns), cert)
+    s = statement_of_expenditure([*PARTNERS, OSL], pos)
+    aal = s[s["partner"] == "AAL"].set_index("category_label")
+    assert (aal.loc["Staff costs", "declared"], aal.loc["Staff costs", "certified"], aal.loc["Staff costs", "deducted"]) == (D(1000), D(900), D(100))
+    assert (aal.loc[REPORT_TOTAL, "certified"], aal.loc[REPORT_TOTAL, "erdf_due"], aal.loc[REPORT_TOTAL, "certified_by"]) == (D(1035), D("517.50"), "FLC certificate")
+    osl = s[s["partner"] == "OSL"].set_index("category_label")
+    assert osl.loc["Staff costs", "certified"] is None  # the FLC form certifies the total only
+    assert (osl.loc[REPORT_TOTAL, "erdf_due"], osl.loc[REPORT_TOTAL, "norway_due"]) == (D(0), D(200))
+    total = s.iloc[-1]
+    assert total["category_label"] == PROJECT_TOTAL
+    assert (total["declared"], total["certified"], total["erdf_due"], total["norway_due"]) == (
+        pos.totals.declared_period, pos.totals.certified, pos.totals.erdf_due, pos.totals.norway_due)
+    assert list(s["partner"].iloc[:-1].unique()) == ["AAL", "OSL"]  # partners without a return have no lines

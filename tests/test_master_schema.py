@@ -23,7 +23,7 @@ from nc_excel.excel.schema import HEADER_ROW
 RENAMED = {
     'period: Annotated[int, shown("Reporting period")]': 'period: Annotated[int, shown("Period reported on")]',
     'received: Annotated[int, shown("Returns received")]': 'received: Annotated[int, shown("Returns in")]',
-    'cofinancing: Annotated[Money, shown("ERDF due", 13, money=True)]': 'cofinancing: Annotated[Money, shown("ERDF to claim", 13, money=True)]',
+    'erdf_due: Annotated[Money, shown("ERDF due", 13, money=True)]': 'erdf_due: Annotated[Money, shown("ERDF to claim", 13, money=True)]',
     'decision: Annotated[Text, typed("Decision", 10, choices="decisions")]': 'decision: Annotated[Text, typed("Your decision", 10, choices="decisions")]',
     'code: Annotated[Text, shown("Deliverable", 11)] = None\n    work_package: Annotated[Text, shown("Work package", 10)] = None\n    title: Annotated[Text, shown("Title", 36, wrap=True)] = None\n    responsible':
         'code: Annotated[Text, shown("Deliverable code", 11)] = None\n    work_package: Annotated[Text, shown("Work package", 10)] = None\n    title: Annotated[Text, shown("Title", 36, wrap=True)] = None\n    responsible',

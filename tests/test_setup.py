@@ -11,7 +11,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from nc_excel.setup.models import ProjectSetup
+from nc_excel.excel.schema import HEADER_ROW, col_letter, columns
+from nc_excel.setup.models import Partner, Project, ProjectSetup
 from nc_excel.setup.sheets import read_setup
 from nc_excel.workspace import ProjectError, SetupInvalid, Workspace
 
@@ -148,3 +149,40 @@ def test_a_missing_sheet_is_named(master_copy: Path) -> None:
     del wb["Criteria"]
     wb.save(master_copy)
     assert ("missing-sheet", "Criteria", None) in found(master_copy)
+
+
+def _cell_of(model: type, name: str, *, form: bool) -> str:
+    """The cell (form: the value beside the label) or column letter of a field on the sheet init writes."""
+    fields = [c.name for c in columns(model)]
+    return f"B{HEADER_ROW + 1 + fields.index(name)}" if form else col_letter(fields.index(name))
+
+
+def test_the_norwegian_partners_are_funded_by_norway_and_the_erdf_total_ties(demo_setup: ProjectSetup) -> None:
+    funding = {p.code: (p.funding, p.cofinancing_rate) for p in demo_setup.partners}
+    assert funding["OSL"] == funding["ORC"] == ("Norwegian national funding", Decimal(50))
+    assert {f for code, f in funding.items() if code not in ("OSL", "ORC")} == {("ERDF", Decimal(50))}
+    erdf_budgets = sum(p.total_budget for p in demo_setup.partners if p.funding == "ERDF")
+    assert erdf_budgets * Decimal("0.5") == demo_setup.project.erdf == Decimal(2_369_624)
+    assert all(p.contact and p.email for p in demo_setup.partners)
+
+
+def test_an_erdf_total_that_disagrees_with_the_partners_rates_is_an_error_at_the_project_cell(master_copy: Path) -> None:
+    rate = _cell_of(Partner, "cofinancing_rate", form=False)
+    edit(master_copy, {("Partners", f"{rate}5"): 60})  # the lead partner at 60 % instead of 50 %
+    erdf = _cell_of(Project, "erdf", form=True)
+    setup, issues = read_setup(master_copy)
+    assert setup is None
+    [problem] = [i for i in issues if i.code == "setup-erdf-total"]
+    assert (problem.sheet, problem.cell, problem.severity) == ("Project", erdf, "error")
+    assert "2,369,624.00" in problem.message
+
+
+def test_funding_source_and_contact_are_read_back_from_the_partners_sheet(master_copy: Path, demo_setup: ProjectSetup) -> None:
+    funding, email = _cell_of(Partner, "funding", form=False), _cell_of(Partner, "email", form=False)
+    erdf = _cell_of(Project, "erdf", form=True)
+    edit(master_copy, {("Partners", f"{funding}5"): "Other", ("Partners", f"{email}5"): "someone@aalborg.example.dk",
+                       ("Project", erdf): float(demo_setup.project.erdf - demo_setup.partners[0].total_budget / 2)})  # no ERDF for the lead now
+    setup, issues = read_setup(master_copy)
+    lead = setup.partners[0] if setup else None
+    assert lead is not None, issues
+    assert (lead.funding, lead.email) == ("Other", "someone@aalborg.example.dk")

@@ -41,10 +41,13 @@ What counts (the returns register is the truth about which returns count):
   Otherwise it comes from the return's own FLC form, and counts only when its
   status is ``Certified``. ``certified`` adds what was certified for every period
   up to and including ``period`` (certificates arrive after their period);
-  ``certified_period`` is the period's alone, and ``flc_status`` the period's. The
-  ERDF due (``cofinancing``) is certified to date x co-financing rate / 100
-  truncated to the cent per partner, as the flat rate is; the project total is the
-  sum of the partners' amounts.
+  ``certified_period`` is the period's alone, and ``flc_status`` the period's.
+- Funding is claimed per partner report, as the programme pays it: for each partner
+  and period, what was certified x the partner's co-financing rate / 100, truncated
+  to the cent as the flat rate is, goes to the partner's funding source: ``erdf_due``
+  for ERDF partners, ``norway_due`` for partners funded by Norway's national funds
+  (neither for another source). A partner's amounts to date, and the project's, are
+  sums of these, so every total ties to the cent.
 
 Inputs are not modified; the function does no I/O and is deterministic.
 """
@@ -59,7 +62,14 @@ from typing import Any
 
 import pandas as pd
 
-from nc_excel.setup.models import COST_CATEGORIES, Partner, Project, flat_rate
+from nc_excel.setup.models import (
+    COST_CATEGORIES,
+    ERDF,
+    NORWAY,
+    Partner,
+    Project,
+    flat_rate,
+)
 
 ACCEPTED = ("accepted", "accepted with warnings")
 REJECTED = "rejected"
@@ -69,7 +79,7 @@ NOT_SENT = "Not sent"
 
 FINANCE_COLUMNS = ("partner", "period", "category", "declared", "file")
 FLC_COLUMNS = ("partner", "period", "flc_status", "certified")
-CERTIFIED_COLUMNS = ("partner", "period", "certified")
+CERTIFIED_COLUMNS = ("partner", "period", "certified", "erdf_due", "norway_due")
 CERTIFICATE_COLUMNS = ("partner", "period", "category", "declared", "certified")
 RETURNS_COLUMNS = ("partner", "period", "status", "errors", "superseded", "seq")
 
@@ -79,7 +89,7 @@ LINE_COLUMNS = (
 )
 PARTNER_COLUMNS = (
     "partner", "partner_name", "country", "budget", "declared_period", "cumulative", "absorption_pct",
-    "flc_status", "certified_period", "certified", "cofinancing", "reported", "rejected", "ready", "blocking",
+    "flc_status", "certified_period", "certified", "funding", "erdf_due", "norway_due", "reported", "rejected", "ready", "blocking",
 )
 CERTIFICATE_LINE_COLUMNS = (
     "partner", "period", "category", "category_label", "declared", "certified", "deducted", "reason", "counts",
@@ -89,6 +99,7 @@ ALL_PERIODS = "Total, all periods"
 PROJECT = "Project"
 CATEGORY_COLUMNS = ("category", "category_label", "budget", "declared_period", "cumulative", "remaining", "absorption_pct")
 READINESS_COLUMNS = ("partner", "partner_name", "reason")
+DECLARED_COLUMNS = ("partner", "period", "category", "declared")
 
 ZERO = Decimal(0)
 
@@ -103,11 +114,17 @@ class FinanceTotals:
     absorption_pct: Decimal
     certified: Decimal  # to date: every period up to the built one
     certified_period: Decimal
-    cofinancing: Decimal
+    erdf_due: Decimal  # to date, on the certified costs of ERDF partners
+    norway_due: Decimal  # to date, on the certified costs of partners funded by Norway
     partners_reported: int
     partners_certified: int
     partners_ready: int
     n_partners: int
+
+    @property
+    def cofinancing(self) -> Decimal:
+        """The ERDF due, under the name the master's Dashboard is written with (``master.write.dashboard``)."""
+        return self.erdf_due
 
 
 @dataclass(frozen=True)
@@ -132,7 +149,10 @@ class FinancePosition:
       ``PROJECT`` adding all of them.
     - ``certified``: what first level control certified per partner and period up to
       ``period`` (``CERTIFIED_COLUMNS``), from the certificate where one counts, else
-      from the return's FLC form when its status is Certified.
+      from the return's FLC form when its status is Certified, with the ERDF and the
+      Norwegian funding due on it.
+    - ``declared``: what the counting returns of every period up to ``period`` declared,
+      per partner, period and cost category (``DECLARED_COLUMNS``), in partner order.
     """
 
     period: int
@@ -143,6 +163,7 @@ class FinancePosition:
     readiness: pd.DataFrame
     certificates: pd.DataFrame
     certified: pd.DataFrame
+    declared: pd.DataFrame
 
 
 def _missing(value: Any) -> bool:
@@ -288,9 +309,32 @@ def finance_position(
         totals=_totals(partner_rows),
         readiness=pd.DataFrame(readiness, columns=list(READINESS_COLUMNS)),
         certificates=pd.DataFrame(_certificate_lines(partners, cert_rows, counting), columns=list(CERTIFICATE_LINE_COLUMNS)),
-        certified=pd.DataFrame([{"partner": k[0], "period": k[1], "certified": c.certified} for k, c in sorted(controls.items()) if c.status == CERTIFIED],
-                               columns=list(CERTIFIED_COLUMNS)),
+        certified=pd.DataFrame(_certified_rows(partners, controls), columns=list(CERTIFIED_COLUMNS)),
+        declared=pd.DataFrame(_declared_rows(partners, fin), columns=list(DECLARED_COLUMNS)),
     )
+
+
+def due(partner: Partner, certified: Decimal) -> tuple[Decimal, Decimal]:
+    """(ERDF due, Norwegian funding due) on what was certified for one partner report; see the module text."""
+    amount = flat_rate(certified, partner.cofinancing_rate)
+    return (amount if partner.funding == ERDF else ZERO), (amount if partner.funding == NORWAY else ZERO)
+
+
+def _declared_rows(partners: Sequence[Partner], fin: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    order = {p.code: n for n, p in enumerate(partners)}
+    categories = [c for c, _ in COST_CATEGORIES]
+    rows = [{"partner": r["partner"], "period": int(r["period"]), "category": r["category"], "declared": money(r["declared"])} for r in fin]
+    return sorted(rows, key=lambda r: (order[r["partner"]], r["period"], categories.index(r["category"])))
+
+
+def _certified_rows(partners: Sequence[Partner], controls: Mapping[tuple[str, int], _Control]) -> list[dict[str, Any]]:
+    by_code = {p.code: p for p in partners}
+    rows = []
+    for (code, period), c in sorted(controls.items()):
+        if c.status == CERTIFIED:
+            erdf, norway = due(by_code[code], c.certified)
+            rows.append({"partner": code, "period": period, "certified": c.certified, "erdf_due": erdf, "norway_due": norway})
+    return rows
 
 
 @dataclass(frozen=True)
@@ -432,6 +476,7 @@ def _partner_row(
         status = now.status
     is_certified = status == CERTIFIED
     certified = sum((c.certified for c in controls.values()), ZERO)
+    funds = [due(p, c.certified) for c in controls.values() if c.status == CERTIFIED]
     errors_kept = _count(standing.counting["errors"]) if standing.counting is not None else 0
     reasons: list[str] = []
     if standing.rejected_after is not None:
@@ -448,7 +493,7 @@ def _partner_row(
         "partner": p.code, "partner_name": p.name, "country": p.country, "budget": p.total_budget,
         "declared_period": amounts.total(amounts.now, p.code), "cumulative": total, "absorption_pct": percent(total, p.total_budget),
         "flc_status": status, "certified_period": now.certified if reported and now is not None else ZERO, "certified": certified,
-        "cofinancing": flat_rate(certified, project.cofinancing_rate),
+        "funding": p.funding, "erdf_due": sum((f[0] for f in funds), ZERO), "norway_due": sum((f[1] for f in funds), ZERO),
         "reported": reported, "rejected": standing.rejected_after is not None, "ready": reported and is_certified and not open_errors,
         "blocking": "; ".join(reasons),
     }
@@ -478,7 +523,8 @@ def _totals(partner_rows: list[dict[str, Any]]) -> FinanceTotals:
         absorption_pct=percent(total, budget),
         certified=sum((r["certified"] for r in partner_rows), ZERO),
         certified_period=sum((r["certified_period"] for r in partner_rows), ZERO),
-        cofinancing=sum((r["cofinancing"] for r in partner_rows), ZERO),
+        erdf_due=sum((r["erdf_due"] for r in partner_rows), ZERO),
+        norway_due=sum((r["norway_due"] for r in partner_rows), ZERO),
         partners_reported=sum(1 for r in partner_rows if r["reported"]),
         partners_certified=sum(1 for r in partner_rows if r["flc_status"] == CERTIFIED),
         partners_ready=sum(1 for r in partner_rows if r["ready"]),

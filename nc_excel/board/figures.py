@@ -61,6 +61,7 @@ class Figures:
     certified_partners: int
     certified: Decimal
     erdf_due: Decimal
+    norway_due: Decimal
     declared_period: Decimal
     cumulative: Decimal
     budget: Decimal
@@ -95,7 +96,7 @@ def figures(view: MasterView, setup: ProjectSetup) -> Figures:
         n_partners=dash.partners, returns_in=dash.received, accepted=dash.accepted,
         missing=list(p.loc[p["reported"] != True, "partner"]), rejected=list(p.loc[p["rejected"] == True, "partner"]),  # noqa: E712 - blanks are None
         certified_partners=int((p["flc_status"] == "Certified").sum()), certified=_sum(p["certified"]),
-        erdf_due=_sum(p["cofinancing"]), declared_period=_sum(p["declared_period"]),
+        erdf_due=_sum(p["erdf_due"]), norway_due=_sum(p["norway_due"]), declared_period=_sum(p["declared_period"]),
         cumulative=cumulative, budget=budget, absorption=percent(cumulative, budget),
         elapsed=percent(Decimal(elapsed), Decimal(total or 1)),
         done=int((d["status"] == "Done").sum()), overdue=int((d["status"] == "Overdue").sum()), at_risk=int((d["status"] == "At risk").sum()),
@@ -105,7 +106,7 @@ def figures(view: MasterView, setup: ProjectSetup) -> Figures:
 
 
 CHECKED = (("cumulative", "cumulative"), ("declared_period", "declared_period"), ("budget", "budget"),
-           ("erdf_due", "erdf_due"), ("absorption", "absorption_pct"))
+           ("erdf_due", "erdf_due"), ("norway_due", "norway_due"), ("absorption", "absorption_pct"))
 """Figures the Dashboard states and the Finance position sheet adds up to: (Figures field, Dashboard field)."""
 
 

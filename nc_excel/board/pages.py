@@ -92,7 +92,7 @@ def _tile_figures(view: MasterView, f: Figures, setup: ProjectSetup) -> list[Til
     return [
         ("Returns in", [(f.returns_in, f'0" of {f.n_partners}"', "partners reported", "returns_in")], f"{f.accepted} accepted. {missing}"),
         ("FLC certified", [(f.certified_partners, f'0" of {f.n_partners}"', "partners", "flc_partners"),
-                           (float(f.certified), "#,##0", "EUR certified to date", "flc_certified")], f"ERDF due on it: {eur(f.erdf_due)}"),
+                           (float(f.certified), "#,##0", "EUR certified to date", "flc_certified")], f"Due on it: ERDF {eur(f.erdf_due)}, Norway {eur(f.norway_due)}"),
         ("Spending against budget", [(float(f.absorption), '0.0" %"', "of the budget", "absorption"),
                                      (float(f.cumulative), "#,##0", "EUR spent", "spent")],
          f"Budget {eur(f.budget)}; {f.elapsed} % of the project time has passed"),
@@ -243,12 +243,12 @@ def _series_fill(i: int) -> dict[str, Any]:
 
 
 def finance(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
-    widths = [8, 38, 8, 13, 13, 13, 11, 13, 13, 13, 12, 8]
+    widths = [8, 34, 8, 13, 13, 13, 11, 13, 13, 13, 12, 12, 8]
     s = Page(wb, fmt, "Finance", widths)
     ws = s.ws
     s.heading(f"Finance and first level control, period {view.period}",
               f"Spent so far = cumulative declared costs of the accepted returns. Expected = {f.elapsed} % of the project time elapsed on "
-              f"{view.as_of:%d %B %Y}. ERDF due = co-financing on the certified costs. Ready = reported, certified and without open errors.")
+              f"{view.as_of:%d %B %Y}. ERDF due and Norwegian funding due = co-financing on the certified costs, by the partner's funding source. Ready = reported, certified and without open errors.")
     p = view.partners.copy()
     p["expected"] = float(f.elapsed)
     s.section("Per partner")
@@ -256,13 +256,13 @@ def finance(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
         Show("partner"), Show("partner_name"), Show("country", align="center"), Show("budget"),
         Show("declared_period"), Show("cumulative", header="Spent so far"),
         Show("absorption_pct"), Show("expected", header="Expected %", kind="percent"),
-        Show("flc_status", align="center"), Show("certified"), Show("cofinancing"),
+        Show("flc_status", align="center"), Show("certified"), Show("erdf_due"), Show("norway_due"),
         Show("ready", align="center"),
     ])
     totals = [("Total", 0, 2), (float(f.budget), 3, 3), (float(f.declared_period), 4, 4), (float(f.cumulative), 5, 5),
               (float(f.absorption), 6, 6), (float(f.elapsed), 7, 7), (f"{f.certified_partners} certified", 8, 8),
-              (float(f.certified), 9, 9), (float(f.erdf_due), 10, 10), (f"{f.ready} ready", 11, 11)]
-    kinds = {3: "money", 4: "money", 5: "money", 6: "percent", 7: "percent", 9: "money", 10: "money"}
+              (float(f.certified), 9, 9), (float(f.erdf_due), 10, 10), (float(f.norway_due), 11, 11), (f"{f.ready} ready", 12, 12)]
+    kinds = {3: "money", 4: "money", 5: "money", 6: "percent", 7: "percent", 9: "money", 10: "money", 11: "money"}
     for value, a, b in totals:
         s.put(s.row, a, b, value, fmt.cell(kinds.get(a, "text"), bold=True, top=2))
     ws.freeze_panes(first, 2)

@@ -28,6 +28,7 @@ from nc_excel.analyses.history import history
 from nc_excel.analyses.indicators import indicator_progress
 from nc_excel.analyses.livinglabs import Shortlist, shortlist, shortlist_changes
 from nc_excel.analyses.schedule import Schedule, build_schedule
+from nc_excel.analyses.statement import statement_of_expenditure
 from nc_excel.atomic import replacing
 from nc_excel.certificate.schema import Certificate
 from nc_excel.excel.edit import (
@@ -38,7 +39,14 @@ from nc_excel.intake.archive import Archive, Entry, Register
 from nc_excel.intake.sniff import Limits
 from nc_excel.master.decisions import Decisions, MasterError, read_decisions
 from nc_excel.master.frames import certificate_frame, register_frame, return_frames
-from nc_excel.master.schema import DASHBOARD, ISSUES, LIVING_LABS, REBUILT, SCHEDULE
+from nc_excel.master.schema import (
+    DASHBOARD,
+    ISSUES,
+    LIVING_LABS,
+    REBUILT,
+    SCHEDULE,
+    STATEMENT,
+)
 from nc_excel.master.write import MasterWriter, dashboard
 from nc_excel.partner.read import Return
 from nc_excel.setup.models import ProjectSetup, default_period
@@ -223,12 +231,17 @@ def build_master(
     wb = openpyxl.load_workbook(_setup_only(master), keep_links=False)
     register_styles(wb)
     writer = MasterWriter(wb, setup, period, as_of)
-    writer.dashboard(dashboard(setup, period, as_of, register, fin, sched, lab), fin, len(pairs))
+    figures = dashboard(setup, period, as_of, register, fin, sched, lab).model_copy(update={"norway_due": fin.totals.norway_due})
+    writer.dashboard(figures, fin, len(pairs))
     writer.returns(register)
     writer.issues(issues)
     writer.reported(frames)
     writer.indicator_progress(indicator_progress(frames.indicators, setup.indicators, period))
     writer.finance(frames, fin)
+    writer.table(STATEMENT, statement_of_expenditure(setup.partners, fin), f"Statement of expenditure up to period {period}",
+                 "Per partner report (partner and period) and cost category, in EUR: declared in the accepted return, certified and deducted by first level "
+                 "control (per category when a certificate splits it). The ERDF and the Norwegian funding are due per partner report, on its total line; "
+                 "the last line adds up the reports.")
     writer.history(past)
     writer.living_labs(lab, changes)
     writer.lab_progress(frames)

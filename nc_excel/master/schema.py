@@ -155,7 +155,9 @@ class FinancePositionRow(SheetRow):
     flc_status: Annotated[Text, shown("FLC status", 13)] = None
     certified_period: Annotated[Money, shown("Certified for period", 13, money=True)] = None
     certified: Annotated[Money, shown("Certified to date", 13, money=True)] = None
-    cofinancing: Annotated[Money, shown("ERDF due", 13, money=True)] = None
+    funding: Annotated[Text, shown("Funding source", 16)] = None
+    erdf_due: Annotated[Money, shown("ERDF due", 13, money=True)] = None
+    norway_due: Annotated[Money, shown("Norwegian funding due", 13, money=True)] = None
     reported: Annotated[bool | None, shown("Reported", 9)] = None
     rejected: Annotated[bool | None, shown("Rejected return", 9)] = None
     ready: Annotated[bool | None, shown("Ready", 8)] = None
@@ -177,6 +179,20 @@ class CertificateRow(SheetRow):
     reference: Annotated[Text, shown("Reference", 16)] = None
     file: Annotated[Text, shown("Source file", 34)] = None
     sha256: Annotated[Text, shown("SHA-256", 18)] = None
+
+
+class StatementRow(SheetRow):
+    partner: Annotated[Text, shown("Partner", 9)] = None
+    partner_name: Annotated[Text, shown("Name", 28)] = None
+    funding: Annotated[Text, shown("Funding source", 16)] = None
+    period: Annotated[int | None, shown("Period", 7)] = None
+    category_label: Annotated[Text, shown("Cost category", 30)] = None
+    declared: Annotated[Money, shown("Declared (EUR)", 13, money=True)] = None
+    certified: Annotated[Money, shown("Certified (EUR)", 13, money=True)] = None
+    deducted: Annotated[Money, shown("Deducted (EUR)", 13, money=True)] = None
+    erdf_due: Annotated[Money, shown("ERDF due (EUR)", 13, money=True)] = None
+    norway_due: Annotated[Money, shown("Norwegian funding due (EUR)", 13, money=True)] = None
+    certified_by: Annotated[Text, shown("Certified by", 20)] = None
 
 
 class BudgetLineRow(SheetRow):
@@ -387,6 +403,7 @@ class Dashboard(BaseModel):
     certified_partners: Annotated[int, shown("Partners certified by FLC")]
     certified: Annotated[Decimal, shown("FLC certified to date (EUR)", money=True)]
     erdf_due: Annotated[Decimal, shown("ERDF due on certified costs to date", money=True)]
+    norway_due: Annotated[Decimal, shown("Norwegian funding due on certified costs to date", money=True)] = Decimal(0)  # a master built before it has none
     declared_period: Annotated[Decimal, shown("Declared this period (EUR)", money=True)]
     cumulative: Annotated[Decimal, shown("Spent so far (EUR)", money=True)]
     budget: Annotated[Decimal, shown("Project budget (EUR)", money=True)]
@@ -425,6 +442,7 @@ FINANCE = Sheet("Finance", "MasterFinance", FinanceReported)
 FINANCE_POSITION = Sheet("Finance position", "FinancePosition", FinancePositionRow, status="ready")
 BUDGET_LINES = Sheet("Budget lines", "BudgetLines", BudgetLineRow)
 CERTIFICATES = Sheet("FLC certificates", "FlcCertificates", CertificateRow, status="counts")
+STATEMENT = Sheet("Statement of expenditure", "Statement", StatementRow)
 HISTORY = Sheet("History", "History", HistoryRow)
 LIVING_LABS = Sheet("Living Labs", "LivingLabs", None, status="shortlisted", freeze=3)  # model: living_lab_row(criteria)
 SHORTLIST = Sheet("Shortlist", "Shortlist", ShortlistRow)
@@ -436,7 +454,7 @@ WORK_PACKAGES = Sheet("Work package status", "WorkPackages", WorkPackageRow, sta
 TIMELINE = Sheet("Timeline", "Timeline", None, status="status", freeze=4)  # model: timeline_row(months)
 ORPHANED = Sheet("Orphaned decisions", "Orphaned", OrphanedRow)
 
-REBUILT = (DASHBOARD, RETURNS, ISSUES, PROGRESS, DELIVERABLES, INDICATORS, INDICATOR_PROGRESS, FINANCE, FINANCE_POSITION, BUDGET_LINES, CERTIFICATES, HISTORY,
+REBUILT = (DASHBOARD, RETURNS, ISSUES, PROGRESS, DELIVERABLES, INDICATORS, INDICATOR_PROGRESS, FINANCE, FINANCE_POSITION, BUDGET_LINES, CERTIFICATES, STATEMENT, HISTORY,
            LIVING_LABS, SHORTLIST, REGIONS, SHORTLIST_CHANGES, LAB_PROGRESS, SCHEDULE, WORK_PACKAGES, TIMELINE, ORPHANED)
 """Every sheet the build writes, in tab order; the setup sheets follow them."""
 

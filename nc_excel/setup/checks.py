@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from nc_excel.excel.read import RowRead, TableRead
 from nc_excel.issues import Issue, issue
-from nc_excel.setup.models import COST_CATEGORIES, Project
+from nc_excel.setup.models import COST_CATEGORIES, ERDF, Project
 
 SHEET_OF = {
     "regions": "Regions",
@@ -124,6 +124,17 @@ def _partners(project: Project, reads: Mapping[str, TableRead]) -> Iterable[Issu
         yield issue("setup-budget-total", value=f"{total:,.2f}", total=f"{project.total_budget:,.2f}", sheet="Partners", cell=first)
 
 
+def _erdf(project_row: RowRead, reads: Mapping[str, TableRead]) -> Iterable[Issue]:
+    """The Project sheet's ERDF must be what the ERDF partners' budgets at their rates come to, to the cent."""
+    partners = [r.model for r in _valid(reads, "partners")]
+    if not partners:
+        return
+    expected = sum((p.total_budget * p.cofinancing_rate / 100 for p in partners if p.funding == ERDF), Decimal(0)).quantize(Decimal("0.01"))  # type: ignore[union-attr]
+    erdf: Decimal = project_row.model.erdf  # type: ignore[union-attr]
+    if erdf.quantize(Decimal("0.01")) != expected:
+        yield issue("setup-erdf-total", value=f"{erdf:,.2f}", expected=f"{expected:,.2f}", sheet="Project", cell=project_row.cells["erdf"])
+
+
 def check_setup(project_row: RowRead, reads: Mapping[str, TableRead]) -> list[Issue]:
     """All cross-row findings at once, never just the first."""
     project: Project = project_row.model  # type: ignore[assignment]
@@ -135,4 +146,5 @@ def check_setup(project_row: RowRead, reads: Mapping[str, TableRead]) -> list[Is
     found += _dates(project, reads)
     found += _criteria(reads)
     found += _partners(project, reads)
+    found += _erdf(project_row, reads)
     return found

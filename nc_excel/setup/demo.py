@@ -12,6 +12,8 @@ import datetime as dt
 from decimal import ROUND_DOWN, Decimal
 
 from nc_excel.setup.models import (
+    ERDF,
+    NORWAY,
     Criterion,
     Deliverable,
     Indicator,
@@ -27,6 +29,11 @@ from nc_excel.setup.models import (
 D = dt.date
 DEMO = "demo data: official figure not found"
 TOTAL_BUDGET = Decimal(5_285_707)
+ERDF_TOTAL = Decimal(2_369_624)
+RATE = Decimal(50)
+NORWAY_BUDGET = TOTAL_BUDGET - ERDF_TOTAL * 100 / RATE
+"""The Norwegian partners' share of the budget: what the ERDF at 50 % does not cover (demo split; the totals are official)."""
+PUBLIC_TYPES = ("Local authority", "Regional authority", "University", "Agency")
 
 REGIONS = (
     ("NJ", "Nordjylland", "DK"),
@@ -138,11 +145,23 @@ SCORE_WEIGHTS = {"users": 3, "real_life": 2, "stakeholders": 2, "methods": 1, "c
 OFFICE_RATE = Decimal(15)
 
 
+def _split(total: Decimal, weights: list[int]) -> list[Decimal]:
+    """``total`` over partners by weight, in whole euros; the first takes the remainder, so the sum is exact."""
+    parts = [(total * w / sum(weights)).quantize(Decimal(1), rounding=ROUND_DOWN) for w in weights]
+    parts[0] += total - sum(parts)
+    return parts
+
+
 def _budgets() -> list[dict[str, Decimal]]:
-    """Split the project budget over partners by weight, then over cost categories; sums are exact."""
-    weights = [p[-1] for p in PARTNERS]
-    totals = [(TOTAL_BUDGET * w / sum(weights)).quantize(Decimal(1), rounding=ROUND_DOWN) for w in weights]
-    totals[0] += TOTAL_BUDGET - sum(totals)
+    """Split the project budget over partners by weight, then over cost categories; sums are exact.
+
+    The ERDF partners share twice the ERDF total (50 % co-financing), the Norwegian
+    partners the rest, so the Project sheet's ERDF equals the partners' budgets x rates.
+    """
+    norwegian = [p[3] == "NO" for p in PARTNERS]
+    eu = iter(_split(TOTAL_BUDGET - NORWAY_BUDGET, [p[-1] for p, no in zip(PARTNERS, norwegian) if not no]))
+    no = iter(_split(NORWAY_BUDGET, [p[-1] for p, n in zip(PARTNERS, norwegian) if n]))
+    totals = [next(no) if n else next(eu) for n in norwegian]
     budgets = []
     for i, total in enumerate(totals):
         staff = (total * Decimal("0.55")).quantize(Decimal(1), rounding=ROUND_DOWN)
@@ -167,8 +186,8 @@ def northern_connections(template_key: str) -> ProjectSetup:
         start=D(2016, 11, 1),
         end=D(2020, 4, 30),
         total_budget=TOTAL_BUDGET,
-        erdf=Decimal(2_369_624),
-        cofinancing_rate=Decimal(50),
+        erdf=ERDF_TOTAL,
+        cofinancing_rate=RATE,
         office_flat_rate=OFFICE_RATE,
         coordinator="Aalborg Kommune, lead partner",
         coordinator_email="northern.connections@aalborg.dk",
@@ -180,6 +199,8 @@ def northern_connections(template_key: str) -> ProjectSetup:
             role="Lead partner" if i == 0 else "Partner",
             **{f"budget_{k}": v for k, v in budget.items()},
             contact=f"Contact {short}", email=f"nc@{code.lower()}.example.eu",
+            funding=NORWAY if country == "NO" else ERDF, cofinancing_rate=RATE,
+            own_contribution="Public" if kind in PUBLIC_TYPES else "Private",
         )
         for i, ((code, name, short, country, region, kind, _), budget) in enumerate(zip(PARTNERS, _budgets()))
     ]

@@ -49,6 +49,12 @@ def flat_rate(base: Decimal, rate: Decimal) -> Decimal:
 
 COUNTRIES = ("DK", "DE", "SE", "NO", "NL", "BE", "UK")
 
+ERDF = "ERDF"
+NORWAY = "Norwegian national funding"
+OTHER = "Other"
+Funding = Literal["ERDF", "Norwegian national funding", "Other"]
+"""Who co-finances a partner: the ERDF (EU member states), Norway's national Interreg funds, or another source."""
+
 
 class SetupRow(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -63,7 +69,7 @@ class Project(SetupRow):
     end: Annotated[dt.date, Col("End date")]
     currency: Annotated[Literal["EUR"], Col("Currency", help="Partners declare in EUR.")] = "EUR"
     total_budget: Annotated[Decimal, Field(gt=0), Col("Total eligible budget", money=True)]
-    erdf: Annotated[Decimal, Field(ge=0), Col("ERDF", money=True)]
+    erdf: Annotated[Decimal, Field(ge=0), Col("ERDF", money=True, help="The ERDF partners' budgets times their co-financing rates, added up.")]
     cofinancing_rate: Annotated[Decimal, Field(gt=0, le=100), Col("Co-financing rate %", help="Programme co-financing of eligible costs, in %.")]
     office_flat_rate: Annotated[Decimal, Field(ge=0, le=40), Col("Office and administration flat rate %", help="Percent of staff costs.")]
     budget_error_limit: Annotated[Decimal, Field(ge=100), Col("Spending limit %", help="Cumulative spending above this share of a budget line is an error (above 100 % a warning).")] = Decimal(110)
@@ -100,7 +106,10 @@ class Partner(SetupRow):
     budget_equipment: Annotated[Decimal, Field(ge=0), Col("Budget equipment", 13, money=True)] = Decimal(0)
     budget_infrastructure: Annotated[Decimal, Field(ge=0), Col("Budget infrastructure", 13, money=True)] = Decimal(0)
     contact: Annotated[str | None, Col("Contact person", 22)] = None
-    email: Annotated[str | None, Col("Contact e-mail", 28)] = None
+    email: Annotated[str | None, Col("Contact e-mail", 28, help="Where reminders go (nc-excel remind).")] = None
+    funding: Annotated[Funding, Col("Funding source", 24, help="ERDF for partners in EU member states; Norwegian partners are funded by Norway's national Interreg funds.")] = ERDF
+    cofinancing_rate: Annotated[Decimal, Field(ge=0, le=100), Col("Co-financing rate %", 11, help="Share of the partner's certified costs the funding source pays, in %.")] = Decimal(50)
+    own_contribution: Annotated[Literal["Public", "Private"] | None, Col("Own contribution", 12, help="Whether the partner's own share is public or private money.")] = None
 
     def budget(self, category: str) -> Decimal:
         return getattr(self, f"budget_{category}")
