@@ -316,6 +316,85 @@ def summary(
 
 
 @app.command()
+def report(
+    period: Annotated[Optional[int], typer.Option("--period", metavar="N", help="The reporting period; the master must have been built for it (default: the period it was built for).")] = None,
+    project: ProjectOpt = Path("."),
+    pdf: Annotated[bool, typer.Option("--pdf", metavar="", help="Also print the report to PDF with LibreOffice headless.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar="", help="Print what was written as JSON on stdout.")] = False,
+) -> None:
+    """Write the joint progress report (report/<ACRONYM>_progress_P<N>.xlsx) from the master, and a PDF with --pdf.
+
+    Your Project summary texts in an earlier report of the period are kept. Exit code 0 when done,
+    2 when it cannot run (no master build, another period, the report open in Excel) or the PDF could not be made.
+    """
+    from nc_excel.workspace import Workspace
+
+    with _friendly_errors():
+        ws = Workspace.open(project)
+        if as_json:
+            result = ws.report(period, pdf=pdf)
+        else:
+            with _progress("Joint progress report") as update:
+                result = ws.report(period, pdf=pdf, progress=update)
+    if as_json:
+        typer.echo(json.dumps({"workbook": str(result.workbook), "pdf": str(result.pdf) if result.pdf else None, "pdf_problem": result.pdf_problem,
+                               "period": result.period, "as_of": result.as_of.isoformat(), "summaries_kept": result.summaries_kept,
+                               "not_ready": result.not_ready}, indent=2, ensure_ascii=False))
+    else:
+        console.print(f"Wrote [bold]{result.workbook}[/bold] (period {result.period}, figures as of {result.as_of:%Y-%m-%d}).")
+        if result.pdf is not None:
+            console.print(f"Wrote [bold]{result.pdf}[/bold].")
+        console.print(f"Kept {result.summaries_kept} Project summary text(s) from the previous report." if result.summaries_kept
+                      else "Write your Project summary texts into the yellow rows of the sheet Progress texts; a rebuild keeps them.")
+        if result.not_ready:
+            console.print(f"[yellow]Not ready for the claim: {', '.join(result.not_ready)} (see the sheet Not ready).[/yellow]")
+    if pdf and result.pdf is None:
+        err_console.print(f"[red]{result.pdf_problem}[/red]")
+        raise typer.Exit(2)
+
+
+@app.command()
+def remind(
+    period: Annotated[Optional[int], typer.Option("--period", metavar="N", help="The reporting period (default: the period the master was built for).")] = None,
+    project: ProjectOpt = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", metavar="", help="Print who gets what as JSON on stdout.")] = False,
+) -> None:
+    """Write an e-mail draft (.eml) into outbox/mail/<period>/ for each partner to chase: missing, late or rejected. Nothing is sent.
+
+    Each draft goes to the partner's contact on the Partners sheet, with its template (nothing came back)
+    or its feedback workbook (rejected) attached. Exit code 0 when done (1 when a draft lacks an address
+    or an attachment), 2 when it cannot run.
+    """
+    from nc_excel.workspace import Workspace
+
+    with _friendly_errors():
+        ws = Workspace.open(project)
+        result = ws.remind(period)
+    incomplete = [d for d in result.drafts if d.to is None or d.attachment is None]
+    if as_json:
+        typer.echo(json.dumps({"period": result.period, "folder": str(result.folder), "removed": [str(p) for p in result.removed], "drafts": [
+            {"partner": d.partner, "name": d.name, "to": d.to, "state": d.state, "reason": d.reason,
+             "attachment": str(d.attachment) if d.attachment else None, "missing_attachment": d.missing_attachment, "file": str(d.path)}
+            for d in result.drafts]}, indent=2, ensure_ascii=False))
+    else:
+        if not result.drafts:
+            console.print(f"Every partner's latest return for period {result.period} is accepted: nobody to remind.")
+        else:
+            table = Table(title=f"Reminders for period {result.period} (drafts only: nothing was sent)", header_style="bold")
+            for name in ("Partner", "Why", "To", "Attached"):
+                table.add_column(name, overflow="fold")
+            for d in result.drafts:
+                table.add_row(f"{d.partner} {d.name}", d.reason, d.to or "[red]no e-mail on the Partners sheet[/red]",
+                              d.attachment.name if d.attachment else f"[red]nothing: {d.missing_attachment}[/red]")
+            console.print(table)
+            console.print(f"Wrote {len(result.drafts)} draft(s) to [bold]{result.folder}[/bold]; open each in your mail program, check it and send it.")
+        if result.removed:
+            console.print(f"Removed {len(result.removed)} earlier draft(s) for partners who no longer need a reminder.")
+    if incomplete:
+        raise typer.Exit(1)
+
+
+@app.command()
 def demo(
     folder: Annotated[Path, typer.Argument(metavar="[FOLDER]", help="Folder to play the demo in (must not hold a project).")] = Path("nc-demo"),
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", metavar="", help="Also print the board summary to PDF (needs LibreOffice).")] = True,
@@ -349,6 +428,11 @@ def demo(
         (folder.feedback(), "One feedback workbook per return with problems (a folder per period): the partner's values, each problem flagged at its cell."),
         (folder.archive, "Accepted returns, never modified, and the returns register."),
         *[(path, f"The board summary of period {n} for the Political Board and the Policy Coordination Group.") for n, play in result.periods.items() for path in play.board],
+        *[(path, f"The joint progress report of period {n}: write your Project summary texts into it (kept when rebuilt).")
+          for n, play in result.periods.items() for path in play.report],
+        *[(play.reminders.folder, f"E-mail drafts (.eml, not sent) to the {len(play.reminders.drafts)} partner(s) to chase for period {n}: "
+           + ", ".join(f"{d.partner} ({d.state})" for d in play.reminders.drafts) + ".")
+          for n, play in result.periods.items() if play.reminders is not None and play.reminders.drafts],
     ]
     for path, what in rows:
         guide.add_row(str(path), what)

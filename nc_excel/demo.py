@@ -8,7 +8,8 @@ mistakes (numbers in the European way, an ambiguous amount, the wrong template,
 a renamed sheet, a text date, the same place as a neighbour, Completed below
 100 %), two are late and one of them never sends. The coordinator collects,
 partners correct their feedback workbooks, the coordinator collects again,
-builds the master and the board summary.
+builds the master, the board summary and the joint progress report, and drafts the
+reminder e-mails to the partners still to chase.
 
 ``through=N`` goes on to period N the way a real partnership does: the partner
 who missed period 1 catches up in period 2 (late, and counted for period 1), a
@@ -45,6 +46,7 @@ from nc_excel.master.schema import LIVING_LABS, living_lab_row
 from nc_excel.partner.schema import FINANCE, SELECTED_LABS, Entries, template_name
 from nc_excel.partner.schema import LIVING_LABS as CANDIDATES
 from nc_excel.partner.simulate import fill_workbook, partner_entries, rename_sheet, save
+from nc_excel.report.remind import RemindResult
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
 from nc_excel.workspace import ProjectError, Workspace
@@ -85,6 +87,8 @@ class PeriodPlay:
     second: CollectResult | None = None  # the collect after corrections and late returns
     master: MasterResult | None = None
     board: list[Path] = field(default_factory=list)
+    report: list[Path] = field(default_factory=list)  # the joint progress report (and its PDF)
+    reminders: RemindResult | None = None  # the e-mail drafts to the partners still to chase
 
 
 @dataclass
@@ -278,7 +282,7 @@ def _later_corrections(ws: Workspace, setup: ProjectSetup, period: int, when: Ca
     _saved_at(out, when.first - dt.timedelta(days=3))  # older than the first file: receipt order, not file times, decides
 
 
-STEPS = ("project", "templates", "partners fill in", "first collect", "corrections", "second collect", "master", "board summary")
+STEPS = ("project", "templates", "partners fill in", "first collect", "corrections", "second collect", "master", "board summary", "joint report and reminders")
 
 
 def run_demo(root: Path, *, through: int = 1, pdf: bool = True, progress: Progress | None = None) -> DemoResult:
@@ -333,5 +337,8 @@ def run_demo(root: Path, *, through: int = 1, pdf: bool = True, progress: Progre
             board = ws.summary(period, pdf=pdf)
             play.board = board.paths
             result.board_note = (board.pdf_problem or "") if pdf else ""
+            at(period, STEPS[8])
+            play.report = ws.report(period, pdf=pdf).paths
+            play.reminders = ws.remind(period, today=as_of)
     report(total, total, "done")
     return result

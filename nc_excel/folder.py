@@ -76,6 +76,15 @@ class ProjectFolder:
         return self.root / "board"
 
     @property
+    def reports(self) -> Path:
+        """The joint progress reports (and their PDFs)."""
+        return self.root / "report"
+
+    def mail(self, period: int) -> Path:
+        """The reminder e-mail drafts of ``period`` (.eml files, never sent by nc-excel)."""
+        return self.outbox(period).parent / "mail" / str(period)
+
+    @property
     def backups(self) -> Path:
         """The master as it was before each rebuild."""
         return self.root / "backups"

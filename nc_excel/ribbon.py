@@ -388,6 +388,43 @@ def on_summary(book: xw.Book) -> None:
     )
 
 
+def on_report(book: xw.Book) -> None:
+    """Joint report: the joint progress report from the master (``Workspace.report``), and its folder shown."""
+    project = resolve_project(book)
+    ws = project.ws
+    setup = ws.setup()
+    chosen = selected_period(book, setup)
+    period = chosen if chosen is not None else dashboard_period(project) or default_period(setup, dt.date.today())
+    result = ws.report(period)
+    shown = open_in_file_browser(result.workbook.parent) is not None
+    lines = ["Written:", *(f"  {p}" for p in _relative(ws.root, result.paths)),
+             "", f"Write your Project summary texts into the yellow rows of the sheet Progress texts; pressing {labels()['nc_report']} again keeps them."]
+    if result.not_ready:
+        lines.append(f"Not ready for the claim: {', '.join(result.not_ready)} (see the sheet Not ready).")
+    if not shown:
+        lines.append("No file browser could be started: open the folder yourself.")
+    _done(project, f"Wrote the joint progress report for {_period_text(setup, period)}", result.workbook.parent, "\n".join(lines))
+
+
+def on_remind(book: xw.Book) -> None:
+    """Reminders: an e-mail draft per partner to chase (``Workspace.remind``), and the drafts' folder shown. Nothing is sent."""
+    project = resolve_project(book)
+    ws = project.ws
+    setup = ws.setup()
+    chosen = selected_period(book, setup)
+    result = ws.remind(chosen if chosen is not None else dashboard_period(project))
+    if not result.drafts:
+        _done(project, f"Nobody to remind for period {result.period}: every partner's latest return is accepted", None)
+        return
+    shown = open_in_file_browser(result.folder) is not None
+    lines = [f"{d.partner} ({d.name}): {d.reason}; to {d.to or 'nobody: no e-mail on the Partners sheet'}; "
+             f"attached {d.attachment.name if d.attachment else 'nothing: ' + (d.missing_attachment or '')}" for d in result.drafts]
+    lines += ["", "Nothing was sent: open each draft in your mail program, check it and send it."]
+    if not shown:
+        lines.append("No file browser could be started: open the folder yourself.")
+    _done(project, f"Wrote {len(result.drafts)} reminder draft(s) for {_period_text(setup, result.period)}", result.folder, "\n".join(lines))
+
+
 def folder_opener(folder: Path, platform: str | None = None, which: Callable[[str], str | None] = shutil.which) -> list[str] | None:
     """How the OS file browser is asked to show ``folder``.
 
@@ -423,7 +460,8 @@ def on_open_folder(book: xw.Book) -> None:
         _done(project, "No file browser could be started (xdg-open is not installed)", root, "Open the folder yourself.")
         return
     _done(project, "Opened the project folder", root, "outbox: templates to send; inbox: returns as received; archive: accepted returns; "
-          "feedback: a workbook per return; board: board summaries; backups: the master before each rebuild.")
+          "feedback: a workbook per return; board: board summaries; report: joint progress reports; outbox/mail: reminder drafts; "
+          "backups: the master before each rebuild.")
 
 
 def _interpreter_settings() -> str:
@@ -475,6 +513,10 @@ HELP = {
                 "setup sheets, the archive and your decisions, backs the old one up in backups/ and opens the new one.",
     "nc_summary": "writes the board's summary workbook (and a PDF when LibreOffice is installed) into board/, for the period "
                   "of the master's Dashboard.",
+    "nc_report": "writes the joint progress report for the programme into report/, for the period of the master's Dashboard; your "
+                 "Project summary texts in it are kept when you press it again.",
+    "nc_remind": "writes an e-mail draft (.eml) to each partner whose report is missing, late or rejected into outbox/mail/<period>/, "
+                 "with the template or the feedback workbook attached. Nothing is sent.",
     "nc_open_folder": "opens the project folder in Explorer or Finder.",
     "nc_settings": "shows the Settings sheet: which project folder and Python the add-in uses, and how to change them.",
     "nc_help": "this message.",
@@ -499,6 +541,8 @@ HANDLERS: dict[str, Handler] = {
     "nc_collect": on_collect,
     "nc_build": on_build,
     "nc_summary": on_summary,
+    "nc_report": on_report,
+    "nc_remind": on_remind,
     "nc_open_folder": on_open_folder,
     "nc_settings": on_settings,
     "nc_help": on_help,

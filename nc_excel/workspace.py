@@ -34,8 +34,11 @@ from nc_excel.master.schema import DASHBOARD as DASHBOARD_SHEET
 from nc_excel.partner.prefill import with_selected_labs
 from nc_excel.partner.schema import template_name
 from nc_excel.partner.write import write_partner_workbook
+from nc_excel.report.read import ReportError
+from nc_excel.report.remind import RemindResult, write_reminders
+from nc_excel.report.write import ReportResult, build_report
 from nc_excel.setup.demo import northern_connections
-from nc_excel.setup.models import ProjectSetup
+from nc_excel.setup.models import ProjectSetup, templates_period
 from nc_excel.setup.sheets import read_setup, write_setup_sheets
 
 DASHBOARD = DASHBOARD_SHEET.name
@@ -335,4 +338,40 @@ class Workspace(ProjectFolder):
         try:
             return build_summary(self.root, setup, period, pdf=pdf, progress=progress)
         except SummaryError as exc:
+            raise ProjectError(str(exc)) from exc
+
+    def _reported_on(self, setup: ProjectSetup, period: int | None) -> int:
+        """``period``, or the one the master was last built for; checked against the setup."""
+        if period is None:
+            period = self.built_period()
+            if period is None:
+                raise ProjectError(f"The master has not been built yet. Run `{self.command('build')}` first.")
+        if period not in [p.number for p in setup.periods]:
+            raise ProjectError(f"There is no reporting period {period}; the Periods sheet has {', '.join(str(p.number) for p in setup.periods)}.")
+        return period
+
+    def report(self, period: int | None = None, *, pdf: bool = False, progress: Progress = _no_progress) -> ReportResult:
+        """Write the joint progress report ``report/<ACRONYM>_progress_P<period>.xlsx`` from the built master (and its PDF with ``pdf``).
+
+        The master must have been built for ``period`` (by default the period it was built for).
+        The coordinator's Project summary texts in an earlier report of the period are kept.
+        """
+        setup = self.setup()
+        period = self._reported_on(setup, period)
+        try:
+            return build_report(self.root, setup, period, pdf=pdf, progress=progress)
+        except ReportError as exc:
+            raise ProjectError(str(exc)) from exc
+
+    def remind(self, period: int | None = None, *, today: dt.date | None = None) -> RemindResult:
+        """Write an e-mail draft (.eml) into ``outbox/mail/<period>/`` for each partner to chase for ``period``
+        (by default the period the master was built for, else the one partners report on now): nothing is sent."""
+        setup = self.setup()
+        today = today or dt.date.today()
+        if period is None and self.built_period() is None:
+            period = templates_period(setup, today)
+        period = self._reported_on(setup, period)
+        try:
+            return write_reminders(self.root, setup, period, Register(self.root), today=today)
+        except ReportError as exc:
             raise ProjectError(str(exc)) from exc

@@ -20,19 +20,16 @@ Pages: every section (heading and table, or a chart) is kept on one printed page
 it fits on one; the heights used for that are set on every row written, so Excel and
 LibreOffice break the pages alike.
 
-``convert_to_pdf`` prints the workbook to PDF through LibreOffice headless.
+``excel.libreoffice.convert_to_pdf`` prints the workbook to PDF through LibreOffice headless.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nc_excel.atomic import replacing
 from nc_excel.board.figures import (
     check_against_dashboard,
     figures,
@@ -40,7 +37,7 @@ from nc_excel.board.figures import (
 from nc_excel.board.layout import Formats
 from nc_excel.board.pages import finance, living_labs, overview, risks, schedule
 from nc_excel.board.read import MasterView, SummaryError, read_master
-from nc_excel.excel.libreoffice import ConvertError, convert, soffice_path
+from nc_excel.excel.libreoffice import convert_to_pdf
 from nc_excel.excel.write import (
     atomic_workbook,
 )
@@ -48,7 +45,6 @@ from nc_excel.folder import ProjectFolder
 from nc_excel.setup.models import ProjectSetup
 
 SHEETS = ("Overview", "Schedule", "Finance", "Living Labs", "Risks and issues")
-SOFFICE_HINT = "Install LibreOffice (Debian/Ubuntu: sudo apt-get install libreoffice-calc-nogui) and run the command again."
 
 
 # ---------------------------------------------------------------- writing
@@ -95,25 +91,6 @@ def write_board(path: Path, view: MasterView, setup: ProjectSetup) -> None:
 
 
 # ---------------------------------------------------------------- PDF
-
-
-def convert_to_pdf(workbook: Path, *, timeout: int = 180) -> tuple[Path | None, str | None]:
-    """Print ``workbook`` to a PDF beside it with LibreOffice headless: (pdf, None) or (None, why not)."""
-    if soffice_path() is None:
-        return None, f"LibreOffice (soffice) is not installed, so no PDF was written. {SOFFICE_HINT}"
-    target = workbook.with_suffix(".pdf")
-    with tempfile.TemporaryDirectory(prefix="nc-board-") as tmp:
-        outdir = Path(tmp)
-        try:
-            convert([workbook], "pdf", outdir, timeout=timeout)
-        except ConvertError as exc:
-            return None, f"{exc}; the workbook {workbook.name} was written."
-        made = outdir / f"{workbook.stem}.pdf"
-        if not made.is_file() or made.stat().st_size == 0:
-            return None, f"LibreOffice could not print {workbook.name} to PDF."
-        with replacing(target) as tmp_target:
-            shutil.move(made, tmp_target)
-    return target, None
 
 
 # ---------------------------------------------------------------- the action

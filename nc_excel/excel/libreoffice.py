@@ -13,6 +13,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from nc_excel.atomic import replacing
+
+SOFFICE_HINT = "Install LibreOffice (Debian/Ubuntu: sudo apt-get install libreoffice-calc-nogui) and run the command again."
 MAX_FILES_PER_CALL = 200  # soffice --convert-to silently stops after ~250 arguments and exits 0
 
 
@@ -52,3 +55,22 @@ def convert(sources: Sequence[Path], fmt: str, outdir: Path, *, timeout: int) ->
             raise ConvertError(f"LibreOffice did not finish --convert-to {fmt} within {timeout} s") from None
         if proc.returncode != 0:
             raise ConvertError(f"LibreOffice --convert-to {fmt} failed (exit {proc.returncode}: {(err or out).strip()[:300]})")
+
+
+def convert_to_pdf(workbook: Path, *, timeout: int = 180) -> tuple[Path | None, str | None]:
+    """Print ``workbook`` to a PDF beside it with LibreOffice headless: (pdf, None) or (None, why not)."""
+    if soffice_path() is None:
+        return None, f"LibreOffice (soffice) is not installed, so no PDF was written. {SOFFICE_HINT}"
+    target = workbook.with_suffix(".pdf")
+    with tempfile.TemporaryDirectory(prefix="nc-pdf-") as tmp:
+        outdir = Path(tmp)
+        try:
+            convert([workbook], "pdf", outdir, timeout=timeout)
+        except ConvertError as exc:
+            return None, f"{exc}; the workbook {workbook.name} was written."
+        made = outdir / f"{workbook.stem}.pdf"
+        if not made.is_file() or made.stat().st_size == 0:
+            return None, f"LibreOffice could not print {workbook.name} to PDF."
+        with replacing(target) as tmp_target:
+            shutil.move(made, tmp_target)
+    return target, None

@@ -191,7 +191,7 @@ class StatementRow(SheetRow):
     certified: Annotated[Money, shown("Certified (EUR)", 13, money=True)] = None
     deducted: Annotated[Money, shown("Deducted (EUR)", 13, money=True)] = None
     erdf_due: Annotated[Money, shown("ERDF due (EUR)", 13, money=True)] = None
-    norway_due: Annotated[Money, shown("Norwegian funding due (EUR)", 13, money=True)] = None
+    norway_due: Annotated[Money, shown("Norwegian funding due (EUR)", 16, money=True)] = None
     certified_by: Annotated[Text, shown("Certified by", 20)] = None
 
 
