@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import shutil
 import sys
@@ -317,6 +318,47 @@ def test_board_summary_writes_what_the_workspace_writes(built: Workspace, tmp_pa
 def test_the_summary_period_is_the_one_the_master_was_built_for(built: Workspace) -> None:
     project = ribbon.resolve_project(master_book(built))
     assert ribbon.dashboard_period(project) == 1
+
+
+@pytest.fixture()
+def file_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An xdg-open that only writes down the folder it was asked to show; returns that note's path."""
+    bin_dir, seen = tmp_path / "bin", tmp_path / "opened.txt"
+    bin_dir.mkdir()
+    (bin_dir / "xdg-open").write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{seen}"\n')
+    (bin_dir / "xdg-open").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    return seen
+
+
+def shown_folder(seen: Path) -> str:
+    for _ in range(50):
+        if seen.exists() and seen.read_text():
+            break
+        time.sleep(0.1)
+    return seen.read_text()
+
+
+def test_joint_report_writes_what_the_cli_writes_and_shows_its_folder(built: Workspace, tmp_path: Path, file_browser: Path) -> None:
+    run = run_both(built, tmp_path, ["report"], "nc_report")
+    assert run.xl_files == run.cli_files == {"report/NC_progress_P1.xlsx"}
+    for sheet in ("Report", "Progress texts", "Statement of expenditure", "Not ready"):
+        assert grids(run.xl.reports / "NC_progress_P1.xlsx")[sheet] == grids(run.cli.reports / "NC_progress_P1.xlsx")[sheet]
+    message, mode = the_alert(run.book)
+    assert mode == "info" and "joint progress report for period 1" in message and "Not ready for the claim: " in message
+    assert shown_folder(file_browser) == str(run.xl.reports)
+    assert str(run.xl.reports) in status_written(run.book)
+
+
+def test_reminders_write_what_the_cli_writes_and_show_their_folder(built: Workspace, tmp_path: Path, file_browser: Path) -> None:
+    run = run_both(built, tmp_path, ["remind"], "nc_remind")
+    chased = {p.code for p in run.xl.setup().partners[REPORTING:]}  # the two who sent nothing
+    assert run.xl_files == run.cli_files == {f"outbox/mail/1/NC_P1_{code}_reminder.eml" for code in chased}
+    for name in run.xl_files:
+        assert (run.xl.root / name).read_bytes() == (run.cli.root / name).read_bytes()
+    message, mode = the_alert(run.book)
+    assert mode == "info" and f"Wrote {len(chased)} reminder draft(s) for period 1" in message and "Nothing was sent" in message
+    assert shown_folder(file_browser) == str(run.xl.mail(1))
 
 
 # ---------------------------------------------------------------- project buttons
