@@ -1,4 +1,4 @@
-"""The ribbon: the seven buttons, and every callback resolves to a VBA Sub."""
+"""The ribbon: the nine buttons, and every callback resolves to a VBA Sub."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ EXPECTED_BUTTONS = {
     "nc_collect": "Import returns",
     "nc_build": "Build master",
     "nc_summary": "Board summary",
+    "nc_report": "Joint report",
+    "nc_remind": "Reminders",
     "nc_open_folder": "Open project folder",
     "nc_settings": "Settings",
     "nc_help": "Help",
@@ -33,7 +35,7 @@ def ribbon() -> ElementTree.Element:
     return ElementTree.fromstring(customui_xml())
 
 
-def test_button_ids_are_exactly_the_seven_actions():
+def test_button_ids_are_exactly_the_nine_actions():
     assert button_ids() == tuple(EXPECTED_BUTTONS)
 
 
@@ -43,7 +45,7 @@ def test_tab_groups_and_labels(ribbon):
     assert tab.get("label") == "Northern Connections"
     groups = {group.get("label"): [b.get("id") for b in group.findall("ui:button", NS)] for group in tab.findall("ui:group", NS)}
     assert groups == {
-        "Reporting cycle": ["nc_templates", "nc_collect", "nc_build", "nc_summary"],
+        "Reporting cycle": ["nc_templates", "nc_collect", "nc_build", "nc_summary", "nc_report", "nc_remind"],
         "Project": ["nc_open_folder", "nc_settings", "nc_help"],
     }
 

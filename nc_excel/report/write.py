@@ -67,6 +67,7 @@ from nc_excel.setup.models import ProjectSetup
 
 Progress = Callable[[int, int, str], None]
 LINE_HEIGHT = 13
+TITLE_HEIGHT = 24  # a 16-point title clears the intro below it
 MAX_ROW_HEIGHT = 409  # the tallest row Excel and LibreOffice keep
 
 
@@ -102,6 +103,7 @@ def _fit_rows(ws: Any, model: type, frame: pd.DataFrame, room: frozenset[int] = 
 def _sheet(wb: Any, styles: Styles, spec: ReportSheet, frame: pd.DataFrame, header: str, *, locked_rows: frozenset[int] | None = None) -> None:
     """A title, an intro and the table; ``locked_rows`` (when given) are the rows whose typed cells are not the coordinator's."""
     ws = wb.add_worksheet(spec.name)
+    ws.set_row(0, TITLE_HEIGHT)
     ws.write_string(0, 0, spec.title, styles.text("title"))
     ws.write_string(1, 0, spec.intro, styles.text("note"))
     rows = [{k: (None if v is None or (isinstance(v, float) and pd.isna(v)) else v) for k, v in r.items()} for r in frame.to_dict("records")]
@@ -116,6 +118,7 @@ def _cover(wb: Any, styles: Styles, setup: ProjectSetup, m: MasterSheets, header
     ws = wb.add_worksheet(COVER)
     ws.set_column(0, 0, 40)
     ws.set_column(1, 1, 70)
+    ws.set_row(0, TITLE_HEIGHT)
     ws.write_string(0, 0, f"{p.name} ({p.acronym}): joint progress report, period {d.period}", styles.text("title"))
     ws.write_string(1, 0, "A draft from the master for the programme's monitoring system. Write the project's own words into the yellow "
                           f"{SUMMARY} rows of the sheet {TEXTS.name}; they are kept when the report is rebuilt.", styles.text("note"))
