@@ -329,12 +329,7 @@ class Workspace(ProjectFolder):
         ``pdf_problem`` says why.
         """
         setup = self.setup()
-        if period is None:
-            period = self.built_period()
-            if period is None:
-                raise ProjectError(f"The master has not been built yet. Run `{self.command('build')}` first, then write the summary.")
-        if period not in [p.number for p in setup.periods]:
-            raise ProjectError(f"There is no reporting period {period}; the Periods sheet has {', '.join(str(p.number) for p in setup.periods)}.")
+        period = self._reported_on(setup, period)
         try:
             return build_summary(self.root, setup, period, pdf=pdf, progress=progress)
         except SummaryError as exc:

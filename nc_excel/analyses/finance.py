@@ -79,7 +79,7 @@ NOT_SENT = "Not sent"
 
 FINANCE_COLUMNS = ("partner", "period", "category", "declared", "file")
 FLC_COLUMNS = ("partner", "period", "flc_status", "certified")
-CERTIFIED_COLUMNS = ("partner", "period", "certified", "erdf_due", "norway_due")
+CERTIFIED_COLUMNS = ("partner", "period", "certified", "erdf_due", "norway_due", "controller", "certificate_date")
 CERTIFICATE_COLUMNS = ("partner", "period", "category", "declared", "certified")
 RETURNS_COLUMNS = ("partner", "period", "status", "errors", "superseded", "seq")
 
@@ -150,7 +150,8 @@ class FinancePosition:
     - ``certified``: what first level control certified per partner and period up to
       ``period`` (``CERTIFIED_COLUMNS``), from the certificate where one counts, else
       from the return's FLC form when its status is Certified, with the ERDF and the
-      Norwegian funding due on it.
+      Norwegian funding due on it and who certified it when (``controller``,
+      ``certificate_date``, from the same source).
     - ``declared``: what the counting returns of every period up to ``period`` declared,
       per partner, period and cost category (``DECLARED_COLUMNS``), in partner order.
     """
@@ -333,7 +334,8 @@ def _certified_rows(partners: Sequence[Partner], controls: Mapping[tuple[str, in
     for (code, period), c in sorted(controls.items()):
         if c.status == CERTIFIED:
             erdf, norway = due(by_code[code], c.certified)
-            rows.append({"partner": code, "period": period, "certified": c.certified, "erdf_due": erdf, "norway_due": norway})
+            rows.append({"partner": code, "period": period, "certified": c.certified, "erdf_due": erdf, "norway_due": norway,
+                         "controller": c.controller, "certificate_date": c.date})
     return rows
 
 
@@ -343,6 +345,8 @@ class _Control:
 
     status: str
     certified: Decimal  # counts only when certified
+    controller: str | None = None  # who certified, and when: from the certificate, else from the return's FLC form
+    date: Any = None
 
 
 def _counting_certificates(cert_rows: list[dict[str, Any]], fin: list[dict[str, Any]]) -> set[tuple[str, int]]:
@@ -363,9 +367,12 @@ def _controls(flcs: list[dict[str, Any]], cert_rows: list[dict[str, Any]], count
     out = {}
     for r in flcs:
         status = _text(r["flc_status"]) or NOT_SENT
-        out[(r["partner"], int(r["period"]))] = _Control(status, money(r["certified"]) if status == CERTIFIED else ZERO)
+        out[(r["partner"], int(r["period"]))] = _Control(status, money(r["certified"]) if status == CERTIFIED else ZERO,
+                                                         _text(r.get("controller")), None if _missing(r.get("certificate_date")) else r.get("certificate_date"))
     for key in counting:
-        out[key] = _Control(CERTIFIED, sum((money(r["certified"]) for r in cert_rows if (r["partner"], int(r["period"])) == key), ZERO))
+        mine = [r for r in cert_rows if (r["partner"], int(r["period"])) == key]
+        out[key] = _Control(CERTIFIED, sum((money(r["certified"]) for r in mine), ZERO), _text(mine[0].get("controller")),
+                            None if _missing(mine[0].get("certificate_date")) else mine[0].get("certificate_date"))
     return out
 
 

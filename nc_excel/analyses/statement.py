@@ -5,8 +5,8 @@ period up to the position's, partners in setup order), one line per cost categor
 with what the counting return declared and, when a counting FLC certificate covers the
 report, what the controller certified and deducted on that line; then a line
 ``REPORT_TOTAL`` for the partner report with the certified total (from the certificate,
-or from the return's own FLC form when that is all there is) and the ERDF and the
-Norwegian funding due on it. Funding is claimed per partner report (see
+or from the return's own FLC form when that is all there is), who certified it when,
+and the ERDF and the Norwegian funding due on it. Funding is claimed per partner report (see
 ``analyses.finance``), so it is on the report's total line only, and the last line,
 ``PROJECT_TOTAL``, adds up the report totals: it equals the Finance position's totals.
 
@@ -27,7 +27,7 @@ from nc_excel.setup.models import COST_CATEGORIES, Partner
 
 STATEMENT_COLUMNS = (
     "partner", "partner_name", "funding", "period", "category_label", "declared", "certified", "deducted",
-    "erdf_due", "norway_due", "certified_by",
+    "erdf_due", "norway_due", "certified_by", "controller", "certificate_date",
 )
 REPORT_TOTAL = "Partner report total"
 PROJECT_TOTAL = "Total claimed"
@@ -68,7 +68,8 @@ def statement_of_expenditure(partners: Sequence[Partner], position: FinancePosit
             }
             total["deducted"] = total["declared"] - total["certified"] if control else ZERO
             rows.append({**who, "period": period, "category_label": REPORT_TOTAL, **total,
-                         "certified_by": BY_CERTIFICATE if split else BY_FORM if control else NOT_YET})
+                         "certified_by": BY_CERTIFICATE if split else BY_FORM if control else NOT_YET,
+                         "controller": control["controller"] if control else None, "certificate_date": control["certificate_date"] if control else None})
             totals = {k: totals[k] + total[k] for k in totals}
     if rows:
         rows.append({"partner": PROJECT, "category_label": PROJECT_TOTAL, **totals})

@@ -193,6 +193,8 @@ class StatementRow(SheetRow):
     erdf_due: Annotated[Money, shown("ERDF due (EUR)", 13, money=True)] = None
     norway_due: Annotated[Money, shown("Norwegian funding due (EUR)", 16, money=True)] = None
     certified_by: Annotated[Text, shown("Certified by", 20)] = None
+    controller: Annotated[Text, shown("Controller", 22)] = None
+    certificate_date: Annotated[dt.date | None, shown("Certificate date", 12)] = None
 
 
 class BudgetLineRow(SheetRow):

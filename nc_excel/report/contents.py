@@ -14,6 +14,7 @@ import pandas as pd
 
 from nc_excel.analyses.finance import money
 from nc_excel.analyses.indicators import PROJECT as ALL_PARTNERS
+from nc_excel.analyses.statement import NOT_YET, REPORT_TOTAL
 from nc_excel.excel.schema import columns
 from nc_excel.report.schema import (
     SUMMARY,
@@ -59,18 +60,14 @@ def work_package_texts(setup: ProjectSetup, progress: pd.DataFrame, period: int,
     return pd.DataFrame(rows, columns=_fields(WorkPackageText))
 
 
-def certificate_list(lines: pd.DataFrame) -> pd.DataFrame:
-    """One row per counting FLC certificate (its lines on the master added up), and a total row."""
-    counted = lines[(lines["counts"] == True) & lines["period"].notna()]  # noqa: E712 - blanks are None
-    rows: list[dict[str, Any]] = []
-    for (partner, period), mine in counted.groupby(["partner", "period"], sort=False):
-        first = mine.iloc[0]
-        rows.append({"partner": partner, "period": int(period), "controller": first["controller"], "organisation": first["organisation"],
-                     "certificate_date": first["certificate_date"], "reference": first["reference"],
-                     **{k: sum(map(money, mine[k]), Decimal(0)) for k in ("declared", "certified", "deducted")}})
+def certificate_list(statement: pd.DataFrame) -> pd.DataFrame:
+    """One row per certified partner report (the master's statement's report total lines), and a total row."""
+    fields = _fields(CertificateListRow)
+    reports = statement[(statement["category_label"] == REPORT_TOTAL) & (statement["certified_by"] != NOT_YET)]
+    rows: list[dict[str, Any]] = [{k: r[k] for k in fields} for r in reports.to_dict("records")]
     if rows:
-        rows.append({"partner": TOTAL, **{k: sum((r[k] for r in rows), Decimal(0)) for k in ("declared", "certified", "deducted")}})
-    return pd.DataFrame(rows, columns=_fields(CertificateListRow))
+        rows.append({"partner": TOTAL, **{k: sum((money(r[k]) for r in rows), Decimal(0)) for k in ("declared", "certified", "deducted")}})
+    return pd.DataFrame(rows, columns=fields)
 
 
 def not_ready(partners: pd.DataFrame) -> pd.DataFrame:

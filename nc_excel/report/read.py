@@ -17,7 +17,6 @@ from nc_excel.excel.read import TableNotFound, read_fields, read_frame
 from nc_excel.excel.values import Grid, SpreadsheetError, open_values
 from nc_excel.folder import ProjectFolder
 from nc_excel.master.schema import (
-    CERTIFICATES,
     DASHBOARD,
     FINANCE_POSITION,
     INDICATOR_PROGRESS,
@@ -32,7 +31,7 @@ from nc_excel.master.schema import (
 )
 from nc_excel.report.schema import SUMMARY, TEXTS
 
-MASTER_SHEETS = (DASHBOARD, WORK_PACKAGES, PROGRESS, SCHEDULE, INDICATOR_PROGRESS, STATEMENT, CERTIFICATES, FINANCE_POSITION, SHORTLIST, LAB_PROGRESS)
+MASTER_SHEETS = (DASHBOARD, WORK_PACKAGES, PROGRESS, SCHEDULE, INDICATOR_PROGRESS, STATEMENT, FINANCE_POSITION, SHORTLIST, LAB_PROGRESS)
 """The master's sheets the report reads."""
 
 
@@ -52,7 +51,6 @@ class MasterSheets:
     deliverables: pd.DataFrame  # Schedule
     indicators: pd.DataFrame  # Indicator progress
     statement: pd.DataFrame  # Statement of expenditure
-    certificates: pd.DataFrame  # FLC certificates
     partners: pd.DataFrame  # Finance position
     shortlist: pd.DataFrame  # Shortlist
     lab_progress: pd.DataFrame  # Living lab progress
@@ -83,7 +81,7 @@ def read_master_sheets(master: Path) -> MasterSheets:
         raise ReportError(f"{master.name}: the Dashboard cannot be read ({exc}). Rebuild the master with {build}.") from exc
     return MasterSheets(
         dashboard=dashboard, work_packages=table(WORK_PACKAGES), progress=table(PROGRESS), deliverables=table(SCHEDULE),
-        indicators=table(INDICATOR_PROGRESS), statement=table(STATEMENT), certificates=table(CERTIFICATES),
+        indicators=table(INDICATOR_PROGRESS), statement=table(STATEMENT),
         partners=table(FINANCE_POSITION), shortlist=table(SHORTLIST), lab_progress=table(LAB_PROGRESS),
     )
 

@@ -79,10 +79,9 @@ class IndicatorRow(SheetRow):
 class CertificateListRow(SheetRow):
     partner: Annotated[Text, shown("Partner", 9)] = None
     period: Annotated[int | None, shown("Period", 7)] = None
-    controller: Annotated[Text, shown("Controller", 22)] = None
-    organisation: Annotated[Text, shown("Organisation", 24)] = None
+    certified_by: Annotated[Text, shown("Certified by", 20)] = None
+    controller: Annotated[Text, shown("Controller", 26)] = None
     certificate_date: Annotated[dt.date | None, shown("Date", 11)] = None
-    reference: Annotated[Text, shown("Reference", 16)] = None
     declared: Annotated[Money, shown("Declared (EUR)", 13, money=True)] = None
     certified: Annotated[Money, shown("Certified (EUR)", 13, money=True)] = None
     deducted: Annotated[Money, shown("Deducted (EUR)", 13, money=True)] = None
@@ -117,7 +116,8 @@ INDICATORS = ReportSheet("Indicators", "ReportIndicators", IndicatorRow, "Output
 STATEMENT = ReportSheet("Statement of expenditure", "ReportStatement", StatementRow, "Statement of expenditure",
                         "As on the master: per partner report and cost category, in EUR; ERDF and Norwegian funding are due on each report's total line.")
 CERTIFICATES = ReportSheet("FLC certificates", "ReportCertificates", CertificateListRow, "The FLC certificates the statement rests on",
-                           "Each partner report certified by a first level control certificate that counts; the last line adds them up.")
+                           "Each partner report first level control has certified: by a certificate workbook, or by the FLC block of the return "
+                           "(the total only); the last line adds them up and equals the statement's certified total.")
 NOT_READY = ReportSheet("Not ready", "ReportNotReady", NotReadyRow, "What is not ready",
                         "Partners whose report cannot be claimed yet, and why: nothing here is in the claim until it is certified.")
 SHORTLIST = ReportSheet("Living labs", "ReportShortlist", ShortlistRow, "Living labs",

@@ -25,8 +25,10 @@ import pandas as pd
 
 from nc_excel.excel.libreoffice import convert_to_pdf
 from nc_excel.excel.schema import HEADER_ROW, columns
+from nc_excel.excel.style import FONT
 from nc_excel.excel.write import (
     Styles,
+    add_format,
     atomic_workbook,
     print_setup,
     text_lines,
@@ -100,12 +102,15 @@ def _fit_rows(ws: Any, model: type, frame: pd.DataFrame, room: frozenset[int] = 
             ws.set_row(HEADER_ROW + 1 + r, min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT))
 
 
-def _sheet(wb: Any, styles: Styles, spec: ReportSheet, frame: pd.DataFrame, header: str, *, locked_rows: frozenset[int] | None = None) -> None:
+def _sheet(wb: Any, styles: Styles, note: Any, spec: ReportSheet, frame: pd.DataFrame, header: str, *, locked_rows: frozenset[int] | None = None) -> None:
     """A title, an intro and the table; ``locked_rows`` (when given) are the rows whose typed cells are not the coordinator's."""
     ws = wb.add_worksheet(spec.name)
     ws.set_row(0, TITLE_HEIGHT)
     ws.write_string(0, 0, spec.title, styles.text("title"))
-    ws.write_string(1, 0, spec.intro, styles.text("note"))
+    cols = columns(spec.model)
+    width = sum(c.col.width for c in cols)
+    ws.merge_range(1, 0, 1, len(cols) - 1, spec.intro, note)  # within the printed width
+    ws.set_row(1, LINE_HEIGHT * text_lines(spec.intro, width))
     rows = [{k: (None if v is None or (isinstance(v, float) and pd.isna(v)) else v) for k, v in r.items()} for r in frame.to_dict("records")]
     write_table(ws, styles, spec.model, rows, name=spec.table, top=HEADER_ROW, locked_rows=locked_rows or frozenset())
     _fit_rows(ws, spec.model, frame, frozenset(range(len(rows))) - locked_rows if locked_rows is not None else frozenset())
@@ -152,16 +157,17 @@ def write_report(path: Path, setup: ProjectSetup, m: MasterSheets, summaries: di
         wb.set_properties({"title": header, "author": setup.project.coordinator, "company": setup.project.name, "created": created,
                            "comments": f"Built from master.xlsx as of {d.as_of:%Y-%m-%d}."})
         styles = Styles(wb)
+        note = add_format(wb, {"font_name": FONT, "font_size": 10, "italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"})  # an intro wrapped within the table's width
         _cover(wb, styles, setup, m, header)
-        _sheet(wb, styles, WORK_PACKAGES, m.work_packages, header)
-        _sheet(wb, styles, TEXTS, texts, header, locked_rows=frozenset(i for i, kind in enumerate(texts["kind"]) if kind != SUMMARY))
-        _sheet(wb, styles, DELIVERABLES, m.deliverables, header)
-        _sheet(wb, styles, INDICATORS, project_indicators(m.indicators), header)
-        _sheet(wb, styles, STATEMENT, m.statement, header)
-        _sheet(wb, styles, CERTIFICATES, certificate_list(m.certificates), header)
-        _sheet(wb, styles, NOT_READY, waiting, header)
-        _sheet(wb, styles, SHORTLIST, m.shortlist, header)
-        _sheet(wb, styles, LAB_PROGRESS, m.lab_progress[m.lab_progress["period"] == d.period], header)
+        _sheet(wb, styles, note, WORK_PACKAGES, m.work_packages, header)
+        _sheet(wb, styles, note, TEXTS, texts, header, locked_rows=frozenset(i for i, kind in enumerate(texts["kind"]) if kind != SUMMARY))
+        _sheet(wb, styles, note, DELIVERABLES, m.deliverables, header)
+        _sheet(wb, styles, note, INDICATORS, project_indicators(m.indicators), header)
+        _sheet(wb, styles, note, STATEMENT, m.statement, header)
+        _sheet(wb, styles, note, CERTIFICATES, certificate_list(m.statement), header)
+        _sheet(wb, styles, note, NOT_READY, waiting, header)
+        _sheet(wb, styles, note, SHORTLIST, m.shortlist, header)
+        _sheet(wb, styles, note, LAB_PROGRESS, m.lab_progress[m.lab_progress["period"] == d.period], header)
         wb.worksheets()[0].activate()
     return waiting
 
