@@ -39,7 +39,7 @@ from nc_excel.master.schema import (
 from nc_excel.master.schema import STATEMENT as MASTER_STATEMENT
 from nc_excel.partner.schema import PROGRESS, template_name
 from nc_excel.partner.simulate import fill_workbook, partner_entries
-from nc_excel.report.remind import LATE, REJECTED
+from nc_excel.report.remind import DUE, LATE, REJECTED
 from nc_excel.report.schema import (
     CERTIFICATES,
     STATEMENT,
@@ -223,3 +223,15 @@ def test_once_everybody_has_reported_the_earlier_drafts_are_removed(demo: DemoRe
     summary = json.loads(run.stdout)
     assert summary["drafts"] == [] and [Path(p).name for p in summary["removed"]] == ["NC_P1_SCE_reminder.eml"]
     assert not list(ws.mail(1).glob("*.eml"))
+
+
+def test_before_the_deadline_partners_are_reminded_it_is_due_and_a_template_not_written_yet_is_named(demo: DemoResult, tmp_path: Path) -> None:
+    ws = copy(demo, tmp_path)
+    result = ws.remind(3, today=dt.date(2018, 11, 1))  # period 3's templates were never written in a two-period demo
+    assert [d.partner for d in result.drafts] == [p.code for p in SETUP.partners] and {d.state for d in result.drafts} == {DUE}
+    assert all(d.attachment is None and f"templates --period 3 --partner {d.partner}" in d.missing_attachment for d in result.drafts)
+    message = parse(result.drafts[0].path)
+    assert "is due by 30 November 2018" in message.get_body(("plain",)).get_content() and not list(message.iter_attachments())
+    run = CliRunner().invoke(app, ["remind", "--period", "3", "--json", "--project", str(ws.root)])
+    assert run.exit_code == 1  # drafts written, but not one can go out as it is
+    assert json.loads(run.stdout)["drafts"][0]["missing_attachment"].startswith("no template NC_P3_AAL.xlsx in outbox/3")
