@@ -19,9 +19,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from nc_excel.excel.libreoffice import convert_to_pdf
 from nc_excel.excel.schema import HEADER_ROW, columns
@@ -90,7 +93,7 @@ class ReportResult:
         return [self.workbook] + ([self.pdf] if self.pdf else [])
 
 
-def _fit_rows(ws: Any, model: type, frame: pd.DataFrame, room: frozenset[int] = frozenset()) -> None:
+def _fit_rows(ws: Worksheet, model: type[BaseModel], frame: pd.DataFrame, room: frozenset[int]) -> None:
     """Row heights for wrapped text (spreadsheet applications do not always fit them on opening); ``room``: rows left
     three lines tall for the coordinator to write in."""
     wrapped = [c for c in columns(model) if c.col.wrap]
@@ -102,8 +105,8 @@ def _fit_rows(ws: Any, model: type, frame: pd.DataFrame, room: frozenset[int] = 
             ws.set_row(HEADER_ROW + 1 + r, min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT))
 
 
-def _sheet(wb: Any, styles: Styles, note: Any, spec: ReportSheet, frame: pd.DataFrame, header: str, *, locked_rows: frozenset[int] | None = None) -> None:
-    """A title, an intro and the table; ``locked_rows`` (when given) are the rows whose typed cells are not the coordinator's."""
+def _sheet(wb: Workbook, styles: Styles, note: Format, spec: ReportSheet, frame: pd.DataFrame, header: str, *, typed_rows: frozenset[int] = frozenset()) -> None:
+    """A title, an intro and the table; ``typed_rows``: the rows whose input cells are the coordinator's (the others stay locked)."""
     ws = wb.add_worksheet(spec.name)
     ws.set_row(0, TITLE_HEIGHT)
     ws.write_string(0, 0, spec.title, styles.text("title"))
@@ -112,13 +115,13 @@ def _sheet(wb: Any, styles: Styles, note: Any, spec: ReportSheet, frame: pd.Data
     ws.merge_range(1, 0, 1, len(cols) - 1, spec.intro, note)  # within the printed width
     ws.set_row(1, LINE_HEIGHT * text_lines(spec.intro, width))
     rows = [{k: (None if v is None or (isinstance(v, float) and pd.isna(v)) else v) for k, v in r.items()} for r in frame.to_dict("records")]
-    write_table(ws, styles, spec.model, rows, name=spec.table, top=HEADER_ROW, locked_rows=locked_rows or frozenset())
-    _fit_rows(ws, spec.model, frame, frozenset(range(len(rows))) - locked_rows if locked_rows is not None else frozenset())
+    write_table(ws, styles, spec.model, rows, name=spec.table, top=HEADER_ROW, locked_rows=frozenset(range(len(rows))) - typed_rows)
+    _fit_rows(ws, spec.model, frame, typed_rows)
     ws.freeze_panes(HEADER_ROW + 1, 0)
     print_setup(ws, header=header, repeat_row=HEADER_ROW)
 
 
-def _cover(wb: Any, styles: Styles, setup: ProjectSetup, m: MasterSheets, header: str) -> None:
+def _cover(wb: Workbook, styles: Styles, setup: ProjectSetup, m: MasterSheets, header: str) -> None:
     d, p = m.dashboard, setup.project
     ws = wb.add_worksheet(COVER)
     ws.set_column(0, 0, 40)
@@ -160,7 +163,7 @@ def write_report(path: Path, setup: ProjectSetup, m: MasterSheets, summaries: di
         note = add_format(wb, {"font_name": FONT, "font_size": 10, "italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"})  # an intro wrapped within the table's width
         _cover(wb, styles, setup, m, header)
         _sheet(wb, styles, note, WORK_PACKAGES, m.work_packages, header)
-        _sheet(wb, styles, note, TEXTS, texts, header, locked_rows=frozenset(i for i, kind in enumerate(texts["kind"]) if kind != SUMMARY))
+        _sheet(wb, styles, note, TEXTS, texts, header, typed_rows=frozenset(i for i, kind in enumerate(texts["kind"]) if kind == SUMMARY))
         _sheet(wb, styles, note, DELIVERABLES, m.deliverables, header)
         _sheet(wb, styles, note, INDICATORS, project_indicators(m.indicators), header)
         _sheet(wb, styles, note, STATEMENT, m.statement, header)
