@@ -16,9 +16,10 @@ report of the period first and written back by their key, so a rebuild keeps the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel
@@ -26,9 +27,10 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from nc_excel.analyses.statement import PROJECT_TOTAL, REPORT_TOTAL
 from nc_excel.excel.libreoffice import convert_to_pdf
 from nc_excel.excel.schema import HEADER_ROW, columns
-from nc_excel.excel.style import FONT
+from nc_excel.excel.style import BORDER, FONT, LOCKED_FILL, NUMBER_FORMATS
 from nc_excel.excel.write import (
     Styles,
     add_format,
@@ -37,10 +39,12 @@ from nc_excel.excel.write import (
     text_lines,
     write_info,
     write_table,
+    write_value,
 )
 from nc_excel.folder import ProjectFolder
 from nc_excel.master.build import lock_file
 from nc_excel.report.contents import (
+    TOTAL,
     certificate_list,
     not_ready,
     project_indicators,
@@ -105,8 +109,22 @@ def _fit_rows(ws: Worksheet, model: type[BaseModel], frame: pd.DataFrame, room: 
             ws.set_row(HEADER_ROW + 1 + r, min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT))
 
 
-def _sheet(wb: Workbook, styles: Styles, note: Format, spec: ReportSheet, frame: pd.DataFrame, header: str, *, typed_rows: frozenset[int] = frozenset()) -> None:
-    """A title, an intro and the table; ``typed_rows``: the rows whose input cells are the coordinator's (the others stay locked)."""
+def _bold(wb: Workbook, ws: Worksheet, spec: ReportSheet, rows: list[dict[str, Any]], totals: Iterable[int]) -> None:
+    """Write the total rows again in bold, each cell with its column's number format."""
+    formats: dict[str, Format] = {}
+    for r in totals:
+        for i, column in enumerate(columns(spec.model)):
+            kind = column.kind if column.kind in NUMBER_FORMATS else "text"
+            if kind not in formats:
+                formats[kind] = add_format(wb, {"font_name": FONT, "font_size": 10, "valign": "top", "bold": True, "bg_color": LOCKED_FILL,
+                                                "border": 1, "border_color": BORDER, **({"num_format": NUMBER_FORMATS[kind]} if kind != "text" else {})})
+            write_value(ws, HEADER_ROW + 1 + r, i, rows[r].get(column.name), formats[kind])
+
+
+def _sheet(wb: Workbook, styles: Styles, note: Format, spec: ReportSheet, frame: pd.DataFrame, header: str, *,
+           typed_rows: frozenset[int] = frozenset(), totals: Iterable[int] = ()) -> None:
+    """A title, an intro and the table; ``typed_rows``: the rows whose input cells are the coordinator's (the others stay
+    locked); ``totals``: rows shown in bold."""
     ws = wb.add_worksheet(spec.name)
     ws.set_row(0, TITLE_HEIGHT)
     ws.write_string(0, 0, spec.title, styles.text("title"))
@@ -117,6 +135,7 @@ def _sheet(wb: Workbook, styles: Styles, note: Format, spec: ReportSheet, frame:
     rows = [{k: (None if v is None or (isinstance(v, float) and pd.isna(v)) else v) for k, v in r.items()} for r in frame.to_dict("records")]
     write_table(ws, styles, spec.model, rows, name=spec.table, top=HEADER_ROW, locked_rows=frozenset(range(len(rows))) - typed_rows)
     _fit_rows(ws, spec.model, frame, typed_rows)
+    _bold(wb, ws, spec, rows, totals)
     ws.freeze_panes(HEADER_ROW + 1, 0)
     print_setup(ws, header=header, repeat_row=HEADER_ROW)
 
@@ -149,6 +168,10 @@ def _cover(wb: Workbook, styles: Styles, setup: ProjectSetup, m: MasterSheets, h
     print_setup(ws, header=header, landscape=False)
 
 
+def _where(mask: pd.Series) -> list[int]:
+    return [i for i, hit in enumerate(mask) if hit]
+
+
 def write_report(path: Path, setup: ProjectSetup, m: MasterSheets, summaries: dict[tuple[str, str], str]) -> pd.DataFrame:
     """Write the report workbook (atomically); returns the not-ready frame it shows."""
     d = m.dashboard
@@ -166,8 +189,9 @@ def write_report(path: Path, setup: ProjectSetup, m: MasterSheets, summaries: di
         _sheet(wb, styles, note, TEXTS, texts, header, typed_rows=frozenset(i for i, kind in enumerate(texts["kind"]) if kind == SUMMARY))
         _sheet(wb, styles, note, DELIVERABLES, m.deliverables, header)
         _sheet(wb, styles, note, INDICATORS, project_indicators(m.indicators), header)
-        _sheet(wb, styles, note, STATEMENT, m.statement, header)
-        _sheet(wb, styles, note, CERTIFICATES, certificate_list(m.statement), header)
+        _sheet(wb, styles, note, STATEMENT, m.statement, header, totals=_where(m.statement["category_label"].isin((REPORT_TOTAL, PROJECT_TOTAL))))
+        certificates = certificate_list(m.statement)
+        _sheet(wb, styles, note, CERTIFICATES, certificates, header, totals=_where(certificates["partner"] == TOTAL))
         _sheet(wb, styles, note, NOT_READY, waiting, header)
         _sheet(wb, styles, note, SHORTLIST, m.shortlist, header)
         _sheet(wb, styles, note, LAB_PROGRESS, m.lab_progress[m.lab_progress["period"] == d.period], header)
