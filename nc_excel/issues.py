@@ -205,10 +205,15 @@ def issue(
         cell=cell,
         field=field,
         value=None if value is None else str(value),
-        message=kind.message.format(**fill),
-        hint=kind.hint.format(**fill),
+        message=_sentence(kind.message.format(**fill)),
+        hint=_sentence(kind.hint.format(**fill)),
         locator=locator,
     )
+
+
+def _sentence(text: str) -> str:
+    """A filled-in template ends with one full stop, even when a value ends with one ("Fill in No.")."""
+    return text[:-1] if text.endswith("..") else text
 
 
 def errors(issues: list[Issue]) -> list[Issue]:
