@@ -522,28 +522,46 @@ def _decide(action: str, project: Path, partner: str, period: int, why: str | No
     console.print(f"{entry.partner}'s period-{period} return {shown_name(entry.file)} is {done}. Rebuild the master: {ws.command('build')}")
 
 
-addin_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]}, help="Build and install the Excel add-in (the Northern Connections ribbon tab).")
+addin_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]}, help="Build and install the Excel add-in (a ribbon tab for the reporting cycle).")
 app.add_typer(addin_app, name="addin")
+AddinProjectOpt = Annotated[Optional[Path], typer.Option("--project", "-p", metavar="DIR", help="Label the ribbon tab with this project's acronym ('BB reporting'); a build without --out writes into DIR/addin/.")]
+
+
+def _tab(project: Path | None) -> str:
+    """The ribbon tab's label: the project's acronym when one is named."""
+    from nc_excel.addin.ribbon_xml import tab_label
+    from nc_excel.workspace import Workspace
+
+    return tab_label(Workspace.open(project).setup().project.acronym if project is not None else None)
 
 
 @addin_app.command("build")
-def addin_build(out: Annotated[Optional[Path], typer.Option("--out", metavar="PATH", help="Where to write the .xlam (the .xlsm goes beside it).")] = None) -> None:
+def addin_build(
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="PATH", help="Where to write the .xlam (the .xlsm goes beside it); default DIR/addin/ with --project, else the package's workbooks/ folder.")] = None,
+    project: AddinProjectOpt = None,
+) -> None:
     """Build NorthernConnections.xlam (and an .xlsm for checking) from macros/ and the installed xlwings."""
     from nc_excel.addin import build_addin
 
     with _friendly_errors():
-        paths = build_addin(out)
+        paths = build_addin(out, project=project, tab=_tab(project))
     for path in paths:
         console.print(f"Wrote [bold]{path}[/bold]")
 
 
 @addin_app.command("install")
-def addin_install() -> None:
-    """Put the add-in where Excel loads it and record this Python as its interpreter."""
+def addin_install(project: AddinProjectOpt = None) -> None:
+    """Put the add-in where Excel loads it and record this Python as its interpreter.
+
+    Exit code 2 where Excel cannot be installed into (Linux): the add-in is built for copying instead.
+    """
     from nc_excel.addin import install_addin
 
     with _friendly_errors():
-        result = install_addin()
+        result = install_addin(project=project, tab=_tab(project))
+    if not result.installed:
+        err_console.print(f"[red]{result.message}[/red]")
+        raise typer.Exit(2)
     console.print(result.message)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -157,3 +159,18 @@ def test_setup_warnings_are_printed_on_a_clean_run_and_strict_makes_them_errors(
     assert "setup-budget-total" in run.stderr and "300,000.00" in run.stderr and "2,500,000.00" in run.stderr
     strict = nc_excel("templates", "--period", "1", "--force", "--strict", "--project", ws.root)
     assert strict.returncode == 2 and "setup-budget-total" in strict.stderr
+
+
+def test_the_add_in_is_built_for_the_project_and_never_into_the_current_folder(project: tuple[Workspace, ProjectSetup], tmp_path: Path) -> None:
+    ws, _ = project
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    built = nc_excel("addin", "build", "--project", ws.root, cwd=elsewhere)
+    assert built.returncode == 0, built.stderr
+    xlam = ws.root / "addin" / "NorthernConnections.xlam"
+    with zipfile.ZipFile(xlam) as package:
+        assert b'<tab id="ncTab" label="BB reporting">' in package.read("customUI/customUI14.xml")
+    installed = nc_excel("addin", "install", "--project", ws.root, cwd=elsewhere)
+    if sys.platform not in ("win32", "darwin"):
+        assert installed.returncode == 2 and "not installed" in installed.stderr
+    assert list(elsewhere.iterdir()) == []
