@@ -182,3 +182,12 @@ def test_without_living_labs_the_criteria_may_be_empty(master_copy: Path) -> Non
     setup, issues = read_setup(master_copy)
     assert setup is not None and not setup.project.living_labs and setup.criteria == []
     assert not any(i.sheet in ("Criteria", "Project") for i in issues)
+
+
+def test_an_ambiguous_text_date_is_read_day_first_and_flagged(master_copy: Path) -> None:
+    edit(master_copy, {("Deliverables", "E5"): "02/03/2017", ("Deliverables", "E6"): "31/03/2017"})  # the second reads one way only
+    setup, issues = read_setup(master_copy)
+    assert setup is not None and setup.deliverables[0].due == dt.date(2017, 3, 2)
+    flagged = [i for i in issues if i.code == "ambiguous-date"]
+    assert [(i.severity, i.sheet, i.cell) for i in flagged] == [("warning", "Deliverables", "E5")]
+    assert "02 March 2017" in flagged[0].message and "03 February 2017" in flagged[0].hint
