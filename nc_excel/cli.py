@@ -236,6 +236,7 @@ def collect_cmd(
             ],
             "ignored": [{"file": shown_name(ws.record(g.path)), "reason": g.reason} for g in result.ignored],
             "register_problems": result.register_problems,
+            "skipped": result.skipped,  # files collected before: `returns list --json` lists them
         }
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
