@@ -109,6 +109,11 @@ def test_five_partners_in_finland_poland_and_estonia_without_living_labs(project
     assert not any("Living labs" in str(v) for row in overview for v in row)
     assert any("Baltic Bridges" in str(v) for row in overview for v in row)
 
+    rebuilt = json.loads(nc_excel("build", "--project", ws.root, "--as-of", "2025-08-15", "--json").stdout)
+    assert rebuilt["period"] == 1 and rebuilt["partners_reported"] == 5 and "living_labs" not in rebuilt
+    again = json.loads(nc_excel("summary", "--project", ws.root, "--json").stdout)
+    assert again["workbook"] == str(ws.board / "BB_board_P1.xlsx") and again["period"] == 1
+
 
 def master_rows(ws: Workspace, sheet: Sheet) -> pd.DataFrame:
     return read_frame(sheet_values(ws.master, sheet.name), sheet.model)
