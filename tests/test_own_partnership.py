@@ -147,6 +147,7 @@ def test_a_withdrawn_return_leaves_the_master_and_comes_back_when_reopened(tmp_p
     listed = json.loads(nc_excel("returns", "list", "--partner", "WAW", "--json", "--project", ws.root).stdout)["returns"]
     assert [(r["period"], r["counts"], r["withdrawn"]) for r in listed] == [(1, False, True), (2, True, False)]
     assert nc_excel("returns", "withdraw", "--partner", "WAW", "--period", "1", "--project", ws.root).returncode == 2  # nothing left to withdraw
+    assert ws.generate_templates(1, ["WAW"], now=dt.datetime(2026, 1, 21, 9))  # no --force needed: the return no longer counts
 
     reopened = nc_excel("returns", "reopen", "--partner", "WAW", "--period", "1", "--why", "it was the right file", "--project", ws.root)
     assert reopened.returncode == 0, reopened.stderr

@@ -168,7 +168,7 @@ def test_countries_and_partner_types_come_from_the_choices_sheet(master_copy: Pa
     edit(master_copy, {("Partners", "E5"): "FI", ("Regions", "C5"): "FI", ("Partners", "G6"): "Chamber of commerce"})
     assert found(master_copy) == {("not-a-choice", "Partners", "G6")}
     edit(master_copy, {("Choices", "C40"): "Chamber of commerce"})  # the coordinator adds the type to the list
-    setup, issues = read_setup(master_copy)
+    setup, _ = read_setup(master_copy)
     assert setup is not None and setup.partners[0].country == "FI" and setup.partners[1].type == "Chamber of commerce"
 
 

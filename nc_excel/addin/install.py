@@ -27,8 +27,8 @@ from importlib import metadata, resources
 from pathlib import Path
 
 from nc_excel.addin.build import ADDIN_NAME, build_addin
-from nc_excel.addin.ribbon_xml import DEFAULT_TAB
 from nc_excel.addin.errors import AddinError
+from nc_excel.addin.ribbon_xml import DEFAULT_TAB
 from nc_excel.addin.vba_modules import PROJECT_NAME
 
 

@@ -14,7 +14,13 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from nc_excel.excel.parse import ParseError, is_blank, other_reading, parse_cell, parse_text
+from nc_excel.excel.parse import (
+    ParseError,
+    is_blank,
+    other_reading,
+    parse_cell,
+    parse_text,
+)
 from nc_excel.excel.schema import (
     HEADER_ROW,
     NO,
