@@ -9,6 +9,7 @@ live in ``nc_excel.setup.checks`` so that they can name the cell at fault.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -196,6 +197,11 @@ def default_choices() -> list[Choice]:
     ]
 
 
+def choice_lists(choices: Sequence[Choice]) -> dict[str, tuple[str, ...]]:
+    """The lists of the Choices sheet by name (``countries``, ``currencies``, ``partner_types``, ``themes``), each value once."""
+    return {name: tuple(dict.fromkeys(v for c in choices if (v := getattr(c, field)) is not None)) for field, name in CHOICE_LISTS.items()}
+
+
 class ProjectSetup(BaseModel):
     """The whole setup, as read from (or written to) the master workbook."""
 
@@ -218,13 +224,6 @@ class ProjectSetup(BaseModel):
     def region(self, code: str) -> Region:
         return next(r for r in self.regions if r.code == code)
 
-    def choice_lists(self) -> dict[str, tuple[str, ...]]:
-        """The lists of the Choices sheet by name (``countries``, ``currencies``, ``partner_types``, ``themes``)."""
-        return {
-            name: tuple(dict.fromkeys(v for c in self.choices if (v := getattr(c, field)) is not None))
-            for field, name in CHOICE_LISTS.items()
-        }
-
     def lists(self) -> dict[str, tuple[str, ...]]:
         """The choice lists that setup-driven dropdowns (``Col(choices=...)``) draw from."""
         return {
@@ -232,7 +231,7 @@ class ProjectSetup(BaseModel):
             "region_names": tuple(r.name for r in self.regions),
             "partners": tuple(p.code for p in self.partners),
             "work_packages": tuple(w.code for w in self.work_packages),
-            **self.choice_lists(),
+            **choice_lists(self.choices),
         }
 
 

@@ -40,6 +40,7 @@ from nc_excel.setup.models import (
     ProjectSetup,
     Region,
     WorkPackage,
+    choice_lists,
     default_choices,
 )
 
@@ -174,7 +175,7 @@ def read_setup(path: Path) -> tuple[ProjectSetup | None, list[Issue]]:
         return None, [issue("unreadable-file", file=path.name, detail=str(exc))]
     issues: list[Issue] = []
     choices = _read_choices(book.get(CHOICES.sheet), issues)
-    lists = ProjectSetup.model_construct(choices=choices).choice_lists()
+    lists = choice_lists(choices)
     reads: dict[str, TableRead] = {}
     project_row: RowRead | None = None
     for spec in SETUP_SHEETS:
