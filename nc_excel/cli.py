@@ -31,6 +31,7 @@ from nc_excel.folder import ProjectFolder
 if TYPE_CHECKING:
     from nc_excel.intake.collect import CollectResult
     from nc_excel.issues import Issue
+    from nc_excel.workspace import Workspace
 
 # The commands import the rest (pandas, openpyxl, the workspace) when they run: `nc-excel -h`
 # starts quickly, and so does every reader worker, which imports this module again as its main.
@@ -46,6 +47,19 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", metavar="DIR", help="The project folder (holds master.xlsx).")]
 PeriodOpt = Annotated[int, typer.Option("--period", metavar="N", help="Reporting period number.")]
+JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="Print the result as JSON on stdout (messages stay on stderr).")]
+StrictOpt = Annotated[bool, typer.Option("--strict", metavar="", help="Treat setup warnings (e.g. partner budgets that do not add up) as errors.")]
+
+
+def _json(payload: object) -> None:
+    typer.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+
+
+def _setup_warnings(ws: Workspace) -> None:
+    """The setup's warnings, on standard error, on every command that read the setup: a clean run too."""
+    if ws.setup_warnings:
+        _print_issues(ws.setup_warnings, "Setup warnings")
+        err_console.print(f"[yellow]Correct the setup in {ws.master} with Excel; --strict makes setup warnings errors.[/yellow]")
 
 
 def _version(value: bool) -> None:
@@ -70,6 +84,15 @@ def _issue_table(issues: list[Issue], title: str) -> Table:
     return table
 
 
+def _print_issues(issues: list[Issue], title: str) -> None:
+    """Issues on standard error: a table on a terminal, one unwrapped line each when piped (a table folds to nothing in a narrow pipe)."""
+    if err_console.is_terminal:
+        err_console.print(_issue_table(issues, title))
+        return
+    for i in issues:
+        err_console.print(f"{i.severity.value} {i.code} at {i.where}: {i.message} {i.hint}", highlight=False, markup=False)
+
+
 @contextmanager
 def _friendly_errors() -> Iterator[None]:
     """Expected problems become a message and an exit code, never a traceback."""
@@ -79,7 +102,7 @@ def _friendly_errors() -> Iterator[None]:
     try:
         yield
     except SetupInvalid as exc:
-        err_console.print(_issue_table(exc.issues, "Setup problems"))
+        _print_issues(exc.issues, "Setup problems")
         err_console.print(f"[red]{exc}[/red]")
         raise typer.Exit(exc.exit_code) from None
     except (NcError, AddinError) as exc:
@@ -113,14 +136,24 @@ def _progress(description: str) -> Iterator[Callable[[int, int, str], None]]:
 
 
 @app.command()
-def init(folder: Annotated[Path, typer.Argument(metavar="FOLDER", help="Folder to create the project in.")]) -> None:
-    """Create a project folder with master.xlsx holding the Northern Connections setup."""
+def init(
+    folder: Annotated[Path, typer.Argument(metavar="FOLDER", help="Folder to create the project in.")],
+    blank: Annotated[bool, typer.Option("--blank", metavar="", help="A project of your own: one example row per setup sheet and an Instructions sheet (default: the Northern Connections demo setup).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a project folder with master.xlsx: your own partnership with --blank, else the Northern Connections demo setup."""
     from nc_excel.workspace import Workspace
 
     with _friendly_errors():
-        ws = Workspace.create(folder)
-    console.print(f"Created the project in [bold]{folder}[/bold].")
-    console.print(f"Edit the setup sheets of [bold]{ws.master}[/bold] in Excel, then run: {ws.command('templates --period 1')}")
+        ws = Workspace.create(folder, blank=blank)
+    if as_json:
+        _json({"project": str(ws.root), "master": str(ws.master), "blank": blank})
+        return
+    console.print(f"Created the project in [bold]{folder}[/bold]" + (" with one example row per setup sheet." if blank else " with the Northern Connections setup."))
+    if blank:
+        console.print(f"Follow the Instructions sheet of [bold]{ws.master}[/bold]: overwrite the examples in Excel, then run: {ws.command('templates --period 1')}")
+    else:
+        console.print(f"Edit the setup sheets of [bold]{ws.master}[/bold] in Excel, then run: {ws.command('templates --period 1')}")
 
 
 @app.command()
@@ -130,6 +163,8 @@ def templates(
     partner: Annotated[Optional[list[str]], typer.Option("--partner", metavar="CODE", help="Only this partner code (repeatable; any case).")] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="Also replace the templates of partners who have already sent their report back.")] = False,
     flc: Annotated[bool, typer.Option("--flc", metavar="", help="FLC certificate workbooks instead, for the partners with an accepted return of the period.")] = False,
+    as_json: JsonOpt = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Write one partner workbook per partner for a reporting period into outbox/<period>/.
 
@@ -141,16 +176,24 @@ def templates(
     from nc_excel.workspace import Workspace
 
     with _friendly_errors():
-        ws = Workspace.open(project)
+        ws = Workspace.open(project, strict=strict)
         if flc:
             with _progress(f"FLC certificate templates for period {period}") as update:
                 made = ws.generate_certificates(period, partner, progress=update)
+            _setup_warnings(ws)
+            if as_json:
+                _json({"period": period, "written": [str(p) for p in made.written], "without_return": made.without_return})
+                return
             console.print(f"Wrote {len(made.written)} FLC certificate workbook(s) to [bold]{ws.certificates_outbox(period)}[/bold].")
             if made.without_return:
                 console.print(f"[yellow]No certificate template for {', '.join(made.without_return)}: no accepted return of period {period} yet.[/yellow]")
             return
         with _progress(f"Templates for period {period}") as update:
             paths = ws.generate_templates(period, partner, force=force, progress=update)
+    _setup_warnings(ws)
+    if as_json:
+        _json({"period": period, "written": [str(p) for p in paths]})
+        return
     console.print(f"Wrote {len(paths)} partner workbook(s) to [bold]{ws.outbox(period)}[/bold].")
 
 
@@ -162,6 +205,8 @@ def collect_cmd(
     project: ProjectOpt = Path("."),
     inbox: Annotated[Optional[Path], typer.Option("--inbox", metavar="DIR", help="Folder with the returns (default: the project's inbox/).")] = None,
     as_json: Annotated[bool, typer.Option("--json", metavar="", help="Print the verdicts and every issue as JSON on stdout.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", metavar="", help="List every problem found, with its sheet and cell (else only the counts).")] = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Read, check and archive every new return in the inbox, and write feedback workbooks.
 
@@ -173,12 +218,13 @@ def collect_cmd(
     from nc_excel.workspace import Workspace
 
     with _friendly_errors():
-        ws = Workspace.open(project)
+        ws = Workspace.open(project, strict=strict)
         if as_json:
             result = ws.collect(inbox)
         else:
             with _progress("Reading returns") as update:
                 result = ws.collect(inbox, progress=update)
+    _setup_warnings(ws)
     if as_json:
         payload = {
             "returns": [
@@ -190,10 +236,18 @@ def collect_cmd(
             ],
             "ignored": [{"file": shown_name(ws.record(g.path)), "reason": g.reason} for g in result.ignored],
             "register_problems": result.register_problems,
+            "skipped": result.skipped,  # files collected before: `returns list --json` lists them
         }
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         console.print(_returns_table(result, "Returns"))
+        problems = [c for c in result.collected if c.issues]
+        if verbose:
+            for c in problems:
+                console.print(_issue_table(c.issues, f"{shown_name(c.path.name)} ({c.entry.partner or 'unknown partner'}, period {c.entry.period or '?'})"))
+        elif problems:
+            console.print(f"{sum(len(c.issues) for c in problems)} problem(s) in {len(problems)} file(s), each at its cell in the file's feedback workbook "
+                          f"(and on the master's Issues sheet after a build); collect with --verbose to list them here as well.")
         _register_problems(result.register_problems)
         for c in result.replacing:
             old = c.replaced
@@ -222,25 +276,41 @@ def build(
     project: ProjectOpt = Path("."),
     as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="YYYY-MM-DD", help="The date to judge the schedule by (YYYY-MM-DD); default today.")] = None,
     period: Annotated[Optional[int], typer.Option("--period", metavar="N", help="The reporting period for the dashboard and finance; default the latest with accepted returns.")] = None,
+    as_json: JsonOpt = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Rebuild master.xlsx: merged returns, living-lab shortlist, schedule, finance and FLC status."""
     from nc_excel.workspace import Workspace
 
     with _friendly_errors():
         day = _date_option(as_of)
-        ws = Workspace.open(project)
+        ws = Workspace.open(project, strict=strict)
         with _progress("Building the master") as update:
             result = ws.build(as_of=day, period=period, progress=update)
+    _setup_warnings(ws)
+    living_labs = ws.setup().project.living_labs
+    if as_json:
+        _json({
+            "master": str(result.path), "period": result.period, "as_of": result.as_of.isoformat(), "backup": str(result.backup),
+            "returns_merged": result.returns_merged, "partners_reported": result.partners_reported, "overdue": result.overdue,
+            "status_line": result.status_line, "orphaned_decisions": result.orphaned, "left_out": result.left_out, "register_problems": result.register_problems,
+            **({"living_labs": {"candidates": result.candidates, "places": result.places, "shortlisted": result.shortlisted, "flags": result.region_flags}}
+               if living_labs else {}),
+        })
+        if result.left_out:
+            raise typer.Exit(1)
+        return
     console.print(f"Rebuilt [bold]{result.path}[/bold] for period {result.period} as of {result.as_of:%Y-%m-%d} (old master backed up to {result.backup}).")
     if period is None:
         console.print(f"Period {result.period} is the latest with accepted returns; name another with --period N.")
     console.print(f"Returns merged: {result.returns_merged}; partners reported for the period: {result.partners_reported}.")
-    console.print(f"Living labs: {result.candidates} candidate rows, {result.places} places, "
-                  f"{sum(result.shortlisted.values())} shortlisted over {len(result.shortlisted)} regions.")
-    for flag in result.region_flags:
-        console.print(f"  [yellow]{flag}[/yellow]")
-    if result.shortlist_changes is not None and len(result.shortlist_changes):
-        console.print(f"  [yellow]{len(result.shortlist_changes)} shortlist change(s) since period {result.period - 1}: see the sheet Shortlist changes.[/yellow]")
+    if living_labs:
+        console.print(f"Living labs: {result.candidates} candidate rows, {result.places} places, "
+                      f"{sum(result.shortlisted.values())} shortlisted over {len(result.shortlisted)} regions.")
+        for flag in result.region_flags:
+            console.print(f"  [yellow]{flag}[/yellow]")
+        if result.shortlist_changes is not None and len(result.shortlist_changes):
+            console.print(f"  [yellow]{len(result.shortlist_changes)} shortlist change(s) since period {result.period - 1}: see the sheet Shortlist changes.[/yellow]")
     console.print(f"Overdue deliverables: {', '.join(result.overdue) if result.overdue else 'none'}.")
     if result.orphaned:
         console.print(f"[yellow]{result.orphaned} decision(s) kept on the Orphaned decisions sheet.[/yellow]")
@@ -293,6 +363,8 @@ def summary(
     period: Annotated[Optional[int], typer.Option("--period", metavar="N", help="The reporting period; the master must have been built for it (default: the period it was built for).")] = None,
     project: ProjectOpt = Path("."),
     pdf: Annotated[bool, typer.Option("--pdf", metavar="", help="Also print the workbook to PDF with LibreOffice headless.")] = False,
+    as_json: JsonOpt = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Write the board summary workbook (board/<ACRONYM>_board_P<N>.xlsx) from the master, and a PDF with --pdf.
 
@@ -301,9 +373,17 @@ def summary(
     from nc_excel.workspace import Workspace
 
     with _friendly_errors():
-        ws = Workspace.open(project)
+        ws = Workspace.open(project, strict=strict)
         with _progress("Board summary") as update:
             result = ws.summary(period, pdf=pdf, progress=update)
+    _setup_warnings(ws)
+    if as_json:
+        _json({"workbook": str(result.workbook), "pdf": str(result.pdf) if result.pdf else None, "pdf_problem": result.pdf_problem if pdf else None,
+               "period": result.period, "as_of": result.as_of.isoformat(), "status_line": result.status_line,
+               "removed_stale_pdf": str(result.stale_pdf) if result.stale_pdf else None})
+        if pdf and result.pdf is None:
+            raise typer.Exit(2)
+        return
     console.print(f"Wrote [bold]{result.workbook}[/bold] (period {result.period}, figures as of {result.as_of:%Y-%m-%d}).")
     if result.pdf is not None:
         console.print(f"Wrote [bold]{result.pdf}[/bold].")
@@ -456,28 +536,117 @@ def _returns_table(result: CollectResult, title: str) -> Table:
     return table
 
 
-addin_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]}, help="Build and install the Excel add-in (the Northern Connections ribbon tab).")
+returns_app = typer.Typer(
+    no_args_is_help=True, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
+    help="List the returns received, withdraw one that should not count, or reopen a withdrawn one (recorded in the register; no file is deleted).",
+)
+app.add_typer(returns_app, name="returns")
+PartnerOpt = Annotated[str, typer.Option("--partner", metavar="CODE", help="The partner code (any case).")]
+WhyOpt = Annotated[Optional[str], typer.Option("--why", metavar="TEXT", help="Why, for the register and the master's Returns sheet.")]
+
+
+@returns_app.command("list")
+def returns_list(
+    project: ProjectOpt = Path("."),
+    partner: Annotated[Optional[str], typer.Option("--partner", metavar="CODE", help="Only this partner's returns.")] = None,
+    period: Annotated[Optional[int], typer.Option("--period", metavar="N", help="Only the returns of this period.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the partners' returns in the order received: which one counts, which were replaced, rejected or withdrawn."""
+    from nc_excel.workspace import Workspace
+
+    with _friendly_errors():
+        ws = Workspace.open(project)
+        entries = ws.returns(partner, period)
+    _setup_warnings(ws)
+    rows = [{"partner": e.partner, "period": e.period, "file": e.file, "received": e.received.isoformat(), "status": e.status,
+             "counts": e.current, "withdrawn": e.withdrawn, "replaced": e.superseded_by is not None, "decision": e.decision.text if e.decision else None}
+            for e in entries]
+    if as_json:
+        _json({"returns": rows})
+        return
+    table = Table(title="Returns", header_style="bold")
+    for name in ("Partner", "Period", "File", "Received", "Status", "Counts", "Decision"):
+        table.add_column(name, overflow="fold")
+    for e, row in zip(entries, rows):
+        style = "dim" if e.withdrawn or row["replaced"] else STATUS_STYLE.get(e.status, "")
+        status = "withdrawn" if e.withdrawn else ("replaced" if row["replaced"] else e.status)
+        table.add_row(e.partner or "", str(e.period or ""), shown_name(e.file), f"{e.received:%Y-%m-%d %H:%M}", f"[{style}]{status}[/{style}]" if style else status,
+                      "yes" if e.current else "", row["decision"] or "")
+    console.print(table if rows else "No returns received yet" + (" for that partner or period." if partner or period else "."))
+
+
+@returns_app.command("withdraw")
+def returns_withdraw(partner: PartnerOpt, period: PeriodOpt, project: ProjectOpt = Path("."), why: WhyOpt = None, as_json: JsonOpt = False) -> None:
+    """Stop counting the partner's accepted return for the period (a wrong file accepted, a partner who asks to correct it).
+
+    The file stays in the archive and in the register; the return drops out of the master at the next build, and
+    the partner's template may be written again. `returns reopen` makes it count again.
+    """
+    _decide("withdraw", project, partner, period, why, as_json)
+
+
+@returns_app.command("reopen")
+def returns_reopen(partner: PartnerOpt, period: PeriodOpt, project: ProjectOpt = Path("."), why: WhyOpt = None, as_json: JsonOpt = False) -> None:
+    """Make the partner's withdrawn return for the period count again (if no other return counts now)."""
+    _decide("reopen", project, partner, period, why, as_json)
+
+
+def _decide(action: str, project: Path, partner: str, period: int, why: str | None, as_json: bool) -> None:
+    from nc_excel.workspace import Workspace
+
+    with _friendly_errors():
+        ws = Workspace.open(project)
+        entry = getattr(ws, action)(partner, period, why)
+    _setup_warnings(ws)
+    if as_json:
+        _json({"partner": entry.partner, "period": entry.period, "file": entry.file, "decision": entry.decision.event if entry.decision else None,
+               "counts": entry.current})
+        return
+    done = "withdrawn: it no longer counts" if action == "withdraw" else "reopened: it counts again"
+    console.print(f"{entry.partner}'s period-{period} return {shown_name(entry.file)} is {done}. Rebuild the master: {ws.command('build')}")
+
+
+addin_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]}, help="Build and install the Excel add-in (a ribbon tab for the reporting cycle).")
 app.add_typer(addin_app, name="addin")
+AddinProjectOpt = Annotated[Optional[Path], typer.Option("--project", "-p", metavar="DIR", help="Label the ribbon tab with this project's acronym ('BB reporting'); a build without --out writes into DIR/addin/.")]
+
+
+def _tab(project: Path | None) -> str:
+    """The ribbon tab's label: the project's acronym when one is named."""
+    from nc_excel.addin.ribbon_xml import tab_label
+    from nc_excel.workspace import Workspace
+
+    return tab_label(Workspace.open(project).setup().project.acronym if project is not None else None)
 
 
 @addin_app.command("build")
-def addin_build(out: Annotated[Optional[Path], typer.Option("--out", metavar="PATH", help="Where to write the .xlam (the .xlsm goes beside it).")] = None) -> None:
+def addin_build(
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="PATH", help="Where to write the .xlam (the .xlsm goes beside it); default DIR/addin/ with --project, else the package's workbooks/ folder.")] = None,
+    project: AddinProjectOpt = None,
+) -> None:
     """Build NorthernConnections.xlam (and an .xlsm for checking) from macros/ and the installed xlwings."""
     from nc_excel.addin import build_addin
 
     with _friendly_errors():
-        paths = build_addin(out)
+        paths = build_addin(out, project=project, tab=_tab(project))
     for path in paths:
         console.print(f"Wrote [bold]{path}[/bold]")
 
 
 @addin_app.command("install")
-def addin_install() -> None:
-    """Put the add-in where Excel loads it and record this Python as its interpreter."""
+def addin_install(project: AddinProjectOpt = None) -> None:
+    """Put the add-in where Excel loads it and record this Python as its interpreter.
+
+    Exit code 2 where Excel cannot be installed into (Linux): the add-in is built for copying instead.
+    """
     from nc_excel.addin import install_addin
 
     with _friendly_errors():
-        result = install_addin()
+        result = install_addin(project=project, tab=_tab(project))
+    if not result.installed:
+        err_console.print(f"[red]{result.message}[/red]")
+        raise typer.Exit(2)
     console.print(result.message)
 
 

@@ -56,6 +56,7 @@ CATALOGUE: dict[str, IssueType] = {
     ),
     "not-a-whole-number": IssueType(CELL, E, "{field} should be a whole number but is {value!r}.", "Type a whole number, without decimals."),
     "not-a-date": IssueType(CELL, E, "{field} should be a date but is {value!r}.", "Type a date as 31.10.2017 or 2017-10-31."),
+    "ambiguous-date": IssueType(CELL, W, "{field}: the text {value!r} was read day first, as {date}.", "If you meant {other}, type the date as year-month-day (2017-10-31) or as a date cell."),
     "not-a-choice": IssueType(CELL, E, "{field}: {value!r} is not one of the allowed values.", "Pick one of: {choices}."),
     "out-of-range": IssueType(CELL, E, "{field} is {value}, outside {low} to {high}.", "Enter a value from {low} to {high}."),
     "too-long": IssueType(CELL, E, "{field} has {length} characters; at most {limit} fit.", "Shorten the text to {limit} characters."),
@@ -207,10 +208,15 @@ def issue(
         cell=cell,
         field=field,
         value=None if value is None else str(value),
-        message=kind.message.format(**fill),
-        hint=kind.hint.format(**fill),
+        message=_sentence(kind.message.format(**fill)),
+        hint=_sentence(kind.hint.format(**fill)),
         locator=locator,
     )
+
+
+def _sentence(text: str) -> str:
+    """A filled-in template ends with one full stop, even when a value ends with one ("Fill in No.")."""
+    return text[:-1] if text.endswith("..") else text
 
 
 def errors(issues: list[Issue]) -> list[Issue]:

@@ -49,7 +49,7 @@ from nc_excel.workspace import (
     Workspace,
 )
 
-TITLE = "Northern Connections"
+TITLE = "nc-excel"
 PROJECT_FOLDER = "nc_project_folder"
 STATUS = "nc_status"
 LOG_NAME = "nc-excel-ribbon.log"
@@ -532,7 +532,7 @@ def on_help(book: xw.Book) -> None:
     """Help: what each button does and where the README is. Needs no project."""
     names = labels()
     text = "\n".join(f"{names[i]}: {HELP[i]}" for i in names)
-    alert(book.app, f"The Northern Connections tab\n\n{text}\n\nEvery button writes what it did into Last action on the "
+    alert(book.app, f"The reporting tab\n\n{text}\n\nEvery button writes what it did into Last action on the "
                     f"master's {SETTINGS_SHEET} sheet.\n\nMore: {readme_location()}")
 
 

@@ -8,11 +8,12 @@ where, and what to do.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import secrets
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nc_excel.atomic import replacing
@@ -23,7 +24,7 @@ from nc_excel.certificate.write import write_certificate_workbook
 from nc_excel.excel.values import SpreadsheetError, open_values
 from nc_excel.excel.write import Styles, atomic_workbook
 from nc_excel.folder import MASTER, REPLACED, ProjectFolder
-from nc_excel.intake.archive import Archive, Register
+from nc_excel.intake.archive import Archive, Entry, Register, RegisterError
 from nc_excel.intake.collect import CollectResult, collect
 from nc_excel.intake.sniff import Limits
 from nc_excel.issues import Issue
@@ -37,9 +38,14 @@ from nc_excel.partner.write import write_partner_workbook
 from nc_excel.report.read import ReportError
 from nc_excel.report.remind import RemindResult, write_reminders
 from nc_excel.report.write import ReportResult, build_report
+from nc_excel.setup.blank import INSTRUCTIONS, blank_setup
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import ProjectSetup, templates_period
-from nc_excel.setup.sheets import read_setup, write_setup_sheets
+from nc_excel.setup.sheets import (
+    read_setup,
+    write_instructions_sheet,
+    write_setup_sheets,
+)
 
 DASHBOARD = DASHBOARD_SHEET.name
 
@@ -90,27 +96,51 @@ def _no_progress(done: int, total: int, label: str) -> None:
     return None
 
 
+def _user() -> str:
+    """Who is deciding, for the register: the login name (``unknown`` where the system has none)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
 @dataclass(frozen=True)
 class Workspace(ProjectFolder):
-    """A project folder (its paths from ``ProjectFolder``) and the actions on it."""
+    """A project folder (its paths from ``ProjectFolder``) and the actions on it.
+
+    ``strict`` makes setup warnings errors. ``setup_warnings`` holds the warnings the
+    last read of the setup found (a partner budget total that does not add up), for
+    the caller to show on every command, a clean one too.
+    """
+
+    strict: bool = False
+    setup_warnings: list[Issue] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
-    def create(cls, root: Path, setup: ProjectSetup | None = None, *, created: dt.datetime | None = None) -> Workspace:
-        """Make a project folder holding ``master.xlsx`` with the setup (Northern Connections by default)."""
+    def create(cls, root: Path, setup: ProjectSetup | None = None, *, created: dt.datetime | None = None, blank: bool = False) -> Workspace:
+        """Make a project folder holding ``master.xlsx`` with the setup (Northern Connections by default).
+
+        ``blank``: a project of one's own instead, one example row per setup sheet and an
+        Instructions sheet first.
+        """
         ws = cls(root)
         if ws.master.exists():
             raise ProjectError(f"{root} already holds a project ({MASTER}). Choose another folder, or work in this one with --project {root}.")
         if root.exists() and not root.is_dir():
             raise ProjectError(f"{root} is a file, not a folder. Choose a folder name for the project.")
-        setup = setup or northern_connections(template_key=secrets.token_hex(16))
+        key = secrets.token_hex(16)
+        setup = setup or (blank_setup(template_key=key) if blank else northern_connections(template_key=key))
         ws.make()
         with atomic_workbook(ws.master, created=created) as wb:
-            write_setup_sheets(wb, Styles(wb), setup)
+            styles = Styles(wb)
+            if blank:
+                write_instructions_sheet(wb, styles, INSTRUCTIONS)
+            write_setup_sheets(wb, styles, setup)
         return ws
 
     @classmethod
-    def open(cls, root: Path) -> Workspace:
-        ws = cls(root)
+    def open(cls, root: Path, *, strict: bool = False) -> Workspace:
+        ws = cls(root, strict=strict)
         if not ws.master.is_file():
             raise ProjectError(f"{root} is not a project folder: {MASTER} is missing. Create one with `nc-excel init {root}`, or name the project folder with --project.")
         return ws
@@ -132,6 +162,9 @@ class Workspace(ProjectFolder):
             if unreadable is not None:  # the master as a whole, not a setup cell
                 raise SetupInvalid(self.master, issues, f"{self.master} cannot be read ({unreadable.message}). {self.restore_advice()}")
             raise SetupInvalid(self.master, issues)
+        if self.strict and issues:
+            raise SetupInvalid(self.master, issues, f"{self.master}: the setup sheets have {len(issues)} warning(s), errors with --strict. Correct them in Excel and try again.")
+        self.setup_warnings[:] = issues
         return setup
 
     def restore(self, backup: Path | str | None = None) -> RestoreResult:
@@ -300,6 +333,32 @@ class Workspace(ProjectFolder):
                 return build_master(self.root, setup, as_of=as_of or dt.date.today(), period=period, progress=progress)
         except MasterError as exc:
             raise ProjectError(str(exc)) from exc
+
+    def returns(self, partner: str | None = None, period: int | None = None) -> list[Entry]:
+        """The partners' returns in the register (of ``partner``, of ``period``), in the order received."""
+        setup = self.setup()
+        code = self._partner_codes(setup, period or setup.periods[0].number, [partner])[0] if partner else None
+        return Register(self.root).returns_of(code, period)
+
+    def withdraw(self, partner: str, period: int, why: str | None = None, *, by: str | None = None, now: dt.datetime | None = None) -> Entry:
+        """Withdraw the partner's return that counts for ``period``: recorded in the register, no file deleted.
+
+        It drops out of the master at the next build, and the partner's template may be
+        written again; ``reopen`` makes it count again.
+        """
+        return self._decide(Register.withdraw, partner, period, why, by, now)
+
+    def reopen(self, partner: str, period: int, why: str | None = None, *, by: str | None = None, now: dt.datetime | None = None) -> Entry:
+        """Make the partner's last withdrawn return of ``period`` count again."""
+        return self._decide(Register.reopen, partner, period, why, by, now)
+
+    def _decide(self, action: Callable[..., Entry], partner: str, period: int, why: str | None, by: str | None, now: dt.datetime | None) -> Entry:
+        code = self._partner_codes(self.setup(), period, [partner])[0]
+        with self._locked("returns"):
+            try:
+                return action(Register(self.root), code, period, by=by or _user(), at=now or dt.datetime.now().replace(microsecond=0), why=why)
+            except RegisterError as exc:
+                raise ProjectError(f"{exc} See `{self.command(f'returns list --partner {code} --period {period}')}`.") from None
 
     def reported_period(self) -> int | None:
         """The latest period with an accepted return, which a build shows by default; None before any."""

@@ -9,7 +9,6 @@ from xml.etree import ElementTree
 import pytest
 from addin_helpers import REPO
 
-import nc_excel.addin.build as build_module
 from nc_excel.addin import AddinError, build_addin, install_addin
 from nc_excel.addin.build import addin_bytes, default_addin_path
 from nc_excel.addin.ribbon_xml import customui_xml
@@ -137,13 +136,12 @@ def test_default_add_in_path_is_the_checkouts_workbooks_folder():
     assert default_addin_path() == REPO / "workbooks" / "NorthernConnections.xlam"
 
 
-def test_install_on_linux_says_excel_is_not_available_and_where_the_file_is(tmp_path, monkeypatch):
-    # Build into tmp_path: at the default path this would overwrite the committed
+def test_install_on_linux_says_excel_is_not_available_and_where_the_file_is(tmp_path):
+    # Built for a project in tmp_path: at the default path this would overwrite the committed
     # workbooks/ and make test_committed_workbook_equals_a_fresh_build pass on the
     # next run whatever was committed.
-    target = tmp_path / "NorthernConnections.xlam"
-    monkeypatch.setattr(build_module, "default_addin_path", lambda: target)
-    result = install_addin("linux")
+    target = tmp_path / "addin" / "NorthernConnections.xlam"
+    result = install_addin("linux", project=tmp_path)
     assert not result.installed
     assert "not available" in result.message
     assert result.path == target

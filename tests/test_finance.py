@@ -34,7 +34,7 @@ PROJECT = Project(
 def partner(number: int, code: str, name: str, country: str, **budget: str) -> Partner:
     return Partner(
         number=number, code=code, name=name, short_name=code, country=country, region="R1", type="Local authority",
-        **{f"budget_{k}": D(v) for k, v in budget.items()},
+        **{f"budget_{k}": D(budget.get(k, "0")) for k, _ in COST_CATEGORIES},
     )
 
 

@@ -509,7 +509,7 @@ def test_the_calling_book_defaults_to_the_caller(built: Workspace, monkeypatch: 
     monkeypatch.setattr(xw.Book, "_mock_caller", book, raising=False)
     ribbon.dispatch("nc_help")
     message, _ = the_alert(book)
-    assert message.startswith("The Northern Connections tab")
+    assert message.startswith("The reporting tab")
 
 
 # ---------------------------------------------------------------- Build master in desktop Excel

@@ -44,7 +44,7 @@ def test_init_writes_the_setup_that_reads_back_unchanged(demo_project: Workspace
     for folder in ("outbox", "inbox", "archive", "feedback", "board", "backups"):
         assert (demo_project.root / folder).is_dir()
     wb = openpyxl.load_workbook(demo_project.master)
-    assert wb.sheetnames == ["Project", "Regions", "Partners", "Work packages", "Deliverables", "Indicators", "Periods", "Criteria", "Settings"]
+    assert wb.sheetnames == ["Project", "Regions", "Partners", "Work packages", "Deliverables", "Indicators", "Periods", "Criteria", "Choices", "Settings"]
     assert wb["Partners"]["C5"].value == "Aalborg Kommune"
     assert "SetupPartners" in wb["Partners"].tables
 
@@ -186,3 +186,46 @@ def test_funding_source_and_contact_are_read_back_from_the_partners_sheet(master
     lead = setup.partners[0] if setup else None
     assert lead is not None, issues
     assert (lead.funding, lead.email) == ("Other", "someone@aalborg.example.dk")
+
+
+def test_one_bad_cell_is_one_issue_at_that_cell(master_copy: Path) -> None:
+    """A budget typed with its currency, a blank budget and a blank No. on the rows of three partners:
+    one issue each, at the cell, and nothing about the partners' codes elsewhere (LUN-style cascades)."""
+    edit(master_copy, {("Partners", "I6"): "12.000 EUR", ("Partners", "K7"): None, ("Partners", "A8"): None})
+    _, issues = read_setup(master_copy)
+    errors = [(i.code, i.sheet, i.cell) for i in issues if i.severity == "error"]
+    assert sorted(errors) == [("ambiguous-number", "Partners", "I6"), ("required", "Partners", "A8"), ("required", "Partners", "K7")]
+    assert not any(i.message.endswith("..") or i.hint.endswith("..") for i in issues)
+    assert next(i for i in issues if i.cell == "A8").hint == "Fill in No."
+
+
+def test_countries_and_partner_types_come_from_the_choices_sheet(master_copy: Path) -> None:
+    wb = openpyxl.load_workbook(master_copy)
+    assert wb["Partners"]["E5"].value == "DK"
+    assert "FI" in [wb["Choices"][f"A{r}"].value for r in range(5, 40)]  # the Interreg default: more than the project's own countries
+    edit(master_copy, {("Partners", "E5"): "FI", ("Regions", "C5"): "FI", ("Partners", "G6"): "Chamber of commerce"})
+    assert found(master_copy) == {("not-a-choice", "Partners", "G6")}
+    edit(master_copy, {("Choices", "C40"): "Chamber of commerce"})  # the coordinator adds the type to the list
+    setup, _ = read_setup(master_copy)
+    assert setup is not None and setup.partners[0].country == "FI" and setup.partners[1].type == "Chamber of commerce"
+
+
+def test_without_living_labs_the_criteria_may_be_empty(master_copy: Path) -> None:
+    wb = openpyxl.load_workbook(master_copy)
+    label_row = next(r for r in range(1, 40) if wb["Project"][f"A{r}"].value == "Living labs")
+    wb["Project"][f"B{label_row}"] = "No"
+    wb["Project"][f"B{label_row + 1}"] = 0
+    wb["Criteria"].delete_rows(5, 20)
+    wb.save(master_copy)
+    setup, issues = read_setup(master_copy)
+    assert setup is not None and not setup.project.living_labs and setup.criteria == []
+    assert not any(i.sheet in ("Criteria", "Project") for i in issues)
+
+
+def test_an_ambiguous_text_date_is_read_day_first_and_flagged(master_copy: Path) -> None:
+    edit(master_copy, {("Deliverables", "E5"): "02/03/2017", ("Deliverables", "E6"): "31/03/2017"})  # the second reads one way only
+    setup, issues = read_setup(master_copy)
+    assert setup is not None and setup.deliverables[0].due == dt.date(2017, 3, 2)
+    flagged = [i for i in issues if i.code == "ambiguous-date"]
+    assert [(i.severity, i.sheet, i.cell) for i in flagged] == [("warning", "Deliverables", "E5")]
+    assert "02 March 2017" in flagged[0].message and "03 February 2017" in flagged[0].hint

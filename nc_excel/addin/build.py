@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nc_excel
 from nc_excel.addin.errors import AddinError
-from nc_excel.addin.ribbon_xml import customui_xml
+from nc_excel.addin.ribbon_xml import DEFAULT_TAB, customui_xml
 from nc_excel.addin.vba_modules import VbaModule, project_modules
 from nc_excel.addin.vba_project import vba_project_bin
 from nc_excel.addin.workbook_package import PackageKind, package
@@ -25,23 +25,23 @@ ADDIN_NAME = "NorthernConnections"
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _sheet_lines() -> list[str]:
+def _sheet_lines(tab: str) -> list[str]:
     return [
-        "Northern Connections add-in",
+        "nc-excel add-in",
         f"Built by nc-excel {nc_excel.__version__} with xlwings {metadata.version('xlwings')}.",
         "Install it with: nc-excel addin install (Windows and macOS).",
-        "The ribbon tab 'Northern Connections' runs the reporting cycle through Python.",
+        f"The ribbon tab '{tab}' runs the reporting cycle through Python.",
     ]
 
 
-def addin_bytes(kind: PackageKind, modules: list[VbaModule] | None = None) -> bytes:
-    """The bytes of the add-in (kind "xlam") or its .xlsm twin.
+def addin_bytes(kind: PackageKind, modules: list[VbaModule] | None = None, tab: str = DEFAULT_TAB) -> bytes:
+    """The bytes of the add-in (kind "xlam") or its .xlsm twin, its ribbon tab labelled ``tab``.
 
     ``modules`` replaces the VBA modules, for test variants only (for example
     with a stub RunPython that LibreOffice can run).
     """
     vba = vba_project_bin(ADDIN_NAME, project_modules() if modules is None else modules)
-    return package(kind, vba, customui_xml(), _sheet_lines(), title="Northern Connections add-in")
+    return package(kind, vba, customui_xml(tab), _sheet_lines(tab), title="nc-excel add-in")
 
 
 def is_checkout() -> bool:
@@ -49,9 +49,12 @@ def is_checkout() -> bool:
     return (_REPO_ROOT / "pyproject.toml").is_file() and (_REPO_ROOT / "nc_excel" / "addin").is_dir()
 
 
-def default_addin_path() -> Path:
-    """workbooks/NorthernConnections.xlam of the checkout, else of the current folder."""
-    base = _REPO_ROOT if is_checkout() else Path.cwd()
+def default_addin_path(project: Path | None = None) -> Path:
+    """Where a build writes without --out: the project's ``addin/`` folder when built for a project,
+    else ``workbooks/`` of the checkout, else of the installed package; never the current folder."""
+    if project is not None:
+        return project / "addin" / f"{ADDIN_NAME}.xlam"
+    base = _REPO_ROOT if is_checkout() else Path(nc_excel.__file__).resolve().parent
     return base / "workbooks" / f"{ADDIN_NAME}.xlam"
 
 
@@ -68,18 +71,18 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise AddinError(f"Cannot write {path}: {exc.strerror}. Choose another folder and build again.") from exc
 
 
-def build_addin(out: Path | None = None) -> list[Path]:
-    """Write the .xlam (at ``out`` or the default path) and the .xlsm beside it.
+def build_addin(out: Path | None = None, *, project: Path | None = None, tab: str = DEFAULT_TAB) -> list[Path]:
+    """Write the .xlam (at ``out`` or the default path for ``project``) and the .xlsm beside it, the ribbon tab labelled ``tab``.
 
     Returns the written paths, .xlam first. Raises AddinError when a source is
     unusable or a file cannot be written.
     """
-    xlam = Path(out) if out is not None else default_addin_path()
+    xlam = Path(out) if out is not None else default_addin_path(project)
     if xlam.suffix.lower() != ".xlam":
         raise AddinError(f"The add-in file must end in .xlam, not {xlam.name!r}. Pass a path like {ADDIN_NAME}.xlam.")
     xlsm = xlam.with_suffix(".xlsm")
     modules = project_modules()
     targets: list[tuple[Path, PackageKind]] = [(xlam, "xlam"), (xlsm, "xlsm")]
     for path, kind in targets:
-        _write_atomically(path, addin_bytes(kind, modules))
+        _write_atomically(path, addin_bytes(kind, modules, tab))
     return [path for path, _ in targets]

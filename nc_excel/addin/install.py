@@ -28,6 +28,7 @@ from pathlib import Path
 
 from nc_excel.addin.build import ADDIN_NAME, build_addin
 from nc_excel.addin.errors import AddinError
+from nc_excel.addin.ribbon_xml import DEFAULT_TAB
 from nc_excel.addin.vba_modules import PROJECT_NAME
 
 
@@ -101,16 +102,17 @@ def _copy_applescript(home: Path) -> None:
     (target / script.name).write_bytes(script.read_bytes())
 
 
-def install_addin(platform: str | None = None, home: Path | None = None) -> InstallResult:
-    """Build the add-in from the installed packages and put it where Excel loads it.
+def install_addin(platform: str | None = None, home: Path | None = None, *, project: Path | None = None, tab: str = DEFAULT_TAB) -> InstallResult:
+    """Build the add-in from the installed packages (its tab labelled ``tab``) and put it where Excel loads it.
 
     ``platform`` and ``home`` default to this computer's; they exist so the
     placement can be checked on a machine without Excel. On Linux nothing is
-    installed: the add-in is built at its default path and the result says so.
+    installed (``installed`` False): the add-in is built at its default path (for
+    ``project``) and the result says so.
     """
     platform = platform or sys.platform
     if platform not in ("win32", "darwin"):
-        built = build_addin()[0]
+        built = build_addin(project=project, tab=tab)[0]
         return InstallResult(
             installed=False,
             message=(
@@ -127,7 +129,7 @@ def install_addin(platform: str | None = None, home: Path | None = None) -> Inst
     target = folder / f"{ADDIN_NAME}.xlam"
     try:
         with tempfile.TemporaryDirectory(prefix="nc-excel-addin-") as scratch:
-            built = build_addin(Path(scratch) / f"{ADDIN_NAME}.xlam")[0]
+            built = build_addin(Path(scratch) / f"{ADDIN_NAME}.xlam", tab=tab)[0]
             folder.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(built, target)
     except PermissionError as exc:
@@ -148,8 +150,8 @@ def install_addin(platform: str | None = None, home: Path | None = None) -> Inst
     return InstallResult(
         installed=True,
         message=(
-            f"Installed the Northern Connections add-in in {folder}. {restart} to see the "
-            f"'Northern Connections' tab. The buttons run Python from {sys.executable} "
+            f"Installed the nc-excel add-in in {folder}. {restart} to see the "
+            f"'{tab}' tab. The buttons run Python from {sys.executable} "
             f"(set in {settings})."
         ),
         path=target,

@@ -21,9 +21,22 @@ CUSTOMUI_RELATIONSHIP = "http://schemas.microsoft.com/office/2007/relationships/
 """Type of the root relationship that makes Excel load a customUI14 part."""
 
 
-def customui_xml() -> bytes:
-    """The ribbon XML exactly as it is written into the add-in."""
-    return (macros_dir() / "customUI14.xml").read_bytes()
+DEFAULT_TAB = "Reporting"
+"""The tab label of an add-in built for no project in particular (as macros/customUI14.xml has it)."""
+
+
+def tab_label(acronym: str | None) -> str:
+    """The ribbon tab's label: the project's acronym when built for a project (``BB reporting``)."""
+    return f"{acronym} reporting" if acronym else DEFAULT_TAB
+
+
+def customui_xml(tab: str = DEFAULT_TAB) -> bytes:
+    """The ribbon XML exactly as it is written into the add-in, with ``tab`` as the tab's label."""
+    xml = (macros_dir() / "customUI14.xml").read_bytes()
+    if tab == DEFAULT_TAB:
+        return xml
+    label = tab.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").encode("utf-8")
+    return xml.replace(f'<tab id="ncTab" label="{DEFAULT_TAB}">'.encode(), b'<tab id="ncTab" label="' + label + b'">', 1)
 
 
 def _buttons() -> list[ElementTree.Element]:

@@ -206,15 +206,16 @@ def key_messages(view: MasterView, f: Figures, setup: ProjectSetup) -> list[str]
     msgs.append(f"Spending is {f.absorption} % of the budget ({eur(f.cumulative)} of {eur(f.budget)}) after {f.elapsed} % of the project time: "
                 f"{pace} the time elapsed. First level control has certified {eur(f.certified)} for {f.certified_partners} of {f.n_partners} partners; "
                 f"{f.ready} are ready for the joint report.")
-    lacking = view.regions[view.regions["flag"].notna()]
-    text = f"Living labs: {f.places} places proposed, {f.shortlisted} shortlisted"
-    per = setup.project.shortlist_per_region
-    full = int((view.regions["shortlisted"].fillna(0) >= per).sum())
-    text += f" ({per} per region in {full} of {len(view.regions)} regions)."
-    if len(lacking):
-        text += " " + "; ".join(f"{r['region']}: {_lower_first(r['flag'])}"
-                                for _, r in lacking.iterrows()) + "."
-    msgs.append(text)
+    if view.living_labs:
+        lacking = view.regions[view.regions["flag"].notna()]
+        text = f"Living labs: {f.places} places proposed, {f.shortlisted} shortlisted"
+        per = setup.project.shortlist_per_region
+        full = int((view.regions["shortlisted"].fillna(0) >= per).sum())
+        text += f" ({per} per region in {full} of {len(view.regions)} regions)."
+        if len(lacking):
+            text += " " + "; ".join(f"{r['region']}: {_lower_first(r['flag'])}"
+                                    for _, r in lacking.iterrows()) + "."
+        msgs.append(text)
     problems = return_problems(view)
     to_correct = problems[problems["errors"] > 0]
     flat = view.lines[view.lines["flat_rate_ok"] == False]  # noqa: E712 - None: not an office line

@@ -89,7 +89,7 @@ Tile = tuple[str, list[tuple[Any, str, str, str]], str]
 
 def _tile_figures(view: MasterView, f: Figures, setup: ProjectSetup) -> list[Tile]:
     missing = f"Missing: {', '.join(f.missing)}" if f.missing else "Every partner has reported."
-    return [
+    tiles: list[Tile] = [
         ("Returns in", [(f.returns_in, f'0" of {f.n_partners}"', "partners reported", "returns_in")], f"{f.accepted} accepted. {missing}"),
         ("FLC certified", [(f.certified_partners, f'0" of {f.n_partners}"', "partners", "flc_partners"),
                            (float(f.certified), "#,##0", "EUR certified to date", "flc_certified")], f"Due on it: ERDF {eur(f.erdf_due)}, Norway {eur(f.norway_due)}"),
@@ -98,9 +98,11 @@ def _tile_figures(view: MasterView, f: Figures, setup: ProjectSetup) -> list[Til
          f"Budget {eur(f.budget)}; {f.elapsed} % of the project time has passed"),
         ("Deliverables", [(f.done, "0", "done", "deliverables_done"), (f.overdue, "0", "overdue", "deliverables_overdue")],
          f"of {f.n_deliverables} deliverables; {f.at_risk} at risk"),
-        ("Living labs", [(f.places, "0", "places proposed", "places"), (f.shortlisted, "0", "shortlisted", "shortlisted")],
-         f"{setup.project.shortlist_per_region} per region, {len(view.regions)} regions"),
     ]
+    if view.living_labs:
+        tiles.append(("Living labs", [(f.places, "0", "places proposed", "places"), (f.shortlisted, "0", "shortlisted", "shortlisted")],
+                      f"{setup.project.shortlist_per_region} per region, {len(view.regions)} regions"))
+    return tiles
 
 
 def _tiles(wb: Workbook, s: Page, tiles: Sequence[Tile], *, top: int) -> None:
@@ -427,10 +429,11 @@ def risks(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
         Show("problem", header="Latest return", kind="wrap", first=2, last=5),
     ], empty="No problems in the latest returns.")
 
-    s.section("Living labs: regions flagged")
-    flagged = view.regions[view.regions["flag"].notna()]
-    s.table(flagged, RegionRow, [
-        Show("region", first=0, last=1), Show("candidates", first=2, align="center"), Show("eligible", first=3, align="center"),
-        Show("shortlisted", first=4, align="center"), Show("flag", first=5),
-    ], empty="Every region has its places filled.")
+    if view.living_labs:
+        s.section("Living labs: regions flagged")
+        flagged = view.regions[view.regions["flag"].notna()]
+        s.table(flagged, RegionRow, [
+            Show("region", first=0, last=1), Show("candidates", first=2, align="center"), Show("eligible", first=3, align="center"),
+            Show("shortlisted", first=4, align="center"), Show("flag", first=5),
+        ], empty="Every region has its places filled.")
     return s

@@ -16,6 +16,7 @@ import pandas as pd
 
 from nc_excel.analyses.schedule import project_months
 from nc_excel.excel.read import TableNotFound, read_fields, read_frame
+from nc_excel.excel.schema import columns
 from nc_excel.excel.values import Grid, SpreadsheetError, open_values
 from nc_excel.folder import ProjectFolder
 from nc_excel.master.schema import (
@@ -38,6 +39,7 @@ from nc_excel.master.schema import (
 )
 from nc_excel.setup.models import ProjectSetup
 
+LAB_SHEETS = (LIVING_LABS, SHORTLIST, REGIONS)
 BOARD_SHEETS = (DASHBOARD, RETURNS, ISSUES, FINANCE_POSITION, BUDGET_LINES, HISTORY, LIVING_LABS, SHORTLIST, REGIONS, SCHEDULE, WORK_PACKAGES, TIMELINE)
 """The master's sheets the board reads."""
 
@@ -65,6 +67,7 @@ class MasterView:
     returns: pd.DataFrame  # Returns
     issues: pd.DataFrame  # Issues
     history: pd.DataFrame  # History, one row per period up to this one
+    living_labs: bool = True  # the project has living labs (Project sheet); without, places, shortlist and regions are empty
 
     @property
     def period(self) -> int:
@@ -99,12 +102,15 @@ def read_master(master: Path, setup: ProjectSetup) -> MasterView:
         raise SummaryError(f"{master} cannot be read ({exc}). {ProjectFolder(master.parent).restore_advice()} Or rebuild it with {build}.") from exc
     if DASHBOARD.name not in grids:
         raise SummaryError(f"{master.name} has no Dashboard sheet: the master has not been built yet. Run {build} first.")
-    missing = [s.name for s in BOARD_SHEETS if s.name not in grids]
+    lab_sheets = () if setup.project.living_labs else LAB_SHEETS  # a master without living labs has none of their sheets
+    missing = [s.name for s in BOARD_SHEETS if s.name not in grids and s not in lab_sheets]
     if missing:
         raise SummaryError(f"{master.name} lacks the sheet(s) {', '.join(missing)}. Rebuild it with {build}.")
     months = project_months(setup.project.start, setup.project.end)
 
     def table(sheet: Sheet, model: type | None = None) -> pd.DataFrame:
+        if sheet in lab_sheets:
+            return pd.DataFrame(columns=[c.name for c in columns(model or sheet.model)], dtype=object)
         try:
             return read_frame(grids[sheet.name], model or sheet.model)
         except TableNotFound as exc:
@@ -114,5 +120,5 @@ def read_master(master: Path, setup: ProjectSetup) -> MasterView:
         dashboard=read_dashboard(grids[DASHBOARD.name], master), partners=table(FINANCE_POSITION), lines=table(BUDGET_LINES),
         deliverables=table(SCHEDULE), work_packages=table(WORK_PACKAGES), timeline=table(TIMELINE, timeline_row(months)), months=months,
         places=table(LIVING_LABS, living_lab_row(setup.criteria)), shortlist=table(SHORTLIST), regions=table(REGIONS),
-        returns=table(RETURNS), issues=table(ISSUES), history=table(HISTORY),
+        returns=table(RETURNS), issues=table(ISSUES), history=table(HISTORY), living_labs=setup.project.living_labs,
     )

@@ -70,7 +70,8 @@ def write_board(path: Path, view: MasterView, setup: ProjectSetup) -> None:
         overview(wb, fmt, view, f, setup).finish(fit_height=1, **args)
         schedule(wb, fmt, view).finish(**args)
         finance(wb, fmt, view, f).finish(**args)
-        living_labs(wb, fmt, view, setup).finish(**args)
+        if view.living_labs:
+            living_labs(wb, fmt, view, setup).finish(**args)
         risks(wb, fmt, view, f).finish(**args)
         wb.worksheets()[0].activate()
 

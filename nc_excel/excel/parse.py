@@ -149,6 +149,21 @@ def parse_date(value: Any, *, date1904: bool = False) -> dt.date:
     raise ParseError("not-a-date")
 
 
+_SLASHED = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def other_reading(value: Any) -> dt.date | None:
+    """For a text date with slashes that reads two ways (``03/04/2026``: 3 April, or March 4th as
+    in the US), the month-first date it was not read as; None for any other value."""
+    m = _SLASHED.match(value.strip().split(" ")[0]) if isinstance(value, str) else None
+    if m is None:
+        return None
+    day, month, year = (int(g) for g in m.groups())
+    if day == month or day > 12 or month > 12:
+        return None
+    return dt.date(year, day, month)
+
+
 _YES_WORDS = {"yes", "y", "ja", "j", "oui", "true", "1", "x"}
 _NO_WORDS = {"no", "n", "nej", "nei", "nein", "nee", "non", "false", "0"}
 

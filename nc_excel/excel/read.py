@@ -14,7 +14,13 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from nc_excel.excel.parse import ParseError, is_blank, parse_cell, parse_text
+from nc_excel.excel.parse import (
+    ParseError,
+    is_blank,
+    other_reading,
+    parse_cell,
+    parse_text,
+)
 from nc_excel.excel.schema import (
     HEADER_ROW,
     NO,
@@ -120,6 +126,8 @@ def _parse_row(
             )
             raw_failed[column.name] = parsed
             continue
+        if column.kind == "date" and (other := other_reading(raw)) is not None:
+            issues.append(_field_issue(column, raw, "ambiguous-date", ctx, cell, date=f"{parsed:%d %B %Y}", other=f"{other:%d %B %Y}"))
         values[column.name] = parsed
     return values, cells, _without_consequential_errors(issues, cols), raw_failed
 

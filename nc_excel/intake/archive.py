@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from nc_excel.atomic import replacing
 from nc_excel.certificate.read import read_certificate
@@ -48,6 +48,31 @@ REPLACED = "return-replaced"
 """The issue code collect gives an accepted return that replaces the partner's current one for the period."""
 
 
+class RegisterError(ValueError):
+    """A decision on a return that the register cannot take (no such return, one already current); the message says what to do."""
+
+
+class Decision(BaseModel):
+    """The coordinator's decision on an accepted return, appended to the register as its own line.
+
+    A withdrawn return stops counting (it drops out of the master) and a reopened one
+    counts again; the file, its archived copy and its register entry stay as they are.
+    """
+
+    event: Literal["withdrawn", "reopened"]
+    sha256: str  # the return decided on
+    partner: str
+    period: int
+    at: dt.datetime
+    by: str
+    why: str | None = None
+
+    @property
+    def text(self) -> str:
+        """As the master's Returns sheet shows it: ``Withdrawn 2026-12-02 10:00 by anna: wrong file``."""
+        return f"{self.event.capitalize()} {self.at:%Y-%m-%d %H:%M} by {self.by}" + (f": {self.why}" if self.why else "")
+
+
 class Entry(BaseModel):
     """One file as collected: what it was, what became of it."""
 
@@ -65,6 +90,11 @@ class Entry(BaseModel):
     superseded_by: str | None = None  # sha256 of the newer accepted return (or certificate)
     feedback: str | None = None
     issues: list[Issue] = []
+    decision: Decision | None = Field(default=None, exclude=True)  # the latest decision on it, from the register's decision lines
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.decision is not None and self.decision.event == "withdrawn"
 
     @property
     def accepted(self) -> bool:
@@ -73,7 +103,8 @@ class Entry(BaseModel):
     @property
     def current(self) -> bool:
         """An accepted return not replaced since: the one that counts for its partner and period."""
-        return self.kind == RETURN and self.accepted and self.superseded_by is None and self.partner is not None and self.period is not None
+        return (self.kind == RETURN and self.accepted and self.superseded_by is None and not self.withdrawn
+                and self.partner is not None and self.period is not None)
 
     @property
     def late(self) -> bool:
@@ -96,10 +127,19 @@ class Register:
         self.root = root
         self.path = ProjectFolder(root).register
         self.entries: list[Entry] = []
+        self.decisions: list[Decision] = []
         self.problems: list[str] = []
         if self.path.exists():
             with self.path.open(encoding="utf-8") as fh:
-                self.entries = [Entry.model_validate_json(line) for line in fh if line.strip()]
+                for line in fh:
+                    if line.startswith('{"event"'):
+                        self.decisions.append(Decision.model_validate_json(line))
+                    elif line.strip():
+                        self.entries.append(Entry.model_validate_json(line))
+        by_sha = {e.sha256: e for e in self.entries if e.kind == RETURN and e.accepted}
+        for d in self.decisions:
+            if d.sha256 in by_sha:
+                by_sha[d.sha256].decision = d
         for n, e in enumerate(self.entries, start=1):
             e.seq = e.seq or n
         self._last = max((e.seq for e in self.entries), default=0)
@@ -197,7 +237,47 @@ class Register:
         with replacing(self.path) as tmp, tmp.open("w", encoding="utf-8") as fh:
             for e in self.entries:
                 fh.write(e.model_dump_json() + "\n")
+            for d in self.decisions:
+                fh.write(d.model_dump_json() + "\n")
         self._unsaved = False
+
+    def returns_of(self, partner: str | None = None, period: int | None = None) -> list[Entry]:
+        """The partners' returns received (not certificates nor duplicates), in the order of receipt."""
+        return [e for e in sorted(self.entries, key=lambda e: e.seq)
+                if e.kind == RETURN and e.partner is not None and e.status != "duplicate"
+                and (partner is None or e.partner == partner) and (period is None or e.period == period)]
+
+    def withdraw(self, partner: str, period: int, *, by: str, at: dt.datetime, why: str | None = None) -> Entry:
+        """Stop counting the partner's current return for the period; the file stays where it is."""
+        entry = self._current.get((partner, period))
+        if entry is None:
+            raise RegisterError(f"{partner} has no accepted return of period {period} that counts, so there is nothing to withdraw.")
+        self._decide(entry, Decision(event="withdrawn", sha256=entry.sha256, partner=partner, period=period, at=at, by=by, why=why))
+        del self._current[(partner, period)]
+        return entry
+
+    def reopen(self, partner: str, period: int, *, by: str, at: dt.datetime, why: str | None = None) -> Entry:
+        """Count the partner's last withdrawn return for the period again."""
+        current = self._current.get((partner, period))
+        if current is not None:
+            raise RegisterError(f"{partner}'s return {current.file} counts for period {period}; withdraw it first to reopen an earlier one.")
+        withdrawn = [e for e in self.returns_of(partner, period) if e.withdrawn]
+        if not withdrawn:
+            raise RegisterError(f"{partner} has no withdrawn return of period {period} to reopen.")
+        entry = withdrawn[-1]
+        self._decide(entry, Decision(event="reopened", sha256=entry.sha256, partner=partner, period=period, at=at, by=by, why=why))
+        self._current[(partner, period)] = entry
+        return entry
+
+    def _decide(self, entry: Entry, decision: Decision) -> None:
+        """Record ``decision`` on ``entry``: one line appended to the register (all rewritten when anything else is unsaved)."""
+        entry.decision = decision
+        self.decisions.append(decision)
+        if self._unsaved or not self.path.exists():
+            self.save()
+        else:
+            with self.path.open("a", encoding="utf-8") as fh:
+                fh.write(decision.model_dump_json() + "\n")
 
 
 def archive_copy(root: Path, source: Path, period: int, partner: str, received: dt.datetime, sha256: str, ext: str) -> Path:

@@ -50,12 +50,12 @@ from nc_excel.master.schema import (
 from nc_excel.master.write import MasterWriter, dashboard
 from nc_excel.partner.read import Return
 from nc_excel.setup.models import ProjectSetup, default_period
-from nc_excel.setup.sheets import SETTINGS_SHEET, SETUP_SHEETS
+from nc_excel.setup.sheets import INSTRUCTIONS_SHEET, SETTINGS_SHEET, SETUP_SHEETS
 
 Progress = Callable[[int, int, str], None]
 
 SETUP_NAMES = {s.sheet for s in SETUP_SHEETS}
-KEPT = SETUP_NAMES | {SETTINGS_SHEET}  # the coordinator's sheets: kept exactly as they are
+KEPT = SETUP_NAMES | {SETTINGS_SHEET, INSTRUCTIONS_SHEET}  # the coordinator's sheets: kept exactly as they are
 
 
 # ---------------------------------------------------------------- inputs
@@ -243,11 +243,12 @@ def build_master(
                  "control (per category when a certificate splits it). The ERDF and the Norwegian funding are due per partner report, on its total line; "
                  "the last line adds up the reports.")
     writer.history(past)
-    writer.living_labs(lab, changes)
-    writer.lab_progress(frames)
+    if setup.project.living_labs:  # a project without living labs has none of their sheets
+        writer.living_labs(lab, changes)
+        writer.lab_progress(frames)
     writer.schedule(sched, decisions)
     writer.orphaned(orphaned)
-    rebuilt = [s.name for s in REBUILT]
+    rebuilt = [s.name for s in REBUILT if s.name in wb.sheetnames]
     wb._sheets = [wb[name] for name in rebuilt] + [ws for ws in wb.worksheets if ws.title not in rebuilt]  # Dashboard first, setup sheets after
     wb.active = 0
     for ws in wb.worksheets:

@@ -96,17 +96,25 @@ def certificate_frame(certificates: Sequence[tuple[Entry, Certificate]]) -> pd.D
     return _frame(rows, ["category", "declared", "certified", "reason", *CERTIFICATE_DETAILS])
 
 
+WITHDRAWN = "withdrawn"
+"""The status a withdrawn return shows on the Returns sheet: not accepted, so it counts nowhere."""
+
+
 def register_frame(entries: Sequence[Entry]) -> pd.DataFrame:
     """The returns register as a frame, in the order of receipt (``seq``); the finance analysis reads verdicts from it.
 
     ``replaced_by`` names the file of the return (or certificate) that replaced an
-    accepted one (``superseded`` says the same as a flag).
+    accepted one (``superseded`` says the same as a flag); a return the coordinator
+    withdrew has the status ``withdrawn``, and ``decision`` says who withdrew (or
+    reopened) it, when and why.
     """
-    cols = ["seq", "file", "partner", "period", "status", "kind", "late", "errors", "warnings", "received", "sha256", "superseded", "replaced_by", "archived", "feedback"]
+    cols = ["seq", "file", "partner", "period", "status", "kind", "late", "errors", "warnings", "received", "sha256", "superseded", "replaced_by", "archived",
+            "feedback", "decision"]
     file_of = {e.sha256: e.file for e in entries if e.accepted}
     rows = [
         {**e.model_dump(include=set(cols)), "late": e.late, "superseded": e.superseded_by is not None,
-         "replaced_by": file_of.get(e.superseded_by) if e.superseded_by else None}
+         "replaced_by": file_of.get(e.superseded_by) if e.superseded_by else None,
+         **({"status": WITHDRAWN} if e.withdrawn else {}), "decision": e.decision.text if e.decision else None}
         for e in sorted(entries, key=lambda e: e.seq)
     ]
     return pd.DataFrame(rows, columns=cols, dtype=object)

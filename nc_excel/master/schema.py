@@ -63,6 +63,7 @@ class ReturnRow(SheetRow):
     archived: Annotated[Text, shown("Archived as", 40)] = None
     replaced_by: Annotated[Text, shown("Replaced by", 34)] = None
     feedback: Annotated[Text, shown("Feedback workbook", 36)] = None
+    decision: Annotated[Text, shown("Coordinator's decision", 40)] = None  # withdrawn or reopened: who, when, why
 
 
 class IssueRow(SheetRow):

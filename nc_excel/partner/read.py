@@ -31,6 +31,7 @@ from nc_excel.partner.schema import (
     FINANCE,
     FLC_FORM,
     FLC_TITLE,
+    LIVING_LABS,
     META_SHEET,
     RETURN,
     SCHEMA_VERSION,
@@ -268,7 +269,9 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         layout = {}
     lists = setup.lists()
     win = windows(setup, period)
-    specs = workbook_tables(SELECTED_LABS.name in layout.get("tables", {}))  # the tables its template was written with
+    tables_written = layout.get("tables", {})
+    living_labs = not tables_written or any(spec.name in tables_written for spec in (LIVING_LABS, SELECTED_LABS))
+    specs = workbook_tables(SELECTED_LABS.name in tables_written, living_labs)  # the tables its template was written with
     keys = _template_keys(layout, setup, partner, specs)
     tables: dict[str, list[RowRead]] = {}
     sheets: dict[str, str] = {}

@@ -37,7 +37,6 @@ class FormRow(BaseModel):
 ProgressStatus = Literal["Not started", "In progress", "Completed", "Delayed"]
 DeliverableStatus = Literal["Not started", "In progress", "Done", "Delayed", "Cancelled"]
 FlcStatus = Literal["Not sent", "Sent to FLC", "In control", "Certified"]
-Theme = Literal["Energy", "Mobility", "Buildings", "Circular economy", "Water and climate", "Digital", "Other"]
 
 
 class ProgressRow(FormRow):
@@ -102,7 +101,7 @@ class LivingLabBase(FormRow):
     name: Annotated[str, Field(max_length=120), Col("Place name", 24, wrap=True, help="The name of the candidate place or site.")]
     municipality: Annotated[str, Field(max_length=80), Col("Municipality", 15)]
     region: Annotated[str, Col("Region", 16, choices="region_names", help="The region the place lies in.")]
-    theme: Annotated[Theme, Col("Theme", 14)]
+    theme: Annotated[str, Col("Theme", 14, choices="themes", help="One of the themes of the list.")]
     description: Annotated[str, Field(max_length=500), Col("Description", 36, wrap=True, help="What happens there and why it suits a living lab (at most 500 characters).")]
     lead_organisation: Annotated[str, Field(max_length=120), Col("Lead organisation", 20, wrap=True)]
     companies: Annotated[int, Field(ge=0, le=100_000), Col("Companies involved", 11)]
@@ -196,9 +195,12 @@ ALL_TABLES = (*TABLES, SELECTED_LABS)
 """Every table a partner workbook may have."""
 
 
-def workbook_tables(selected_labs: bool) -> tuple[TableSpec, ...]:
+def workbook_tables(selected_labs: bool, living_labs: bool = True) -> tuple[TableSpec, ...]:
     """The tables of one workbook: once the coordinator has selected living labs from the
-    partner's proposals, the workbook asks about them instead of for new candidates."""
+    partner's proposals, the workbook asks about them instead of for new candidates; a
+    project without living labs (``living_labs`` False) has neither."""
+    if not living_labs:
+        return tuple(spec for spec in TABLES if spec is not LIVING_LABS)
     return tuple(SELECTED_LABS if spec is LIVING_LABS and selected_labs else spec for spec in TABLES)
 
 

@@ -103,7 +103,8 @@ def partner_entries(setup: ProjectSetup, partner_code: str, period: int, *, seed
         done = {d["code"]: d for d in earlier.tables["Deliverables"] if d["status"] == "Done"}
         entries.tables["Deliverables"] = [done.get(d["code"], d) for d in entries.tables["Deliverables"]]
         grown = random.Random(f"{seed}-{partner_code}-{period}-labs")
-        entries.tables["LivingLabs"] = [{**lab, "companies": lab["companies"] + grown.randint(0, 6)} for lab in earlier.tables["LivingLabs"]]
+        if "LivingLabs" in earlier.tables:
+            entries.tables["LivingLabs"] = [{**lab, "companies": lab["companies"] + grown.randint(0, 6)} for lab in earlier.tables["LivingLabs"]]
     return entries
 
 
@@ -171,7 +172,8 @@ def _fresh_entries(setup: ProjectSetup, partner_code: str, period: int, *, seed:
     total = sum((f["declared"] for f in finance), Decimal(0))
     flc_done = rng.random() < 0.5
     return Entries(
-        tables={"Progress": progress, "Deliverables": deliverables, "Indicators": indicators, "Finance": finance, "LivingLabs": labs},
+        tables={"Progress": progress, "Deliverables": deliverables, "Indicators": indicators, "Finance": finance,
+                **({"LivingLabs": labs} if setup.project.living_labs else {})},
         forms={
             SUBMISSION_FORM: {"contact_name": partner.contact or partner.short_name, "contact_email": partner.email or "nc@example.eu",
                               "phone": "+45 00 00 00 00", "submitted_on": submitted, "confirm": True},

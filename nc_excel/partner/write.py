@@ -320,7 +320,7 @@ def write_partner_workbook(
     period = setup.period(period_number)
     entries = entries or Entries()
     prefill = prefill or Prefill()
-    specs = workbook_tables(bool(prefill.selected_labs))
+    specs = workbook_tables(bool(prefill.selected_labs), setup.project.living_labs)
     rows = prefilled_rows(setup, partner, prefill)
     rows = {
         spec.name: _merge(spec, rows[spec.name], entries.tables.get(spec.name, []), {c.name for c in columns(table_model(spec, setup)) if c.col.input})
@@ -328,8 +328,8 @@ def write_partner_workbook(
     }
     win = windows(setup, period)
     header = f"{setup.project.name} | Period {period.number} | {partner.name} ({partner.code})"
-    list_data = {"region_names": setup.lists()["region_names"]}
-    refs = {k: f"='Lists'!$A$2:$A${len(v) + 1}" for k, v in list_data.items()}
+    list_data = {k: setup.lists()[k] for k in ("region_names", "themes")}
+    refs = {k: f"='Lists'!${col_letter(i)}$2:${col_letter(i)}${max(len(v), 1) + 1}" for i, (k, v) in enumerate(list_data.items())}  # as write_lists places them
     keys = {spec.name: [str(row[spec.key]) for row in rows[spec.name]] for spec in specs if spec.key}  # before Finance's office label gets its rate
     with atomic_workbook(path, created=generated_at) as wb:
         styles = Styles(wb)

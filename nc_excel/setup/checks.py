@@ -67,9 +67,17 @@ def _duplicates(reads: Mapping[str, TableRead]) -> Iterable[Issue]:
                 seen[value] = row.cells[key]
 
 
+def _keys(reads: Mapping[str, TableRead], table: str) -> list[object]:
+    """The keys a table defines: of every row whose key cell could be read, even a row with an error
+    elsewhere (reported at its own cell), so one bad cell never makes its row's code unknown."""
+    read = reads.get(table)
+    key = KEYS[table][0]
+    return [r.values[key] for r in read.rows if r.values.get(key) is not None] if read else []
+
+
 def _references(reads: Mapping[str, TableRead]) -> Iterable[Issue]:
     for table, name, header, target, many in REFERENCES:
-        known = [r.values[KEYS[target][0]] for r in _valid(reads, target)]
+        known = _keys(reads, target)
         for row in _valid(reads, table):
             values = row.values.get(name) or []
             for value in values if many else [values]:
@@ -119,7 +127,8 @@ def _partners(project: Project, reads: Mapping[str, TableRead]) -> Iterable[Issu
     if len(leads) != 1 and partners and "role" in partners[0].cells:
         yield issue("setup-lead-partner", value=len(leads), sheet="Partners", cell=(leads[1] if leads else partners[0]).cells["role"])
     total = sum((r.model.total_budget for r in partners), Decimal(0))  # type: ignore[union-attr]
-    if partners and total != project.total_budget:
+    complete = len(partners) == len(reads["partners"].rows) if "partners" in reads else False  # a row with an error is reported at its cell, not in a total
+    if partners and complete and total != project.total_budget:
         first = partners[0].cells.get(f"budget_{COST_CATEGORIES[0][0]}")
         yield issue("setup-budget-total", value=f"{total:,.2f}", total=f"{project.total_budget:,.2f}", sheet="Partners", cell=first)
 
@@ -144,7 +153,11 @@ def check_setup(project_row: RowRead, reads: Mapping[str, TableRead]) -> list[Is
     found += _duplicates(reads)
     found += _references(reads)
     found += _dates(project, reads)
-    found += _criteria(reads)
+    if project.living_labs:
+        found += _criteria(reads)
+        if project.shortlist_per_region < 1:
+            found.append(issue("out-of-range", field="Living labs per region", value=project.shortlist_per_region, sheet="Project",
+                               cell=project_row.cells["shortlist_per_region"], low=1, high=10))
     found += _partners(project, reads)
     found += _erdf(project_row, reads)
     return found

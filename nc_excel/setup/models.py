@@ -9,6 +9,7 @@ live in ``nc_excel.setup.checks`` so that they can name the cell at fault.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -47,7 +48,23 @@ def flat_rate(base: Decimal, rate: Decimal) -> Decimal:
     return flat_rate_formula(Ref("base"), rate).evaluate(lambda _: base)
 
 
-COUNTRIES = ("DK", "DE", "SE", "NO", "NL", "BE", "UK")
+COUNTRIES: tuple[str, ...] = (
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "EL", "HU", "IE", "IT", "LV", "LT", "LU", "MT",
+    "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO", "CH", "UK",
+)
+"""The default countries: the EU (Greece as EL, as the EU and Interreg write it), the EEA, Switzerland and the UK."""
+
+CURRENCIES: tuple[str, ...] = ("EUR", "BGN", "CZK", "DKK", "HUF", "PLN", "RON", "SEK", "ISK", "NOK", "CHF", "GBP")
+"""The default currencies: the euro and the currencies of the non-euro countries in ``COUNTRIES``."""
+
+PARTNER_TYPES: tuple[str, ...] = (
+    "Local authority", "Regional authority", "National authority", "Agency", "University", "Research institute",
+    "Cluster organisation", "Business support", "Enterprise", "Interest group or NGO", "Other",
+)
+"""The default partner types (close to the Interreg legal-status categories)."""
+
+THEMES: tuple[str, ...] = ("Energy", "Mobility", "Buildings", "Circular economy", "Water and climate", "Digital", "Other")
+"""The default living-lab themes."""
 
 ERDF = "ERDF"
 NORWAY = "Norwegian national funding"
@@ -67,13 +84,14 @@ class Project(SetupRow):
     priority: Annotated[str | None, Col("Priority")] = None
     start: Annotated[dt.date, Col("Start date")]
     end: Annotated[dt.date, Col("End date")]
-    currency: Annotated[Literal["EUR"], Col("Currency", help="Partners declare in EUR.")] = "EUR"
+    currency: Annotated[Code, Col("Currency", choices="currencies", help="The currency partners declare in (one of the Choices sheet).")] = "EUR"
     total_budget: Annotated[Decimal, Field(gt=0), Col("Total eligible budget", money=True)]
     erdf: Annotated[Decimal, Field(ge=0), Col("ERDF", money=True, help="The ERDF partners' budgets times their co-financing rates, added up.")]
     cofinancing_rate: Annotated[Decimal, Field(gt=0, le=100), Col("Co-financing rate %", help="Programme co-financing of eligible costs, in %.")]
     office_flat_rate: Annotated[Decimal, Field(ge=0, le=40), Col("Office and administration flat rate %", help="Percent of staff costs.")]
     budget_error_limit: Annotated[Decimal, Field(ge=100), Col("Spending limit %", help="Cumulative spending above this share of a budget line is an error (above 100 % a warning).")] = Decimal(110)
-    shortlist_per_region: Annotated[int, Field(ge=1, le=10), Col("Living labs per region")] = 2
+    living_labs: Annotated[bool, Col("Living labs", help="Yes: partners propose living-lab places, which are scored and shortlisted per region. No: no living labs anywhere.")] = True
+    shortlist_per_region: Annotated[int, Field(ge=0, le=10), Col("Living labs per region", help="Places shortlisted per region (1 to 10; ignored when Living labs is No).")] = 2
     at_risk_days: Annotated[int, Field(ge=0, le=365), Col("At-risk window (days)", help="A deliverable due within this many days and not started is At risk.")] = 30
     coordinator: Annotated[Text, Col("Coordinator", 30)]
     coordinator_email: Annotated[Text, Col("Coordinator e-mail", 30)]
@@ -84,7 +102,7 @@ class Project(SetupRow):
 class Region(SetupRow):
     code: Annotated[Code, Col("Code", 10)]
     name: Annotated[Text, Col("Region", 26)]
-    country: Annotated[Literal[COUNTRIES], Col("Country", 9)]  # type: ignore[valid-type]
+    country: Annotated[Code, Col("Country", 9, choices="countries")]
 
 
 class Partner(SetupRow):
@@ -92,19 +110,16 @@ class Partner(SetupRow):
     code: Annotated[Code, Col("Code", 9)]
     name: Annotated[Text, Col("Partner", 40)]
     short_name: Annotated[Text, Col("Short name", 18)]
-    country: Annotated[Literal[COUNTRIES], Col("Country", 9)]  # type: ignore[valid-type]
+    country: Annotated[Code, Col("Country", 9, choices="countries")]
     region: Annotated[Code, Col("Region", 10, choices="regions")]
-    type: Annotated[
-        Literal["Local authority", "Regional authority", "Cluster organisation", "University", "Business support", "Agency"],
-        Col("Type", 20),
-    ]
+    type: Annotated[Text, Col("Type", 20, choices="partner_types")]
     role: Annotated[Literal["Lead partner", "Partner"], Col("Role", 13)] = "Partner"
-    budget_staff: Annotated[Decimal, Field(ge=0), Col("Budget staff", 13, money=True)] = Decimal(0)
-    budget_office: Annotated[Decimal, Field(ge=0), Col("Budget office & admin", 13, money=True)] = Decimal(0)
-    budget_travel: Annotated[Decimal, Field(ge=0), Col("Budget travel", 13, money=True)] = Decimal(0)
-    budget_external: Annotated[Decimal, Field(ge=0), Col("Budget external", 13, money=True)] = Decimal(0)
-    budget_equipment: Annotated[Decimal, Field(ge=0), Col("Budget equipment", 13, money=True)] = Decimal(0)
-    budget_infrastructure: Annotated[Decimal, Field(ge=0), Col("Budget infrastructure", 13, money=True)] = Decimal(0)
+    budget_staff: Annotated[Decimal, Field(ge=0), Col("Budget staff", 13, money=True)]
+    budget_office: Annotated[Decimal, Field(ge=0), Col("Budget office & admin", 13, money=True)]
+    budget_travel: Annotated[Decimal, Field(ge=0), Col("Budget travel", 13, money=True)]
+    budget_external: Annotated[Decimal, Field(ge=0), Col("Budget external", 13, money=True)]
+    budget_equipment: Annotated[Decimal, Field(ge=0), Col("Budget equipment", 13, money=True)]
+    budget_infrastructure: Annotated[Decimal, Field(ge=0), Col("Budget infrastructure", 13, money=True)]
     contact: Annotated[str | None, Col("Contact person", 22)] = None
     email: Annotated[str | None, Col("Contact e-mail", 28, help="Where reminders go (nc-excel remind).")] = None
     funding: Annotated[Funding, Col("Funding source", 24, help="ERDF for partners in EU member states; Norwegian partners are funded by Norway's national Interreg funds.")] = ERDF
@@ -169,6 +184,33 @@ class Criterion(SetupRow):
     scale_max: Annotated[int | None, Col("Scale to", 9)] = None
 
 
+class Choice(SetupRow):
+    """One row of the Choices sheet: each column is a list the other setup sheets (and the partner templates) pick from."""
+
+    country: Annotated[str | None, Col("Countries", 11, help="Country codes partners and regions may have.")] = None
+    currency: Annotated[str | None, Col("Currencies", 11, help="Currencies the project may declare in.")] = None
+    partner_type: Annotated[str | None, Col("Partner types", 26, help="Kinds of partner organisation.")] = None
+    theme: Annotated[str | None, Col("Living-lab themes", 22, help="Themes a living-lab place may have.")] = None
+
+
+CHOICE_LISTS = {"country": "countries", "currency": "currencies", "partner_type": "partner_types", "theme": "themes"}
+"""Choices field -> the name of its list (``Col(choices=...)``)."""
+
+
+def default_choices() -> list[Choice]:
+    """The Choices sheet of a new project: defaults that fit an Interreg partnership in Europe."""
+    lists = (COUNTRIES, CURRENCIES, PARTNER_TYPES, THEMES)
+    return [
+        Choice(**{name: values[i] if i < len(values) else None for name, values in zip(CHOICE_LISTS, lists)})
+        for i in range(max(map(len, lists)))
+    ]
+
+
+def choice_lists(choices: Sequence[Choice]) -> dict[str, tuple[str, ...]]:
+    """The lists of the Choices sheet by name (``countries``, ``currencies``, ``partner_types``, ``themes``), each value once."""
+    return {name: tuple(dict.fromkeys(v for c in choices if (v := getattr(c, field)) is not None)) for field, name in CHOICE_LISTS.items()}
+
+
 class ProjectSetup(BaseModel):
     """The whole setup, as read from (or written to) the master workbook."""
 
@@ -180,6 +222,7 @@ class ProjectSetup(BaseModel):
     indicators: list[Indicator]
     periods: list[Period]
     criteria: list[Criterion]
+    choices: list[Choice] = Field(default_factory=default_choices)
 
     def partner(self, code: str) -> Partner:
         return next(p for p in self.partners if p.code == code)
@@ -197,6 +240,7 @@ class ProjectSetup(BaseModel):
             "region_names": tuple(r.name for r in self.regions),
             "partners": tuple(p.code for p in self.partners),
             "work_packages": tuple(w.code for w in self.work_packages),
+            **choice_lists(self.choices),
         }
 
 
