@@ -31,10 +31,10 @@ PROJECT = Project(
 )
 
 
-def partner(number: int, code: str, name: str, country: str, **budget: str) -> Partner:
+def partner(number: int, code: str, name: str, country: str, funding: str = "ERDF", **budget: str) -> Partner:
     return Partner(
         number=number, code=code, name=name, short_name=code, country=country, region="R1", type="Local authority",
-        **{f"budget_{k}": D(budget.get(k, "0")) for k, _ in COST_CATEGORIES},
+        funding=funding, cofinancing_rate=D(50), **{f"budget_{k}": D(budget.get(k, "0")) for k, _ in COST_CATEGORIES},
     )
 
 
@@ -422,8 +422,7 @@ def test_a_frame_with_rows_but_without_a_needed_column_is_refused() -> None:
 
 # --- funding source and the statement of expenditure ------------------------------------
 
-OSL = Partner(number=4, code="OSL", name="Oslo Kommune", short_name="Oslo", country="NO", region="R1", type="Local authority",
-              budget_staff=D(10000), funding="Norwegian national funding", cofinancing_rate=D(50))
+OSL = partner(4, "OSL", "Oslo Kommune", "NO", funding="Norwegian national funding", staff="10000")
 
 
 def test_a_norwegian_partner_is_due_norwegian_funding_and_no_erdf_per_period_and_in_total() -> None:

@@ -39,7 +39,7 @@ def own_setup() -> ProjectSetup:
     base = blank_setup(template_key="bb-key", today=D(2024, 12, 10))  # runs 1 Jan 2025 to 31 Dec 2027
     codes = [code for code, *_ in PARTNERS]
     return base.model_copy(update={
-        "project": base.project.model_copy(update={"name": "Baltic Bridges", "acronym": "BB", "total_budget": Decimal(300_000), "currency": "EUR"}),
+        "project": base.project.model_copy(update={"name": "Baltic Bridges", "acronym": "BB", "total_budget": Decimal(300_000), "erdf": Decimal(150_000), "currency": "EUR"}),
         "regions": [Region(code="FI1", name="Helsinki-Uusimaa", country="FI"), Region(code="PL9", name="Mazowieckie", country="PL"),
                     Region(code="PL6", name="Pomorskie", country="PL"), Region(code="EE0", name="Eesti", country="EE")],
         "partners": [Partner(number=i + 1, code=code, name=name, short_name=code.title(), country=country, region=region, type="University" if i == 3 else "Local authority",

@@ -49,16 +49,17 @@ def blank_setup(template_key: str, today: dt.date | None = None) -> ProjectSetup
     staff = Decimal(60_000)
     budget = {"staff": staff, "office": flat_rate(staff, Decimal(15)), "travel": Decimal(10_000), "external": Decimal(20_000),
               "equipment": Decimal(0), "infrastructure": Decimal(0)}
+    total, rate = sum(budget.values(), Decimal(0)), Decimal(80)
     project = Project(
         name="Your project name", acronym="PRJ", programme="Your Interreg programme", start=start, end=end,
-        total_budget=sum(budget.values(), Decimal(0)), erdf=Decimal(0), cofinancing_rate=Decimal(80), office_flat_rate=Decimal(15),
+        total_budget=total, erdf=total * rate / 100, cofinancing_rate=rate, office_flat_rate=Decimal(15),
         living_labs=False, coordinator="Your organisation, lead partner", coordinator_email="coordinator@example.eu", template_key=template_key,
     )
     return ProjectSetup(
         project=project,
         regions=[Region(code="R1", name="Example region", country="FI")],
         partners=[Partner(number=1, code="LP", name="Example lead partner organisation", short_name="Lead partner", country="FI", region="R1",
-                          type="Regional authority", role="Lead partner", **{f"budget_{k}": v for k, v in budget.items()},
+                          type="Regional authority", role="Lead partner", funding="ERDF", cofinancing_rate=rate, **{f"budget_{k}": v for k, v in budget.items()},
                           contact="Name of the contact", email="contact@example.eu")],
         work_packages=[WorkPackage(code="WP1", title="Project management", lead="LP", start=start, end=end, partners=["LP"], note=EXAMPLE)],
         deliverables=[Deliverable(code="D1.1", work_package="WP1", title="Partnership agreement", responsible="LP", due=first_end, note=EXAMPLE)],

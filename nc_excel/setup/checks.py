@@ -120,6 +120,11 @@ def _criteria(reads: Mapping[str, TableRead]) -> Iterable[Issue]:
             yield issue("setup-scale", key=row.values["key"], low=low, high=high, sheet="Criteria", cell=row.cells["scale_min"])
 
 
+def _every_row_read(reads: Mapping[str, TableRead], table: str) -> bool:
+    """Whether every row of ``table`` was read: a row with an error is reported at its cell, never again in a total."""
+    return table in reads and len(_valid(reads, table)) == len(reads[table].rows)
+
+
 def _partners(project: Project, reads: Mapping[str, TableRead]) -> Iterable[Issue]:
     # Without a Role column there is nothing to count: missing-column says so at the header.
     partners = _valid(reads, "partners")
@@ -127,8 +132,7 @@ def _partners(project: Project, reads: Mapping[str, TableRead]) -> Iterable[Issu
     if len(leads) != 1 and partners and "role" in partners[0].cells:
         yield issue("setup-lead-partner", value=len(leads), sheet="Partners", cell=(leads[1] if leads else partners[0]).cells["role"])
     total = sum((r.model.total_budget for r in partners), Decimal(0))  # type: ignore[union-attr]
-    complete = len(partners) == len(reads["partners"].rows) if "partners" in reads else False  # a row with an error is reported at its cell, not in a total
-    if partners and complete and total != project.total_budget:
+    if partners and _every_row_read(reads, "partners") and total != project.total_budget:
         first = partners[0].cells.get(f"budget_{COST_CATEGORIES[0][0]}")
         yield issue("setup-budget-total", value=f"{total:,.2f}", total=f"{project.total_budget:,.2f}", sheet="Partners", cell=first)
 
@@ -136,7 +140,7 @@ def _partners(project: Project, reads: Mapping[str, TableRead]) -> Iterable[Issu
 def _erdf(project_row: RowRead, reads: Mapping[str, TableRead]) -> Iterable[Issue]:
     """The Project sheet's ERDF must be what the ERDF partners' budgets at their rates come to, to the cent."""
     partners = [r.model for r in _valid(reads, "partners")]
-    if not partners:
+    if not partners or not _every_row_read(reads, "partners"):
         return
     expected = sum((p.total_budget * p.cofinancing_rate / 100 for p in partners if p.funding == ERDF), Decimal(0)).quantize(Decimal("0.01"))  # type: ignore[union-attr]
     erdf: Decimal = project_row.model.erdf  # type: ignore[union-attr]
