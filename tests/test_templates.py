@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import openpyxl
@@ -11,7 +13,9 @@ import pytest
 from conftest import GENERATED_AT
 from openpyxl.worksheet.worksheet import Worksheet
 
+from nc_excel.excel.libreoffice import convert
 from nc_excel.partner.schema import digest
+from nc_excel.partner.simulate import partner_entries
 from nc_excel.partner.write import write_partner_workbook
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.workspace import ProjectError, Workspace
@@ -178,3 +182,43 @@ def test_text_from_the_setup_stays_text(demo_setup: ProjectSetup, tmp_path: Path
     cell = openpyxl.load_workbook(path)["Progress"]["B5"]
     assert cell.data_type == "s"
     assert cell.value == '=HYPERLINK("http://evil.example","click")'
+
+
+LONG_ANSWER = " ".join(
+    f"In month {n} the partner met the regional authority and {n + 2} companies to plan the pilot sites, agreed the next steps and shared the minutes."
+    for n in range(1, 20)
+)[:1850].rstrip() + ". This closing sentence is the last of the answer."
+
+
+def long_answer_workbook(setup: ProjectSetup, path: Path) -> Path:
+    """A template carrying AAL's period-1 answers over, the first work package's achievements 1,900 characters long."""
+    entries = partner_entries(setup, "AAL", 1)
+    entries.tables["Progress"][0]["achievements"] = LONG_ANSWER
+    write_partner_workbook(path, setup, "AAL", 1, generated_at=GENERATED_AT, entries=entries)
+    return path
+
+
+def test_rows_grow_to_show_their_text_and_leave_room_to_type(demo_setup: ProjectSetup, tmp_path: Path) -> None:
+    assert len(LONG_ANSWER) == 1900
+    wb = openpyxl.load_workbook(long_answer_workbook(demo_setup, tmp_path / "long.xlsx"))
+    progress = wb["Progress"]
+    assert progress["E5"].value == LONG_ANSWER
+    assert progress.row_dimensions[5].height > 390  # about 31 lines of 13 points
+    assert 120 <= progress.row_dimensions[6].height < 409  # a short answer: room to type, not a page of blank
+    labs = wb["Living Labs"]
+    filled = [r for r in range(5, 35) if labs.cell(r, 1).value]
+    assert filled and all(labs.row_dimensions[r].height >= 45 for r in range(5, 35))
+    assert wb["Start"].row_dimensions[1].height == 24  # the title clears the line below it
+
+
+def test_a_long_answer_prints_whole(demo_setup: ProjectSetup, tmp_path: Path) -> None:
+    """Rendered by LibreOffice, the PDF holds every word of a 1,900-character answer, in order."""
+    from lo.lo import require_soffice
+
+    require_soffice()
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext is not installed")
+    path = long_answer_workbook(demo_setup, tmp_path / "long.xlsx")
+    convert([path], "pdf", tmp_path, timeout=180)
+    text = subprocess.run(["pdftotext", str(tmp_path / "long.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert " ".join(LONG_ANSWER.split()) in " ".join(text.split())

@@ -46,7 +46,7 @@ class ProgressRow(FormRow):
     status: Annotated[ProgressStatus, Col("Status", 13, help="Where your share of this work package stands at the end of the period.")]
     percent_complete: Annotated[int, Field(ge=0, le=100), Col("% complete", 10, help="How much of your share is done: a whole number from 0 to 100.")]
     achievements: Annotated[str, Field(max_length=2000), Col("Main achievements this period", 46, wrap=True, help="What you did and achieved in this period (at most 2,000 characters).")]
-    problems: Annotated[str | None, Field(max_length=2000), Col("Problems and deviations", 34, wrap=True, help="Delays, changes to the plan and what you do about them.")] = None
+    problems: Annotated[str | None, Field(max_length=2000), Col("Problems and deviations", 46, wrap=True, help="Delays, changes to the plan and what you do about them.")] = None
     next_period: Annotated[str | None, Field(max_length=1000), Col("Plans for next period", 34, wrap=True, help="What you will do in the next six months.")] = None
 
 
@@ -162,11 +162,11 @@ class TableSpec:
     title: str
     intro: str
     key: str | None  # field that identifies a prefilled row; None for free rows
-    row_height: float | None = None
+    row_height: float | None = None  # the least height of a row, room to type in; a row with more text grows to show it
 
 
 PROGRESS = TableSpec("Progress", "Progress", "Progress per work package",
-                     "One row per work package you take part in. Fill in the yellow cells.", "work_package", 75)
+                     "One row per work package you take part in. Fill in the yellow cells.", "work_package", 120)
 
 
 DELIVERABLES = TableSpec("Deliverables", "Deliverables", "Deliverables",
@@ -182,11 +182,11 @@ FINANCE = TableSpec("Finance", "Finance", "Expenditure",
 
 
 LIVING_LABS = TableSpec("LivingLabs", "Living Labs", "Living-lab candidate places",
-                        "Propose up to 30 places. Use one row per place; leave unused rows empty.", None, 30)
+                        "Propose up to 30 places. Use one row per place; leave unused rows empty.", None, 45)
 
 
 SELECTED_LABS = TableSpec("SelectedLabs", "Selected living labs", "Selected living labs",
-                          "The living labs the coordinator selected from your proposals. Tell us how each one went in this period.", "name", 60)
+                          "The living labs the coordinator selected from your proposals. Tell us how each one went in this period.", "name", 90)
 
 
 TABLES = (PROGRESS, DELIVERABLES, INDICATORS, FINANCE, LIVING_LABS)

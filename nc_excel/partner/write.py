@@ -29,12 +29,14 @@ from nc_excel.excel.schema import (
     evaluate_formulas,
 )
 from nc_excel.excel.write import (
+    TITLE_ROW,
     Formula,
     Placement,
     Styles,
     Window,
     atomic_workbook,
     cell_number,
+    fit_row,
     print_setup,
     protect,
     write_form,
@@ -198,6 +200,7 @@ def _found(issue: Issue, rows: Mapping[str, Sequence[Mapping[str, Any]]], forms:
 
 def _sheet_header(ws: Worksheet, styles: Styles, spec: TableSpec) -> None:
     ws.write_string(0, 0, spec.title, styles.text("title"))
+    ws.set_row(0, TITLE_ROW)
     ws.write_string(1, 0, spec.intro, styles.text("note"))
     ws.set_row(1, 28)
 
@@ -234,16 +237,18 @@ def _write_tables(
             spare = LIVING_LAB_ROWS - len(table_rows)
         placed[spec.name] = write_table(
             ws, styles, model, table_rows, name=spec.name, top=HEADER_ROW, lists=lists, windows=win,
-            row_height=spec.row_height, spare_rows=max(spare, 0), locked_rows=locked,
+            min_row_height=spec.row_height, spare_rows=max(spare, 0), locked_rows=locked,
             flags=_table_flags(spec, table_rows, issues),
         )
-        if spec is LIVING_LABS:
-            ws.set_row(HEADER_ROW, 66)
         n_keys = sum(1 for c in columns(model) if not c.col.input and not c.col.formula)
         ws.freeze_panes(HEADER_ROW + 1, min(n_keys, 2) if spec is not LIVING_LABS else 1)
         # A3 for the living labs: one column per criterion does not fit A4.
         print_setup(ws, header=header, repeat_row=HEADER_ROW, paper=8 if spec is LIVING_LABS else 9)
     return placed
+
+
+START_WIDTHS = (34, 40, 62)
+STEPS_WIDTH = sum(START_WIDTHS)  # the instructions span the three columns
 
 
 def _write_start(
@@ -252,10 +257,10 @@ def _write_start(
     sheets: Sequence[str],
 ) -> tuple[Placement, int]:
     p = setup.project
-    ws.set_column(0, 0, 34)
-    ws.set_column(1, 1, 40)
-    ws.set_column(2, 2, 62)
+    for c, width in enumerate(START_WIDTHS):
+        ws.set_column(c, c, width)
     ws.write_string(0, 0, f"{p.name}: partner report", styles.text("title"))
+    ws.set_row(0, TITLE_ROW)
     ws.write_string(1, 0, f"{p.programme}", styles.text("note"))
     info = [
         ("Partner", f"{partner.name} ({partner.code})"),
@@ -265,10 +270,16 @@ def _write_start(
         ("Coordinator", f"{p.coordinator}, {p.coordinator_email}"),
     ]
     write_info(ws, styles, info, top=3)
+    if period.partner_deadline < period.end:
+        why = (f"Before the period ends on {period.end:%d %B %Y}: the coordinator writes the joint progress report from the "
+               "partners' reports by then. Report your work and costs up to the day you send this workbook; what comes later goes in your next report.")
+        ws.write_string(5, 2, why, styles.text("note_wrap"))
+        ws.set_row(5, fit_row([(why, START_WIDTHS[2])], least=15))
     ws.write_string(9, 0, "How to fill in this report", styles.text("subtitle"))
     steps = [
         f"1. Fill in the yellow cells on every sheet: {', '.join(sheets[:-1])} and {sheets[-1]}. Grey cells are filled in for you; green cells are computed.",
-        "2. Pick from the dropdowns where there is one. Hover over a yellow cell to see what it needs.",
+        ("2. Pick from the dropdowns where there is one. Click a yellow cell to see what it needs. A text may be longer than its box: "
+         "all of it is kept. To read it all, click the cell and look at the formula bar, or double-click the line below the row number to make the row fit."),
         "3. Type amounts as plain numbers, without currency signs or thousands separators, and dates as your spreadsheet accepts them (2017-10-31 always works).",
         "4. Do not rename, add or delete sheets or columns, and do not copy this workbook for another partner: each workbook is made for one partner and period.",
         "5. When the count below shows 0, fill in the submission details, save the workbook (keep the .xlsx format) and e-mail it to the coordinator.",
@@ -276,7 +287,7 @@ def _write_start(
     ]
     for r, text in enumerate(steps, start=10):
         ws.merge_range(r, 0, r, 2, text, styles.text("wrap"))
-        ws.set_row(r, 16)
+        ws.set_row(r, fit_row([(text, STEPS_WIDTH)], least=15))
     ws.write_string(17, 0, "Required inputs still empty", styles.fmt("label"))
     ws.write_string(19, 0, "Submission", styles.text("subtitle"))
     form = write_form(ws, styles, SubmissionForm, values, name=SUBMISSION_FORM, top=20, lists=lists, windows=win, wb=wb, flags=flags)
