@@ -174,7 +174,7 @@ def test_every_chart_has_alternative_text_for_screen_readers(board) -> None:
     _, result = board
     with zipfile.ZipFile(result.workbook) as z:
         drawings = [z.read(n).decode() for n in z.namelist() if re.fullmatch(r"xl/drawings/drawing\d+\.xml", n)]
-    frames = [frame for xml in drawings for frame in re.findall(r"<xdr:graphicFrame.*?</xdr:graphicFrame>", xml, re.S)]
+    frames = [frame for xml in drawings for frame in re.findall(r"<xdr:graphicFrame.*?</xdr:graphicFrame>", xml, re.DOTALL)]
     assert len(frames) >= 3
     descriptions = [re.search(r'<xdr:cNvPr [^>]*descr="([^"]*)"', frame).group(1) for frame in frames]
     assert all(len(d) > 40 for d in descriptions), descriptions

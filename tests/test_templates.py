@@ -73,7 +73,7 @@ def test_status_dropdown_offers_the_statuses(aal: openpyxl.Workbook) -> None:
     col = header_cells(ws)["Status"]
     dv = validation_at(ws, f"{col}5")
     assert dv.type == "list"
-    assert dv.formula1 == '"Not started,In progress,Completed,Delayed"'
+    assert dv.formula1 == '"Not started,In progress,Done,Delayed"'
     assert dv.showErrorMessage
 
 
@@ -148,9 +148,10 @@ def test_start_sheet_counts_missing_required_inputs(aal: openpyxl.Workbook, demo
     row = next(r for r in range(1, 40) if ws.cell(r, 1).value == "Required inputs still empty")
     assert ws.cell(row, 2).value.startswith("=COUNTBLANK(")
     values = openpyxl.load_workbook(demo_project.outbox(1) / "NC_P1_AAL.xlsx", data_only=True)["Start"]
-    # AAL: 4 work packages x 3 required inputs + their 12 deliverables + 3 indicators
-    # + 5 typed finance lines (office is computed) + 4 required submission fields
-    assert values.cell(row, 2).value == 4 * 3 + 12 + 3 + 5 + 4
+    # AAL: 4 work packages x 3 required inputs + 5 of its 12 deliverables (the others are due after
+    # 31 October 2017: their status is optional) + 3 indicators + 5 typed finance lines (office is
+    # computed) + 4 required submission fields
+    assert values.cell(row, 2).value == 4 * 3 + 5 + 3 + 5 + 4
 
 
 def test_print_setup_and_frozen_headers(aal: openpyxl.Workbook) -> None:
@@ -163,8 +164,7 @@ def test_print_setup_and_frozen_headers(aal: openpyxl.Workbook) -> None:
         assert ws.freeze_panes is not None and ws.freeze_panes.endswith("5")
         assert ws.print_title_rows == "$4:$4"
         assert "Aalborg Kommune (AAL)" in ws.oddHeader.left.text
-    assert aal["Progress"].page_setup.paperSize == 9
-    assert aal["Living Labs"].page_setup.paperSize == 8
+    assert {aal[name].page_setup.paperSize for name in ("Start", "Progress", "Deliverables", "Indicators", "Finance", "Living Labs")} == {9}  # A4
 
 
 def test_only_named_partners(demo_project: Workspace, tmp_path: Path) -> None:
@@ -222,3 +222,24 @@ def test_a_long_answer_prints_whole(demo_setup: ProjectSetup, tmp_path: Path) ->
     convert([path], "pdf", tmp_path, timeout=180)
     text = subprocess.run(["pdftotext", str(tmp_path / "long.pdf"), "-"], capture_output=True, text=True, check=True).stdout
     assert " ".join(LONG_ANSWER.split()) in " ".join(text.split())
+
+
+def test_every_input_cell_says_what_it_needs(aal: openpyxl.Workbook) -> None:
+    """Start tells partners to click a yellow cell to see what it needs: every unlocked cell has an input message."""
+    silent = []
+    for ws in aal.worksheets:
+        if ws.sheet_state != "visible":
+            continue
+        messages = [dv for dv in ws.data_validations.dataValidation if dv.showInputMessage and dv.prompt]
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.protection.locked is False and not any(cell.coordinate in dv.sqref for dv in messages):
+                    silent.append(f"{ws.title}!{cell.coordinate}")
+    assert silent == []
+    assert validation_at(aal["Start"], "B24").prompt  # the date of submission
+
+
+def test_validation_titles_end_at_a_whole_word(aal: openpyxl.Workbook) -> None:
+    titles = {dv.promptTitle for ws in aal.worksheets for dv in ws.data_validations.dataValidation if dv.promptTitle}
+    assert "Strong backing from local\u2026" in titles
+    assert "Strong backing from local politi" not in titles and all(len(t) <= 32 for t in titles)

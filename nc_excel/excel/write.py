@@ -136,7 +136,7 @@ class Styles:
         return self._cache[key]
 
     def text(self, name: str) -> Format:
-        """Free-standing text styles: title, subtitle, note, note_wrap, wrap, strong, warn, ok."""
+        """Free-standing text styles: title, subtitle, note, note_wrap, wrap, strong, warn, ok, link (top-aligned like the rest)."""
         key = ("text", name)
         if key not in self._cache:
             props: dict[str, Any] = {"font_name": FONT, "font_size": 10, "valign": "top"}
@@ -150,6 +150,7 @@ class Styles:
                     "strong": {"bold": True},
                     "warn": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"},
                     "ok": {"bold": True, "font_color": "#006100", "bg_color": "#C6EFCE"},
+                    "link": {"font_color": "#0563C1", "underline": 1, "text_wrap": True, "bg_color": LOCKED_FILL, "border": 1, "border_color": BORDER},
                 }[name]
             )
             self._cache[key] = add_format(self.wb, props)
@@ -276,7 +277,7 @@ def _plain(number: float) -> str:
 
 def _validation(column: Column, lists: Mapping[str, str], windows: Mapping[str, Window]) -> dict[str, Any] | None:
     """The data validation a column's type and constraints imply, or None."""
-    title = column.header[:32]
+    title = validation_title(column.header)
     v: dict[str, Any]
     if column.kind == "choice":
         if column.col.choices:
@@ -318,6 +319,14 @@ def _validation(column: Column, lists: Mapping[str, str], windows: Mapping[str, 
     if column.col.help:
         v.update(input_title=title, input_message=column.col.help[:255])
     return v if v["validate"] != "any" or column.col.help else None
+
+
+def validation_title(text: str, limit: int = 32) -> str:
+    """A validation's title as Excel allows it (``limit`` characters), cut after a whole word with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:-")
+    return f"{cut}\u2026"
 
 
 def _cell_format(styles: Styles, column: Column, role: Role) -> Format:
@@ -494,15 +503,16 @@ def write_issue_list(
         ws.write_number(r, 0, r - 3, styles.fmt("locked", "int"))
         ws.write_string(r, 1, str(i.severity), severity_style)
         where = target(i)
+        shown = [where.replace("'", "") if where else f"{i.sheet or ''} {i.cell or ''}".strip() or "(whole file)", i.field, found(i), i.message, i.hint]
         if where:
-            ws.write_url(r, 2, f"internal:{where}", string=where.replace("'", ""), tip="Go to the cell")
+            ws.write_url(r, 2, f"internal:{where}", styles.text("link"), string=shown[0], tip="Go to the cell")
         else:
-            write_value(ws, r, 2, f"{i.sheet or ''} {i.cell or ''}".strip() or "(whole file)", styles.fmt("locked"))
-        for c, value in enumerate((i.field, found(i), i.message, i.hint), start=3):
-            write_value(ws, r, c, value, styles.fmt("locked", wrap=c >= 5))
-        lines = max(text_lines(i.message, ISSUE_COLUMNS[5][1]), text_lines(i.hint, ISSUE_COLUMNS[6][1]))
-        if lines > 1:
-            ws.set_row(r, 13 * lines)
+            write_value(ws, r, 2, shown[0], styles.fmt("locked", wrap=True))
+        for c, value in enumerate(shown[1:], start=3):
+            write_value(ws, r, c, value, styles.fmt("locked", wrap=True))
+        height = fit_row((value if isinstance(value, str) else None, width) for value, (_, width) in zip(shown, ISSUE_COLUMNS[2:]))
+        if height:
+            ws.set_row(r, height)
     ws.freeze_panes(4, 0)
     ws.autofilter(3, 0, 3 + len(issues), len(ISSUE_COLUMNS) - 1)
     print_setup(ws, header=header, repeat_row=3)
@@ -525,9 +535,9 @@ def write_lists(wb: Workbook, styles: Styles, lists: Mapping[str, Sequence[str]]
     return refs
 
 
-def print_setup(ws: Worksheet, *, header: str, repeat_row: int | None = None, landscape: bool = True, paper: int = 9) -> None:
-    """A4 (paper 9; 8 is A3), fit to page width, header with who and what, footer with page numbers."""
-    ws.set_paper(paper)
+def print_setup(ws: Worksheet, *, header: str, repeat_row: int | None = None, landscape: bool = True) -> None:
+    """A4 (paper 9), fit to page width, header with who and what, footer with page numbers."""
+    ws.set_paper(9)
     if landscape:
         ws.set_landscape()
     ws.fit_to_pages(1, 0)

@@ -71,6 +71,7 @@ from nc_excel.partner.schema import (
     TableSpec,
     WorkbookKind,
     digest,
+    status_required,
     table_model,
     windows,
     workbook_tables,
@@ -121,7 +122,7 @@ def _merge(spec: TableSpec, rows: list[dict[str, Any]], entered: Sequence[Mappin
     return merged
 
 
-def _missing_count(rows: Mapping[str, list[dict[str, Any]]], setup: ProjectSetup, submission: Mapping[str, Any]) -> int:
+def _missing_count(rows: Mapping[str, list[dict[str, Any]]], setup: ProjectSetup, period: Period, submission: Mapping[str, Any]) -> int:
     """What the missing-inputs formula will count, for its cached value."""
     count = 0
     for spec in ALL_TABLES:
@@ -129,6 +130,7 @@ def _missing_count(rows: Mapping[str, list[dict[str, Any]]], setup: ProjectSetup
             continue
         required = [c.name for c in columns(table_model(spec, setup)) if c.col.input and c.required]
         count += sum(1 for row in rows[spec.name] for name in required if row.get(name) is None)
+    count += sum(1 for row in rows.get(DELIVERABLES.name, []) if row.get("status") is None and status_required(row.get("due"), period))
     count += sum(1 for c in columns(SubmissionForm) if c.required and submission.get(c.name) is None)
     return count
 
@@ -185,7 +187,7 @@ def _target(issue: Issue, rows: Mapping[str, Sequence[Mapping[str, Any]]], place
 def _found(issue: Issue, rows: Mapping[str, Sequence[Mapping[str, Any]]], forms: Mapping[str, Mapping[str, Any]]) -> Any:
     """What the partner's cell of a located issue holds, as this workbook shows it; else the issue's own value.
 
-    A rule's issue names its row by key in the message (``Work package WP1 is Completed
+    A rule's issue names its row by key in the message (``Work package WP1 is Done
     ...``); the list's "Value found" is the flagged cell's content (85), not that key.
     """
     if issue.locator is None:
@@ -242,8 +244,7 @@ def _write_tables(
         )
         n_keys = sum(1 for c in columns(model) if not c.col.input and not c.col.formula)
         ws.freeze_panes(HEADER_ROW + 1, min(n_keys, 2) if spec is not LIVING_LABS else 1)
-        # A3 for the living labs: one column per criterion does not fit A4.
-        print_setup(ws, header=header, repeat_row=HEADER_ROW, paper=8 if spec is LIVING_LABS else 9)
+        print_setup(ws, header=header, repeat_row=HEADER_ROW)  # A4 like every sheet: partners print on what they have
     return placed
 
 
@@ -294,17 +295,24 @@ def _write_start(
     return form, 17
 
 
-def _missing_formula(placed: Mapping[str, Placement], setup: ProjectSetup, submission: Placement) -> str:
-    """COUNTBLANK over every required input range: the partner's live to-do count."""
+def _missing_formula(placed: Mapping[str, Placement], setup: ProjectSetup, period: Period, submission: Placement) -> str:
+    """COUNTBLANK over every required input range: the partner's live to-do count. A deliverable's
+    status counts once it is due by the period's end."""
     parts = []
     for spec in ALL_TABLES:
         if spec.key is None or spec.name not in placed:
             continue  # living-lab candidate rows are optional
         place = placed[spec.name]
+        rows = f"{place.header_row + 2}:{{0}}{place.last_row + 1}"
         for column in columns(table_model(spec, setup)):
             if column.col.input and column.required:
                 letter = place.cells[column.name]
-                parts.append(f"COUNTBLANK('{spec.sheet}'!{letter}{place.header_row + 2}:{letter}{place.last_row + 1})")
+                parts.append(f"COUNTBLANK('{spec.sheet}'!{letter}{rows.format(letter)})")
+        if spec is DELIVERABLES:
+            due, status = (place.cells[name] for name in ("due", "status"))
+            end = period.end
+            parts.append(f"SUMPRODUCT(('{spec.sheet}'!{due}{rows.format(due)}<=DATE({end.year},{end.month},{end.day}))"
+                         f"*('{spec.sheet}'!{status}{rows.format(status)}=\"\"))")
     for column in columns(SubmissionForm):
         if column.required:
             parts.append(f"COUNTBLANK('{START_SHEET}'!{submission.cells[column.name]})")
@@ -358,7 +366,7 @@ def write_partner_workbook(
             finance, styles, FlcForm, entries.forms.get(FLC_FORM, {}), name=FLC_FORM, top=flc_top, lists=refs, windows=win, wb=wb,
             flags=_form_flags(FLC_FORM, issues),
         )
-        missing = Formula(_missing_formula(placed, setup, submission), _missing_count(rows, setup, entries.forms.get(SUBMISSION_FORM, {})))
+        missing = Formula(_missing_formula(placed, setup, period, submission), _missing_count(rows, setup, period, entries.forms.get(SUBMISSION_FORM, {})))
         write_value(start, missing_row, 1, missing, styles.fmt("formula", "int"))
         for criteria, style in (("==", "ok"), (">", "warn")):
             start.conditional_format(missing_row, 1, missing_row, 1, {"type": "cell", "criteria": criteria, "value": 0, "format": styles.text(style)})
