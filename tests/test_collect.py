@@ -358,6 +358,9 @@ def test_feedback_workbook_points_at_each_wrong_cell(project: Workspace, demo_se
     assert ("Finance!D5", "error") in listed
     link = next(wb["Feedback"].cell(r, 3) for r in range(5, 10) if wb["Feedback"].cell(r, 3).value == "Finance!D5")
     assert link.hyperlink.location == "'Finance'!D5"
+    row = wb["Feedback"][link.row]
+    assert {c.alignment.vertical for c in row[1:]} == {"top"}  # the link too, level with the rest of its line
+    assert all(c.alignment.wrap_text for c in row[2:])  # long values and messages wrap in their columns
     cell = wb["Finance"]["D5"]
     assert cell.value == "1.234" and cell.comment is not None and "thousands" in cell.comment.text
     assert cell.fill.fgColor.rgb.endswith("FFC7CE")
