@@ -505,7 +505,7 @@ def demo(
         (folder.master, "The coordinator's master: dashboard, merged returns with their source, issues, living-lab shortlist, schedule, finance and FLC. Setup sheets at the end."),
         *[(folder.outbox(n), f"The partner workbooks sent out for period {n}, one per partner.") for n in result.periods],
         (folder.inbox, "What the partners sent back, as received (two collect rounds)."),
-        (folder.feedback(), "One feedback workbook per return with problems (a folder per period): the partner's values, each problem flagged at its cell."),
+        (folder.feedback(), "One feedback workbook per submission with problems (a folder per period, named by receipt; the latest of each partner also under its plain name): the partner's values, each problem flagged at its cell."),
         (folder.archive, "Accepted returns, never modified, and the returns register."),
         *[(path, f"The board summary of period {n} for the Political Board and the Policy Coordination Group.") for n, play in result.periods.items() for path in play.board],
         *[(path, f"The joint progress report of period {n}: write your Project summary texts into it (kept when rebuilt).")

@@ -5,7 +5,7 @@ in mid-October 2017, with 150+ living-lab candidates to boil down to two per
 region and first level control due by the end of October. Partners are
 simulated the way they behave: most send a good return, some make the usual
 mistakes (numbers in the European way, an ambiguous amount, the wrong template,
-a renamed sheet, a text date, the same place as a neighbour, Completed below
+a renamed sheet, a text date, the same place as a neighbour, Done below
 100 %), two are late and one of them never sends. The coordinator collects,
 partners correct their feedback workbooks, the coordinator collects again,
 builds the master, the board summary and the joint progress report, and drafts the
@@ -66,12 +66,12 @@ MISTAKES: dict[str, dict[tuple[str, str], Any]] = {
     "HOE": {("Finance", "D5"): "12.345,67", ("Finance", "D7"): "1.234",  # European number (fine), ambiguous amount (error)
             ("Finance", "B15"): "In control", ("Finance", "B16"): None},
     "BRG": {("Deliverables", "G5"): "28.02.2017"},  # a date typed as text (fine)
-    "SHL": {("Progress", "C5"): "Completed", ("Progress", "D5"): 85},  # completed at 85 % (error)
+    "SHL": {("Progress", "C5"): "Done", ("Progress", "D5"): 85},  # done at 85 % (error)
     "OSL": {("Progress", "F5"): '=HYPERLINK("http://example.org","see our site")'},  # stays text
 }
 RENAMED_SHEET = {"AAR": ("Progress", "Fremdrift")}
 WRONG_TEMPLATE = "RSD"  # fills in the period-2 template by mistake
-SAME_PLACE = ("FHH", "EEH")  # the second proposes the first's place again, spelt differently
+SAME_PLACE = ("FHH", "EEH")  # the second proposes the first's place again, spelt differently (its file comes first: FHH is told)
 CORRECTIONS: dict[str, dict[tuple[str, str], Any]] = {
     "HOE": {("Finance", "D7"): 1234.0},
     "SHL": {("Progress", "D5"): 100},

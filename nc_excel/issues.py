@@ -92,7 +92,7 @@ CATALOGUE: dict[str, IssueType] = {
     "other-project": IssueType(FILE, E, "This is a report for project {value}, not {project}.", "Send the report template of {project}."),
     "unknown-partner": IssueType(FILE, E, "The partner code {value} is not a partner of {project}.", "Use the template the coordinator made for your organisation."),
     "other-period": IssueType(FILE, E, "This is the template of reporting period {value}, not a period the project has.", "Use the template for the current period."),
-    "future-period": IssueType(FILE, E, "This is the template of reporting period {value}, which only starts on {start}.", "Fill in the template for the period you report on, period {current}."),
+    "future-period": IssueType(FILE, E, "This is the template of reporting period {value}, which only starts on {start}.", "Copy your answers into the template of period {current}, the period you report on (ask the coordinator for it), and send that. Keep your dates as they are."),
     "old-schema": IssueType(FILE, E, "This template is of an older version ({value}); the current one is {current}.", "Copy your entries into the new template the coordinator sends you."),
     "digest-mismatch": IssueType(FILE, E, "The workbook's seal does not match partner {partner} and period {period}: it was copied from another partner's or period's template, or its hidden sheet was edited.", "Use the template made for your organisation and this period."),
     "duplicate-file": IssueType(FILE, W, "The same file was already received as {value}; it was not imported again.", "Nothing to do, unless you meant to send a corrected version."),
@@ -115,7 +115,7 @@ CATALOGUE: dict[str, IssueType] = {
     "setup-lead-partner": IssueType(SHEET, E, "There are {value} lead partners; a project has exactly one.", "Set Role to 'Lead partner' for exactly one partner."),
     "setup-empty": IssueType(SHEET, E, "The {sheet} sheet has no rows.", "Add at least one row to {sheet}."),
     # rules across fields and returns
-    "completed-below-100": IssueType(CELL, E, "Work package {value} is Completed but only {percent} % complete.", "Set % complete to 100, or choose the status In progress."),
+    "completed-below-100": IssueType(CELL, E, "Work package {value} is Done but only {percent} % complete.", "Set % complete to 100, or choose the status In progress."),
     "done-without-date": IssueType(CELL, E, "Deliverable {value} is Done but has no date.", "Enter the date it was delivered."),
     "indicator-decreased": IssueType(CELL, E, "Indicator {value}: the cumulative {cumulative} is below the {previous} reported in period(s) {periods}.", "Report only what was achieved in this period; correct the figure if an earlier one was wrong and tell the coordinator."),
     "reported-before-differs": IssueType(
@@ -139,7 +139,10 @@ CATALOGUE: dict[str, IssueType] = {
     "deduction-without-reason": IssueType(CELL, E, "{value}: {deducted} was deducted without a reason.", "Give the controller's reason for the deduction, as the certificate states it."),
     "knock-out-yes": IssueType(CELL, W, "Living lab {value!r}: '{criterion}' is answered Yes, which excludes the place.", "Nothing to do if that is right; otherwise correct the answer."),
     "must-have-no": IssueType(CELL, W, "Living lab {value!r}: '{criterion}' is answered No, so the place does not qualify.", "Nothing to do if that is right; otherwise correct the answer."),
-    "duplicate-candidate": IssueType(ROW, W, "Living lab {value!r} in {municipality} is proposed more than once{by}.", "Keep one row per place; merge the descriptions."),
+    "duplicate-candidate": IssueType(ROW, W, "Living lab {value!r} in {municipality} is proposed more than once in this report.", "Keep one row per place; merge the descriptions."),
+    "place-proposed-before": IssueType(ROW, W, "Living lab {value!r} in {municipality} was proposed by {others} before you.",
+                                       "Nothing to change if you both back it: the shortlist counts the place once, with every proposer. "
+                                       "Otherwise agree with {others} which of your rows to keep."),
 }
 
 

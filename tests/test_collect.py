@@ -126,7 +126,7 @@ CELL_CASES = [
     ("percent out of range", {("Progress", "D5"): 140}, "out-of-range", "Progress", "D5"),
     ("fraction where a whole number belongs", {("Progress", "D5"): 42.5}, "not-a-whole-number", "Progress", "D5"),
     ("required input cleared", {("Progress", "E5"): None}, "required", "Progress", "E5"),
-    ("completed below 100 %", {("Progress", "C5"): "Completed", ("Progress", "D5"): 80}, "completed-below-100", "Progress", "D5"),
+    ("completed below 100 %", {("Progress", "C5"): "Done", ("Progress", "D5"): 80}, "completed-below-100", "Progress", "D5"),
     ("done without a date", {("Deliverables", "F5"): "Done", ("Deliverables", "G5"): None}, "done-without-date", "Deliverables", "G5"),
     ("date outside the project", {("Deliverables", "G5"): dt.datetime(2022, 1, 1)}, "date-outside-window", "Deliverables", "G5"),
     ("not a date", {("Deliverables", "G5"): "soon"}, "not-a-date", "Deliverables", "G5"),
@@ -296,15 +296,53 @@ def test_a_bad_file_costs_nothing_already_collected(project: Workspace, demo_set
     assert Register(project.root).latest_accepted("SCE", 1) is not None
 
 
-def test_the_same_place_proposed_by_two_partners(project: Workspace, demo_setup: ProjectSetup) -> None:
+def test_the_same_place_proposed_by_two_partners_is_said_to_the_second_only(project: Workspace, demo_setup: ProjectSetup) -> None:
+    """FHH proposes a place, then EEH the same (spelt differently): EEH is told, FHH never, not even when it corrects its report."""
     place = partner_entries(demo_setup, "FHH", 1).tables["LivingLabs"][0]
     entries = partner_entries(demo_setup, "EEH", 1).tables["LivingLabs"]
     make_return(project, demo_setup, "FHH")
+    project.collect(now=NOW)
     make_return(project, demo_setup, "EEH", LivingLabs=[{**place, "name": place["name"].upper() + " "}] + entries)
-    result = project.collect(now=NOW)
-    eeh = next(c for c in result.collected if c.entry.partner == "EEH")
-    dup = [i for i in eeh.issues if i.code == "duplicate-candidate" and i.cell == "A5"]
-    assert dup and "(also by FHH)" in dup[0].message
+    eeh = project.collect(now=NOW).collected[0]
+    [said] = [i for i in eeh.issues if i.code == "place-proposed-before" and i.cell == "A5"]
+    assert "proposed by FHH before you" in said.message and "agree with FHH" in said.hint
+    make_return(project, demo_setup, "FHH", "FHH_corrected.xlsx")
+    fhh = project.collect(now=NOW).collected[0]
+    assert fhh.entry.partner == "FHH" and not [i for i in fhh.issues if i.code == "place-proposed-before"]
+
+
+def test_a_template_of_a_later_period_is_answered_with_the_right_template_never_other_dates(project: Workspace, demo_setup: ProjectSetup) -> None:
+    project.generate_templates(2, ["RSD"], now=GENERATED_AT)
+    make_return(project, demo_setup, "RSD", period=2)
+    found = project.collect(now=NOW).collected[0].issues
+    assert [i.code for i in found if i.severity == "error"] == ["future-period"]
+    assert "template of period 1" in found[0].hint and "Keep your dates" in found[0].hint
+    assert not any("Enter a date" in i.hint for i in found)
+
+
+def feedback_list(path: Path) -> list[tuple[str, str]]:
+    """(severity, problem) of each line on a feedback workbook's first sheet."""
+    ws = openpyxl.load_workbook(path)["Feedback"]
+    return [(ws.cell(r, 2).value, ws.cell(r, 6).value) for r in range(5, ws.max_row + 1) if ws.cell(r, 2).value]
+
+
+def test_each_submission_keeps_its_own_feedback_and_the_plain_name_holds_the_latest(project: Workspace, demo_setup: ProjectSetup) -> None:
+    """ALK sends two rejected returns, then a clean one: the first rejection's reasons are never overwritten by the second's."""
+    feedback, day = project.root / "feedback" / "1", dt.datetime(2017, 10, 10, 9, 0)  # before the deadline: not late
+    make_return(project, demo_setup, "ALK", overrides={("Finance", "D5"): "1.234"})
+    first = project.collect(now=day).collected[0].entry
+    make_return(project, demo_setup, "ALK", "ALK_corrected.xlsx", overrides={("Progress", "D5"): 150})
+    second = project.collect(now=day + dt.timedelta(hours=2)).collected[0].entry
+    assert (first.status, second.status) == ("rejected", "rejected")
+    assert [Path(e.feedback).name for e in (first, second)] == ["NC_P1_ALK_feedback_2017-10-10_0900_no1.xlsx", "NC_P1_ALK_feedback_2017-10-10_1100_no2.xlsx"]
+    assert any("thousands" in problem for _, problem in feedback_list(project.root / first.feedback))
+    assert not any("thousands" in problem for _, problem in feedback_list(project.root / second.feedback))
+    assert feedback_list(feedback / "NC_P1_ALK_feedback.xlsx") == feedback_list(project.root / second.feedback)
+    make_return(project, demo_setup, "ALK", "ALK_final.xlsx")
+    third = project.collect(now=day + dt.timedelta(hours=4)).collected[0].entry
+    assert third.accepted and third.feedback is None
+    assert not (feedback / "NC_P1_ALK_feedback.xlsx").exists()  # no earlier problems shown as the latest
+    assert sorted(p.name for p in feedback.iterdir()) == [Path(first.feedback).name, Path(second.feedback).name]
 
 
 def test_feedback_workbook_points_at_each_wrong_cell(project: Workspace, demo_setup: ProjectSetup) -> None:
@@ -312,13 +350,17 @@ def test_feedback_workbook_points_at_each_wrong_cell(project: Workspace, demo_se
     make_return(project, demo_setup, "ICV", overrides={("Finance", "D5"): "1.234", ("Progress", "E5"): hostile})
     result = project.collect(now=NOW)
     feedback = project.root / result.collected[0].entry.feedback
-    assert feedback.name == "NC_P1_ICV_feedback.xlsx"
+    assert feedback.name == "NC_P1_ICV_feedback_2017-10-16_0900_no1.xlsx"
+    assert (feedback.parent / "NC_P1_ICV_feedback.xlsx").read_bytes() == feedback.read_bytes()
     wb = openpyxl.load_workbook(feedback)
     assert wb.sheetnames[0] == "Feedback"
     listed = [(wb["Feedback"].cell(r, 3).value, wb["Feedback"].cell(r, 2).value) for r in range(5, 10) if wb["Feedback"].cell(r, 2).value]
     assert ("Finance!D5", "error") in listed
     link = next(wb["Feedback"].cell(r, 3) for r in range(5, 10) if wb["Feedback"].cell(r, 3).value == "Finance!D5")
     assert link.hyperlink.location == "'Finance'!D5"
+    row = wb["Feedback"][link.row]
+    assert {c.alignment.vertical for c in row[1:]} == {"top"}  # the link too, level with the rest of its line
+    assert all(c.alignment.wrap_text for c in row[2:])  # long values and messages wrap in their columns
     cell = wb["Finance"]["D5"]
     assert cell.value == "1.234" and cell.comment is not None and "thousands" in cell.comment.text
     assert cell.fill.fgColor.rgb.endswith("FFC7CE")
@@ -329,7 +371,7 @@ def test_feedback_workbook_points_at_each_wrong_cell(project: Workspace, demo_se
 
 
 def test_feedback_lists_the_value_found_in_the_flagged_cell(project: Workspace, demo_setup: ProjectSetup) -> None:
-    make_return(project, demo_setup, "SHL", overrides={("Progress", "C5"): "Completed", ("Progress", "D5"): 85})
+    make_return(project, demo_setup, "SHL", overrides={("Progress", "C5"): "Done", ("Progress", "D5"): 85})
     result = project.collect(now=NOW)
     wb = openpyxl.load_workbook(project.root / result.collected[0].entry.feedback)
     rows = {wb["Feedback"].cell(r, 3).value: wb["Feedback"].cell(r, 5).value for r in range(5, 12) if wb["Feedback"].cell(r, 3).value}
@@ -376,3 +418,19 @@ def test_cli_collect_json_and_exit_codes(project: Workspace, demo_setup: Project
     assert again.exit_code == 0 and "skipped" in again.stdout
     missing = CliRunner().invoke(app, ["collect", "--project", str(project.root / "nope")])
     assert missing.exit_code == 2
+
+
+def test_a_deliverable_due_after_the_period_may_be_left_without_a_status(project: Workspace, demo_setup: ProjectSetup) -> None:
+    """AAL's D1.1 was due in February 2017, D1.2 only in December: period 1 asks for the first's status, not the second's."""
+    make_return(project, demo_setup, "AAL", overrides={("Deliverables", "F5"): None, ("Deliverables", "F6"): None})
+    result = project.collect(now=NOW)
+    assert ("required", "Deliverables", "F5") in codes_at(result, "AAL_report.xlsx")
+    assert not any(cell == "F6" for _, _, cell in codes_at(result, "AAL_report.xlsx"))
+
+
+def test_a_work_package_completed_in_an_older_template_reads_as_done(project: Workspace, demo_setup: ProjectSetup) -> None:
+    """Templates once offered Completed on Progress and Done on Deliverables; both sheets now say Done, and old returns still read."""
+    make_return(project, demo_setup, "AAL", overrides={("Progress", "C5"): "Completed", ("Progress", "D5"): 100})
+    [c] = project.collect(now=NOW).collected
+    assert not [i for i in c.issues if i.cell == "C5"]
+    assert c.ret.rows("Progress")[0]["status"] == "Done"

@@ -37,7 +37,9 @@ def test_first_collect_catches_the_typical_mistakes(demo) -> None:
     assert first["RSD_P1.xlsx"][0] == "rejected" and ("future-period", "Start", None) in first["RSD_P1.xlsx"][1]
     for tolerated in ("AAR_P1.xlsx", "BRG_P1.xlsx", "OSL_P1.xlsx", "CLN_P1.xlsx"):  # renamed sheet, text date, formula text
         assert first[tolerated][0].startswith("accepted"), first[tolerated]
-    assert any(code == "duplicate-candidate" for code, _, _ in first["EEH_P1.xlsx"][1])
+    # EEH proposes FHH's place again; its file comes first in the inbox, so FHH is the one told
+    assert any(code == "place-proposed-before" for code, _, _ in first["FHH_P1.xlsx"][1])
+    assert not any(code == "place-proposed-before" for code, _, _ in first["EEH_P1.xlsx"][1])
 
 
 def renamed_return(demo) -> tuple[str, str, str, Path]:

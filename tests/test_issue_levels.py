@@ -56,7 +56,7 @@ def test_the_catalogue_gives_every_code_a_level() -> None:
     examples = {
         "encrypted-file": FILE, "digest-mismatch": FILE, "future-period": FILE,
         "missing-sheet": SHEET, "missing-column": SHEET, "setup-empty": SHEET,
-        "duplicate-candidate": ROW,
+        "duplicate-candidate": ROW, "place-proposed-before": ROW,
         "not-a-number": CELL, "required": CELL, "flat-rate-mismatch": CELL, "stray-cell": CELL, "extra-column": CELL,
     }
     assert {code: CATALOGUE[code].level for code in examples} == examples
@@ -146,7 +146,7 @@ def test_every_collected_issue_names_what_its_level_needs(hostile) -> None:
     codes = {i["code"] for i in recorded}
     assert {code for _, _, code, _, _ in CELL_CASES} | {code for _, _, code in META_CASES} <= codes
     assert {
-        "future-period", "missing-column", "extra-column", "missing-sheet", "duplicate-candidate", "duplicate-file", "no-metadata",
+        "future-period", "missing-column", "extra-column", "missing-sheet", "place-proposed-before", "duplicate-file", "no-metadata",
         "empty-file", "corrupt-file", "not-a-spreadsheet", "encrypted-file", "stray-cell", "zip-bomb", "xml-entities", "macros-ignored",
     } <= codes
     assert {i["level"] for i in recorded} == {"file", "sheet", "row", "cell"}

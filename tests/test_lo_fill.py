@@ -30,11 +30,13 @@ from nc_excel.excel.schema import columns
 from nc_excel.partner.schema import (
     META_SHEET,
     TABLES,
+    Prefill,
     SubmissionForm,
     criterion_field,
+    status_required,
     table_model,
 )
-from nc_excel.partner.write import write_partner_workbook
+from nc_excel.partner.write import prefilled_rows, write_partner_workbook
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import Criterion, ProjectSetup
 
@@ -113,7 +115,7 @@ class Filled:
 def partner_entries(f: Filled, criteria: Sequence[Criterion]) -> None:
     """A partner's return: every kind of input cell, through every typing mode."""
     progress = f.tables["Progress"]
-    statuses = ["In progress", "Completed", "Delayed", "Not started"]
+    statuses = ["In progress", "Done", "Delayed", "Not started"]
     for i in range(progress.rows):
         f.type(progress.sheet, progress.cell("status", i), statuses[i % 4], "text")
         f.type(progress.sheet, progress.cell("percent_complete", i), 10 * (i + 1), "number")
@@ -254,8 +256,13 @@ def test_missing_count_is_recalculated(filled: Filled, setup: ProjectSetup, retu
     form = filled.layout["forms"]["Submission"]
     start = values(wb, form["sheet"])
     blanks += sum(1 for c in columns(SubmissionForm) if c.required and at(start, form["cells"][c.name]) == "")
+    deliverables, period = filled.tables["Deliverables"], setup.period(PERIOD)
+    due = [d["due"] for d in prefilled_rows(setup, setup.partner(PARTNER), Prefill())["Deliverables"]]
+    grid = values(wb, deliverables.sheet)
+    blanks += sum(1 for i in range(deliverables.rows) if at(grid, deliverables.cell("status", i)) == "" and status_required(due[i], period))
     sheet, ref = filled.layout["missing_count"].split("!")
-    assert blanks == filled.tables["Deliverables"].rows - 2 + 3  # untouched: deliverable statuses, 3 cost lines
+    # untouched: the statuses of the deliverables due by the period's end (the rest are optional), 3 cost lines
+    assert blanks == sum(status_required(d, period) for d in due[2:]) + 3
     assert at(values(wb, sheet), ref) == blanks
 
 

@@ -169,6 +169,19 @@ def test_charts_have_titles_and_axis_names(board) -> None:
     assert any("per partner" in t for t in titles) and any("cost category" in t for t in titles) and any("per region" in t for t in titles)
 
 
+def test_every_chart_has_alternative_text_for_screen_readers(board) -> None:
+    """The drawing of each chart carries a description (what a screen reader says), naming what the chart shows."""
+    _, result = board
+    with zipfile.ZipFile(result.workbook) as z:
+        drawings = [z.read(n).decode() for n in z.namelist() if re.fullmatch(r"xl/drawings/drawing\d+\.xml", n)]
+    frames = [frame for xml in drawings for frame in re.findall(r"<xdr:graphicFrame.*?</xdr:graphicFrame>", xml, re.DOTALL)]
+    assert len(frames) >= 3
+    descriptions = [re.search(r'<xdr:cNvPr [^>]*descr="([^"]*)"', frame).group(1) for frame in frames]
+    assert all(len(d) > 40 for d in descriptions), descriptions
+    assert any(d.startswith("Column chart: each partner") for d in descriptions)
+    assert any("per region" in d for d in descriptions)
+
+
 def test_the_same_master_gives_the_same_workbook(board, tmp_path: Path) -> None:
     ws, result = board
     project = Workspace(Path(shutil.copytree(ws.root, tmp_path / "project")))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import openpyxl
@@ -11,7 +13,9 @@ import pytest
 from conftest import GENERATED_AT
 from openpyxl.worksheet.worksheet import Worksheet
 
+from nc_excel.excel.libreoffice import convert
 from nc_excel.partner.schema import digest
+from nc_excel.partner.simulate import partner_entries
 from nc_excel.partner.write import write_partner_workbook
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.workspace import ProjectError, Workspace
@@ -69,7 +73,7 @@ def test_status_dropdown_offers_the_statuses(aal: openpyxl.Workbook) -> None:
     col = header_cells(ws)["Status"]
     dv = validation_at(ws, f"{col}5")
     assert dv.type == "list"
-    assert dv.formula1 == '"Not started,In progress,Completed,Delayed"'
+    assert dv.formula1 == '"Not started,In progress,Done,Delayed"'
     assert dv.showErrorMessage
 
 
@@ -144,9 +148,10 @@ def test_start_sheet_counts_missing_required_inputs(aal: openpyxl.Workbook, demo
     row = next(r for r in range(1, 40) if ws.cell(r, 1).value == "Required inputs still empty")
     assert ws.cell(row, 2).value.startswith("=COUNTBLANK(")
     values = openpyxl.load_workbook(demo_project.outbox(1) / "NC_P1_AAL.xlsx", data_only=True)["Start"]
-    # AAL: 4 work packages x 3 required inputs + their 12 deliverables + 3 indicators
-    # + 5 typed finance lines (office is computed) + 4 required submission fields
-    assert values.cell(row, 2).value == 4 * 3 + 12 + 3 + 5 + 4
+    # AAL: 4 work packages x 3 required inputs + 5 of its 12 deliverables (the others are due after
+    # 31 October 2017: their status is optional) + 3 indicators + 5 typed finance lines (office is
+    # computed) + 4 required submission fields
+    assert values.cell(row, 2).value == 4 * 3 + 5 + 3 + 5 + 4
 
 
 def test_print_setup_and_frozen_headers(aal: openpyxl.Workbook) -> None:
@@ -159,8 +164,7 @@ def test_print_setup_and_frozen_headers(aal: openpyxl.Workbook) -> None:
         assert ws.freeze_panes is not None and ws.freeze_panes.endswith("5")
         assert ws.print_title_rows == "$4:$4"
         assert "Aalborg Kommune (AAL)" in ws.oddHeader.left.text
-    assert aal["Progress"].page_setup.paperSize == 9
-    assert aal["Living Labs"].page_setup.paperSize == 8
+    assert {aal[name].page_setup.paperSize for name in ("Start", "Progress", "Deliverables", "Indicators", "Finance", "Living Labs")} == {9}  # A4
 
 
 def test_only_named_partners(demo_project: Workspace, tmp_path: Path) -> None:
@@ -178,3 +182,64 @@ def test_text_from_the_setup_stays_text(demo_setup: ProjectSetup, tmp_path: Path
     cell = openpyxl.load_workbook(path)["Progress"]["B5"]
     assert cell.data_type == "s"
     assert cell.value == '=HYPERLINK("http://evil.example","click")'
+
+
+LONG_ANSWER = " ".join(
+    f"In month {n} the partner met the regional authority and {n + 2} companies to plan the pilot sites, agreed the next steps and shared the minutes."
+    for n in range(1, 20)
+)[:1850].rstrip() + ". This closing sentence is the last of the answer."
+
+
+def long_answer_workbook(setup: ProjectSetup, path: Path) -> Path:
+    """A template carrying AAL's period-1 answers over, the first work package's achievements 1,900 characters long."""
+    entries = partner_entries(setup, "AAL", 1)
+    entries.tables["Progress"][0]["achievements"] = LONG_ANSWER
+    write_partner_workbook(path, setup, "AAL", 1, generated_at=GENERATED_AT, entries=entries)
+    return path
+
+
+def test_rows_grow_to_show_their_text_and_leave_room_to_type(demo_setup: ProjectSetup, tmp_path: Path) -> None:
+    assert len(LONG_ANSWER) == 1900
+    wb = openpyxl.load_workbook(long_answer_workbook(demo_setup, tmp_path / "long.xlsx"))
+    progress = wb["Progress"]
+    assert progress["E5"].value == LONG_ANSWER
+    assert progress.row_dimensions[5].height > 390  # about 31 lines of 13 points
+    assert 120 <= progress.row_dimensions[6].height < 409  # a short answer: room to type, not a page of blank
+    labs = wb["Living Labs"]
+    filled = [r for r in range(5, 35) if labs.cell(r, 1).value]
+    assert filled and all(labs.row_dimensions[r].height >= 45 for r in range(5, 35))
+    assert wb["Start"].row_dimensions[1].height == 24  # the title clears the line below it
+
+
+def test_a_long_answer_prints_whole(demo_setup: ProjectSetup, tmp_path: Path) -> None:
+    """Rendered by LibreOffice, the PDF holds every word of a 1,900-character answer, in order."""
+    from lo.lo import require_soffice
+
+    require_soffice()
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext is not installed")
+    path = long_answer_workbook(demo_setup, tmp_path / "long.xlsx")
+    convert([path], "pdf", tmp_path, timeout=180)
+    text = subprocess.run(["pdftotext", str(tmp_path / "long.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert " ".join(LONG_ANSWER.split()) in " ".join(text.split())
+
+
+def test_every_input_cell_says_what_it_needs(aal: openpyxl.Workbook) -> None:
+    """Start tells partners to click a yellow cell to see what it needs: every unlocked cell has an input message."""
+    silent = []
+    for ws in aal.worksheets:
+        if ws.sheet_state != "visible":
+            continue
+        messages = [dv for dv in ws.data_validations.dataValidation if dv.showInputMessage and dv.prompt]
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.protection.locked is False and not any(cell.coordinate in dv.sqref for dv in messages):
+                    silent.append(f"{ws.title}!{cell.coordinate}")
+    assert silent == []
+    assert validation_at(aal["Start"], "B24").prompt  # the date of submission
+
+
+def test_validation_titles_end_at_a_whole_word(aal: openpyxl.Workbook) -> None:
+    titles = {dv.promptTitle for ws in aal.worksheets for dv in ws.data_validations.dataValidation if dv.promptTitle}
+    assert "Strong backing from local\u2026" in titles
+    assert "Strong backing from local politi" not in titles and all(len(t) <= 32 for t in titles)

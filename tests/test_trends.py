@@ -51,7 +51,7 @@ def two_periods(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSet
     ws.generate_templates(2, now=dt.datetime(2018, 4, 20, 9))
     for code in partners[:-3]:
         make_return(ws, demo_setup, code, f"{code}_P2.xlsx", period=2)
-    make_return(ws, demo_setup, corrected, f"{corrected}_P2.xlsx", period=2, overrides={("Progress", "C5"): "Completed", ("Progress", "D5"): 85})
+    make_return(ws, demo_setup, corrected, f"{corrected}_P2.xlsx", period=2, overrides={("Progress", "C5"): "Done", ("Progress", "D5"): 85})
     labs = len(partner_entries(demo_setup, careless, 2).tables["LivingLabs"])
     no_region = {("Living Labs", f"C{5 + n}"): None for n in range(labs)}  # the region of every place proposed, cleared
     make_return(ws, demo_setup, careless, f"{careless}_P2.xlsx", period=2, overrides=no_region)

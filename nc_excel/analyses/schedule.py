@@ -83,7 +83,7 @@ SEVERITY: tuple[str, ...] = ("Done", "Not started", "On track", "At risk", "Over
 BEHIND: tuple[str, ...] = ("Delayed", "Not started", "In progress", "Done", "Cancelled")
 """Reported deliverable statuses, most behind first."""
 
-PROGRESS_STATUSES = frozenset({"Not started", "In progress", "Completed", "Delayed"})
+PROGRESS_STATUSES = frozenset({"Not started", "In progress", "Done", "Delayed"})
 
 REPORTED_DELIVERABLE_COLUMNS = ("partner", "period", "code", "status", "date", "comment")
 PROGRESS_COLUMNS = ("partner", "period", "work_package", "status", "percent_complete", "problems")

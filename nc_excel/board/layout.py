@@ -25,9 +25,9 @@ from nc_excel.excel.schema import columns
 from nc_excel.excel.style import BORDER, FONT, NAVY, NUMBER_FORMATS
 from nc_excel.excel.write import (
     add_format,
+    fit_row,
     print_setup,
     protect,
-    text_lines,
     write_value,
 )
 from nc_excel.master.schema import (
@@ -116,16 +116,6 @@ class Show:
         return replace(self, header=self.header or column.header, kind=self.kind or column.style)
 
 
-def _lines(value: Any, width: float) -> int:
-    """Lines a wrapped text needs in a column ``width`` characters wide (10 pt, as LibreOffice prints it)."""
-    return text_lines(value, width * 1.2)
-
-
-def row_height(values: Sequence[Any], widths: Sequence[float], kinds: Sequence[str]) -> float | None:
-    lines = max((_lines(v, w) for v, w, k in zip(values, widths, kinds) if k == "wrap"), default=1)
-    return 13.5 * min(lines, 12) + 2 if lines > 1 else None
-
-
 class Page:
     """One sheet of the board workbook: writes tables and text, keeps track of the last row used."""
 
@@ -175,7 +165,7 @@ class Page:
         self.ws.write_string(0, 0, title, self.fmt.title())
         self.set_row(0, 24)
         self.put(1, 0, self.last_col, intro, self.fmt.note())
-        self.set_row(1, row_height([intro], [self.span_width(0, self.last_col)], ["wrap"]) or ROW)
+        self.set_row(1, fit_row([(intro, self.span_width(0, self.last_col))]) or ROW)
         self.set_row(2, SPACER)
         self.row = 3
 
@@ -212,7 +202,7 @@ class Page:
             spans.append((first, last))
             nxt = last + 1
         records = list(frame[[c.name for c in cols]].itertuples(index=False, name=None)) if len(frame) else []
-        heights = [row_height(record, [self.span_width(a, b) for a, b in spans], [c.kind for c in cols]) for record in records]
+        heights = [fit_row((v, self.span_width(a, b)) for v, (a, b), c in zip(record, spans, cols) if c.kind == "wrap") for record in records]
         need = 28 + sum(h or ROW for h in heights) if records else ROW
         if self.pending is not None:
             self._heading(need)
@@ -237,13 +227,16 @@ class Page:
         self.row = r + 1
         return top + 1, r
 
-    def chart(self, chart: Any, col: int, height_px: int, *, x_offset: int = 4, row: int | None = None) -> int:
-        """Insert ``chart`` below the last row (kept on one page), or beside another at ``row``."""
+    def chart(self, chart: Any, col: int, height_px: int, *, description: str, x_offset: int = 4, row: int | None = None) -> int:
+        """Insert ``chart`` below the last row (kept on one page), or beside another at ``row``.
+
+        ``description`` is the chart's alternative text: what a screen reader says instead of the picture.
+        """
         if row is None:
             self.row += 1
             self.keep(height_px * 0.75 + 10)
             row = self.row
-        self.ws.insert_chart(row, col, chart, {"x_offset": x_offset, "y_offset": 4, "object_position": 3})
+        self.ws.insert_chart(row, col, chart, {"x_offset": x_offset, "y_offset": 4, "object_position": 3, "description": description})
         self.row = max(self.row, row + int(height_px * 0.75 / DEFAULT_ROW) + 2)  # rows below a chart keep the default height
         return row
 

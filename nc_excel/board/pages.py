@@ -24,11 +24,11 @@ from nc_excel.board.figures import (
     missing_or_rejected,
     return_problems,
 )
-from nc_excel.board.layout import DEFAULT_ROW, ROW, Formats, Page, Show, row_height
+from nc_excel.board.layout import DEFAULT_ROW, ROW, Formats, Page, Show
 from nc_excel.board.read import MasterView
 from nc_excel.excel.style import BORDER, LOCKED_FILL, NAVY
 from nc_excel.excel.write import (
-    text_lines,
+    fit_row,
     write_value,
 )
 from nc_excel.master.schema import (
@@ -62,7 +62,7 @@ def overview(wb: Workbook, fmt: Formats, view: MasterView, f: Figures, setup: Pr
     band = fmt(bold=True, font_size=12, text_wrap=True, valign="vcenter", border=2, border_color="#404040",
                bg_color="#C6E0B4" if view.dashboard.on_track else "#F8CBAD", font_color="#000000")
     s.put(3, 1, last, f"Project status: {view.dashboard.status_line}", band)
-    s.set_row(3, max(26, row_height([view.dashboard.status_line], [s.span_width(1, last) * 0.85], ["wrap"]) or 0))
+    s.set_row(3, fit_row([(f"Project status: {view.dashboard.status_line}", s.span_width(1, last))], font_size=12, least=26))
     _tiles(wb, s, _tile_figures(view, f, setup), top=5)
     s.row = 10
     _key_messages(s, key_messages(view, f, setup), last)
@@ -140,7 +140,7 @@ def _key_messages(s: Page, messages: Sequence[str], last: int) -> None:
     for n, msg in enumerate(messages, start=1):
         s.ws.write_string(s.row, 0, "", fmt())
         s.put(s.row, 1, last, f"{n}.  {msg}", fmt(font_size=11, text_wrap=True))
-        s.set_row(s.row, 15.5 * text_lines(msg, width * 0.9) + 5)
+        s.set_row(s.row, fit_row([(f"{n}.  {msg}", width)], font_size=11, least=15.5))
         s.row += 1
 
 
@@ -290,7 +290,9 @@ def finance(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_legend({"position": "bottom", "font": {"size": 9}})
     chart.set_size({"width": 610, "height": 330})
-    chart_row = s.chart(chart, 0, 330)
+    chart_row = s.chart(chart, 0, 330, description=(
+        f"Column chart: each partner's spending so far as a share of its budget, against the {f.elapsed} % of the project's time "
+        f"that has passed (dashed line). All partners together have spent {float(f.absorption):.1f} % of the budget; the figures are in the table above."))
 
     cats = wb.add_chart({"type": "bar"})
     for i, (name, col) in enumerate((("Budget", 3), ("Spent so far", 5))):
@@ -303,7 +305,8 @@ def finance(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
     cats.set_y_axis({"num_font": {"size": 8}, "reverse": True})
     cats.set_legend({"position": "bottom", "font": {"size": 9}})
     cats.set_size({"width": 470, "height": 330})
-    s.chart(cats, 6, 330, row=chart_row, x_offset=30)
+    s.chart(cats, 6, 330, row=chart_row, x_offset=30, description=(
+        "Bar chart: the budget and the spending so far per cost category, in EUR thousand; the figures are in the table above."))
     _spending_curve(wb, s, view)
     return s
 
@@ -339,7 +342,9 @@ def _spending_curve(wb: Workbook, s: Page, view: MasterView) -> None:
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_legend({"position": "bottom", "font": {"size": 9}})
     chart.set_size({"width": 700, "height": 330})
-    s.chart(chart, 0, 330)
+    s.chart(chart, 0, 330, description=(
+        "Line chart: the cumulative spending declared by the partners and certified by their controllers at the end of each period, "
+        "against the plan (the budget times the share of the project's months over), from nothing at the project's start; the figures are in the table above."))
 
 
 def living_labs(wb: Workbook, fmt: Formats, view: MasterView, setup: ProjectSetup) -> Page:
@@ -371,7 +376,9 @@ def living_labs(wb: Workbook, fmt: Formats, view: MasterView, setup: ProjectSetu
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_legend({"position": "bottom", "font": {"size": 9}})
     chart.set_size({"width": 1000, "height": 330})
-    s.chart(chart, 0, 330)
+    s.chart(chart, 0, 330, description=(
+        "Column chart: per region, the living-lab candidates proposed, those eligible and the places shortlisted; "
+        "the figures are in the table above."))
     return s
 
 

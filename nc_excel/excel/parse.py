@@ -172,13 +172,17 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def parse_choice(value: Any, choices: tuple[str, ...]) -> str:
-    """One of ``choices``, whatever the case and spacing the partner typed."""
+def parse_choice(value: Any, choices: tuple[str, ...], former: tuple[tuple[str, str], ...] = ()) -> str:
+    """One of ``choices``, whatever the case and spacing the partner typed; a ``former`` word
+    (one an earlier template offered) as the choice that replaced it."""
     text = value if isinstance(value, str) else _text_of_number(value)
     wanted = _norm(text)
     for choice in choices:
         if _norm(choice) == wanted:
             return choice
+    for word, successor in former:
+        if _norm(word) == wanted:
+            return successor
     if set(choices) == {YES, NO}:
         if wanted in _YES_WORDS:
             return YES
@@ -229,7 +233,7 @@ def parse_cell(
             return parse_date(value, date1904=date1904)
         case "choice":
             choices = column.choices or (lists or {}).get(column.col.choices or "", ())
-            return parse_choice(value, choices) if choices else parse_text(value)
+            return parse_choice(value, choices, column.col.former) if choices else parse_text(value)
         case "codes":
             return parse_codes(value)
         case _:

@@ -62,6 +62,7 @@ class Col:
     percent: bool = False
     share: bool = False
     number_format: str | None = None
+    former: tuple[tuple[str, str], ...] = ()  # (word, its successor): a choice an earlier template offered, read as the one that replaced it
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -136,7 +136,7 @@ class Styles:
         return self._cache[key]
 
     def text(self, name: str) -> Format:
-        """Free-standing text styles: title, subtitle, note, strong, warn, ok."""
+        """Free-standing text styles: title, subtitle, note, note_wrap, wrap, strong, warn, ok, link (top-aligned like the rest)."""
         key = ("text", name)
         if key not in self._cache:
             props: dict[str, Any] = {"font_name": FONT, "font_size": 10, "valign": "top"}
@@ -145,26 +145,75 @@ class Styles:
                     "title": {"bold": True, "font_size": 16, "font_color": NAVY},
                     "subtitle": {"bold": True, "font_size": 12, "font_color": NAVY},
                     "note": {"italic": True, "font_color": "#595959"},
+                    "note_wrap": {"italic": True, "font_color": "#595959", "text_wrap": True},
                     "wrap": {"text_wrap": True},
                     "strong": {"bold": True},
                     "warn": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"},
                     "ok": {"bold": True, "font_color": "#006100", "bg_color": "#C6EFCE"},
+                    "link": {"font_color": "#0563C1", "underline": 1, "text_wrap": True, "bg_color": LOCKED_FILL, "border": 1, "border_color": BORDER},
                 }[name]
             )
             self._cache[key] = add_format(self.wb, props)
         return self._cache[key]
 
 
-def text_lines(value: Any, width: float) -> int:
-    """About how many lines a wrapped text needs in a column ``width`` characters wide.
+CHARS_PER_WIDTH = 1.35
+"""Characters of 10-point prose per unit of column width (a unit is 7 pixels, and a column has
+5 more): what LibreOffice fits with its substitute for Calibri, the widest font a reader here
+will see; Excel's Calibri fits a few more, so an estimated row is never short of a line."""
+LINE_HEIGHT = 1.28
+"""Points of one wrapped line per point of font size (12.75 pt at 10 pt, Excel's own row)."""
+MAX_ROW_HEIGHT = 409.0
+"""The tallest row Excel allows; a text longer than that shows whole in the formula bar."""
 
-    Spreadsheet applications do not always fit row heights to wrapped text when they
-    open a file, so the writer sets them.
+
+TITLE_ROW = 24.0
+"""The height of a sheet's title row: a 16-point title stays clear of the subtitle below it."""
+
+
+def text_lines(value: Any, width: float, *, font_size: float = 10) -> int:
+    """How many lines a text needs when wrapped in a column ``width`` characters wide.
+
+    Wraps word by word, as both applications do, so a long word that does not fit
+    starts a new line. Spreadsheet applications do not fit row heights to wrapped
+    text when they open a file, so the writers set them from this estimate.
     """
     if not isinstance(value, str) or not value:
         return 1
-    per_line = max(int(width * 1.15), 1)
-    return sum(max(1, -(-len(part) // per_line)) for part in value.split("\n"))
+    per_line = max(int((width * 7 + 5) / 7 * CHARS_PER_WIDTH * 10 / font_size), 1)
+    lines = 0
+    for paragraph in value.split("\n"):
+        lines += 1
+        used = 0
+        for word in paragraph.split():
+            if used and used + 1 + len(word) <= per_line:
+                used += 1 + len(word)
+                continue
+            if used:  # the word starts the next line
+                lines += 1
+            spans = max(1, -(-len(word) // per_line))  # a word longer than a line breaks inside it
+            lines += spans - 1
+            used = len(word) - (spans - 1) * per_line
+    return lines
+
+
+def fit_row(cells: Iterable[tuple[Any, float]], *, font_size: float = 10, least: float | None = None,
+               most: float = MAX_ROW_HEIGHT) -> float | None:
+    """The height (points) a row needs to show each wrapped ``(text, column width)`` of ``cells`` whole.
+
+    At least ``least`` (room to type in an empty input row), at most ``most``; None when
+    one line will do and no ``least`` is asked for, so the row keeps its default height.
+    """
+    lines = max((text_lines(value, width, font_size=font_size) for value, width in cells), default=1)
+    if lines <= 1 and least is None:
+        return None
+    needed = LINE_HEIGHT * font_size * lines + 3
+    return min(max(needed, least or 0), most)
+
+
+def header_height(cells: Iterable[tuple[str, float]]) -> float:
+    """A table's header row: its bold labels wrapped whole (bold is wider), two lines at least."""
+    return fit_row(((text, width * 0.9) for text, width in cells), least=30) or 30
 
 
 def write_info(ws: Worksheet, styles: Styles, rows: Sequence[tuple[str, Any]], *, top: int, last_col: int = 1) -> None:
@@ -228,7 +277,7 @@ def _plain(number: float) -> str:
 
 def _validation(column: Column, lists: Mapping[str, str], windows: Mapping[str, Window]) -> dict[str, Any] | None:
     """The data validation a column's type and constraints imply, or None."""
-    title = column.header[:32]
+    title = validation_title(column.header)
     v: dict[str, Any]
     if column.kind == "choice":
         if column.col.choices:
@@ -272,6 +321,14 @@ def _validation(column: Column, lists: Mapping[str, str], windows: Mapping[str, 
     return v if v["validate"] != "any" or column.col.help else None
 
 
+def validation_title(text: str, limit: int = 32) -> str:
+    """A validation's title as Excel allows it (``limit`` characters), cut after a whole word with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:-")
+    return f"{cut}\u2026"
+
+
 def _cell_format(styles: Styles, column: Column, role: Role) -> Format:
     kind = column.kind if column.kind in NUMBER_FORMATS else "text"
     return styles.fmt(role, kind, wrap=column.col.wrap, num_format=column.col.number_format)
@@ -309,7 +366,7 @@ def write_table(
     editable: bool = False,
     lists: Mapping[str, str] | None = None,
     windows: Mapping[str, Window] | None = None,
-    row_height: float | None = None,
+    min_row_height: float | None = None,
     spare_rows: int = 0,
     locked_rows: set[int] | frozenset[int] = frozenset(),
     flags: Mapping[tuple[int, str], str] | None = None,
@@ -319,7 +376,8 @@ def write_table(
     ``editable`` (the coordinator's setup sheets) leaves every cell open; otherwise
     input columns are unlocked and styled, the rest locked. ``rows`` map field names
     to values; a ``Formula`` value locks that one cell (e.g. the flat-rate line).
-    ``spare_rows`` adds empty input rows. ``locked_rows`` are indexes of rows whose
+    Each row is as high as its wrapped text needs, and at least ``min_row_height``
+    (room to type in). ``spare_rows`` adds empty input rows. ``locked_rows`` are indexes of rows whose
     input cells stay locked (a row that is computed, not typed). ``flags`` maps
     (row index, field name) to a comment: the cell is flagged and commented.
     """
@@ -337,7 +395,7 @@ def write_table(
             "columns": [{"header": c.header, "header_format": styles.fmt("header")} for c in cols],
         },
     )
-    ws.set_row(top, 30)
+    ws.set_row(top, header_height([(c.header, c.col.width) for c in cols]))
     for i, column in enumerate(cols):
         ws.set_column(left + i, left + i, column.col.width)
         for r in range(n_rows):
@@ -355,9 +413,12 @@ def write_table(
                 open_rows = [r for r in range(n_rows) if r not in locked_rows]
                 for first, last in _runs(open_rows):
                     ws.data_validation(top + 1 + first, left + i, top + 1 + last, left + i, rule)
-    if row_height:
-        for r in range(n_rows):
-            ws.set_row(top + 1 + r, row_height)
+    wrapped = [c for c in cols if c.col.wrap]
+    for r in range(n_rows):
+        values = rows[r] if r < len(rows) else {}
+        height = fit_row(((values.get(c.name), c.col.width) for c in wrapped), least=min_row_height)
+        if height:
+            ws.set_row(top + 1 + r, height)
     return Placement(ws.name, name, top, left, last_row, letters)
 
 
@@ -431,6 +492,7 @@ def write_issue_list(
     """
     n_errors = sum(1 for i in issues if i.severity == "error")
     ws.write_string(0, 0, title, styles.text("title"))
+    ws.set_row(0, TITLE_ROW)
     ws.write_string(1, 0, f"{n_errors} error(s) and {len(issues) - n_errors} warning(s). Correct the cells flagged in red (click Go to), "
                           f"then save this workbook and send it back as your corrected {sent_as}.", styles.text("note"))
     for c, (heading, width) in enumerate(ISSUE_COLUMNS):
@@ -441,15 +503,16 @@ def write_issue_list(
         ws.write_number(r, 0, r - 3, styles.fmt("locked", "int"))
         ws.write_string(r, 1, str(i.severity), severity_style)
         where = target(i)
+        shown = [where.replace("'", "") if where else f"{i.sheet or ''} {i.cell or ''}".strip() or "(whole file)", i.field, found(i), i.message, i.hint]
         if where:
-            ws.write_url(r, 2, f"internal:{where}", string=where.replace("'", ""), tip="Go to the cell")
+            ws.write_url(r, 2, f"internal:{where}", styles.text("link"), string=shown[0], tip="Go to the cell")
         else:
-            write_value(ws, r, 2, f"{i.sheet or ''} {i.cell or ''}".strip() or "(whole file)", styles.fmt("locked"))
-        for c, value in enumerate((i.field, found(i), i.message, i.hint), start=3):
-            write_value(ws, r, c, value, styles.fmt("locked", wrap=c >= 5))
-        lines = max(text_lines(i.message, ISSUE_COLUMNS[5][1]), text_lines(i.hint, ISSUE_COLUMNS[6][1]))
-        if lines > 1:
-            ws.set_row(r, 13 * lines)
+            write_value(ws, r, 2, shown[0], styles.fmt("locked", wrap=True))
+        for c, value in enumerate(shown[1:], start=3):
+            write_value(ws, r, c, value, styles.fmt("locked", wrap=True))
+        height = fit_row((value if isinstance(value, str) else None, width) for value, (_, width) in zip(shown, ISSUE_COLUMNS[2:]))
+        if height:
+            ws.set_row(r, height)
     ws.freeze_panes(4, 0)
     ws.autofilter(3, 0, 3 + len(issues), len(ISSUE_COLUMNS) - 1)
     print_setup(ws, header=header, repeat_row=3)
@@ -472,9 +535,9 @@ def write_lists(wb: Workbook, styles: Styles, lists: Mapping[str, Sequence[str]]
     return refs
 
 
-def print_setup(ws: Worksheet, *, header: str, repeat_row: int | None = None, landscape: bool = True, paper: int = 9) -> None:
-    """A4 (paper 9; 8 is A3), fit to page width, header with who and what, footer with page numbers."""
-    ws.set_paper(paper)
+def print_setup(ws: Worksheet, *, header: str, repeat_row: int | None = None, landscape: bool = True) -> None:
+    """A4 (paper 9), fit to page width, header with who and what, footer with page numbers."""
+    ws.set_paper(9)
     if landscape:
         ws.set_landscape()
     ws.fit_to_pages(1, 0)

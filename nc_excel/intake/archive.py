@@ -207,6 +207,11 @@ class Register:
             e.superseded_by = entry.sha256
         return bool(older)
 
+    @property
+    def next_seq(self) -> int:
+        """The receipt number the next file added will get."""
+        return self._last + 1
+
     def add(self, entry: Entry) -> None:
         """Record a file as the next one received; an accepted return replaces the partner's current one for the period.
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shutil
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from nc_excel.atomic import replacing
 from nc_excel.certificate.checks import check_certificate
 from nc_excel.certificate.schema import Certificate, Declared, declared_of
 from nc_excel.certificate.schema import feedback_name as certificate_feedback_name
@@ -122,6 +124,14 @@ def _replaced(older: Entry, ret: Return) -> Issue:
     return issue(REPLACED, value=older.file, received=f"{older.received:%d %b %Y %H:%M}", file=ret.file, partner=ret.partner, period=ret.period)
 
 
+def _by_first_report(returns: list[Return], register: Register) -> list[Return]:
+    """Returns in the order their partners first reported for the period (this run's new partners last, as received)."""
+    def first(position: int) -> int:
+        entry = register.first_of(returns[position].partner, returns[position].period)
+        return entry.seq if entry else register.next_seq + position
+    return [returns[i] for i in sorted(range(len(returns)), key=first)]
+
+
 def _timing(ret: Return, setup: ProjectSetup, now: dt.datetime) -> list[Issue]:
     """A return for a period that has not begun is the wrong template."""
     period = setup.period(ret.period)
@@ -157,7 +167,7 @@ def collect(
     new_returns = [r.ret for r in reads.values() if r.ret is not None]
     periods, partners = {r.period for r in new_returns}, {r.partner for r in new_returns}
     others = [r for _, r in archive.read_many([e for e in register.current() if e.period in periods and e.partner not in partners])]
-    across = check_across([*new_returns, *others])
+    across = check_across(_by_first_report([*others, *new_returns], register))
     for path, (rel, sha) in pending.items():
         read = reads[path]
         ret, cert, found, replaced = read.ret, read.certificate, read.issues, None
@@ -178,12 +188,14 @@ def collect(
             issues=found,
         )
         entry.model_dump_json()  # what the register cannot store fails here, before anything is written
-        if ret is not None and found:  # a feedback workbook is rewritten by the next run: it may come first
-            out = folder.feedback(ret.period) / feedback_name(setup, ret.period, ret.partner)
-            write_feedback(out, setup, ret, found, generated_at=now, prefill=archive.prefill(ret.partner, ret.period))
-            entry.feedback = folder.record(out)
-        if cert is not None and certifies is not None and found:  # without a return there is nothing to prefill it from
-            entry.feedback = folder.record(_certificate_feedback(folder, setup, cert, certifies, found, now))
+        if ret is not None:  # a feedback workbook is written before the register line: it may come first
+            write = partial(write_feedback, setup=setup, ret=ret, issues=found, generated_at=now,
+                            prefill=archive.prefill(ret.partner, ret.period)) if found else None
+            entry.feedback = _feedback(folder, folder.feedback(ret.period) / feedback_name(setup, ret.period, ret.partner), register.next_seq, now, write)
+        if cert is not None and certifies is not None:  # without a return there is nothing to prefill it from
+            write = partial(_certificate_feedback, setup=setup, cert=cert, declared=certifies, found=found, now=now) if found else None
+            entry.feedback = _feedback(folder, folder.feedback(cert.period) / certificate_feedback_name(setup, cert.period, cert.partner),
+                                       register.next_seq, now, write)
         if whose is not None and entry.accepted:  # the one step that cannot be undone, registered right after
             archived = archive_copy(root, path, whose.period, whose.partner, entry.received, sha, read.format)
             entry.archived = folder.record(archived)
@@ -201,15 +213,30 @@ def _certified(archive: Archive, register: Register, cert: Certificate) -> Decla
     return declared_of(ret, entry.received.date(), entry.sha256) if entry and ret else None
 
 
-def _certificate_feedback(folder: ProjectFolder, setup: ProjectSetup, cert: Certificate, declared: Declared, found: list[Issue],
-                          now: dt.datetime) -> Path:
+def _feedback(folder: ProjectFolder, stable: Path, receipt: int, now: dt.datetime, write: Callable[[Path], object] | None) -> str | None:
+    """One feedback workbook per submission, named by its receipt (time and number) and never overwritten,
+    so a partner's earlier feedback stays; the latest is also copied to ``stable``, the name partners know.
+
+    ``write`` writes the workbook to a path; None when the submission had nothing to say about, and then
+    no ``stable`` copy is left to show an earlier submission's problems as the latest. Returns the
+    submission's workbook as the register records it.
+    """
+    if write is None:
+        stable.unlink(missing_ok=True)
+        return None
+    out = stable.with_name(f"{stable.stem}_{now:%Y-%m-%d_%H%M}_no{receipt}{stable.suffix}")
+    write(out)
+    with replacing(stable) as tmp:
+        shutil.copyfile(out, tmp)
+    return folder.record(out)
+
+
+def _certificate_feedback(out: Path, setup: ProjectSetup, cert: Certificate, declared: Declared, found: list[Issue], now: dt.datetime) -> None:
     """The certificate's feedback workbook: prefilled from the current return (so a certificate of a corrected
     report comes back with the corrected amounts), what the partner typed, and every issue at its cell."""
-    out = folder.feedback(cert.period) / certificate_feedback_name(setup, cert.period, cert.partner)
     typed = {key: {**line.values, **line.raw} for key, line in cert.lines.items()}
     form = {**cert.details(), **(cert.form.raw if cert.form else {})}
     write_certificate_workbook(out, setup, cert.partner, cert.period, declared, generated_at=now, lines=typed, form=form, issues=found)
-    return out
 
 
 def _new_files(inbox: Path, folder: ProjectFolder, register: Register, result: CollectResult, now: dt.datetime) -> dict[Path, tuple[str, str]]:
@@ -251,7 +278,10 @@ def _read(pending: dict[Path, tuple[str, str]], setup: ProjectSetup, archive: Ar
     earlier = _earlier_returns([r.ret for r in reads.values() if r.ret is not None], archive)
     for outcome in reads.values():
         if (ret := outcome.ret) is not None:
-            outcome.issues += [*_timing(ret, setup, now), *check_return(ret, setup, earlier.get(ret.partner, []))]
+            timing = _timing(ret, setup, now)
+            if timing:  # the template is wrong, not the dates: nobody is told to move them into its period
+                outcome.issues = [i for i in outcome.issues if i.code != "date-outside-window"]
+            outcome.issues += [*timing, *check_return(ret, setup, earlier.get(ret.partner, []))]
     return reads
 
 

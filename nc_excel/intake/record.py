@@ -40,7 +40,7 @@ from nc_excel.partner.read import Return
 from nc_excel.partner.schema import SCHEMA_VERSION
 from nc_excel.setup.models import ProjectSetup
 
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2  # 2: a work package's status Completed is read as Done
 """Raised whenever what a record holds or how it is written changes."""
 VERSION = f"{SCHEMA_VERSION}.{RECORD_FORMAT}"
 """A record's version: the partner schema it was read under and the record format."""

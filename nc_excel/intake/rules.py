@@ -27,8 +27,9 @@ from nc_excel.partner.schema import (
     SUBMISSION_FORM,
     FinanceRow,
     criterion_field,
+    status_required,
 )
-from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup, flat_rate
+from nc_excel.setup.models import COST_CATEGORIES, Period, ProjectSetup, flat_rate
 
 
 def _at(ret: Return, table: str, row: RowRead, name: str, code: str, key: str = "", *, near: str | None = None, **params: Any) -> Iterator[Issue]:
@@ -50,12 +51,12 @@ def _at(ret: Return, table: str, row: RowRead, name: str, code: str, key: str = 
 def _progress(ret: Return) -> Iterable[Issue]:
     for row in ret.tables.get(PROGRESS.name, []):
         v = row.values
-        if v.get("status") == "Completed" and v.get("percent_complete") is not None and v["percent_complete"] < 100:
+        if v.get("status") == "Done" and v.get("percent_complete") is not None and v["percent_complete"] < 100:
             yield from _at(ret, PROGRESS.name, row, "percent_complete", "completed-below-100", v.get("work_package", ""),
                       value=v.get("work_package"), percent=v["percent_complete"])
 
 
-def _deliverables(ret: Return, earlier: Sequence[Return]) -> Iterable[Issue]:
+def _deliverables(ret: Return, earlier: Sequence[Return], period: Period) -> Iterable[Issue]:
     done_in: dict[str, tuple[int, Any]] = {}  # code -> (period, date) of the latest earlier report of it as Done
     for before in earlier:
         for v in before.rows(DELIVERABLES.name):
@@ -63,6 +64,8 @@ def _deliverables(ret: Return, earlier: Sequence[Return]) -> Iterable[Issue]:
                 done_in[v["code"]] = (before.period, v.get("date"))
     for row in ret.tables.get(DELIVERABLES.name, []):
         v = row.values
+        if v.get("status") is None and "status" not in row.raw and status_required(v.get("due"), period):
+            yield from _at(ret, DELIVERABLES.name, row, "status", "required", v.get("code", ""))
         if v.get("status") == "Done" and v.get("date") is None:
             yield from _at(ret, DELIVERABLES.name, row, "date", "done-without-date", v.get("code", ""), value=v.get("code"))
         if v.get("status") not in (None, "Done") and v.get("code") in done_in:
@@ -157,8 +160,7 @@ def _living_labs(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:
         if name and v.get("municipality"):
             key = place_key(name, v["municipality"])
             if key in seen:
-                yield from _at(ret, LIVING_LABS.name, row, "name", "duplicate-candidate", str(n), value=name,
-                          municipality=v["municipality"], by=" in this report")
+                yield from _at(ret, LIVING_LABS.name, row, "name", "duplicate-candidate", str(n), value=name, municipality=v["municipality"])
             seen[key] = n
 
 
@@ -170,24 +172,28 @@ def check_return(ret: Return, setup: ProjectSetup, earlier: Sequence[Return] = (
     only the last: a catch-up return of period 1 counts for period 3's checks.
     """
     before = sorted((e for e in earlier if e.partner == ret.partner and e.period < ret.period), key=lambda e: e.period)
-    return [*_progress(ret), *_deliverables(ret, before), *_indicators(ret, before), *_finance(ret, setup), *_flc(ret), *_living_labs(ret, setup)]
+    return [*_progress(ret), *_deliverables(ret, before, setup.period(ret.period)), *_indicators(ret, before), *_finance(ret, setup), *_flc(ret), *_living_labs(ret, setup)]
 
 
 def check_across(returns: Sequence[Return]) -> list[Issue]:
-    """The same place proposed by several partners: a warning on each of their rows, naming the others."""
-    proposers: dict[str, list[tuple[Return, int, RowRead]]] = defaultdict(list)
+    """The same place proposed by several partners: said to each partner who proposed it after another,
+    naming who did before; the first proposer is told nothing, so that not both drop the place.
+
+    ``returns`` come in the order their partners first reported for the period.
+    """
+    proposers: dict[str, list[str]] = defaultdict(list)
+    found = []
     for ret in returns:
+        places: dict[str, tuple[int, RowRead]] = {}
         for n, row in enumerate(ret.tables.get(LIVING_LABS.name, [])):
             v = row.values
             if v.get("name") and v.get("municipality"):
-                proposers[place_key(v["name"], v["municipality"])].append((ret, n, row))
-    found = []
-    for rows in proposers.values():
-        partners = sorted({ret.partner for ret, _, _ in rows})
-        if len(partners) < 2:
-            continue
-        for ret, n, row in rows:
-            others = ", ".join(p for p in partners if p != ret.partner)
-            found.extend(_at(ret, LIVING_LABS.name, row, "name", "duplicate-candidate", str(n), value=row.values["name"],
-                             municipality=row.values["municipality"], by=f" (also by {others})"))
+                places.setdefault(place_key(v["name"], v["municipality"]), (n, row))  # twice in one report: check_return says so
+        for key, (n, row) in places.items():
+            before = [p for p in proposers[key] if p != ret.partner]
+            if before:
+                found.extend(_at(ret, LIVING_LABS.name, row, "name", "place-proposed-before", str(n), value=row.values["name"],
+                                 municipality=row.values["municipality"], others=" and ".join(before)))
+            if ret.partner not in proposers[key]:
+                proposers[key].append(ret.partner)
     return found

@@ -62,8 +62,10 @@ def return_frames(returns: Sequence[tuple[Entry, Return]], setup: ProjectSetup) 
     category_keys = [k for k, _ in COST_CATEGORIES]
     for entry, ret in returns:
         source = {"partner": ret.partner, "period": ret.period, "file": entry.archived or entry.file, "sha256": entry.sha256}
-        for name, spec in (("progress", PROGRESS), ("deliverables", DELIVERABLES), ("indicators", INDICATORS)):
+        for name, spec in (("progress", PROGRESS), ("indicators", INDICATORS)):
             rows[name] += [{**source, **r} for r in ret.rows(spec.name)]
+        # a deliverable due after the period may be left without a status: nothing reported on it
+        rows["deliverables"] += [{**source, **r} for r in ret.rows(DELIVERABLES.name) if r.get("status") is not None]
         for key, r in zip(category_keys, ret.rows(FINANCE.name)):
             rows["finance"].append({**source, **r, "category": key, "category_label": dict(COST_CATEGORIES)[key]})
         rows["flc"].append({**source, **ret.form(FLC_FORM)})

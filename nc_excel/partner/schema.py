@@ -34,7 +34,8 @@ class FormRow(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-ProgressStatus = Literal["Not started", "In progress", "Completed", "Delayed"]
+ProgressStatus = Literal["Not started", "In progress", "Done", "Delayed"]
+"""The words of the Deliverables sheet, so one vocabulary runs through the workbook; templates before it said Completed."""
 DeliverableStatus = Literal["Not started", "In progress", "Done", "Delayed", "Cancelled"]
 FlcStatus = Literal["Not sent", "Sent to FLC", "In control", "Certified"]
 
@@ -42,10 +43,11 @@ FlcStatus = Literal["Not sent", "Sent to FLC", "In control", "Certified"]
 class ProgressRow(FormRow):
     work_package: Annotated[str, Col("Work package", 10, input=False)]
     title: Annotated[str, Col("Title", 28, input=False, wrap=True)]
-    status: Annotated[ProgressStatus, Col("Status", 13, help="Where your share of this work package stands at the end of the period.")]
+    status: Annotated[ProgressStatus, Col("Status", 13, help="Where your share of this work package stands at the end of the period.",
+                                          former=(("Completed", "Done"),))]
     percent_complete: Annotated[int, Field(ge=0, le=100), Col("% complete", 10, help="How much of your share is done: a whole number from 0 to 100.")]
     achievements: Annotated[str, Field(max_length=2000), Col("Main achievements this period", 46, wrap=True, help="What you did and achieved in this period (at most 2,000 characters).")]
-    problems: Annotated[str | None, Field(max_length=2000), Col("Problems and deviations", 34, wrap=True, help="Delays, changes to the plan and what you do about them.")] = None
+    problems: Annotated[str | None, Field(max_length=2000), Col("Problems and deviations", 46, wrap=True, help="Delays, changes to the plan and what you do about them.")] = None
     next_period: Annotated[str | None, Field(max_length=1000), Col("Plans for next period", 34, wrap=True, help="What you will do in the next six months.")] = None
 
 
@@ -55,7 +57,8 @@ class DeliverableRow(FormRow):
     title: Annotated[str, Col("Title", 40, input=False, wrap=True)]
     responsible: Annotated[str, Col("Responsible", 12, input=False)]
     due: Annotated[dt.date, Col("Due date", 11, input=False)]
-    status: Annotated[DeliverableStatus, Col("Status", 13, help="The status of your contribution to this deliverable.")]
+    # Asked for once the deliverable is due by the end of the period reported on (see ``status_required``); optional for later ones.
+    status: Annotated[DeliverableStatus | None, Col("Status", 13, help="The status of your contribution. Required for deliverables due by the end of this period; optional for later ones.")] = None
     date: Annotated[dt.date | None, Col("Actual or expected date", 13, dates="project", help="When it was (or will be) delivered; required when Done.")] = None
     comment: Annotated[str | None, Field(max_length=500), Col("Comment", 40, wrap=True, help="Anything the coordinator should know (at most 500 characters).")] = None
 
@@ -68,7 +71,7 @@ class IndicatorRow(FormRow):
     previous: Annotated[Decimal, Col("Reported before", 11, input=False)]
     achieved: Annotated[Decimal, Field(ge=0, le=1_000_000), Col("Achieved this period", 12, help="What you achieved in this period only (0 if nothing).")]
     cumulative: Annotated[Decimal | None, Col("Cumulative", 11, input=False, formula=Ref("previous") + Ref("achieved"))] = None
-    comment: Annotated[str | None, Field(max_length=500), Col("Comment", 36, wrap=True)] = None
+    comment: Annotated[str | None, Field(max_length=500), Col("Comment", 36, wrap=True, help="Anything the coordinator should know about this figure (at most 500 characters).")] = None
 
 
 class FinanceRow(FormRow):
@@ -83,29 +86,29 @@ class FinanceRow(FormRow):
 
 class FlcForm(FormRow):
     controller: Annotated[str | None, Field(max_length=120), Col("First level controller", help="Name and organisation of your controller.")] = None
-    sent_to_flc: Annotated[dt.date | None, Col("Date sent to FLC", dates="reporting")] = None
+    sent_to_flc: Annotated[dt.date | None, Col("Date sent to FLC", dates="reporting", help="When you sent this report to your controller.")] = None
     flc_status: Annotated[FlcStatus, Col("FLC status", help="Where the control of this report stands.")] = "Not sent"
     certified: Annotated[Amount | None, Col("Certified amount", money=True, help="Total the controller certified, in EUR.")] = None
-    certificate_date: Annotated[dt.date | None, Col("FLC certificate date", dates="reporting")] = None
+    certificate_date: Annotated[dt.date | None, Col("FLC certificate date", dates="reporting", help="The date on the controller's certificate, once there is one.")] = None
 
 
 class SubmissionForm(FormRow):
     contact_name: Annotated[str, Field(max_length=120), Col("Reporting contact", help="Who filled in this report.")]
     contact_email: Annotated[str, Field(max_length=120, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), Col("E-mail", help="Where the coordinator can reach you about this report.")]
-    phone: Annotated[str | None, Field(max_length=40), Col("Phone")] = None
-    submitted_on: Annotated[dt.date, Col("Date of submission", dates="reporting")]
+    phone: Annotated[str | None, Field(max_length=40), Col("Phone", help="A number the coordinator can call about this report (optional).")] = None
+    submitted_on: Annotated[dt.date, Col("Date of submission", dates="reporting", help="The day you send this workbook to the coordinator.")]
     confirm: Annotated[bool, Col("Information is complete and correct", help="Yes once you have checked every sheet.")]
 
 
 class LivingLabBase(FormRow):
     name: Annotated[str, Field(max_length=120), Col("Place name", 24, wrap=True, help="The name of the candidate place or site.")]
-    municipality: Annotated[str, Field(max_length=80), Col("Municipality", 15)]
+    municipality: Annotated[str, Field(max_length=80), Col("Municipality", 15, help="The municipality the place lies in.")]
     region: Annotated[str, Col("Region", 16, choices="region_names", help="The region the place lies in.")]
-    theme: Annotated[str, Col("Theme", 14, choices="themes", help="One of the themes of the list.")]
+    theme: Annotated[str, Col("Theme", 14, choices="themes", help="The theme that fits the place best.")]
     description: Annotated[str, Field(max_length=500), Col("Description", 36, wrap=True, help="What happens there and why it suits a living lab (at most 500 characters).")]
-    lead_organisation: Annotated[str, Field(max_length=120), Col("Lead organisation", 20, wrap=True)]
-    companies: Annotated[int, Field(ge=0, le=100_000), Col("Companies involved", 11)]
-    contact: Annotated[str | None, Field(max_length=120), Col("Contact", 18)] = None
+    lead_organisation: Annotated[str, Field(max_length=120), Col("Lead organisation", 20, wrap=True, help="Who runs the place, or would run the living lab there.")]
+    companies: Annotated[int, Field(ge=0, le=100_000), Col("Companies involved", 11, help="How many companies take part now: a whole number.")]
+    contact: Annotated[str | None, Field(max_length=120), Col("Contact", 18, help="Whom the coordinator can ask about the place (optional).")] = None
 
 
 class SelectedLabRow(FormRow):
@@ -161,15 +164,16 @@ class TableSpec:
     title: str
     intro: str
     key: str | None  # field that identifies a prefilled row; None for free rows
-    row_height: float | None = None
+    row_height: float | None = None  # the least height of a row, room to type in; a row with more text grows to show it
 
 
 PROGRESS = TableSpec("Progress", "Progress", "Progress per work package",
-                     "One row per work package you take part in. Fill in the yellow cells.", "work_package", 75)
+                     "One row per work package you take part in. Fill in the yellow cells.", "work_package", 120)
 
 
 DELIVERABLES = TableSpec("Deliverables", "Deliverables", "Deliverables",
-                         "The deliverables of your work packages. Give the status of your contribution; a Done deliverable needs its date.", "code", 30)
+                         "The deliverables of your work packages. Give the status of your contribution to each one due by the end of this period "
+                         "(for later ones it is optional); a Done deliverable needs its date.", "code", 30)
 
 
 INDICATORS = TableSpec("Indicators", "Indicators", "Output indicators",
@@ -181,11 +185,11 @@ FINANCE = TableSpec("Finance", "Finance", "Expenditure",
 
 
 LIVING_LABS = TableSpec("LivingLabs", "Living Labs", "Living-lab candidate places",
-                        "Propose up to 30 places. Use one row per place; leave unused rows empty.", None, 30)
+                        "Propose up to 30 places. Use one row per place; leave unused rows empty.", None, 45)
 
 
 SELECTED_LABS = TableSpec("SelectedLabs", "Selected living labs", "Selected living labs",
-                          "The living labs the coordinator selected from your proposals. Tell us how each one went in this period.", "name", 60)
+                          "The living labs the coordinator selected from your proposals. Tell us how each one went in this period.", "name", 90)
 
 
 TABLES = (PROGRESS, DELIVERABLES, INDICATORS, FINANCE, LIVING_LABS)
@@ -202,6 +206,11 @@ def workbook_tables(selected_labs: bool, living_labs: bool = True) -> tuple[Tabl
     if not living_labs:
         return tuple(spec for spec in TABLES if spec is not LIVING_LABS)
     return tuple(SELECTED_LABS if spec is LIVING_LABS and selected_labs else spec for spec in TABLES)
+
+
+def status_required(due: dt.date | None, period: Period) -> bool:
+    """A deliverable's status is required once it is due by the end of the period reported on."""
+    return due is not None and due <= period.end
 
 
 START_SHEET = "Start"

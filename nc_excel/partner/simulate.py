@@ -120,7 +120,7 @@ def _fresh_entries(setup: ProjectSetup, partner_code: str, period: int, *, seed:
         expected = max(0, min(100, round(100 * (as_of - wp.start).days / span)))
         delayed = rng.random() < 0.06  # now and then a partner falls behind on a work package
         pct = max(0, min(100, expected - rng.randint(15, 25) if delayed else expected + rng.randint(-5, 8)))
-        status = "Not started" if pct == 0 else ("Completed" if pct == 100 else ("Delayed" if delayed else "In progress"))
+        status = "Not started" if pct == 0 else ("Done" if pct == 100 else ("Delayed" if delayed else "In progress"))
         progress.append({
             "work_package": wp.code, "status": status, "percent_complete": pct,
             "achievements": f"{partner.short_name} contributed to {wp.title.lower()}: meetings held, material prepared and shared with the partnership.",

@@ -29,12 +29,14 @@ from nc_excel.excel.schema import (
     evaluate_formulas,
 )
 from nc_excel.excel.write import (
+    TITLE_ROW,
     Formula,
     Placement,
     Styles,
     Window,
     atomic_workbook,
     cell_number,
+    fit_row,
     print_setup,
     protect,
     write_form,
@@ -69,6 +71,7 @@ from nc_excel.partner.schema import (
     TableSpec,
     WorkbookKind,
     digest,
+    status_required,
     table_model,
     windows,
     workbook_tables,
@@ -119,7 +122,7 @@ def _merge(spec: TableSpec, rows: list[dict[str, Any]], entered: Sequence[Mappin
     return merged
 
 
-def _missing_count(rows: Mapping[str, list[dict[str, Any]]], setup: ProjectSetup, submission: Mapping[str, Any]) -> int:
+def _missing_count(rows: Mapping[str, list[dict[str, Any]]], setup: ProjectSetup, period: Period, submission: Mapping[str, Any]) -> int:
     """What the missing-inputs formula will count, for its cached value."""
     count = 0
     for spec in ALL_TABLES:
@@ -127,6 +130,7 @@ def _missing_count(rows: Mapping[str, list[dict[str, Any]]], setup: ProjectSetup
             continue
         required = [c.name for c in columns(table_model(spec, setup)) if c.col.input and c.required]
         count += sum(1 for row in rows[spec.name] for name in required if row.get(name) is None)
+    count += sum(1 for row in rows.get(DELIVERABLES.name, []) if row.get("status") is None and status_required(row.get("due"), period))
     count += sum(1 for c in columns(SubmissionForm) if c.required and submission.get(c.name) is None)
     return count
 
@@ -183,7 +187,7 @@ def _target(issue: Issue, rows: Mapping[str, Sequence[Mapping[str, Any]]], place
 def _found(issue: Issue, rows: Mapping[str, Sequence[Mapping[str, Any]]], forms: Mapping[str, Mapping[str, Any]]) -> Any:
     """What the partner's cell of a located issue holds, as this workbook shows it; else the issue's own value.
 
-    A rule's issue names its row by key in the message (``Work package WP1 is Completed
+    A rule's issue names its row by key in the message (``Work package WP1 is Done
     ...``); the list's "Value found" is the flagged cell's content (85), not that key.
     """
     if issue.locator is None:
@@ -198,6 +202,7 @@ def _found(issue: Issue, rows: Mapping[str, Sequence[Mapping[str, Any]]], forms:
 
 def _sheet_header(ws: Worksheet, styles: Styles, spec: TableSpec) -> None:
     ws.write_string(0, 0, spec.title, styles.text("title"))
+    ws.set_row(0, TITLE_ROW)
     ws.write_string(1, 0, spec.intro, styles.text("note"))
     ws.set_row(1, 28)
 
@@ -234,16 +239,17 @@ def _write_tables(
             spare = LIVING_LAB_ROWS - len(table_rows)
         placed[spec.name] = write_table(
             ws, styles, model, table_rows, name=spec.name, top=HEADER_ROW, lists=lists, windows=win,
-            row_height=spec.row_height, spare_rows=max(spare, 0), locked_rows=locked,
+            min_row_height=spec.row_height, spare_rows=max(spare, 0), locked_rows=locked,
             flags=_table_flags(spec, table_rows, issues),
         )
-        if spec is LIVING_LABS:
-            ws.set_row(HEADER_ROW, 66)
         n_keys = sum(1 for c in columns(model) if not c.col.input and not c.col.formula)
         ws.freeze_panes(HEADER_ROW + 1, min(n_keys, 2) if spec is not LIVING_LABS else 1)
-        # A3 for the living labs: one column per criterion does not fit A4.
-        print_setup(ws, header=header, repeat_row=HEADER_ROW, paper=8 if spec is LIVING_LABS else 9)
+        print_setup(ws, header=header, repeat_row=HEADER_ROW)  # A4 like every sheet: partners print on what they have
     return placed
+
+
+START_WIDTHS = (34, 40, 62)
+STEPS_WIDTH = sum(START_WIDTHS)  # the instructions span the three columns
 
 
 def _write_start(
@@ -252,10 +258,10 @@ def _write_start(
     sheets: Sequence[str],
 ) -> tuple[Placement, int]:
     p = setup.project
-    ws.set_column(0, 0, 34)
-    ws.set_column(1, 1, 40)
-    ws.set_column(2, 2, 62)
+    for c, width in enumerate(START_WIDTHS):
+        ws.set_column(c, c, width)
     ws.write_string(0, 0, f"{p.name}: partner report", styles.text("title"))
+    ws.set_row(0, TITLE_ROW)
     ws.write_string(1, 0, f"{p.programme}", styles.text("note"))
     info = [
         ("Partner", f"{partner.name} ({partner.code})"),
@@ -265,10 +271,16 @@ def _write_start(
         ("Coordinator", f"{p.coordinator}, {p.coordinator_email}"),
     ]
     write_info(ws, styles, info, top=3)
+    if period.partner_deadline < period.end:
+        why = (f"Before the period ends on {period.end:%d %B %Y}: the coordinator writes the joint progress report from the "
+               "partners' reports by then. Report your work and costs up to the day you send this workbook; what comes later goes in your next report.")
+        ws.write_string(5, 2, why, styles.text("note_wrap"))
+        ws.set_row(5, fit_row([(why, START_WIDTHS[2])], least=15))
     ws.write_string(9, 0, "How to fill in this report", styles.text("subtitle"))
     steps = [
         f"1. Fill in the yellow cells on every sheet: {', '.join(sheets[:-1])} and {sheets[-1]}. Grey cells are filled in for you; green cells are computed.",
-        "2. Pick from the dropdowns where there is one. Hover over a yellow cell to see what it needs.",
+        ("2. Pick from the dropdowns where there is one. Click a yellow cell to see what it needs. A text may be longer than its box: "
+         "all of it is kept. To read it all, click the cell and look at the formula bar, or double-click the line below the row number to make the row fit."),
         "3. Type amounts as plain numbers, without currency signs or thousands separators, and dates as your spreadsheet accepts them (2017-10-31 always works).",
         "4. Do not rename, add or delete sheets or columns, and do not copy this workbook for another partner: each workbook is made for one partner and period.",
         "5. When the count below shows 0, fill in the submission details, save the workbook (keep the .xlsx format) and e-mail it to the coordinator.",
@@ -276,24 +288,31 @@ def _write_start(
     ]
     for r, text in enumerate(steps, start=10):
         ws.merge_range(r, 0, r, 2, text, styles.text("wrap"))
-        ws.set_row(r, 16)
+        ws.set_row(r, fit_row([(text, STEPS_WIDTH)], least=15))
     ws.write_string(17, 0, "Required inputs still empty", styles.fmt("label"))
     ws.write_string(19, 0, "Submission", styles.text("subtitle"))
     form = write_form(ws, styles, SubmissionForm, values, name=SUBMISSION_FORM, top=20, lists=lists, windows=win, wb=wb, flags=flags)
     return form, 17
 
 
-def _missing_formula(placed: Mapping[str, Placement], setup: ProjectSetup, submission: Placement) -> str:
-    """COUNTBLANK over every required input range: the partner's live to-do count."""
+def _missing_formula(placed: Mapping[str, Placement], setup: ProjectSetup, period: Period, submission: Placement) -> str:
+    """COUNTBLANK over every required input range: the partner's live to-do count. A deliverable's
+    status counts once it is due by the period's end."""
     parts = []
     for spec in ALL_TABLES:
         if spec.key is None or spec.name not in placed:
             continue  # living-lab candidate rows are optional
         place = placed[spec.name]
+        rows = f"{place.header_row + 2}:{{0}}{place.last_row + 1}"
         for column in columns(table_model(spec, setup)):
             if column.col.input and column.required:
                 letter = place.cells[column.name]
-                parts.append(f"COUNTBLANK('{spec.sheet}'!{letter}{place.header_row + 2}:{letter}{place.last_row + 1})")
+                parts.append(f"COUNTBLANK('{spec.sheet}'!{letter}{rows.format(letter)})")
+        if spec is DELIVERABLES:
+            due, status = (place.cells[name] for name in ("due", "status"))
+            end = period.end
+            parts.append(f"SUMPRODUCT(('{spec.sheet}'!{due}{rows.format(due)}<=DATE({end.year},{end.month},{end.day}))"
+                         f"*('{spec.sheet}'!{status}{rows.format(status)}=\"\"))")
     for column in columns(SubmissionForm):
         if column.required:
             parts.append(f"COUNTBLANK('{START_SHEET}'!{submission.cells[column.name]})")
@@ -347,7 +366,7 @@ def write_partner_workbook(
             finance, styles, FlcForm, entries.forms.get(FLC_FORM, {}), name=FLC_FORM, top=flc_top, lists=refs, windows=win, wb=wb,
             flags=_form_flags(FLC_FORM, issues),
         )
-        missing = Formula(_missing_formula(placed, setup, submission), _missing_count(rows, setup, entries.forms.get(SUBMISSION_FORM, {})))
+        missing = Formula(_missing_formula(placed, setup, period, submission), _missing_count(rows, setup, period, entries.forms.get(SUBMISSION_FORM, {})))
         write_value(start, missing_row, 1, missing, styles.fmt("formula", "int"))
         for criteria, style in (("==", "ok"), (">", "warn")):
             start.conditional_format(missing_row, 1, missing_row, 1, {"type": "cell", "criteria": criteria, "value": 0, "format": styles.text(style)})
