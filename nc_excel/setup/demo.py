@@ -198,7 +198,7 @@ def northern_connections(template_key: str) -> ProjectSetup:
             number=i + 1, code=code, name=name, short_name=short, country=country, region=region, type=kind,
             role="Lead partner" if i == 0 else "Partner",
             **{f"budget_{k}": v for k, v in budget.items()},
-            contact=f"Contact {short}", email=f"nc@{code.lower()}.example.eu",
+            contact=f"NC team at {short}", email=f"nc@{code.lower()}.example.eu",
             funding=NORWAY if country == "NO" else ERDF, cofinancing_rate=RATE,
             own_contribution="Public" if kind in PUBLIC_TYPES else "Private",
         )
