@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -155,6 +156,14 @@ class Styles:
         return self._cache[key]
 
 
+    def mark(self, fill: str, font: str | None = None) -> Format:
+        """A fill (and font colour) for conditional formats, which lay it over the cell's own format."""
+        key = ("mark", fill, font)
+        if key not in self._cache:
+            self._cache[key] = self.wb.add_format({"bg_color": fill, **({"font_color": font} if font else {})})
+        return self._cache[key]
+
+
 def text_lines(value: Any, width: float) -> int:
     """About how many lines a wrapped text needs in a column ``width`` characters wide.
 
@@ -196,7 +205,10 @@ def write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: Format | Non
         text = xml_safe(value)
         ws.write_string(row, col, text, _quoted(fmt) if looks_like_formula(text) else fmt)
     elif isinstance(value, (int, float, Decimal)):
-        ws.write_number(row, col, float(value), fmt)
+        if isinstance(value, float) and math.isnan(value):  # a missing number
+            ws.write_blank(row, col, None, fmt)
+        else:
+            ws.write_number(row, col, float(value), fmt)
     elif isinstance(value, (dt.date, dt.datetime)):
         ws.write_datetime(row, col, value, fmt)
     elif isinstance(value, (list, tuple)):
@@ -273,20 +285,22 @@ def _validation(column: Column, lists: Mapping[str, str], windows: Mapping[str, 
 
 
 def _cell_format(styles: Styles, column: Column, role: Role) -> Format:
-    kind = column.kind if column.kind in NUMBER_FORMATS else "text"
+    kind = "text" if column.style == "wrap" else column.style  # percent and share have formats of their own
     return styles.fmt(role, kind, wrap=column.col.wrap, num_format=column.col.number_format)
 
 
-def _role(column: Column, value: Any, *, editable: bool, locked: bool = False, flagged: bool = False) -> Role:
+def _role(column: Column, value: Any, *, editable: bool, locked: bool = False, flagged: bool = False, protected: bool = True) -> Role:
     """Editable sheets are plain; formulas, prefilled keys and computed rows are locked;
-    an input cell with a problem (feedback workbooks) is flagged red and stays open."""
+    an input cell with a problem (feedback workbooks) is flagged red and stays open.
+    On a sheet that is never protected (the master's rebuilt sheets) nothing needs to
+    look locked: computed cells are plain, the coordinator's columns look like inputs."""
     if editable:
         return "plain"
     if isinstance(value, Formula):
         return "formula"
     if column.col.input and not locked:
         return "flagged" if flagged else "input"
-    return "locked"
+    return "locked" if protected else "plain"
 
 
 COMMENT_OPTIONS = {"x_scale": 2.5, "y_scale": 2, "font_size": 9}
@@ -307,9 +321,11 @@ def write_table(
     top: int,
     left: int = 0,
     editable: bool = False,
-    lists: Mapping[str, str] | None = None,
+    protected: bool = True,
+    lists: Mapping[str, str | Sequence[str]] | None = None,
     windows: Mapping[str, Window] | None = None,
     row_height: float | None = None,
+    fit_rows: bool = False,
     spare_rows: int = 0,
     locked_rows: set[int] | frozenset[int] = frozenset(),
     flags: Mapping[tuple[int, str], str] | None = None,
@@ -317,11 +333,14 @@ def write_table(
     """Write a named Excel table of ``model`` rows with header, formats and validations.
 
     ``editable`` (the coordinator's setup sheets) leaves every cell open; otherwise
-    input columns are unlocked and styled, the rest locked. ``rows`` map field names
-    to values; a ``Formula`` value locks that one cell (e.g. the flat-rate line).
-    ``spare_rows`` adds empty input rows. ``locked_rows`` are indexes of rows whose
-    input cells stay locked (a row that is computed, not typed). ``flags`` maps
-    (row index, field name) to a comment: the cell is flagged and commented.
+    input columns are unlocked and styled, the rest locked (or, when the sheet is
+    never ``protected``, plain). ``rows`` map field names to values; a ``Formula``
+    value locks that one cell (e.g. the flat-rate line). ``lists`` map a column's
+    ``choices`` to a range formula or the words themselves. ``spare_rows`` adds
+    empty input rows. ``locked_rows`` are indexes of rows whose input cells stay
+    locked (a row that is computed, not typed). ``flags`` maps (row index, field
+    name) to a comment: the cell is flagged and commented. ``row_height`` sets every
+    row's height; ``fit_rows`` instead makes a row as tall as its wrapped text needs.
     """
     flags = flags or {}
     cols = columns(model)
@@ -340,15 +359,20 @@ def write_table(
     ws.set_row(top, 30)
     for i, column in enumerate(cols):
         ws.set_column(left + i, left + i, column.col.width)
+        plain = _cell_format(styles, column, _role(column, None, editable=editable, protected=protected))  # what most cells of the column get
+        special = bool(flags) or bool(locked_rows) or column.col.formula is not None
         for r in range(n_rows):
             value = rows[r].get(column.name) if r < len(rows) else None
             if column.col.formula is not None and not isinstance(value, Formula):
                 row_refs = {name: f"{letter}{top + r + 2}" for name, letter in letters.items()}
                 value = Formula(column.col.formula.excel(row_refs.__getitem__), value)
-            note = flags.get((r, column.name))
-            role = _role(column, value, editable=editable, locked=r in locked_rows, flagged=note is not None)
-            write_value(ws, top + 1 + r, left + i, value, _cell_format(styles, column, role))
-            _comment(ws, top + 1 + r, left + i, note)
+            if special or isinstance(value, Formula):
+                note = flags.get((r, column.name))
+                role = _role(column, value, editable=editable, locked=r in locked_rows, flagged=note is not None, protected=protected)
+                write_value(ws, top + 1 + r, left + i, value, _cell_format(styles, column, role))
+                _comment(ws, top + 1 + r, left + i, note)
+            else:
+                write_value(ws, top + 1 + r, left + i, value, plain)
         if (column.col.input or editable) and column.col.formula is None:
             rule = _validation(column, lists or {}, windows or {})
             if rule:
@@ -358,7 +382,26 @@ def write_table(
     if row_height:
         for r in range(n_rows):
             ws.set_row(top + 1 + r, row_height)
+    elif fit_rows:
+        wrapped = [c for c in cols if c.style == "wrap"]
+        for r, row in enumerate(rows):
+            lines = max((text_lines(row.get(c.name), c.col.width) for c in wrapped), default=1)
+            if lines > 1:
+                ws.set_row(top + 1 + r, 13 * min(lines, 15))
     return Placement(ws.name, name, top, left, last_row, letters)
+
+
+def write_heading(ws: Worksheet, styles: Styles, title: str, intro: str, *, intro_style: str = "note") -> None:
+    """A sheet's title (row 1) and the sentence that says what it holds (row 2), above a table at ``HEADER_ROW``."""
+    ws.write_string(0, 0, title, styles.text("title"))
+    ws.write_string(1, 0, intro, styles.text(intro_style))
+
+
+def color_words(ws: Worksheet, styles: Styles, first_row: int, col: int, last_row: int, colours: Mapping[str, tuple[str, str]]) -> None:
+    """Conditional formats that colour a column's words (word -> fill and font colour), so a
+    status edited by hand is coloured too; the word stays in the cell for greyscale prints."""
+    for word, (fill, font) in colours.items():
+        ws.conditional_format(first_row, col, last_row, col, {"type": "cell", "criteria": "equal to", "value": f'"{word}"', "format": styles.mark(fill, font)})
 
 
 def _runs(indexes: list[int]) -> Iterator[tuple[int, int]]:
@@ -386,6 +429,7 @@ def write_form(
     top: int,
     left: int = 0,
     editable: bool = False,
+    protected: bool = True,
     lists: Mapping[str, str] | None = None,
     windows: Mapping[str, Window] | None = None,
     wb: Workbook | None = None,
@@ -395,6 +439,7 @@ def write_form(
 
     Each value cell also gets a workbook-level defined name ``<name>_<field>`` when
     ``wb`` is given, so a reader can find it even after rows were inserted above.
+    ``protected`` as for ``write_table``.
     """
     cells: dict[str, str] = {}
     for r, column in enumerate(columns(model)):
@@ -402,7 +447,8 @@ def write_form(
         ws.write_string(row, left, column.header, styles.fmt("label", wrap=True))
         value = values.get(column.name)
         note = (flags or {}).get(column.name)
-        write_value(ws, row, left + 1, value, _cell_format(styles, column, _role(column, value, editable=editable, flagged=note is not None)))
+        role = _role(column, value, editable=editable, flagged=note is not None, protected=protected)
+        write_value(ws, row, left + 1, value, _cell_format(styles, column, role))
         _comment(ws, row, left + 1, note)
         if column.col.help:
             ws.write_string(row, left + 2, column.col.help, styles.text("note"))

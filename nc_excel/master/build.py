@@ -30,15 +30,14 @@ from nc_excel.analyses.livinglabs import Shortlist, shortlist, shortlist_changes
 from nc_excel.analyses.schedule import Schedule, build_schedule
 from nc_excel.atomic import replacing
 from nc_excel.certificate.schema import Certificate
-from nc_excel.excel.edit import (
-    register_styles,
-)
+from nc_excel.excel.copy import SheetCopier, copy_names
+from nc_excel.excel.write import new_workbook
 from nc_excel.folder import ProjectFolder
 from nc_excel.intake.archive import Archive, Entry, Register
 from nc_excel.intake.sniff import Limits
 from nc_excel.master.decisions import Decisions, MasterError, read_decisions
 from nc_excel.master.frames import certificate_frame, register_frame, return_frames
-from nc_excel.master.schema import DASHBOARD, ISSUES, LIVING_LABS, REBUILT, SCHEDULE
+from nc_excel.master.schema import ISSUES, LIVING_LABS, REBUILT, SCHEDULE
 from nc_excel.master.write import MasterWriter, dashboard
 from nc_excel.partner.read import Return
 from nc_excel.setup.models import ProjectSetup, default_period
@@ -220,27 +219,36 @@ def build_master(
     issues = open_issues(register, decisions)
     orphaned = _orphaned(decisions, lab, issues, sched)
     report(3, steps, "writing")
-    wb = openpyxl.load_workbook(_setup_only(master), keep_links=False)
-    register_styles(wb)
-    writer = MasterWriter(wb, setup, period, as_of)
-    writer.dashboard(dashboard(setup, period, as_of, register, fin, sched, lab), fin, len(pairs))
-    writer.returns(register)
-    writer.issues(issues)
-    writer.reported(frames)
-    writer.indicator_progress(indicator_progress(frames.indicators, setup.indicators, period))
-    writer.finance(frames, fin)
-    writer.history(past)
-    writer.living_labs(lab, changes)
-    writer.lab_progress(frames)
-    writer.schedule(sched, decisions)
-    writer.orphaned(orphaned)
-    rebuilt = [s.name for s in REBUILT]
-    wb._sheets = [wb[name] for name in rebuilt] + [ws for ws in wb.worksheets if ws.title not in rebuilt]  # Dashboard first, setup sheets after
-    wb.active = 0
-    for ws in wb.worksheets:
-        ws.sheet_view.tabSelected = ws.title == DASHBOARD.name
-    report(4, steps, "saving")
-    backup = _save(wb, master, folder.backups, as_of, report, steps)
+    kept = openpyxl.load_workbook(_setup_only(master), keep_links=False)
+    dashboard_figures = dashboard(setup, period, as_of, register, fin, sched, lab)
+    progress_rows = indicator_progress(frames.indicators, setup.indicators, period)
+    backup = _backup(master, folder)
+    try:
+        with replacing(master, mode=master.stat().st_mode & 0o777) as tmp:
+            wb = new_workbook(tmp)
+            writer = MasterWriter(wb, setup, period, as_of)
+            writer.dashboard(dashboard_figures, fin, len(pairs))
+            writer.returns(register)
+            writer.issues(issues)
+            writer.reported(frames)
+            writer.indicator_progress(progress_rows)
+            writer.finance(frames, fin)
+            writer.history(past)
+            writer.living_labs(lab, changes)
+            writer.lab_progress(frames)
+            writer.schedule(sched, decisions)
+            writer.orphaned(orphaned)
+            if list(writer.sheets) != [s.name for s in REBUILT]:
+                raise RuntimeError(f"the master's sheets were written out of order: {list(writer.sheets)}")  # a writer method was called out of turn
+            copier = SheetCopier(kept, wb)
+            for ws in kept.worksheets:  # the coordinator's sheets, after the rebuilt ones, as they were
+                copier.copy(ws)
+            copy_names(kept, wb)
+            report(4, steps, "saving")
+            wb.close()
+            report(5, steps, "replacing")
+    except PermissionError as exc:
+        raise MasterError(f"{master.name} cannot be replaced: it is probably open in Excel. Close it and run the build again; the new master was not written.") from exc
     report(steps, steps, "done")
     return MasterResult(
         path=master, backup=backup, period=period, as_of=as_of, returns_merged=len(pairs),
@@ -275,15 +283,9 @@ def _orphaned(decisions: Decisions, lab: Shortlist, issues: pd.DataFrame, sched:
     return pd.DataFrame(rows, columns=["sheet", "key", "decision", "note"])
 
 
-def _save(wb: openpyxl.Workbook, master: Path, backups: Path, as_of: dt.date, report: Progress, steps: int) -> Path:
-    """Back up the old master, write the new one beside it and rename it into place."""
-    backups.mkdir(parents=True, exist_ok=True)
-    backup = ProjectFolder(master.parent).new_backup()
+def _backup(master: Path, folder: ProjectFolder) -> Path:
+    """A copy of the old master in the backups folder, made before the new one replaces it."""
+    folder.backups.mkdir(parents=True, exist_ok=True)
+    backup = folder.new_backup()
     shutil.copy2(master, backup)
-    try:
-        with replacing(master, mode=master.stat().st_mode & 0o777) as tmp:
-            wb.save(tmp)
-            report(5, steps, "replacing")
-    except PermissionError as exc:
-        raise MasterError(f"{master.name} cannot be replaced: it is probably open in Excel. Close it and run the build again; the new master was not written.") from exc
     return backup

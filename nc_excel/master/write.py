@@ -1,26 +1,36 @@
 """Write the rebuilt sheets of the master from the analyses' frames, through ``master.schema``.
 
-Each sheet is one model of the schema written with ``excel.edit.write_frame``;
-this module only chooses titles and intros, orders the frames' columns to the
-models' fields and computes the Dashboard's figures.
+Each sheet is one model of the schema written as a named table with
+``excel.write.write_table`` into the new master (an XlsxWriter workbook); this
+module only chooses titles and intros, orders the frames' columns to the models'
+fields and computes the Dashboard's figures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-import openpyxl
 import pandas as pd
-from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Alignment, Font, PatternFill
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from nc_excel.analyses.finance import FinancePosition
 from nc_excel.analyses.indicators import PROJECT
 from nc_excel.analyses.livinglabs import Shortlist
 from nc_excel.analyses.schedule import Schedule
-from nc_excel.excel.edit import print_setup, put, sheet_title, write_fields, write_frame
-from nc_excel.excel.schema import HEADER_ROW, columns
-from nc_excel.excel.style import FONT
+from nc_excel.excel.schema import HEADER_ROW, col_letter, columns
+from nc_excel.excel.style import BORDER, FONT, NAVY
+from nc_excel.excel.write import (
+    Styles,
+    add_format,
+    color_words,
+    print_setup,
+    text_lines,
+    write_form,
+    write_heading,
+    write_table,
+    write_value,
+)
 from nc_excel.intake.archive import Register
 from nc_excel.master.decisions import Decisions
 from nc_excel.master.frames import ReturnFrames, register_frame
@@ -59,7 +69,7 @@ from nc_excel.master.schema import (
 from nc_excel.setup.models import ProjectSetup
 
 TIMELINE_MARKS = {"active": TIMELINE_ACTIVE, "due": "#F4B084", "done": STATUS_COLOURS["Done"][0]}
-CURRENT_MONTH = "C00000"
+CURRENT_MONTH = "#C00000"
 
 
 def dashboard(setup: ProjectSetup, period: int, as_of: dt.date, register: Register, fin: FinancePosition, sched: Schedule, lab: Shortlist) -> Dashboard:
@@ -84,31 +94,57 @@ def dashboard(setup: ProjectSetup, period: int, as_of: dt.date, register: Regist
 class MasterWriter:
     """Writes the rebuilt sheets into the master being built, one method per group of sheets."""
 
-    def __init__(self, wb: openpyxl.Workbook, setup: ProjectSetup, period: int, as_of: dt.date) -> None:
+    def __init__(self, wb: Workbook, setup: ProjectSetup, period: int, as_of: dt.date) -> None:
         self.wb, self.setup, self.period, self.as_of = wb, setup, period, as_of
+        self.styles = Styles(wb)
+        self.sheets: dict[str, Worksheet] = {}
 
-    def table(self, sheet: Sheet, frame: pd.DataFrame, title: str, intro: str, model: type | None = None) -> None:
-        write_frame(self.wb.create_sheet(sheet.name), frame, model or sheet.model, table=sheet.table, title=title, intro=intro,
-                    freeze_cols=sheet.freeze, status_field=sheet.status, status_colours=STATUS_COLOURS, lists={"decisions": DECISIONS})
+    def sheet(self, sheet: Sheet) -> Worksheet:
+        self.sheets[sheet.name] = self.wb.add_worksheet(sheet.name)
+        return self.sheets[sheet.name]
+
+    def table(self, sheet: Sheet, frame: pd.DataFrame, title: str, intro: str, model: type | None = None, *, intro_style: str = "note") -> Worksheet:
+        """``frame`` as the sheet's named table under a title: input columns look like inputs and offer
+        their lists, status words are coloured, the header and the key columns stay in view."""
+        model = model or sheet.model
+        cols = columns(model)
+        names = [c.name for c in cols]
+        rows = frame[names].astype(object).where(frame[names].notna(), None).to_dict("records") if len(frame) else []
+        ws = self.sheet(sheet)
+        write_heading(ws, self.styles, title, intro, intro_style=intro_style)
+        write_table(ws, self.styles, model, rows, name=sheet.table, top=HEADER_ROW, protected=False, fit_rows=True, lists={"decisions": list(DECISIONS)})
+        if sheet.status in names:
+            color_words(ws, self.styles, HEADER_ROW + 1, names.index(sheet.status), HEADER_ROW + max(len(rows), 1), STATUS_COLOURS)
+        ws.freeze_panes(HEADER_ROW + 1, sheet.freeze)
+        print_setup(ws, header=f"{self.setup.project.acronym} master", repeat_row=HEADER_ROW)
+        return ws
 
     def dashboard(self, figures: Dashboard, fin: FinancePosition, merged: int) -> None:
-        ws = self.wb.create_sheet(DASHBOARD.name)
+        ws = self.sheet(DASHBOARD)
         p = self.setup.project
-        sheet_title(ws, f"{p.name}: master", f"{p.programme}. Rebuilt from {merged} accepted return(s) in the archive.")
-        first = HEADER_ROW + 1
-        after = write_fields(ws, figures, top=first)
-        status_row = first + [c.name for c in columns(Dashboard)].index("status_line")
-        ws.row_dimensions[status_row].height = max(ws.row_dimensions[status_row].height or 0, 30) * 1.2  # bold and larger
-        ws.cell(status_row, 2).font = Font(name=FONT, bold=True, size=11, color="006100" if figures.on_track else "9C0006")
-        top = after + 1
+        write_heading(ws, self.styles, f"{p.name}: master", f"{p.programme}. Rebuilt from {merged} accepted return(s) in the archive.")
+        fields = columns(Dashboard)
+        values = {c.name: getattr(figures, c.name) for c in fields}
+        write_form(ws, self.styles, Dashboard, values, name="Dashboard", top=HEADER_ROW, protected=False)
+        for r, column in enumerate(fields, start=HEADER_ROW):
+            lines = text_lines(values[column.name], 24)
+            if column.name == "status_line":
+                ws.write_string(r, 1, figures.status_line, self.styles.text("ok" if figures.on_track else "warn"))
+                ws.set_row(r, max(13 * lines, 30) * 1.2)  # bold and larger
+            elif lines > 1:
+                ws.set_row(r, 13 * min(lines, 15))
+        top = HEADER_ROW + len(fields) + 1
         cols = columns(DASHBOARD.model)
-        for c, column in enumerate(cols, start=1):
-            put(ws, top, c, column.header, "nc_header")
-        for r, row in enumerate(fin.readiness[[c.name for c in cols]].itertuples(index=False, name=None), start=top + 1):
-            for c, (value, column) in enumerate(zip(row, cols), start=1):
-                put(ws, r, c, value, f"nc_{column.style}")
-        ws.column_dimensions["C"].width = cols[-1].col.width
-        print_setup(ws, landscape=False)
+        for c, column in enumerate(cols):
+            ws.write_string(top, c, column.header, self.styles.fmt("header"))
+        readiness = fin.readiness[[c.name for c in cols]]
+        for r, row in enumerate(readiness.astype(object).where(readiness.notna(), None).itertuples(index=False, name=None), start=top + 1):
+            for c, (value, column) in enumerate(zip(row, cols)):
+                write_value(ws, r, c, value, self.styles.fmt("plain", "text", wrap=column.col.wrap))
+        ws.set_column(0, 0, 34)
+        ws.set_column(1, 1, 24)
+        ws.set_column(2, 2, cols[-1].col.width)
+        print_setup(ws, header=f"{p.acronym} master", landscape=False)
 
     def returns(self, register: Register) -> None:
         self.table(RETURNS, register_frame(register.entries), "Returns register", "Every file collected, in the order received, with its verdict. A later accepted return replaces the partner's earlier one "
@@ -128,11 +164,10 @@ class MasterWriter:
         self.table(INDICATOR_PROGRESS, progress, f"Output indicators against targets, period {self.period}",
                    f"Achieved before period {self.period}, in it and in all; each partner against the target per partner, "
                    "the project (All partners) against the target times the number of reporting partners.")
-        ws, first = self.wb[INDICATOR_PROGRESS.name], HEADER_ROW + 2
-        for r, partner in enumerate(progress["partner"], start=first):
-            if partner == PROJECT:
-                for c in range(1, len(columns(INDICATOR_PROGRESS.model)) + 1):
-                    ws.cell(r, c).font = Font(name=FONT, size=10, bold=True)
+        ws, names = self.sheets[INDICATOR_PROGRESS.name], [c.name for c in columns(INDICATOR_PROGRESS.model)]
+        partner = f"${col_letter(names.index('partner'))}{HEADER_ROW + 2}"
+        ws.conditional_format(HEADER_ROW + 1, 0, HEADER_ROW + max(len(progress), 1), len(names) - 1,
+                              {"type": "formula", "criteria": f'={partner}="{PROJECT}"', "format": self.styles.text("strong")})
 
     def finance(self, frames: ReturnFrames, fin: FinancePosition) -> None:
         self.table(FINANCE, frames.finance, "Expenditure declared", "All periods, one row per partner and cost category, as declared.")
@@ -159,9 +194,8 @@ class MasterWriter:
         since = f"since period {self.period - 1}"
         warning = f"{len(changes)} shortlist change(s) {since}: see the sheet {SHORTLIST_CHANGES.name}." if changes is not None and len(changes) else ""
         self.table(SHORTLIST, lab.longlist[lab.longlist["shortlisted"]], f"Living-lab shortlist ({self.setup.project.shortlist_per_region} per region)",
-                   warning or "Ranked by weighted score within each region; ties go to more proposers, then more companies, then name.")
-        if warning:
-            self.wb[SHORTLIST.name]["A2"].font = Font(name=FONT, bold=True, size=11, color="9C0006")
+                   warning or "Ranked by weighted score within each region; ties go to more proposers, then more companies, then name.",
+                   intro_style="warn" if warning else "note")
         self.table(REGIONS, lab.regions, "Living labs per region", "Regions with fewer eligible candidates than places are flagged.")
         if changes is None:
             self.table(SHORTLIST_CHANGES, pd.DataFrame(), "Shortlist changes", f"Period {self.period} has no earlier shortlist to compare with.")
@@ -184,21 +218,20 @@ class MasterWriter:
     def timeline(self, sched: Schedule) -> None:
         months = sched.months
         frame = sched.timeline.rename(columns={m: month_field(m) for m in months})
-        self.table(TIMELINE, frame, "Timeline", f"Month by month; the current month ({sched.current_month or '-'}) is outlined.", model=timeline_row(months))
-        ws = self.wb[TIMELINE.name]
-        head, first, last = HEADER_ROW + 1, HEADER_ROW + 2, HEADER_ROW + 1 + max(len(frame), 1)
+        model = timeline_row(months)
+        ws = self.table(TIMELINE, frame, "Timeline", f"Month by month; the current month ({sched.current_month or '-'}) is outlined.", model=model)
         lead = len(columns(TimelineHead))  # the columns before the months
-        span = f"{ws.cell(first, lead + 1).column_letter}{first}:{ws.cell(last, lead + len(months)).column_letter}{last}"
+        first, last = HEADER_ROW + 1, HEADER_ROW + max(len(frame), 1)
         for word, color in TIMELINE_MARKS.items():
-            fill = PatternFill("solid", fgColor=color.lstrip("#"), bgColor=color.lstrip("#"))
-            ws.conditional_formatting.add(span, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=fill))
-        for c in range(lead + 1, lead + 1 + len(months)):
-            ws.cell(head, c).alignment = Alignment(text_rotation=90, vertical="center")
-            for r in range(first, last + 1):
-                ws.cell(r, c).number_format = ";;;"  # the fill shows the month; the word would only clutter
-        ws.row_dimensions[head].height = 48
-        if sched.current_month in months:
-            ws.cell(head, lead + 1 + months.index(sched.current_month)).fill = PatternFill("solid", fgColor=CURRENT_MONTH)
+            ws.conditional_format(first, lead, last, lead + len(months) - 1,
+                                  {"type": "cell", "criteria": "equal to", "value": f'"{word}"', "format": self.styles.mark(color, color)})
+        header = {"font_name": FONT, "font_size": 10, "bold": True, "font_color": "white", "bg_color": NAVY, "border": 1, "border_color": BORDER,
+                  "rotation": 90, "valign": "vcenter"}
+        month_head = add_format(self.wb, header)
+        current_head = add_format(self.wb, {**header, "bg_color": CURRENT_MONTH})
+        for c, month in enumerate(months, start=lead):
+            ws.write_string(HEADER_ROW, c, month, current_head if month == sched.current_month else month_head)
+        ws.set_row(HEADER_ROW, 48)
 
     def orphaned(self, orphaned: pd.DataFrame) -> None:
         self.table(ORPHANED, orphaned, "Orphaned decisions",
