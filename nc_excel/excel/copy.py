@@ -200,9 +200,9 @@ class SheetCopier:
                 out.write_blank(row, col, None, fmt)
         elif cell.data_type == "f" or not isinstance(value, (str, int, float, bool, dt.date, dt.time, dt.timedelta)):
             text = getattr(value, "text", value)  # an array formula keeps its text
-            out.write_formula(row, col, str(text), fmt)
+            out.write_formula(row, col, str(text), fmt, "")  # no result stored: the application calculates it on opening
         elif cell.data_type == "e":
-            out.write_formula(row, col, f"={value}", fmt)
+            out.write_formula(row, col, f"={value}", fmt, value)
         elif isinstance(value, bool):
             out.write_boolean(row, col, value, fmt)
         elif isinstance(value, str):
