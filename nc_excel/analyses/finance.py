@@ -273,10 +273,13 @@ def finance_position(
 
     lines: list[dict[str, Any]] = []
     partner_rows: list[dict[str, Any]] = []
+    controls_of: dict[str, dict[int, _Control]] = {}  # by partner, then period: one pass, not one per partner
+    for (code, per), control in controls.items():
+        controls_of.setdefault(code, {})[per] = control
     for p in partners:
         standing = standings.get((p.code, period), _Standing(None, None))
         lines += _budget_lines(p, project, amounts, reported=standing.counting is not None)
-        partner_rows.append(_partner_row(p, project, amounts, standing, {k[1]: c for k, c in controls.items() if k[0] == p.code}, period))
+        partner_rows.append(_partner_row(p, project, amounts, standing, controls_of.get(p.code, {}), period))
     lines_df = pd.DataFrame(lines, columns=list(LINE_COLUMNS))
     lines_df["flat_rate_ok"] = lines_df["flat_rate_ok"].astype(object)
     readiness = [{"partner": r["partner"], "partner_name": r["partner_name"], "reason": r["blocking"]} for r in partner_rows if not r["ready"]]
@@ -320,8 +323,12 @@ def _controls(flcs: list[dict[str, Any]], cert_rows: list[dict[str, Any]], count
     for r in flcs:
         status = _text(r["flc_status"]) or NOT_SENT
         out[(r["partner"], int(r["period"]))] = _Control(status, money(r["certified"]) if status == CERTIFIED else ZERO)
+    certified: dict[tuple[str, int], Decimal] = {}
+    for r in cert_rows:
+        key = (r["partner"], int(r["period"]))
+        certified[key] = certified.get(key, ZERO) + money(r["certified"])
     for key in counting:
-        out[key] = _Control(CERTIFIED, sum((money(r["certified"]) for r in cert_rows if (r["partner"], int(r["period"])) == key), ZERO))
+        out[key] = _Control(CERTIFIED, certified.get(key, ZERO))
     return out
 
 

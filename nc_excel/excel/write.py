@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import xlsxwriter
 from pydantic import BaseModel
@@ -111,10 +111,12 @@ class Styles:
     wb: Workbook
     _cache: dict[tuple[Any, ...], Format] = field(default_factory=dict)
 
-    def fmt(self, role: Role, kind: str = "text", *, wrap: bool = False, num_format: str | None = None) -> Format:
-        key = (role, kind, wrap, num_format)
+    def fmt(self, role: Role, kind: str = "text", *, wrap: bool = False, num_format: str | None = None, bold: bool = False) -> Format:
+        key = (role, kind, wrap, num_format, bold)
         if key not in self._cache:
             props: dict[str, Any] = {"font_name": FONT, "font_size": 10, "valign": "top"}
+            if bold:
+                props["bold"] = True
             if role != "header" and (num_format or kind in NUMBER_FORMATS):
                 props["num_format"] = num_format or NUMBER_FORMATS[kind]
             if wrap or role == "header":
@@ -217,6 +219,15 @@ def write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: Format | Non
         write_value(ws, row, col, str(value), fmt)
 
 
+@runtime_checkable
+class Columnar(Protocol):
+    """Table rows that hand over one column at a time (missing values as None), e.g. a data frame's."""
+
+    def __len__(self) -> int: ...
+
+    def column(self, name: str) -> Sequence[Any]: ...
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where a table or form landed, so readers (and the metadata sheet) can find it."""
@@ -284,9 +295,9 @@ def _validation(column: Column, lists: Mapping[str, str], windows: Mapping[str, 
     return v if v["validate"] != "any" or column.col.help else None
 
 
-def _cell_format(styles: Styles, column: Column, role: Role) -> Format:
+def _cell_format(styles: Styles, column: Column, role: Role, bold: bool = False) -> Format:
     kind = "text" if column.style == "wrap" else column.style  # percent and share have formats of their own
-    return styles.fmt(role, kind, wrap=column.col.wrap, num_format=column.col.number_format)
+    return styles.fmt(role, kind, wrap=column.col.wrap, num_format=column.col.number_format, bold=bold)
 
 
 def _role(column: Column, value: Any, *, editable: bool, locked: bool = False, flagged: bool = False, protected: bool = True) -> Role:
@@ -315,7 +326,7 @@ def write_table(
     ws: Worksheet,
     styles: Styles,
     model: type[BaseModel],
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]] | Columnar,
     *,
     name: str,
     top: int,
@@ -328,17 +339,21 @@ def write_table(
     fit_rows: bool = False,
     spare_rows: int = 0,
     locked_rows: set[int] | frozenset[int] = frozenset(),
+    strong_rows: set[int] | frozenset[int] = frozenset(),
     flags: Mapping[tuple[int, str], str] | None = None,
 ) -> Placement:
     """Write a named Excel table of ``model`` rows with header, formats and validations.
 
+    ``rows`` are mappings of field names to values, or ``Columnar`` rows that hand over a
+    column at a time (a large frame's, without a dict per row).
     ``editable`` (the coordinator's setup sheets) leaves every cell open; otherwise
     input columns are unlocked and styled, the rest locked (or, when the sheet is
     never ``protected``, plain). ``rows`` map field names to values; a ``Formula``
     value locks that one cell (e.g. the flat-rate line). ``lists`` map a column's
     ``choices`` to a range formula or the words themselves. ``spare_rows`` adds
     empty input rows. ``locked_rows`` are indexes of rows whose input cells stay
-    locked (a row that is computed, not typed). ``flags`` maps (row index, field
+    locked (a row that is computed, not typed); ``strong_rows`` are written in bold (a
+    total, the project's line among its partners'). ``flags`` maps (row index, field
     name) to a comment: the cell is flagged and commented. ``row_height`` sets every
     row's height; ``fit_rows`` instead makes a row as tall as its wrapped text needs.
     """
@@ -346,6 +361,7 @@ def write_table(
     cols = columns(model)
     letters = {c.name: col_letter(left + i) for i, c in enumerate(cols)}
     n_rows = max(len(rows) + spare_rows, 1)
+    lines: dict[int, int] = {}  # row index -> lines of its tallest wrapped text, for fit_rows
     last_row = top + n_rows
     ws.add_table(
         top, left, last_row, left + len(cols) - 1,
@@ -360,16 +376,20 @@ def write_table(
     for i, column in enumerate(cols):
         ws.set_column(left + i, left + i, column.col.width)
         plain = _cell_format(styles, column, _role(column, None, editable=editable, protected=protected))  # what most cells of the column get
-        special = bool(flags) or bool(locked_rows) or column.col.formula is not None
+        special = bool(flags) or bool(locked_rows) or bool(strong_rows) or column.col.formula is not None
+        values = rows.column(column.name) if isinstance(rows, Columnar) else [row.get(column.name) for row in rows]
+        if fit_rows and column.style == "wrap":
+            for r, value in enumerate(values):
+                lines[r] = max(lines.get(r, 1), text_lines(value, column.col.width))
         for r in range(n_rows):
-            value = rows[r].get(column.name) if r < len(rows) else None
+            value = values[r] if r < len(values) else None
             if column.col.formula is not None and not isinstance(value, Formula):
                 row_refs = {name: f"{letter}{top + r + 2}" for name, letter in letters.items()}
                 value = Formula(column.col.formula.excel(row_refs.__getitem__), value)
             if special or isinstance(value, Formula):
                 note = flags.get((r, column.name))
                 role = _role(column, value, editable=editable, locked=r in locked_rows, flagged=note is not None, protected=protected)
-                write_value(ws, top + 1 + r, left + i, value, _cell_format(styles, column, role))
+                write_value(ws, top + 1 + r, left + i, value, _cell_format(styles, column, role, bold=r in strong_rows))
                 _comment(ws, top + 1 + r, left + i, note)
             else:
                 write_value(ws, top + 1 + r, left + i, value, plain)
@@ -382,12 +402,9 @@ def write_table(
     if row_height:
         for r in range(n_rows):
             ws.set_row(top + 1 + r, row_height)
-    elif fit_rows:
-        wrapped = [c for c in cols if c.style == "wrap"]
-        for r, row in enumerate(rows):
-            lines = max((text_lines(row.get(c.name), c.col.width) for c in wrapped), default=1)
-            if lines > 1:
-                ws.set_row(top + 1 + r, 13 * min(lines, 15))
+    for r, count in lines.items():
+        if count > 1:
+            ws.set_row(top + 1 + r, 13 * min(count, 15))
     return Placement(ws.name, name, top, left, last_row, letters)
 
 

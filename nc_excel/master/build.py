@@ -63,8 +63,8 @@ def latest_returns(root: Path, setup: ProjectSetup, register: Register, limits: 
     entries = [e for e in register.current() if e.archived]
     pairs = archive.read_many(entries)
     left_out = [f"{e.archived} ({e.partner}, period {e.period}): {archive.why_not[e.sha256]}" for e in entries if e.sha256 in archive.why_not]
-    order = [p.code for p in setup.partners]
-    return sorted(pairs, key=lambda pair: (pair[1].period, order.index(pair[1].partner))), left_out
+    order = {p.code: n for n, p in enumerate(setup.partners)}
+    return sorted(pairs, key=lambda pair: (pair[1].period, order[pair[1].partner])), left_out
 
 
 def latest_certificates(root: Path, setup: ProjectSetup, register: Register) -> tuple[list[tuple[Entry, Certificate]], list[str]]:
@@ -202,6 +202,8 @@ def build_master(
     report(1, steps, "reading the archive")
     pairs, left_out = latest_returns(root, setup, register)
     frames = return_frames(pairs, setup)
+    merged = len(pairs)
+    del pairs  # the returns are in the frames now; a large project's would double the peak memory of the writing
     report(2, steps, "analyses")
     lab = shortlist(frames.candidates, setup.criteria, setup.regions, setup.project.shortlist_per_region, decisions.living_labs)
     changes = _shortlist_since(frames.candidates, setup, decisions, lab, period)
@@ -227,7 +229,7 @@ def build_master(
         with replacing(master, mode=master.stat().st_mode & 0o777) as tmp:
             wb = new_workbook(tmp)
             writer = MasterWriter(wb, setup, period, as_of)
-            writer.dashboard(dashboard_figures, fin, len(pairs))
+            writer.dashboard(dashboard_figures, fin, merged)
             writer.returns(register)
             writer.issues(issues)
             writer.reported(frames)
@@ -251,7 +253,7 @@ def build_master(
         raise MasterError(f"{master.name} cannot be replaced: it is probably open in Excel. Close it and run the build again; the new master was not written.") from exc
     report(steps, steps, "done")
     return MasterResult(
-        path=master, backup=backup, period=period, as_of=as_of, returns_merged=len(pairs),
+        path=master, backup=backup, period=period, as_of=as_of, returns_merged=merged,
         partners_reported=fin.totals.partners_reported, candidates=len(frames.candidates), places=len(lab.longlist),
         shortlisted={r.region: int(r.shortlisted) for r in lab.regions.itertuples()},
         region_flags=[f"{r.region}: {r.flag}" for r in lab.regions.itertuples() if r.flag],

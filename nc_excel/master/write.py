@@ -9,6 +9,7 @@ fields and computes the Dashboard's figures.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 from xlsxwriter.workbook import Workbook
@@ -18,7 +19,7 @@ from nc_excel.analyses.finance import FinancePosition
 from nc_excel.analyses.indicators import PROJECT
 from nc_excel.analyses.livinglabs import Shortlist
 from nc_excel.analyses.schedule import Schedule
-from nc_excel.excel.schema import HEADER_ROW, col_letter, columns
+from nc_excel.excel.schema import HEADER_ROW, columns
 from nc_excel.excel.style import BORDER, FONT, NAVY
 from nc_excel.excel.write import (
     Styles,
@@ -72,6 +73,23 @@ TIMELINE_MARKS = {"active": TIMELINE_ACTIVE, "due": "#F4B084", "done": STATUS_CO
 CURRENT_MONTH = "#C00000"
 
 
+class FrameRows:
+    """A frame's rows for ``write_table``, handed over a column at a time as plain Python values
+    (missing ones as None): a large master never holds a dict per row."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def column(self, name: str) -> list[Any]:
+        if not len(self.frame):
+            return []  # an empty frame need not have the columns
+        values = self.frame[name]
+        return values.astype(object).where(values.notna(), None).tolist()
+
+
 def dashboard(setup: ProjectSetup, period: int, as_of: dt.date, register: Register, fin: FinancePosition, sched: Schedule, lab: Shortlist) -> Dashboard:
     """The Dashboard's figures: every one a count or a sum of what the other sheets show."""
     per = setup.period(period)
@@ -103,16 +121,18 @@ class MasterWriter:
         self.sheets[sheet.name] = self.wb.add_worksheet(sheet.name)
         return self.sheets[sheet.name]
 
-    def table(self, sheet: Sheet, frame: pd.DataFrame, title: str, intro: str, model: type | None = None, *, intro_style: str = "note") -> Worksheet:
+    def table(self, sheet: Sheet, frame: pd.DataFrame, title: str, intro: str, model: type | None = None, *, intro_style: str = "note",
+              strong_rows: frozenset[int] = frozenset()) -> Worksheet:
         """``frame`` as the sheet's named table under a title: input columns look like inputs and offer
         their lists, status words are coloured, the header and the key columns stay in view."""
         model = model or sheet.model
         cols = columns(model)
         names = [c.name for c in cols]
-        rows = frame[names].astype(object).where(frame[names].notna(), None).to_dict("records") if len(frame) else []
+        rows = FrameRows(frame)
         ws = self.sheet(sheet)
         write_heading(ws, self.styles, title, intro, intro_style=intro_style)
-        write_table(ws, self.styles, model, rows, name=sheet.table, top=HEADER_ROW, protected=False, fit_rows=True, lists={"decisions": list(DECISIONS)})
+        write_table(ws, self.styles, model, rows, name=sheet.table, top=HEADER_ROW, protected=False, fit_rows=True,
+                    strong_rows=strong_rows, lists={"decisions": list(DECISIONS)})
         if sheet.status in names:
             color_words(ws, self.styles, HEADER_ROW + 1, names.index(sheet.status), HEADER_ROW + max(len(rows), 1), STATUS_COLOURS)
         ws.freeze_panes(HEADER_ROW + 1, sheet.freeze)
@@ -137,9 +157,9 @@ class MasterWriter:
         cols = columns(DASHBOARD.model)
         for c, column in enumerate(cols):
             ws.write_string(top, c, column.header, self.styles.fmt("header"))
-        readiness = fin.readiness[[c.name for c in cols]]
-        for r, row in enumerate(readiness.astype(object).where(readiness.notna(), None).itertuples(index=False, name=None), start=top + 1):
-            for c, (value, column) in enumerate(zip(row, cols)):
+        readiness = FrameRows(fin.readiness)
+        for c, column in enumerate(cols):
+            for r, value in enumerate(readiness.column(column.name), start=top + 1):
                 write_value(ws, r, c, value, self.styles.fmt("plain", "text", wrap=column.col.wrap))
         ws.set_column(0, 0, 34)
         ws.set_column(1, 1, 24)
@@ -163,11 +183,8 @@ class MasterWriter:
         """Each indicator's project line (in bold), then its partners' lines."""
         self.table(INDICATOR_PROGRESS, progress, f"Output indicators against targets, period {self.period}",
                    f"Achieved before period {self.period}, in it and in all; each partner against the target per partner, "
-                   "the project (All partners) against the target times the number of reporting partners.")
-        ws, names = self.sheets[INDICATOR_PROGRESS.name], [c.name for c in columns(INDICATOR_PROGRESS.model)]
-        partner = f"${col_letter(names.index('partner'))}{HEADER_ROW + 2}"
-        ws.conditional_format(HEADER_ROW + 1, 0, HEADER_ROW + max(len(progress), 1), len(names) - 1,
-                              {"type": "formula", "criteria": f'={partner}="{PROJECT}"', "format": self.styles.text("strong")})
+                   "the project (All partners) against the target times the number of reporting partners.",
+                   strong_rows=frozenset(r for r, partner in enumerate(progress["partner"]) if partner == PROJECT))
 
     def finance(self, frames: ReturnFrames, fin: FinancePosition) -> None:
         self.table(FINANCE, frames.finance, "Expenditure declared", "All periods, one row per partner and cost category, as declared.")
