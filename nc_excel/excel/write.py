@@ -560,11 +560,15 @@ def protect(ws: Worksheet, password: str | None) -> None:
     )
 
 
-def new_workbook(path: Path, created: dt.datetime | None = None) -> Workbook:
-    """An XlsxWriter workbook that never turns strings into formulas, numbers or links."""
+def new_workbook(path: Path, created: dt.datetime | None = None, *, in_memory: bool = True) -> Workbook:
+    """An XlsxWriter workbook that never turns strings into formulas, numbers or links.
+
+    ``in_memory=False`` (a large workbook: the master) assembles each sheet's XML in a
+    temporary file rather than in memory before it is zipped, which lowers the peak.
+    """
     wb = xlsxwriter.Workbook(
         str(path),
-        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False, "default_date_format": "yyyy-mm-dd", "in_memory": True},
+        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False, "default_date_format": "yyyy-mm-dd", "in_memory": in_memory},
     )
     if created is not None:
         wb.set_properties({"created": created})

@@ -11,7 +11,9 @@ written to a temporary file and renamed into place: a failed rebuild changes not
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import gc
 import io
 import shutil
 import zipfile
@@ -47,6 +49,8 @@ Progress = Callable[[int, int, str], None]
 
 SETUP_NAMES = {s.sheet for s in SETUP_SHEETS}
 KEPT = SETUP_NAMES | {SETTINGS_SHEET}  # the coordinator's sheets: kept exactly as they are
+EMPTY = pd.DataFrame()
+RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
 # ---------------------------------------------------------------- inputs
@@ -154,29 +158,37 @@ def check_not_open(master: Path) -> None:
 
 
 def _setup_only(master: Path) -> io.BytesIO:
-    """The master with only its setup sheets listed, for openpyxl to load quickly.
+    """The master with only its setup sheets, for openpyxl to load quickly.
 
     The rebuilt sheets of a large project are most of the file; openpyxl loads only
-    the sheets the workbook part lists, so the others are dropped from that list.
+    the sheets the workbook part lists, so the others are dropped from that list and
+    their parts left out (the copy is stored uncompressed: it only lives in memory).
     """
     out = io.BytesIO()
-    with zipfile.ZipFile(master) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+    with zipfile.ZipFile(master) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zout:
+        root = etree.fromstring(zin.read("xl/workbook.xml"))
+        ns = {"m": root.nsmap.get(None, "")}
+        dropped = set()
+        for sheet in root.findall("m:sheets/m:sheet", ns):
+            if sheet.get("name") not in KEPT:
+                dropped.add(sheet.get(f"{{{RELATIONSHIPS}}}id"))
+                sheet.getparent().remove(sheet)
+        for name in root.findall("m:definedNames/m:definedName", ns):
+            if name.get("localSheetId") is not None or not any(f"{s}!" in (name.text or "") or f"'{s}'!" in (name.text or "") for s in KEPT):
+                name.getparent().remove(name)
+        for view in root.findall("m:bookViews/m:workbookView", ns):
+            view.set("activeTab", "0")
+            view.attrib.pop("firstSheet", None)
+        rels = etree.fromstring(zin.read("xl/_rels/workbook.xml.rels"))
+        skipped = {f"xl/{r.get('Target').lstrip('/').removeprefix('xl/')}" for r in rels if r.get("Id") in dropped}
+        skipped |= {f"{part.rsplit('/', 1)[0]}/_rels/{part.rsplit('/', 1)[1]}.rels" for part in skipped}
         for info in zin.infolist():
+            if info.filename in skipped:
+                continue
             data = zin.read(info)
             if info.filename == "xl/workbook.xml":
-                root = etree.fromstring(data)
-                ns = {"m": root.nsmap.get(None, "")}
-                for sheet in root.findall("m:sheets/m:sheet", ns):
-                    if sheet.get("name") not in KEPT:
-                        sheet.getparent().remove(sheet)
-                for name in root.findall("m:definedNames/m:definedName", ns):
-                    if name.get("localSheetId") is not None or not any(f"{s}!" in (name.text or "") or f"'{s}'!" in (name.text or "") for s in KEPT):
-                        name.getparent().remove(name)
-                for view in root.findall("m:bookViews/m:workbookView", ns):
-                    view.set("activeTab", "0")
-                    view.attrib.pop("firstSheet", None)
                 data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-            zout.writestr(info, data)
+            zout.writestr(info.filename, data)
     out.seek(0)
     return out
 
@@ -204,9 +216,12 @@ def build_master(
     frames = return_frames(pairs, setup)
     merged = len(pairs)
     del pairs  # the returns are in the frames now; a large project's would double the peak memory of the writing
+    gc.collect()  # their models hold reference cycles: free them now, for the sheets to reuse the memory
     report(2, steps, "analyses")
     lab = shortlist(frames.candidates, setup.criteria, setup.regions, setup.project.shortlist_per_region, decisions.living_labs)
     changes = _shortlist_since(frames.candidates, setup, decisions, lab, period)
+    candidates = len(frames.candidates)
+    frames = dataclasses.replace(frames, candidates=EMPTY)  # in the long list now; let go before writing
     sched = build_schedule(
         setup.work_packages, setup.deliverables,
         frames.deliverables[["partner", "period", "code", "status", "date", "comment"]],
@@ -227,14 +242,16 @@ def build_master(
     backup = _backup(master, folder)
     try:
         with replacing(master, mode=master.stat().st_mode & 0o777) as tmp:
-            wb = new_workbook(tmp)
+            wb = new_workbook(tmp, in_memory=False)
             writer = MasterWriter(wb, setup, period, as_of)
             writer.dashboard(dashboard_figures, fin, merged)
             writer.returns(register)
             writer.issues(issues)
             writer.reported(frames)
+            frames = dataclasses.replace(frames, progress=EMPTY, deliverables=EMPTY, indicators=EMPTY)  # written: let go before the next sheets
             writer.indicator_progress(progress_rows)
             writer.finance(frames, fin)
+            frames = dataclasses.replace(frames, finance=EMPTY, flc=EMPTY)
             writer.history(past)
             writer.living_labs(lab, changes)
             writer.lab_progress(frames)
@@ -254,7 +271,7 @@ def build_master(
     report(steps, steps, "done")
     return MasterResult(
         path=master, backup=backup, period=period, as_of=as_of, returns_merged=merged,
-        partners_reported=fin.totals.partners_reported, candidates=len(frames.candidates), places=len(lab.longlist),
+        partners_reported=fin.totals.partners_reported, candidates=candidates, places=len(lab.longlist),
         shortlisted={r.region: int(r.shortlisted) for r in lab.regions.itertuples()},
         region_flags=[f"{r.region}: {r.flag}" for r in lab.regions.itertuples() if r.flag],
         overdue=list(sched.deliverables.loc[sched.deliverables["status"] == "Overdue", "code"]),
