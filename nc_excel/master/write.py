@@ -149,7 +149,10 @@ class MasterWriter:
         for r, column in enumerate(fields, start=HEADER_ROW):
             lines = text_lines(values[column.name], 24)
             if column.name == "status_line":
-                ws.write_string(r, 1, figures.status_line, self.styles.text("ok" if figures.on_track else "warn"))
+                colours = {"font_color": "#006100", "bg_color": "#C6EFCE"} if figures.on_track else {"font_color": "#9C0006", "bg_color": "#FFC7CE"}
+                status = add_format(self.wb, {"font_name": FONT, "font_size": 11, "bold": True, "text_wrap": True, "valign": "top",
+                                              "border": 1, "border_color": BORDER, **colours})  # as the ok and warn words, larger
+                ws.write_string(r, 1, figures.status_line, status)
                 ws.set_row(r, max(13 * lines, 30) * 1.2)  # bold and larger
             elif lines > 1:
                 ws.set_row(r, 13 * min(lines, 15))
