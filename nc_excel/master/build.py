@@ -1,7 +1,8 @@
 """Build the master workbook from the setup, the archive and the coordinator's decisions.
 
-The master is rebuilt, never patched: its setup sheets are kept exactly as the
-coordinator left them, every other sheet is written anew from the latest accepted
+The master is rebuilt, never patched: a new workbook is written with XlsxWriter,
+its setup sheets copied cell by cell (``excel.copy``) exactly as the coordinator
+left them in the old one, every other sheet written anew from the latest accepted
 returns, and the columns that belong to the coordinator (living-lab decisions,
 notes, issue resolutions, deliverable comments) are read from the current master
 first and written back to the same rows by stable keys. A decision whose row has
