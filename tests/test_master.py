@@ -202,6 +202,40 @@ def test_setup_sheets_stay_as_the_coordinator_left_them(project: Workspace) -> N
     assert project.setup() is not None
 
 
+def test_a_coordinators_own_column_and_formatting_on_a_setup_sheet_survive_builds(project: Workspace) -> None:
+    """The coordinator keeps a contact column beside the partner table, with a dropdown, a bold
+    heading and a name of their own for it; two rebuilds later it is all still there, and the setup reads."""
+    wb = openpyxl.load_workbook(project.master)
+    ws = wb["Partners"]
+    extra = ws.max_column + 2  # beyond the table, after an empty column
+    ws.cell(4, extra, "Contact person").font = openpyxl.styles.Font(bold=True, color="1F3864")
+    ws.cell(5, extra, "Anna Berg")
+    ws.cell(5, extra + 1, "=LEN(A5)")
+    ws.column_dimensions[ws.cell(4, extra).column_letter].width = 28
+    ws.row_dimensions[5].height = 24
+    ws["A5"].fill = openpyxl.styles.PatternFill("solid", fgColor="FFC000")
+    dv = openpyxl.worksheet.datavalidation.DataValidation(type="list", formula1='"Called,Mailed"', allow_blank=True)
+    ws.add_data_validation(dv)
+    dv.add(f"{ws.cell(5, extra + 2).coordinate}:{ws.cell(30, extra + 2).coordinate}")
+    wb.defined_names["contacts"] = openpyxl.workbook.defined_name.DefinedName("contacts", attr_text=f"'Partners'!${ws.cell(5, extra).column_letter}$5")
+    wb.save(project.master)
+    before = values(project.master, "Partners")
+    project.build(as_of=AS_OF)
+    project.build(as_of=AS_OF)
+    book = openpyxl.load_workbook(project.master)
+    after = book["Partners"]
+    assert values(project.master, "Partners") == before
+    assert after.cell(4, extra).font.b and after.cell(4, extra).font.color.rgb.endswith("1F3864")
+    assert after.cell(5, extra + 1).value == "=LEN(A5)"
+    assert after.column_dimensions[after.cell(4, extra).column_letter].width == 28 and after.row_dimensions[5].height == 24
+    assert after["A5"].fill.fgColor.rgb.endswith("FFC000")
+    assert any(dv.formula1 == '"Called,Mailed"' for dv in after.data_validations.dataValidation)
+    assert "SetupPartners" in after.tables and after.freeze_panes == "B5"
+    assert book.defined_names["contacts"].attr_text.endswith("$5") and book.defined_names["nc_project_folder"].attr_text == "'Settings'!$B$4"
+    assert book.sheetnames[-1] == "Settings" and book.sheetnames[0] == "Dashboard"
+    assert project.setup() is not None
+
+
 def test_a_failed_rebuild_leaves_the_old_master(project: Workspace) -> None:
     before = project.master.read_bytes()
 

@@ -121,11 +121,6 @@ class FinanceTotals:
     partners_ready: int
     n_partners: int
 
-    @property
-    def cofinancing(self) -> Decimal:
-        """The ERDF due, under the name the master's Dashboard is written with (``master.write.dashboard``)."""
-        return self.erdf_due
-
 
 @dataclass(frozen=True)
 class FinancePosition:
@@ -295,10 +290,13 @@ def finance_position(
 
     lines: list[dict[str, Any]] = []
     partner_rows: list[dict[str, Any]] = []
+    controls_of: dict[str, dict[int, _Control]] = {}  # by partner, then period: one pass, not one per partner
+    for (code, per), control in controls.items():
+        controls_of.setdefault(code, {})[per] = control
     for p in partners:
         standing = standings.get((p.code, period), _Standing(None, None))
         lines += _budget_lines(p, project, amounts, reported=standing.counting is not None)
-        partner_rows.append(_partner_row(p, project, amounts, standing, {k[1]: c for k, c in controls.items() if k[0] == p.code}, period))
+        partner_rows.append(_partner_row(p, project, amounts, standing, controls_of.get(p.code, {}), period))
     lines_df = pd.DataFrame(lines, columns=list(LINE_COLUMNS))
     lines_df["flat_rate_ok"] = lines_df["flat_rate_ok"].astype(object)
     readiness = [{"partner": r["partner"], "partner_name": r["partner_name"], "reason": r["blocking"]} for r in partner_rows if not r["ready"]]
@@ -369,8 +367,11 @@ def _controls(flcs: list[dict[str, Any]], cert_rows: list[dict[str, Any]], count
         status = _text(r["flc_status"]) or NOT_SENT
         out[(r["partner"], int(r["period"]))] = _Control(status, money(r["certified"]) if status == CERTIFIED else ZERO,
                                                          _text(r.get("controller")), None if _missing(r.get("certificate_date")) else r.get("certificate_date"))
+    by_report: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in cert_rows:
+        by_report.setdefault((r["partner"], int(r["period"])), []).append(r)
     for key in counting:
-        mine = [r for r in cert_rows if (r["partner"], int(r["period"])) == key]
+        mine = by_report[key]
         out[key] = _Control(CERTIFIED, sum((money(r["certified"]) for r in mine), ZERO), _text(mine[0].get("controller")),
                             None if _missing(mine[0].get("certificate_date")) else mine[0].get("certificate_date"))
     return out

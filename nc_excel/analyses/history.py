@@ -68,13 +68,15 @@ def history(setup: ProjectSetup, period: int, finance: pd.DataFrame, deliverable
     finance = finance[finance["partner"].isin(codes)]
     done_dates = _done_dates(deliverables)
     targets = {(p, i.code): Decimal(i.target) for i in setup.indicators for p in i.partners if p in codes}
+    achieved = _achieved(indicators, targets)
     rows, cumulative, certified_cumulative = [], ZERO, ZERO
     for per in sorted((p for p in setup.periods if p.number <= period), key=lambda p: p.number):
         n = per.number
         of_period = [r for r in reg if int(r["period"]) == n]
         accepted = {r["partner"] for r in of_period if r["status"] in ACCEPTED and not r["superseded"]}
         sent = [r for r in of_period if r["status"] not in NOT_SENT]  # good or not
-        late = [c for c in codes if any(r["late"] for r in sent if r["partner"] == c)]
+        late_partners = {r["partner"] for r in sent if r["late"]}
+        late = [c for c in codes if c in late_partners]
         missing = [c for c in codes if c not in accepted]
         declared = sum((money(v) for v in finance.loc[finance["period"] == n, "declared"]), ZERO)
         cumulative += declared
@@ -90,7 +92,7 @@ def history(setup: ProjectSetup, period: int, finance: pd.DataFrame, deliverable
             "declared": declared, "cumulative": cumulative, "certified": certified_now, "certified_cumulative": certified_cumulative,
             "budget": budget, "spent_share": share(cumulative, budget), "plan": plan, "plan_share": share(plan, budget),
             "deliverables_due": len(due), "deliverables_done": sum(1 for d in setup.deliverables if d.code in done_dates and done_dates[d.code] <= per.end),
-            "indicator_share": _indicator_share(indicators, targets, n),
+            "indicator_share": _indicator_share(achieved, targets, n),
         })
     return pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))
 
@@ -109,11 +111,16 @@ def _done_dates(deliverables: pd.DataFrame) -> dict[str, dt.date]:
     return done
 
 
-def _indicator_share(indicators: pd.DataFrame, targets: dict[tuple[str, str], Decimal], period: int) -> Decimal:
+def _achieved(indicators: pd.DataFrame, targets: dict[tuple[str, str], Decimal]) -> list[tuple[int, tuple[str, str], Decimal]]:
+    """(period, (partner, indicator), achieved) of each reported line that has a target, read once for every period."""
+    lines = zip(indicators["period"].tolist(), indicators["partner"].tolist(), indicators["code"].tolist(), indicators["achieved"].tolist(), strict=True)
+    return [(int(per), (partner, code), money(value)) for per, partner, code, value in lines if (partner, code) in targets]
+
+
+def _indicator_share(achieved_lines: list[tuple[int, tuple[str, str], Decimal]], targets: dict[tuple[str, str], Decimal], period: int) -> Decimal:
     achieved: dict[tuple[str, str], Decimal] = {}
-    for r in indicators[indicators["period"] <= period].to_dict("records"):
-        key = (r["partner"], r["code"])
-        if key in targets:
-            achieved[key] = achieved.get(key, ZERO) + money(r["achieved"])
+    for per, key, value in achieved_lines:
+        if per <= period:
+            achieved[key] = achieved.get(key, ZERO) + value
     total = sum(targets.values(), ZERO)
     return share(sum((min(v, targets[k]) for k, v in achieved.items()), ZERO), total)

@@ -64,6 +64,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -82,6 +83,7 @@ DECISION_COLUMNS = ("place_key", "decision", "note")
 REGION_COLUMNS = ("region", "candidates", "eligible", "shortlisted", "flag")
 
 
+@lru_cache(maxsize=1 << 16)  # the same places come back in every period's lists
 def place_key(name: str, municipality: str) -> str:
     """Name and municipality, without accents, case, punctuation or spacing differences."""
     text = unicodedata.normalize("NFKD", f"{name}|{municipality}")

@@ -1,8 +1,7 @@
 """The house style: one palette, one font, one set of number formats for every workbook.
 
-The XlsxWriter formats (``write.Styles``), the openpyxl named styles of the master
-(``edit.register_styles``) and the board take their colours from here, so a
-colour is changed in one place. The palette prints legibly in greyscale: dark
+The XlsxWriter formats (``write.Styles``) of every workbook, the master and the
+board included, take their colours from here, so a colour is changed in one place. The palette prints legibly in greyscale: dark
 header, pale input, paler locked cells.
 """
 

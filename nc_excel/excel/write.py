@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import xlsxwriter
 from pydantic import BaseModel
@@ -110,10 +111,12 @@ class Styles:
     wb: Workbook
     _cache: dict[tuple[Any, ...], Format] = field(default_factory=dict)
 
-    def fmt(self, role: Role, kind: str = "text", *, wrap: bool = False, num_format: str | None = None) -> Format:
-        key = (role, kind, wrap, num_format)
+    def fmt(self, role: Role, kind: str = "text", *, wrap: bool = False, num_format: str | None = None, bold: bool = False) -> Format:
+        key = (role, kind, wrap, num_format, bold)
         if key not in self._cache:
             props: dict[str, Any] = {"font_name": FONT, "font_size": 10, "valign": "top"}
+            if bold:
+                props["bold"] = True
             if role != "header" and (num_format or kind in NUMBER_FORMATS):
                 props["num_format"] = num_format or NUMBER_FORMATS[kind]
             if wrap or role == "header":
@@ -154,6 +157,14 @@ class Styles:
                 }[name]
             )
             self._cache[key] = add_format(self.wb, props)
+        return self._cache[key]
+
+
+    def mark(self, fill: str, font: str | None = None) -> Format:
+        """A fill (and font colour) for conditional formats, which lay it over the cell's own format."""
+        key = ("mark", fill, font)
+        if key not in self._cache:
+            self._cache[key] = self.wb.add_format({"bg_color": fill, **({"font_color": font} if font else {})})
         return self._cache[key]
 
 
@@ -205,10 +216,14 @@ def fit_row(cells: Iterable[tuple[Any, float]], *, font_size: float = 10, least:
     one line will do and no ``least`` is asked for, so the row keeps its default height.
     """
     lines = max((text_lines(value, width, font_size=font_size) for value, width in cells), default=1)
+    return row_height(lines, font_size=font_size, least=least, most=most)
+
+
+def row_height(lines: int, *, font_size: float = 10, least: float | None = None, most: float = MAX_ROW_HEIGHT) -> float | None:
+    """The height (points) of a row showing ``lines`` wrapped lines; see ``fit_row``."""
     if lines <= 1 and least is None:
         return None
-    needed = LINE_HEIGHT * font_size * lines + 3
-    return min(max(needed, least or 0), most)
+    return min(max(LINE_HEIGHT * font_size * lines + 3, least or 0), most)
 
 
 def header_height(cells: Iterable[tuple[str, float]]) -> float:
@@ -245,13 +260,25 @@ def write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: Format | Non
         text = xml_safe(value)
         ws.write_string(row, col, text, _quoted(fmt) if looks_like_formula(text) else fmt)
     elif isinstance(value, (int, float, Decimal)):
-        ws.write_number(row, col, float(value), fmt)
+        if isinstance(value, float) and math.isnan(value):  # a missing number
+            ws.write_blank(row, col, None, fmt)
+        else:
+            ws.write_number(row, col, float(value), fmt)
     elif isinstance(value, (dt.date, dt.datetime)):
         ws.write_datetime(row, col, value, fmt)
     elif isinstance(value, (list, tuple)):
         write_value(ws, row, col, ", ".join(str(v) for v in value), fmt)
     else:
         write_value(ws, row, col, str(value), fmt)
+
+
+@runtime_checkable
+class Columnar(Protocol):
+    """Table rows that hand over one column at a time (missing values as None), e.g. a data frame's."""
+
+    def __len__(self) -> int: ...
+
+    def column(self, name: str) -> Sequence[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -329,21 +356,23 @@ def validation_title(text: str, limit: int = 32) -> str:
     return f"{cut}\u2026"
 
 
-def _cell_format(styles: Styles, column: Column, role: Role) -> Format:
-    kind = column.kind if column.kind in NUMBER_FORMATS else "text"
-    return styles.fmt(role, kind, wrap=column.col.wrap, num_format=column.col.number_format)
+def _cell_format(styles: Styles, column: Column, role: Role, bold: bool = False) -> Format:
+    kind = "text" if column.style == "wrap" else column.style  # percent and share have formats of their own
+    return styles.fmt(role, kind, wrap=column.col.wrap, num_format=column.col.number_format, bold=bold)
 
 
-def _role(column: Column, value: Any, *, editable: bool, locked: bool = False, flagged: bool = False) -> Role:
+def _role(column: Column, value: Any, *, editable: bool, locked: bool = False, flagged: bool = False, protected: bool = True) -> Role:
     """Editable sheets are plain; formulas, prefilled keys and computed rows are locked;
-    an input cell with a problem (feedback workbooks) is flagged red and stays open."""
+    an input cell with a problem (feedback workbooks) is flagged red and stays open.
+    On a sheet that is never protected (the master's rebuilt sheets) nothing needs to
+    look locked: computed cells are plain, the coordinator's columns look like inputs."""
     if editable:
         return "plain"
     if isinstance(value, Formula):
         return "formula"
     if column.col.input and not locked:
         return "flagged" if flagged else "input"
-    return "locked"
+    return "locked" if protected else "plain"
 
 
 COMMENT_OPTIONS = {"x_scale": 2.5, "y_scale": 2, "font_size": 9}
@@ -358,33 +387,41 @@ def write_table(
     ws: Worksheet,
     styles: Styles,
     model: type[BaseModel],
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]] | Columnar,
     *,
     name: str,
     top: int,
     left: int = 0,
     editable: bool = False,
-    lists: Mapping[str, str] | None = None,
+    protected: bool = True,
+    lists: Mapping[str, str | Sequence[str]] | None = None,
     windows: Mapping[str, Window] | None = None,
     min_row_height: float | None = None,
     spare_rows: int = 0,
     locked_rows: set[int] | frozenset[int] = frozenset(),
+    strong_rows: set[int] | frozenset[int] = frozenset(),
     flags: Mapping[tuple[int, str], str] | None = None,
 ) -> Placement:
     """Write a named Excel table of ``model`` rows with header, formats and validations.
 
+    ``rows`` are mappings of field names to values, or ``Columnar`` rows that hand over a
+    column at a time (a large frame's, without a dict per row).
     ``editable`` (the coordinator's setup sheets) leaves every cell open; otherwise
-    input columns are unlocked and styled, the rest locked. ``rows`` map field names
-    to values; a ``Formula`` value locks that one cell (e.g. the flat-rate line).
-    Each row is as high as its wrapped text needs, and at least ``min_row_height``
-    (room to type in). ``spare_rows`` adds empty input rows. ``locked_rows`` are indexes of rows whose
-    input cells stay locked (a row that is computed, not typed). ``flags`` maps
-    (row index, field name) to a comment: the cell is flagged and commented.
+    input columns are unlocked and styled, the rest locked (or, when the sheet is
+    never ``protected``, plain). ``rows`` map field names to values; a ``Formula``
+    value locks that one cell (e.g. the flat-rate line). ``lists`` map a column's
+    ``choices`` to a range formula or the words themselves. ``spare_rows`` adds
+    empty input rows. ``locked_rows`` are indexes of rows whose input cells stay
+    locked (a row that is computed, not typed); ``strong_rows`` are written in bold (a
+    total, the project's line among its partners'). ``flags`` maps (row index, field
+    name) to a comment: the cell is flagged and commented. Each row is as high as its
+    wrapped text needs, and at least ``min_row_height`` (room to type in).
     """
     flags = flags or {}
     cols = columns(model)
     letters = {c.name: col_letter(left + i) for i, c in enumerate(cols)}
     n_rows = max(len(rows) + spare_rows, 1)
+    lines: dict[int, int] = {}  # row index -> lines of its tallest wrapped text
     last_row = top + n_rows
     ws.add_table(
         top, left, last_row, left + len(cols) - 1,
@@ -398,28 +435,50 @@ def write_table(
     ws.set_row(top, header_height([(c.header, c.col.width) for c in cols]))
     for i, column in enumerate(cols):
         ws.set_column(left + i, left + i, column.col.width)
+        plain = _cell_format(styles, column, _role(column, None, editable=editable, protected=protected))  # what most cells of the column get
+        special = bool(flags) or bool(locked_rows) or bool(strong_rows) or column.col.formula is not None
+        values = rows.column(column.name) if isinstance(rows, Columnar) else [row.get(column.name) for row in rows]
+        if column.col.wrap:
+            for r, value in enumerate(values):
+                if isinstance(value, str) and value:
+                    lines[r] = max(lines.get(r, 1), text_lines(value, column.col.width))
         for r in range(n_rows):
-            value = rows[r].get(column.name) if r < len(rows) else None
+            value = values[r] if r < len(values) else None
             if column.col.formula is not None and not isinstance(value, Formula):
                 row_refs = {name: f"{letter}{top + r + 2}" for name, letter in letters.items()}
                 value = Formula(column.col.formula.excel(row_refs.__getitem__), value)
-            note = flags.get((r, column.name))
-            role = _role(column, value, editable=editable, locked=r in locked_rows, flagged=note is not None)
-            write_value(ws, top + 1 + r, left + i, value, _cell_format(styles, column, role))
-            _comment(ws, top + 1 + r, left + i, note)
+            if special or isinstance(value, Formula):
+                note = flags.get((r, column.name))
+                role = _role(column, value, editable=editable, locked=r in locked_rows, flagged=note is not None, protected=protected)
+                write_value(ws, top + 1 + r, left + i, value, _cell_format(styles, column, role, bold=r in strong_rows))
+                _comment(ws, top + 1 + r, left + i, note)
+            else:
+                write_value(ws, top + 1 + r, left + i, value, plain)
         if (column.col.input or editable) and column.col.formula is None:
             rule = _validation(column, lists or {}, windows or {})
             if rule:
                 open_rows = [r for r in range(n_rows) if r not in locked_rows]
                 for first, last in _runs(open_rows):
                     ws.data_validation(top + 1 + first, left + i, top + 1 + last, left + i, rule)
-    wrapped = [c for c in cols if c.col.wrap]
     for r in range(n_rows):
-        values = rows[r] if r < len(rows) else {}
-        height = fit_row(((values.get(c.name), c.col.width) for c in wrapped), least=min_row_height)
+        height = row_height(lines.get(r, 1), least=min_row_height)
         if height:
             ws.set_row(top + 1 + r, height)
     return Placement(ws.name, name, top, left, last_row, letters)
+
+
+def write_heading(ws: Worksheet, styles: Styles, title: str, intro: str, *, intro_style: str = "note") -> None:
+    """A sheet's title (row 1) and the sentence that says what it holds (row 2), above a table at ``HEADER_ROW``."""
+    ws.set_row(0, TITLE_ROW)
+    ws.write_string(0, 0, title, styles.text("title"))
+    ws.write_string(1, 0, intro, styles.text(intro_style))
+
+
+def color_words(ws: Worksheet, styles: Styles, first_row: int, col: int, last_row: int, colours: Mapping[str, tuple[str, str]]) -> None:
+    """Conditional formats that colour a column's words (word -> fill and font colour), so a
+    status edited by hand is coloured too; the word stays in the cell for greyscale prints."""
+    for word, (fill, font) in colours.items():
+        ws.conditional_format(first_row, col, last_row, col, {"type": "cell", "criteria": "equal to", "value": f'"{word}"', "format": styles.mark(fill, font)})
 
 
 def _runs(indexes: list[int]) -> Iterator[tuple[int, int]]:
@@ -447,6 +506,7 @@ def write_form(
     top: int,
     left: int = 0,
     editable: bool = False,
+    protected: bool = True,
     lists: Mapping[str, str] | None = None,
     windows: Mapping[str, Window] | None = None,
     wb: Workbook | None = None,
@@ -456,6 +516,7 @@ def write_form(
 
     Each value cell also gets a workbook-level defined name ``<name>_<field>`` when
     ``wb`` is given, so a reader can find it even after rows were inserted above.
+    ``protected`` as for ``write_table``.
     """
     cells: dict[str, str] = {}
     for r, column in enumerate(columns(model)):
@@ -463,7 +524,8 @@ def write_form(
         ws.write_string(row, left, column.header, styles.fmt("label", wrap=True))
         value = values.get(column.name)
         note = (flags or {}).get(column.name)
-        write_value(ws, row, left + 1, value, _cell_format(styles, column, _role(column, value, editable=editable, flagged=note is not None)))
+        role = _role(column, value, editable=editable, flagged=note is not None, protected=protected)
+        write_value(ws, row, left + 1, value, _cell_format(styles, column, role))
         _comment(ws, row, left + 1, note)
         if column.col.help:
             ws.write_string(row, left + 2, column.col.help, styles.text("note"))
@@ -560,11 +622,15 @@ def protect(ws: Worksheet, password: str | None) -> None:
     )
 
 
-def new_workbook(path: Path, created: dt.datetime | None = None) -> Workbook:
-    """An XlsxWriter workbook that never turns strings into formulas, numbers or links."""
+def new_workbook(path: Path, created: dt.datetime | None = None, *, in_memory: bool = True) -> Workbook:
+    """An XlsxWriter workbook that never turns strings into formulas, numbers or links.
+
+    ``in_memory=False`` (a large workbook: the master) assembles each sheet's XML in a
+    temporary file rather than in memory before it is zipped, which lowers the peak.
+    """
     wb = xlsxwriter.Workbook(
         str(path),
-        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False, "default_date_format": "yyyy-mm-dd", "in_memory": True},
+        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False, "default_date_format": "yyyy-mm-dd", "in_memory": in_memory},
     )
     if created is not None:
         wb.set_properties({"created": created})

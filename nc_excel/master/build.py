@@ -1,7 +1,8 @@
 """Build the master workbook from the setup, the archive and the coordinator's decisions.
 
-The master is rebuilt, never patched: its setup sheets are kept exactly as the
-coordinator left them, every other sheet is written anew from the latest accepted
+The master is rebuilt, never patched: a new workbook is written with XlsxWriter,
+its setup sheets copied cell by cell (``excel.copy``) exactly as the coordinator
+left them in the old one, every other sheet written anew from the latest accepted
 returns, and the columns that belong to the coordinator (living-lab decisions,
 notes, issue resolutions, deliverable comments) are read from the current master
 first and written back to the same rows by stable keys. A decision whose row has
@@ -11,7 +12,9 @@ written to a temporary file and renamed into place: a failed rebuild changes not
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import gc
 import io
 import shutil
 import zipfile
@@ -31,22 +34,14 @@ from nc_excel.analyses.schedule import Schedule, build_schedule
 from nc_excel.analyses.statement import statement_of_expenditure
 from nc_excel.atomic import replacing
 from nc_excel.certificate.schema import Certificate
-from nc_excel.excel.edit import (
-    register_styles,
-)
+from nc_excel.excel.copy import SheetCopier, copy_names
+from nc_excel.excel.write import new_workbook
 from nc_excel.folder import ProjectFolder
 from nc_excel.intake.archive import Archive, Entry, Register
 from nc_excel.intake.sniff import Limits
 from nc_excel.master.decisions import Decisions, MasterError, read_decisions
 from nc_excel.master.frames import certificate_frame, register_frame, return_frames
-from nc_excel.master.schema import (
-    DASHBOARD,
-    ISSUES,
-    LIVING_LABS,
-    REBUILT,
-    SCHEDULE,
-    STATEMENT,
-)
+from nc_excel.master.schema import ISSUES, LIVING_LABS, REBUILT, SCHEDULE
 from nc_excel.master.write import MasterWriter, dashboard
 from nc_excel.partner.read import Return
 from nc_excel.setup.models import ProjectSetup, default_period
@@ -56,6 +51,8 @@ Progress = Callable[[int, int, str], None]
 
 SETUP_NAMES = {s.sheet for s in SETUP_SHEETS}
 KEPT = SETUP_NAMES | {SETTINGS_SHEET, INSTRUCTIONS_SHEET}  # the coordinator's sheets: kept exactly as they are
+EMPTY = pd.DataFrame()
+RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
 # ---------------------------------------------------------------- inputs
@@ -72,8 +69,8 @@ def latest_returns(root: Path, setup: ProjectSetup, register: Register, limits: 
     entries = [e for e in register.current() if e.archived]
     pairs = archive.read_many(entries)
     left_out = [f"{e.archived} ({e.partner}, period {e.period}): {archive.why_not[e.sha256]}" for e in entries if e.sha256 in archive.why_not]
-    order = [p.code for p in setup.partners]
-    return sorted(pairs, key=lambda pair: (pair[1].period, order.index(pair[1].partner))), left_out
+    order = {p.code: n for n, p in enumerate(setup.partners)}
+    return sorted(pairs, key=lambda pair: (pair[1].period, order[pair[1].partner])), left_out
 
 
 def latest_certificates(root: Path, setup: ProjectSetup, register: Register) -> tuple[list[tuple[Entry, Certificate]], list[str]]:
@@ -163,29 +160,37 @@ def check_not_open(master: Path) -> None:
 
 
 def _setup_only(master: Path) -> io.BytesIO:
-    """The master with only its setup sheets listed, for openpyxl to load quickly.
+    """The master with only its setup sheets, for openpyxl to load quickly.
 
     The rebuilt sheets of a large project are most of the file; openpyxl loads only
-    the sheets the workbook part lists, so the others are dropped from that list.
+    the sheets the workbook part lists, so the others are dropped from that list and
+    their parts left out (the copy is stored uncompressed: it only lives in memory).
     """
     out = io.BytesIO()
-    with zipfile.ZipFile(master) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+    with zipfile.ZipFile(master) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zout:
+        root = etree.fromstring(zin.read("xl/workbook.xml"))
+        ns = {"m": root.nsmap.get(None, "")}
+        dropped = set()
+        for sheet in root.findall("m:sheets/m:sheet", ns):
+            if sheet.get("name") not in KEPT:
+                dropped.add(sheet.get(f"{{{RELATIONSHIPS}}}id"))
+                sheet.getparent().remove(sheet)
+        for name in root.findall("m:definedNames/m:definedName", ns):
+            if name.get("localSheetId") is not None or not any(f"{s}!" in (name.text or "") or f"'{s}'!" in (name.text or "") for s in KEPT):
+                name.getparent().remove(name)
+        for view in root.findall("m:bookViews/m:workbookView", ns):
+            view.set("activeTab", "0")
+            view.attrib.pop("firstSheet", None)
+        rels = etree.fromstring(zin.read("xl/_rels/workbook.xml.rels"))
+        skipped = {f"xl/{r.get('Target').lstrip('/').removeprefix('xl/')}" for r in rels if r.get("Id") in dropped}
+        skipped |= {f"{part.rsplit('/', 1)[0]}/_rels/{part.rsplit('/', 1)[1]}.rels" for part in skipped}
         for info in zin.infolist():
+            if info.filename in skipped:
+                continue
             data = zin.read(info)
             if info.filename == "xl/workbook.xml":
-                root = etree.fromstring(data)
-                ns = {"m": root.nsmap.get(None, "")}
-                for sheet in root.findall("m:sheets/m:sheet", ns):
-                    if sheet.get("name") not in KEPT:
-                        sheet.getparent().remove(sheet)
-                for name in root.findall("m:definedNames/m:definedName", ns):
-                    if name.get("localSheetId") is not None or not any(f"{s}!" in (name.text or "") or f"'{s}'!" in (name.text or "") for s in KEPT):
-                        name.getparent().remove(name)
-                for view in root.findall("m:bookViews/m:workbookView", ns):
-                    view.set("activeTab", "0")
-                    view.attrib.pop("firstSheet", None)
                 data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-            zout.writestr(info, data)
+            zout.writestr(info.filename, data)
     out.seek(0)
     return out
 
@@ -211,9 +216,14 @@ def build_master(
     report(1, steps, "reading the archive")
     pairs, left_out = latest_returns(root, setup, register)
     frames = return_frames(pairs, setup)
+    merged = len(pairs)
+    del pairs  # the returns are in the frames now; a large project's would double the peak memory of the writing
+    gc.collect()  # their models hold reference cycles: free them now, for the sheets to reuse the memory
     report(2, steps, "analyses")
     lab = shortlist(frames.candidates, setup.criteria, setup.regions, setup.project.shortlist_per_region, decisions.living_labs)
     changes = _shortlist_since(frames.candidates, setup, decisions, lab, period)
+    candidates = len(frames.candidates)
+    frames = dataclasses.replace(frames, candidates=EMPTY)  # in the long list now; let go before writing
     sched = build_schedule(
         setup.work_packages, setup.deliverables,
         frames.deliverables[["partner", "period", "code", "status", "date", "comment"]],
@@ -228,37 +238,44 @@ def build_master(
     issues = open_issues(register, decisions)
     orphaned = _orphaned(decisions, lab, issues, sched)
     report(3, steps, "writing")
-    wb = openpyxl.load_workbook(_setup_only(master), keep_links=False)
-    register_styles(wb)
-    writer = MasterWriter(wb, setup, period, as_of)
-    figures = dashboard(setup, period, as_of, register, fin, sched, lab).model_copy(update={"norway_due": fin.totals.norway_due})
-    writer.dashboard(figures, fin, len(pairs))
-    writer.returns(register)
-    writer.issues(issues)
-    writer.reported(frames)
-    writer.indicator_progress(indicator_progress(frames.indicators, setup.indicators, period))
-    writer.finance(frames, fin)
-    writer.table(STATEMENT, statement_of_expenditure(setup.partners, fin), f"Statement of expenditure up to period {period}",
-                 "Per partner report (partner and period) and cost category, in EUR: declared in the accepted return, certified and deducted by first level "
-                 "control (per category when a certificate splits it). The ERDF and the Norwegian funding are due per partner report, on its total line; "
-                 "the last line adds up the reports.")
-    writer.history(past)
-    if setup.project.living_labs:  # a project without living labs has none of their sheets
-        writer.living_labs(lab, changes)
-        writer.lab_progress(frames)
-    writer.schedule(sched, decisions)
-    writer.orphaned(orphaned)
-    rebuilt = [s.name for s in REBUILT if s.name in wb.sheetnames]
-    wb._sheets = [wb[name] for name in rebuilt] + [ws for ws in wb.worksheets if ws.title not in rebuilt]  # Dashboard first, setup sheets after
-    wb.active = 0
-    for ws in wb.worksheets:
-        ws.sheet_view.tabSelected = ws.title == DASHBOARD.name
-    report(4, steps, "saving")
-    backup = _save(wb, master, folder.backups, as_of, report, steps)
+    kept = openpyxl.load_workbook(_setup_only(master), keep_links=False)
+    dashboard_figures = dashboard(setup, period, as_of, register, fin, sched, lab)
+    progress_rows = indicator_progress(frames.indicators, setup.indicators, period)
+    backup = _backup(master, folder)
+    try:
+        with replacing(master, mode=master.stat().st_mode & 0o777) as tmp:
+            wb = new_workbook(tmp, in_memory=False)
+            writer = MasterWriter(wb, setup, period, as_of)
+            writer.dashboard(dashboard_figures, fin, merged)
+            writer.returns(register)
+            writer.issues(issues)
+            writer.reported(frames)
+            frames = dataclasses.replace(frames, progress=EMPTY, deliverables=EMPTY, indicators=EMPTY)  # written: let go before the next sheets
+            writer.indicator_progress(progress_rows)
+            writer.finance(frames, fin, statement_of_expenditure(setup.partners, fin))
+            frames = dataclasses.replace(frames, finance=EMPTY, flc=EMPTY)
+            writer.history(past)
+            if setup.project.living_labs:  # a project without living labs has none of their sheets
+                writer.living_labs(lab, changes)
+                writer.lab_progress(frames)
+            writer.schedule(sched, decisions)
+            writer.orphaned(orphaned)
+            order = [s.name for s in REBUILT]
+            if list(writer.sheets) != sorted(writer.sheets, key=order.index):
+                raise RuntimeError(f"the master's sheets were written out of order: {list(writer.sheets)}")  # a writer method was called out of turn
+            copier = SheetCopier(kept, wb)
+            for ws in kept.worksheets:  # the coordinator's sheets, after the rebuilt ones, as they were
+                copier.copy(ws)
+            copy_names(kept, wb)
+            report(4, steps, "saving")
+            wb.close()
+            report(5, steps, "replacing")
+    except PermissionError as exc:
+        raise MasterError(f"{master.name} cannot be replaced: it is probably open in Excel. Close it and run the build again; the new master was not written.") from exc
     report(steps, steps, "done")
     return MasterResult(
-        path=master, backup=backup, period=period, as_of=as_of, returns_merged=len(pairs),
-        partners_reported=fin.totals.partners_reported, candidates=len(frames.candidates), places=len(lab.longlist),
+        path=master, backup=backup, period=period, as_of=as_of, returns_merged=merged,
+        partners_reported=fin.totals.partners_reported, candidates=candidates, places=len(lab.longlist),
         shortlisted={r.region: int(r.shortlisted) for r in lab.regions.itertuples()},
         region_flags=[f"{r.region}: {r.flag}" for r in lab.regions.itertuples() if r.flag],
         overdue=list(sched.deliverables.loc[sched.deliverables["status"] == "Overdue", "code"]),
@@ -289,15 +306,9 @@ def _orphaned(decisions: Decisions, lab: Shortlist, issues: pd.DataFrame, sched:
     return pd.DataFrame(rows, columns=["sheet", "key", "decision", "note"])
 
 
-def _save(wb: openpyxl.Workbook, master: Path, backups: Path, as_of: dt.date, report: Progress, steps: int) -> Path:
-    """Back up the old master, write the new one beside it and rename it into place."""
-    backups.mkdir(parents=True, exist_ok=True)
-    backup = ProjectFolder(master.parent).new_backup()
+def _backup(master: Path, folder: ProjectFolder) -> Path:
+    """A copy of the old master in the backups folder, made before the new one replaces it."""
+    folder.backups.mkdir(parents=True, exist_ok=True)
+    backup = folder.new_backup()
     shutil.copy2(master, backup)
-    try:
-        with replacing(master, mode=master.stat().st_mode & 0o777) as tmp:
-            wb.save(tmp)
-            report(5, steps, "replacing")
-    except PermissionError as exc:
-        raise MasterError(f"{master.name} cannot be replaced: it is probably open in Excel. Close it and run the build again; the new master was not written.") from exc
     return backup

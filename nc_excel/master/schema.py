@@ -361,7 +361,7 @@ class TimelineHead(SheetRow):
 @cache
 def _timeline_row(months: tuple[str, ...]) -> type[BaseModel]:
     return create_model("TimelineRow", __base__=SheetRow, **_fields(TimelineHead),
-                        **{month_field(m): (Annotated[Text, shown(m, 4.5)], None) for m in months})
+                        **{month_field(m): (Annotated[Text, shown(m, 4.5, number_format=";;;")], None) for m in months})  # the fill shows the month; the word would only clutter
 
 
 def month_field(month: str) -> str:

@@ -1,26 +1,37 @@
 """Write the rebuilt sheets of the master from the analyses' frames, through ``master.schema``.
 
-Each sheet is one model of the schema written with ``excel.edit.write_frame``;
-this module only chooses titles and intros, orders the frames' columns to the
-models' fields and computes the Dashboard's figures.
+Each sheet is one model of the schema written as a named table with
+``excel.write.write_table`` into the new master (an XlsxWriter workbook); this
+module only chooses titles and intros, orders the frames' columns to the models'
+fields and computes the Dashboard's figures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-import openpyxl
 import pandas as pd
-from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Alignment, Font, PatternFill
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 from nc_excel.analyses.finance import FinancePosition
 from nc_excel.analyses.indicators import PROJECT
 from nc_excel.analyses.livinglabs import Shortlist
 from nc_excel.analyses.schedule import Schedule
-from nc_excel.excel.edit import print_setup, put, sheet_title, write_fields, write_frame
 from nc_excel.excel.schema import HEADER_ROW, columns
-from nc_excel.excel.style import FONT
+from nc_excel.excel.style import BORDER, FONT, NAVY
+from nc_excel.excel.write import (
+    Styles,
+    add_format,
+    color_words,
+    fit_row,
+    print_setup,
+    write_form,
+    write_heading,
+    write_table,
+    write_value,
+)
 from nc_excel.intake.archive import Register
 from nc_excel.master.decisions import Decisions
 from nc_excel.master.frames import ReturnFrames, register_frame
@@ -45,6 +56,7 @@ from nc_excel.master.schema import (
     SCHEDULE,
     SHORTLIST,
     SHORTLIST_CHANGES,
+    STATEMENT,
     STATUS_COLOURS,
     TIMELINE,
     TIMELINE_ACTIVE,
@@ -59,7 +71,24 @@ from nc_excel.master.schema import (
 from nc_excel.setup.models import ProjectSetup
 
 TIMELINE_MARKS = {"active": TIMELINE_ACTIVE, "due": "#F4B084", "done": STATUS_COLOURS["Done"][0]}
-CURRENT_MONTH = "C00000"
+CURRENT_MONTH = "#C00000"
+
+
+class FrameRows:
+    """A frame's rows for ``write_table``, handed over a column at a time as plain Python values
+    (missing ones as None): a large master never holds a dict per row."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def column(self, name: str) -> list[Any]:
+        if not len(self.frame):
+            return []  # an empty frame need not have the columns
+        values = self.frame[name]
+        return values.astype(object).where(values.notna(), None).tolist()
 
 
 def dashboard(setup: ProjectSetup, period: int, as_of: dt.date, register: Register, fin: FinancePosition, sched: Schedule, lab: Shortlist) -> Dashboard:
@@ -75,7 +104,7 @@ def dashboard(setup: ProjectSetup, period: int, as_of: dt.date, register: Regist
         period=per.number, period_start=per.start, period_end=per.end, as_of=as_of,
         status_line=sched.status_line, on_track=sched.on_track, partners=len(setup.partners), received=len(received),
         accepted=len(accepted), late=sum(1 for e in current if e.late), missing=", ".join(missing) or None, certified_partners=t.partners_certified, certified=t.certified,
-        erdf_due=t.cofinancing, declared_period=t.declared_period, cumulative=t.cumulative, budget=t.budget, absorption_pct=t.absorption_pct,
+        erdf_due=t.erdf_due, norway_due=t.norway_due, declared_period=t.declared_period, cumulative=t.cumulative, budget=t.budget, absorption_pct=t.absorption_pct,
         deliverables=len(statuses), done=int((statuses == "Done").sum()), overdue=int((statuses == "Overdue").sum()),
         places=len(lab.longlist), shortlisted=int(lab.longlist["shortlisted"].sum()) if len(lab.longlist) else 0, ready=t.partners_ready,
     )
@@ -84,31 +113,61 @@ def dashboard(setup: ProjectSetup, period: int, as_of: dt.date, register: Regist
 class MasterWriter:
     """Writes the rebuilt sheets into the master being built, one method per group of sheets."""
 
-    def __init__(self, wb: openpyxl.Workbook, setup: ProjectSetup, period: int, as_of: dt.date) -> None:
+    def __init__(self, wb: Workbook, setup: ProjectSetup, period: int, as_of: dt.date) -> None:
         self.wb, self.setup, self.period, self.as_of = wb, setup, period, as_of
+        self.styles = Styles(wb)
+        self.sheets: dict[str, Worksheet] = {}
 
-    def table(self, sheet: Sheet, frame: pd.DataFrame, title: str, intro: str, model: type | None = None) -> None:
-        write_frame(self.wb.create_sheet(sheet.name), frame, model or sheet.model, table=sheet.table, title=title, intro=intro,
-                    freeze_cols=sheet.freeze, status_field=sheet.status, status_colours=STATUS_COLOURS, lists={"decisions": DECISIONS})
+    def sheet(self, sheet: Sheet) -> Worksheet:
+        self.sheets[sheet.name] = self.wb.add_worksheet(sheet.name)
+        return self.sheets[sheet.name]
+
+    def table(self, sheet: Sheet, frame: pd.DataFrame, title: str, intro: str, model: type | None = None, *, intro_style: str = "note",
+              strong_rows: frozenset[int] = frozenset()) -> Worksheet:
+        """``frame`` as the sheet's named table under a title: input columns look like inputs and offer
+        their lists, status words are coloured, the header and the key columns stay in view."""
+        model = model or sheet.model
+        cols = columns(model)
+        names = [c.name for c in cols]
+        rows = FrameRows(frame)
+        ws = self.sheet(sheet)
+        write_heading(ws, self.styles, title, intro, intro_style=intro_style)
+        write_table(ws, self.styles, model, rows, name=sheet.table, top=HEADER_ROW, protected=False,
+                    strong_rows=strong_rows, lists={"decisions": list(DECISIONS)})
+        if sheet.status in names:
+            color_words(ws, self.styles, HEADER_ROW + 1, names.index(sheet.status), HEADER_ROW + max(len(rows), 1), STATUS_COLOURS)
+        ws.freeze_panes(HEADER_ROW + 1, sheet.freeze)
+        print_setup(ws, header=f"{self.setup.project.acronym} master", repeat_row=HEADER_ROW)
+        return ws
 
     def dashboard(self, figures: Dashboard, fin: FinancePosition, merged: int) -> None:
-        ws = self.wb.create_sheet(DASHBOARD.name)
+        ws = self.sheet(DASHBOARD)
         p = self.setup.project
-        sheet_title(ws, f"{p.name}: master", f"{p.programme}. Rebuilt from {merged} accepted return(s) in the archive.")
-        first = HEADER_ROW + 1
-        after = write_fields(ws, figures, top=first)
-        status_row = first + [c.name for c in columns(Dashboard)].index("status_line")
-        ws.row_dimensions[status_row].height = max(ws.row_dimensions[status_row].height or 0, 30) * 1.2  # bold and larger
-        ws.cell(status_row, 2).font = Font(name=FONT, bold=True, size=11, color="006100" if figures.on_track else "9C0006")
-        top = after + 1
+        write_heading(ws, self.styles, f"{p.name}: master", f"{p.programme}. Rebuilt from {merged} accepted return(s) in the archive.")
+        fields = columns(Dashboard)
+        values = {c.name: getattr(figures, c.name) for c in fields}
+        write_form(ws, self.styles, Dashboard, values, name="Dashboard", top=HEADER_ROW, protected=False)
+        for r, column in enumerate(fields, start=HEADER_ROW):
+            if column.name == "status_line":
+                colours = {"font_color": "#006100", "bg_color": "#C6EFCE"} if figures.on_track else {"font_color": "#9C0006", "bg_color": "#FFC7CE"}
+                status = add_format(self.wb, {"font_name": FONT, "font_size": 11, "bold": True, "text_wrap": True, "valign": "top",
+                                              "border": 1, "border_color": BORDER, **colours})  # as the ok and warn words, larger
+                ws.write_string(r, 1, figures.status_line, status)
+                ws.set_row(r, fit_row([(figures.status_line, 24 * 0.9)], font_size=11, least=30))  # bold and larger
+            elif height := fit_row([(values[column.name], 24)]):
+                ws.set_row(r, height)
+        top = HEADER_ROW + len(fields) + 1
         cols = columns(DASHBOARD.model)
-        for c, column in enumerate(cols, start=1):
-            put(ws, top, c, column.header, "nc_header")
-        for r, row in enumerate(fin.readiness[[c.name for c in cols]].itertuples(index=False, name=None), start=top + 1):
-            for c, (value, column) in enumerate(zip(row, cols), start=1):
-                put(ws, r, c, value, f"nc_{column.style}")
-        ws.column_dimensions["C"].width = cols[-1].col.width
-        print_setup(ws, landscape=False)
+        for c, column in enumerate(cols):
+            ws.write_string(top, c, column.header, self.styles.fmt("header"))
+        readiness = FrameRows(fin.readiness)
+        for c, column in enumerate(cols):
+            for r, value in enumerate(readiness.column(column.name), start=top + 1):
+                write_value(ws, r, c, value, self.styles.fmt("plain", "text", wrap=column.col.wrap))
+        ws.set_column(0, 0, 34)
+        ws.set_column(1, 1, 24)
+        ws.set_column(2, 2, cols[-1].col.width)
+        print_setup(ws, header=f"{p.acronym} master", landscape=False)
 
     def returns(self, register: Register) -> None:
         self.table(RETURNS, register_frame(register.entries), "Returns register", "Every file collected, in the order received, with its verdict. A later accepted return replaces the partner's earlier one "
@@ -127,22 +186,24 @@ class MasterWriter:
         """Each indicator's project line (in bold), then its partners' lines."""
         self.table(INDICATOR_PROGRESS, progress, f"Output indicators against targets, period {self.period}",
                    f"Achieved before period {self.period}, in it and in all; each partner against the target per partner, "
-                   "the project (All partners) against the target times the number of reporting partners.")
-        ws, first = self.wb[INDICATOR_PROGRESS.name], HEADER_ROW + 2
-        for r, partner in enumerate(progress["partner"], start=first):
-            if partner == PROJECT:
-                for c in range(1, len(columns(INDICATOR_PROGRESS.model)) + 1):
-                    ws.cell(r, c).font = Font(name=FONT, size=10, bold=True)
+                   "the project (All partners) against the target times the number of reporting partners.",
+                   strong_rows=frozenset(r for r, partner in enumerate(progress["partner"]) if partner == PROJECT))
 
-    def finance(self, frames: ReturnFrames, fin: FinancePosition) -> None:
+    def finance(self, frames: ReturnFrames, fin: FinancePosition, statement: pd.DataFrame) -> None:
+        """The declared expenditure, the position per partner and cost category, the certificates and the statement of expenditure."""
         self.table(FINANCE, frames.finance, "Expenditure declared", "All periods, one row per partner and cost category, as declared.")
         self.table(FINANCE_POSITION, fin.partners, f"Finance and FLC position, period {self.period}",
-                   f"Co-financing {self.setup.project.cofinancing_rate:g} % of certified costs. Ready = reported, certified and without open errors.")
+                   "ERDF or Norwegian funding due: the partner's co-financing rate (Partners sheet) of its certified costs. "
+                   "Ready = reported, certified and without open errors.")
         self.table(BUDGET_LINES, fin.lines, f"Budget lines, period {self.period}",
                    "Per partner and cost category; cumulative over all accepted returns up to this period.")
         self.table(CERTIFICATES, fin.certificates, f"FLC certificates up to period {self.period}",
                    "The current certificate of each partner and period, per cost category, then each partner's total over its periods and the project's. "
                    "Counts = No: the report was corrected after it was certified, so the certificate is ignored until a new one comes.")
+        self.table(STATEMENT, statement, f"Statement of expenditure up to period {self.period}",
+                   "Per partner report (partner and period) and cost category, in EUR: declared in the accepted return, certified and deducted by first level "
+                   "control (per category when a certificate splits it). The ERDF and the Norwegian funding are due per partner report, on its total line; "
+                   "the last line adds up the reports.")
 
     def history(self, history: pd.DataFrame) -> None:
         self.table(HISTORY, history, f"History, periods 1 to {self.period}",
@@ -159,9 +220,8 @@ class MasterWriter:
         since = f"since period {self.period - 1}"
         warning = f"{len(changes)} shortlist change(s) {since}: see the sheet {SHORTLIST_CHANGES.name}." if changes is not None and len(changes) else ""
         self.table(SHORTLIST, lab.longlist[lab.longlist["shortlisted"]], f"Living-lab shortlist ({self.setup.project.shortlist_per_region} per region)",
-                   warning or "Ranked by weighted score within each region; ties go to more proposers, then more companies, then name.")
-        if warning:
-            self.wb[SHORTLIST.name]["A2"].font = Font(name=FONT, bold=True, size=11, color="9C0006")
+                   warning or "Ranked by weighted score within each region; ties go to more proposers, then more companies, then name.",
+                   intro_style="warn" if warning else "note")
         self.table(REGIONS, lab.regions, "Living labs per region", "Regions with fewer eligible candidates than places are flagged.")
         if changes is None:
             self.table(SHORTLIST_CHANGES, pd.DataFrame(), "Shortlist changes", f"Period {self.period} has no earlier shortlist to compare with.")
@@ -184,21 +244,20 @@ class MasterWriter:
     def timeline(self, sched: Schedule) -> None:
         months = sched.months
         frame = sched.timeline.rename(columns={m: month_field(m) for m in months})
-        self.table(TIMELINE, frame, "Timeline", f"Month by month; the current month ({sched.current_month or '-'}) is outlined.", model=timeline_row(months))
-        ws = self.wb[TIMELINE.name]
-        head, first, last = HEADER_ROW + 1, HEADER_ROW + 2, HEADER_ROW + 1 + max(len(frame), 1)
+        model = timeline_row(months)
+        ws = self.table(TIMELINE, frame, "Timeline", f"Month by month; the current month ({sched.current_month or '-'}) is outlined.", model=model)
         lead = len(columns(TimelineHead))  # the columns before the months
-        span = f"{ws.cell(first, lead + 1).column_letter}{first}:{ws.cell(last, lead + len(months)).column_letter}{last}"
+        first, last = HEADER_ROW + 1, HEADER_ROW + max(len(frame), 1)
         for word, color in TIMELINE_MARKS.items():
-            fill = PatternFill("solid", fgColor=color.lstrip("#"), bgColor=color.lstrip("#"))
-            ws.conditional_formatting.add(span, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=fill))
-        for c in range(lead + 1, lead + 1 + len(months)):
-            ws.cell(head, c).alignment = Alignment(text_rotation=90, vertical="center")
-            for r in range(first, last + 1):
-                ws.cell(r, c).number_format = ";;;"  # the fill shows the month; the word would only clutter
-        ws.row_dimensions[head].height = 48
-        if sched.current_month in months:
-            ws.cell(head, lead + 1 + months.index(sched.current_month)).fill = PatternFill("solid", fgColor=CURRENT_MONTH)
+            ws.conditional_format(first, lead, last, lead + len(months) - 1,
+                                  {"type": "cell", "criteria": "equal to", "value": f'"{word}"', "format": self.styles.mark(color, color)})
+        header = {"font_name": FONT, "font_size": 10, "bold": True, "font_color": "white", "bg_color": NAVY, "border": 1, "border_color": BORDER,
+                  "rotation": 90, "valign": "vcenter"}
+        month_head = add_format(self.wb, header)
+        current_head = add_format(self.wb, {**header, "bg_color": CURRENT_MONTH})
+        for c, month in enumerate(months, start=lead):
+            ws.write_string(HEADER_ROW, c, month, current_head if month == sched.current_month else month_head)
+        ws.set_row(HEADER_ROW, 48)
 
     def orphaned(self, orphaned: pd.DataFrame) -> None:
         self.table(ORPHANED, orphaned, "Orphaned decisions",

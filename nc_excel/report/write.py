@@ -19,27 +19,23 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
 
 from nc_excel.analyses.statement import PROJECT_TOTAL, REPORT_TOTAL
 from nc_excel.excel.libreoffice import convert_to_pdf
 from nc_excel.excel.schema import HEADER_ROW, columns
-from nc_excel.excel.style import BORDER, FONT, LOCKED_FILL, NUMBER_FORMATS
 from nc_excel.excel.write import (
+    TITLE_ROW,
     Styles,
-    add_format,
     atomic_workbook,
+    fit_row,
     print_setup,
-    text_lines,
+    row_height,
     write_info,
     write_table,
-    write_value,
 )
 from nc_excel.folder import ProjectFolder
 from nc_excel.master.build import lock_file
@@ -75,9 +71,6 @@ from nc_excel.report.schema import (
 from nc_excel.setup.models import ProjectSetup
 
 Progress = Callable[[int, int, str], None]
-LINE_HEIGHT = 13
-TITLE_HEIGHT = 24  # a 16-point title clears the intro below it
-MAX_ROW_HEIGHT = 409  # the tallest row Excel and LibreOffice keep
 
 
 @dataclass(frozen=True)
@@ -97,45 +90,23 @@ class ReportResult:
         return [self.workbook] + ([self.pdf] if self.pdf else [])
 
 
-def _fit_rows(ws: Worksheet, model: type[BaseModel], frame: pd.DataFrame, room: frozenset[int]) -> None:
-    """Row heights for wrapped text (spreadsheet applications do not always fit them on opening); ``room``: rows left
-    three lines tall for the coordinator to write in."""
-    wrapped = [c for c in columns(model) if c.col.wrap]
-    for r, row in enumerate(frame.to_dict("records")):
-        lines = max((text_lines(row.get(c.name), c.col.width) for c in wrapped), default=1)
-        if r in room:
-            lines = max(lines, 3)
-        if lines > 1:
-            ws.set_row(HEADER_ROW + 1 + r, min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT))
-
-
-def _bold(wb: Workbook, ws: Worksheet, spec: ReportSheet, rows: list[dict[str, Any]], totals: Iterable[int]) -> None:
-    """Write the total rows again in bold, each cell with its column's number format."""
-    formats: dict[str, Format] = {}
-    for r in totals:
-        for i, column in enumerate(columns(spec.model)):
-            kind = column.kind if column.kind in NUMBER_FORMATS else "text"
-            if kind not in formats:
-                formats[kind] = add_format(wb, {"font_name": FONT, "font_size": 10, "valign": "top", "bold": True, "bg_color": LOCKED_FILL,
-                                                "border": 1, "border_color": BORDER, **({"num_format": NUMBER_FORMATS[kind]} if kind != "text" else {})})
-            write_value(ws, HEADER_ROW + 1 + r, i, rows[r].get(column.name), formats[kind])
-
-
 def _sheet(wb: Workbook, styles: Styles, note: Format, spec: ReportSheet, frame: pd.DataFrame, header: str, *,
            typed_rows: frozenset[int] = frozenset(), totals: Iterable[int] = ()) -> None:
     """A title, an intro and the table; ``typed_rows``: the rows whose input cells are the coordinator's (the others stay
     locked); ``totals``: rows shown in bold."""
     ws = wb.add_worksheet(spec.name)
-    ws.set_row(0, TITLE_HEIGHT)
+    ws.set_row(0, TITLE_ROW)
     ws.write_string(0, 0, spec.title, styles.text("title"))
     cols = columns(spec.model)
     width = sum(c.col.width for c in cols)
     ws.merge_range(1, 0, 1, len(cols) - 1, spec.intro, note)  # within the printed width
-    ws.set_row(1, LINE_HEIGHT * text_lines(spec.intro, width))
+    ws.set_row(1, fit_row([(spec.intro, width)]))
     rows = [{k: (None if v is None or (isinstance(v, float) and pd.isna(v)) else v) for k, v in r.items()} for r in frame.to_dict("records")]
-    write_table(ws, styles, spec.model, rows, name=spec.table, top=HEADER_ROW, locked_rows=frozenset(range(len(rows))) - typed_rows)
-    _fit_rows(ws, spec.model, frame, typed_rows)
-    _bold(wb, ws, spec, rows, totals)
+    write_table(ws, styles, spec.model, rows, name=spec.table, top=HEADER_ROW, locked_rows=frozenset(range(len(rows))) - typed_rows,
+                strong_rows=frozenset(totals))
+    wrapped = [c for c in cols if c.col.wrap]
+    for r in typed_rows:  # three lines at least, for the coordinator's own text
+        ws.set_row(HEADER_ROW + 1 + r, fit_row(((rows[r].get(c.name), c.col.width) for c in wrapped), least=row_height(3)))
     ws.freeze_panes(HEADER_ROW + 1, 0)
     print_setup(ws, header=header, repeat_row=HEADER_ROW)
 
@@ -145,7 +116,7 @@ def _cover(wb: Workbook, styles: Styles, setup: ProjectSetup, m: MasterSheets, h
     ws = wb.add_worksheet(COVER)
     ws.set_column(0, 0, 40)
     ws.set_column(1, 1, 70)
-    ws.set_row(0, TITLE_HEIGHT)
+    ws.set_row(0, TITLE_ROW)
     ws.write_string(0, 0, f"{p.name} ({p.acronym}): joint progress report, period {d.period}", styles.text("title"))
     ws.write_string(1, 0, "A draft from the master for the programme's monitoring system. Write the project's own words into the yellow "
                           f"{SUMMARY} rows of the sheet {TEXTS.name}; they are kept when the report is rebuilt.", styles.text("note"))
@@ -183,7 +154,7 @@ def write_report(path: Path, setup: ProjectSetup, m: MasterSheets, summaries: di
         wb.set_properties({"title": header, "author": setup.project.coordinator, "company": setup.project.name, "created": created,
                            "comments": f"Built from master.xlsx as of {d.as_of:%Y-%m-%d}."})
         styles = Styles(wb)
-        note = add_format(wb, {"font_name": FONT, "font_size": 10, "italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"})  # an intro wrapped within the table's width
+        note = styles.text("note_wrap")  # an intro wrapped within the table's width
         _cover(wb, styles, setup, m, header)
         _sheet(wb, styles, note, WORK_PACKAGES, m.work_packages, header)
         _sheet(wb, styles, note, TEXTS, texts, header, typed_rows=frozenset(i for i, kind in enumerate(texts["kind"]) if kind == SUMMARY))
