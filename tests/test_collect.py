@@ -113,6 +113,12 @@ def test_what_partners_type_is_tolerated(project: Workspace, demo_setup: Project
     assert c.entry.accepted, c.issues
     finance = c.ret.rows("Finance")
     assert str(finance[0]["declared"]) == "12345.67" and str(finance[2]["declared"]) == "1234.50"
+    # the partner is told which numbers were read from text, and as what: a note, not a warning
+    notes = {(i.sheet, i.cell): i for i in c.issues if i.code == "number-from-text"}
+    assert set(notes) == {("Finance", "D5"), ("Finance", "D7"), ("Indicators", "F5")}
+    assert {str(i.severity) for i in notes.values()} == {"note"}
+    assert "read as the number 12345.67" in notes["Finance", "D5"].message
+    assert c.entry.feedback is not None  # the feedback workbook carries the notes to the partner
     assert c.ret.rows("Progress")[0]["status"] == "In progress"
     assert c.ret.rows("Deliverables")[0]["date"] == dt.date(2017, 10, 31)
 

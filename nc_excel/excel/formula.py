@@ -11,7 +11,8 @@ Decimal. It knows cells only through the function it is given: ``ref(name)``
 names the cell of a field (``"D5"``), ``value(name)`` gives its value.
 
 Only what the templates use: field references, numbers, + - * /, ROUNDDOWN to
-n decimals, and a share in percent that is 0 when the whole is 0.
+n decimals, a share that is 0 when the whole is 0, and an input read as a number
+even when it was typed (or pasted) as text.
 """
 
 from __future__ import annotations
@@ -163,3 +164,29 @@ class Share(Expr):
         if self.whole.evaluate(value) == 0:
             return Decimal(0)
         return self._percent().evaluate(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class AsNumber(Expr):
+    """An input cell as intake reads it: a number, or a number typed as text.
+
+    A partner who pastes ``12.345,67`` stores text; ``previous + declared`` would show
+    ``#VALUE!`` while intake reads 12345.67 into the master. This reads the text as
+    ``parse_number`` does for its common forms: the decimal separator is the comma
+    when it is the only comma and no point follows it, or when there is no comma
+    and several points (``1.234.567``); the other sign groups thousands; spaces and
+    a euro sign are ignored (NUMBERVALUE, Excel 2013 and LibreOffice alike). What
+    is no number counts as 0, as intake reports it as an error anyway. Python's
+    side needs nothing more: the values it is given are already parsed numbers.
+    """
+
+    arg: Expr
+
+    def text(self, ref: Refs) -> str:
+        x = self.arg.text(ref)
+        commas, points = f'LEN({x})-LEN(SUBSTITUTE({x},",",""))', f'LEN({x})-LEN(SUBSTITUTE({x},".",""))'
+        comma = f'OR(AND({commas}=1,ISERROR(FIND(".",{x},FIND(",",{x})))),AND({commas}=0,{points}>1))'
+        return f'IF(ISNUMBER({x}),{x},IFERROR(_xlfn.NUMBERVALUE(SUBSTITUTE({x},"€",""),IF({comma},",","."),IF({comma},".",",")),0))'
+
+    def evaluate(self, value: Values) -> Decimal:
+        return self.arg.evaluate(value)

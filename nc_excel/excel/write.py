@@ -430,8 +430,10 @@ def write_issue_list(
     back (``report``, ``certificate``).
     """
     n_errors = sum(1 for i in issues if i.severity == "error")
+    n_notes = sum(1 for i in issues if i.severity == "note")
+    notes = f" and {n_notes} note(s) on how a value was read" if n_notes else ""
     ws.write_string(0, 0, title, styles.text("title"))
-    ws.write_string(1, 0, f"{n_errors} error(s) and {len(issues) - n_errors} warning(s). Correct the cells flagged in red (click Go to), "
+    ws.write_string(1, 0, f"{n_errors} error(s), {len(issues) - n_errors - n_notes} warning(s){notes}. Correct the cells flagged in red (click Go to), "
                           f"then save this workbook and send it back as your corrected {sent_as}.", styles.text("note"))
     for c, (heading, width) in enumerate(ISSUE_COLUMNS):
         ws.write_string(3, c, heading, styles.fmt("header"))

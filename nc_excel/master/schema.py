@@ -472,6 +472,7 @@ STATUS_COLOURS: dict[str, tuple[str, str]] = {
     "rejected": ("#A50021", "#FFFFFF"),
     "error": ("#A50021", "#FFFFFF"),
     "warning": ("#FFF2CC", "#000000"),
+    "note": ("#DDEBF7", "#000000"),
     "Yes": ("#A9D08E", "#000000"),
 }
 """Fill and font of every status word, on the master and the board alike. The fills

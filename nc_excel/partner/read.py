@@ -281,7 +281,7 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
             continue
         sheet, header, end = place
         sheets[spec.name] = sheet
-        ctx = ReadContext(sheet=sheet, lists=lists, windows=win, date1904=book.date1904)
+        ctx = ReadContext(sheet=sheet, lists=lists, windows=win, date1904=book.date1904, note_text_numbers=True)
         computed = _finance_computed(setup) if spec is FINANCE else None
         read = read_table(book.sheets[sheet], table_model(spec, setup), ctx, header_row=header, end_row=end, computed=computed)
         tables[spec.name] = read.rows
@@ -299,7 +299,7 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         if sheet is None or grid is None:
             issues.append(issue("missing-sheet", sheet=default_sheet, table=name))
             continue
-        ctx = ReadContext(sheet=sheet, lists=lists, windows=win, date1904=book.date1904)
+        ctx = ReadContext(sheet=sheet, lists=lists, windows=win, date1904=book.date1904, note_text_numbers=True)
         read, form_issues = read_form(grid, model, ctx)
         form_issues = [_located(i, name, "") for i in form_issues]
         read.issues = form_issues

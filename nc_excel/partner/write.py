@@ -20,7 +20,7 @@ from typing import Any
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from nc_excel.excel.formula import Ref
+from nc_excel.excel.formula import AsNumber, Ref
 from nc_excel.excel.schema import (
     HEADER_ROW,
     cell_ref,
@@ -220,7 +220,7 @@ def _write_tables(
             staff_row = HEADER_ROW + 2  # the first data row, staff costs, in Excel's 1-based rows
             declared = col_letter([c.name for c in columns(model)].index("declared"))
             office = [k for k, _ in COST_CATEGORIES].index("office")
-            office_rate = flat_rate_formula(Ref("staff"), rate)
+            office_rate = flat_rate_formula(AsNumber(Ref("staff")), rate)
             staff_cell = {"staff": f"{declared}{staff_row}"}
             staff_costs = {"staff": cell_number(table_rows[0].get("declared"))}
             table_rows[office] = {
