@@ -91,7 +91,7 @@ def test_totals_equal_the_sum_of_the_returns() -> None:
     assert pos.totals.declared_period == D("6100.49")
     assert pos.totals.cumulative == D("6100.49")
     assert pos.totals.budget == AAL.total_budget + HAM.total_budget + GBG.total_budget == D("51500")
-    assert pos.totals.absorption_pct == D("11.8")  # 6100.49 / 51500 = 11.85 %
+    assert pos.totals.absorption_pct == D("0.118")  # 6100.49 / 51500 = 11.85 %, as a fraction
     assert pos.totals.certified == D("6100.49")
     assert pos.totals.n_partners == 3
     assert (pos.totals.partners_reported, pos.totals.partners_certified, pos.totals.partners_ready) == (2, 2, 2)
@@ -116,7 +116,7 @@ def test_cumulative_adds_every_accepted_period_and_does_not_trust_the_prefilled_
     )
     staff = line(pos, "AAL", "staff")
     assert (staff["declared_period"], staff["cumulative"], staff["remaining"]) == (D("2000"), D("5000"), D("15000"))
-    assert staff["absorption_pct"] == D("25.0")
+    assert staff["absorption_pct"] == D("0.250")
     assert line(pos, "AAL", "travel")["cumulative"] == D("150")
     assert row(pos, "AAL")["cumulative"] == D("5150")
     assert line(pos, "AAL", "staff")["source"] == "a2.xlsx"
@@ -146,11 +146,11 @@ def test_a_partner_without_a_return_shows_zeros_and_not_reported() -> None:
     assert pos.readiness.set_index("partner").loc["GBG", "reason"] == "not reported"
 
 
-def test_absorption_is_cumulative_over_budget_to_one_decimal_half_away_from_zero() -> None:
+def test_absorption_is_cumulative_over_budget_as_a_fraction_to_a_tenth_of_a_percent_half_away_from_zero() -> None:
     pos = position(declared("AAL", 1, "a1", staff="2511", travel="1", external="5000"), [], [ret("AAL", 1, "a1")])
-    assert line(pos, "AAL", "staff")["absorption_pct"] == D("12.6")  # 2511 / 20000 = 12.555 %
-    assert line(pos, "AAL", "travel")["absorption_pct"] == D("0.1")  # 1 / 2000 = 0.05 %
-    assert line(pos, "AAL", "external")["absorption_pct"] == D("100.0")
+    assert line(pos, "AAL", "staff")["absorption_pct"] == D("0.126")  # 2511 / 20000 = 12.555 %
+    assert line(pos, "AAL", "travel")["absorption_pct"] == D("0.001")  # 1 / 2000 = 0.05 %
+    assert line(pos, "AAL", "external")["absorption_pct"] == D("1.000")
     assert line(pos, "AAL", "equipment")["absorption_pct"] == D("0.0")  # no budget: 0, not a division by zero
 
 
@@ -167,7 +167,7 @@ def test_categories_add_up_all_partners() -> None:
     )
     staff = pos.categories.set_index("category").loc["staff"]
     assert (staff["budget"], staff["declared_period"], staff["cumulative"]) == (D("38000"), D("3000.30"), D("3000.30"))
-    assert (staff["remaining"], staff["absorption_pct"]) == (D("34999.70"), D("7.9"))
+    assert (staff["remaining"], staff["absorption_pct"]) == (D("34999.70"), D("0.079"))
     assert list(pos.categories["category"]) == CATEGORIES
 
 

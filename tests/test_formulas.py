@@ -86,11 +86,11 @@ def test_rounddown_cuts_towards_zero_as_excel_does() -> None:
     assert office.evaluate(values(staff="-10001.30")) == D("-1500.19")
 
 
-def test_a_share_is_a_percentage_to_one_decimal_and_0_of_nothing() -> None:
+def test_a_share_is_a_fraction_to_a_tenth_of_a_percent_and_0_of_nothing() -> None:
     absorption = Share(Ref("cumulative"), Ref("budget"))
-    assert absorption.excel(cells(cumulative="E5", budget="B5")) == "=IF(B5=0,0,ROUND(E5/B5*100,1))"
-    assert absorption.evaluate(values(cumulative=4900, budget=40000)) == D("12.3")  # 12.25: half away from zero, as ROUND
-    assert absorption.evaluate(values(cumulative=-4900, budget=40000)) == D("-12.3")
+    assert absorption.excel(cells(cumulative="E5", budget="B5")) == "=IF(B5=0,0,ROUND(E5/B5,3))"
+    assert absorption.evaluate(values(cumulative=4900, budget=40000)) == D("0.123")  # 0.1225: half away from zero, as ROUND
+    assert absorption.evaluate(values(cumulative=-4900, budget=40000)) == D("-0.123")
     assert absorption.evaluate(values(cumulative=100, budget=0)) == 0  # an empty budget line, not #DIV/0!
 
 
@@ -112,7 +112,7 @@ def test_a_rows_formula_columns_are_evaluated_left_to_right() -> None:
     """Remaining budget uses the cumulative computed just before it; a stale value is replaced."""
     row = {"category": "Travel", "budget": D(1000), "previous": D(100), "declared": D("150.50"), "cumulative": D(999)}
     assert evaluate_formulas(FinanceRow, row) == {
-        **row, "cumulative": D("250.50"), "remaining": D("749.50"), "absorption": D("25.1")}
+        **row, "cumulative": D("250.50"), "remaining": D("749.50"), "absorption": D("0.251")}
 
 
 # The partner template: what its computed cells contain.
@@ -126,7 +126,7 @@ COMPUTED = {
     ("Indicators", "cumulative"): "={previous}+" + as_number("{achieved}"),
     ("Finance", "cumulative"): "={previous}+" + as_number("{declared}"),
     ("Finance", "remaining"): "={budget}-{cumulative}",
-    ("Finance", "absorption"): "=IF({budget}=0,0,ROUND({cumulative}/{budget}*100,1))",
+    ("Finance", "absorption"): "=IF({budget}=0,0,ROUND({cumulative}/{budget},3))",
 }
 """Every formula column of the partner tables, as its cells read with each field's cell in the same row."""
 
@@ -228,7 +228,7 @@ def test_amounts_pasted_as_text_compute_in_libreoffice_as_intake_reads_them(demo
 TRAVEL_BUDGET = D(40000)
 TYPED = {  # Finance row -> declared this period
     0: 10001.30,  # staff: the office line becomes 1500.195, cut to 1500.19
-    2: 4900,  # travel: 12.25 % of its budget, shown as 12.3
+    2: 4900,  # travel: 12.25 % of its budget, shown as 12.3 % (0.123)
     3: -250.50,  # external: a correction below what was declared before
     5: 100,  # infrastructure: no budget, so 0 % (not #DIV/0!)
 }
@@ -293,5 +293,5 @@ def test_libreoffice_computes_what_python_evaluates(recalculated, demo_setup: Pr
 
     # the figures the typed amounts were chosen for
     assert [finance[1]["declared"], finance[2]["absorption"], finance[3]["cumulative"], finance[5]["absorption"]] == [
-        D("1500.19"), D("12.3"), D("749.5"), 0]
+        D("1500.19"), D("0.123"), D("749.5"), 0]
     assert sheet_rows(wb, tables[INDICATORS.name], demo_setup, INDICATORS)[0]["cumulative"] == D("3.75")

@@ -9,8 +9,8 @@ and who still stops the joint report.
 Numbers: every money amount and every percentage in the output is a
 ``decimal.Decimal`` (object dtype), exact to the cent. Money keeps the cents it
 came with (sums of Decimals are exact: 0.10 + 0.20 == 0.30); percentages are
-rounded to one decimal half away from zero, as Excel's ROUND does in the partner
-template; co-financing is truncated to the cent like the flat rate. A writer puts
+fractions (0.123 for 12.3 %) rounded to a tenth of a percent half away from zero,
+as Excel's ROUND does in the partner template; co-financing is truncated to the cent like the flat rate. A writer puts
 them into cells with a number format (convert with ``float()`` at the cell).
 
 What counts (the returns register is the truth about which returns count):
@@ -190,11 +190,12 @@ def money(value: Any) -> Decimal:
         raise ValueError(f"not an amount: {value!r}") from None
 
 
-def percent(part: Decimal, whole: Decimal) -> Decimal:
-    """part / whole x 100 to one decimal, half away from zero (Excel's ROUND); 0 when whole is 0."""
+def share(part: Decimal, whole: Decimal) -> Decimal:
+    """part / whole as a fraction to a tenth of a percent (0.1234 -> 0.123), half away from
+    zero (Excel's ROUND); 0 when whole is 0. Written to a cell with a ``0.0%`` format."""
     if whole == 0:
-        return Decimal("0.0")
-    return (part * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        return Decimal("0.000")
+    return (part / whole).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
 
 
 def _rows(frame: pd.DataFrame | None, columns: Sequence[str], name: str) -> list[dict[str, Any]]:
@@ -464,7 +465,7 @@ def _budget_lines(p: Partner, project: Project, amounts: _Amounts, *, reported: 
         lines.append({
             "partner": p.code, "partner_name": p.name, "category": cat, "category_label": label,
             "budget": budget, "declared_period": now, "cumulative": total, "remaining": budget - total,
-            "absorption_pct": percent(total, budget), "flat_rate_ok": ok, "source": amounts.source.get(p.code) if reported else None,
+            "absorption_pct": share(total, budget), "flat_rate_ok": ok, "source": amounts.source.get(p.code) if reported else None,
         })
     return lines
 
@@ -498,7 +499,7 @@ def _partner_row(
     total = amounts.total(amounts.cumulative, p.code)
     return {
         "partner": p.code, "partner_name": p.name, "country": p.country, "budget": p.total_budget,
-        "declared_period": amounts.total(amounts.now, p.code), "cumulative": total, "absorption_pct": percent(total, p.total_budget),
+        "declared_period": amounts.total(amounts.now, p.code), "cumulative": total, "absorption_pct": share(total, p.total_budget),
         "flc_status": status, "certified_period": now.certified if reported and now is not None else ZERO, "certified": certified,
         "funding": p.funding, "erdf_due": sum((f[0] for f in funds), ZERO), "norway_due": sum((f[1] for f in funds), ZERO),
         "reported": reported, "rejected": standing.rejected_after is not None, "ready": reported and is_certified and not open_errors,
@@ -515,7 +516,7 @@ def _per_category(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rows.append({
             "category": cat, "category_label": label, "budget": budget,
             "declared_period": sum((line["declared_period"] for line in mine), ZERO),
-            "cumulative": total, "remaining": budget - total, "absorption_pct": percent(total, budget),
+            "cumulative": total, "remaining": budget - total, "absorption_pct": share(total, budget),
         })
     return rows
 
@@ -527,7 +528,7 @@ def _totals(partner_rows: list[dict[str, Any]]) -> FinanceTotals:
         budget=budget,
         declared_period=sum((r["declared_period"] for r in partner_rows), ZERO),
         cumulative=total,
-        absorption_pct=percent(total, budget),
+        absorption_pct=share(total, budget),
         certified=sum((r["certified"] for r in partner_rows), ZERO),
         certified_period=sum((r["certified_period"] for r in partner_rows), ZERO),
         erdf_due=sum((r["erdf_due"] for r in partner_rows), ZERO),

@@ -145,25 +145,25 @@ class RoundDown(Expr):
 
 @dataclass(frozen=True)
 class Share(Expr):
-    """``part`` as a percentage of ``whole`` to one decimal, 0 when ``whole`` is 0.
+    """``part`` as a fraction of ``whole`` to a tenth of a percent (0.123 shown as 12.3%), 0 when ``whole`` is 0.
 
-    Rounded as Excel's ROUND rounds: half away from zero (12.25 -> 12.3). The
+    Rounded as Excel's ROUND rounds: half away from zero (0.1225 -> 0.123). The
     guard keeps an empty budget line at 0 % instead of #DIV/0!.
     """
 
     part: Expr
     whole: Expr
 
-    def _percent(self) -> Expr:
-        return self.part / self.whole * 100
+    def _fraction(self) -> Expr:
+        return self.part / self.whole
 
     def text(self, ref: Refs) -> str:
-        return f"IF({self.whole.text(ref)}=0,0,ROUND({self._percent().text(ref)},1))"
+        return f"IF({self.whole.text(ref)}=0,0,ROUND({self._fraction().text(ref)},3))"
 
     def evaluate(self, value: Values) -> Decimal:
         if self.whole.evaluate(value) == 0:
             return Decimal(0)
-        return self._percent().evaluate(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        return self._fraction().evaluate(value).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)

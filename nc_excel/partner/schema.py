@@ -79,7 +79,7 @@ class FinanceRow(FormRow):
     declared: Annotated[Amount, Col("Declared this period", 14, money=True, help="Eligible costs paid in this period, in EUR (0 if none).")]
     cumulative: Annotated[Decimal | None, Col("Cumulative", 14, input=False, money=True, formula=Ref("previous") + AsNumber(Ref("declared")))] = None
     remaining: Annotated[Decimal | None, Col("Remaining budget", 14, input=False, money=True, formula=Ref("budget") - Ref("cumulative"))] = None
-    absorption: Annotated[Decimal | None, Col("Absorption %", 11, input=False, number_format="0.0", formula=Share(Ref("cumulative"), Ref("budget")))] = None
+    absorption: Annotated[Decimal | None, Col("Absorption %", 11, input=False, share=True, formula=Share(Ref("cumulative"), Ref("budget")))] = None
 
 
 class FlcForm(FormRow):
