@@ -33,6 +33,7 @@ from nc_excel.partner.schema import (
     INDICATORS,
     META_SHEET,
     TABLES,
+    TOTAL_LABEL,
     FinanceRow,
     Prefill,
     TableSpec,
@@ -223,6 +224,13 @@ def test_amounts_pasted_as_text_compute_in_libreoffice_as_intake_reads_them(demo
         D("1000") + parse_number(TEXT_TYPED[0]), flat_rate(parse_number(TEXT_TYPED[0]), demo_setup.project.office_flat_rate),
         *(parse_number(TEXT_TYPED[i]) for i in (2, 3, 4, 5))]
     assert sheet_rows(wb, ind, demo_setup, INDICATORS)[0]["cumulative"] == D("2.5")
+    # the totals row under the table counts the pasted amounts too: what the FLC certificate must tie to
+    grid = shown[fin["sheet"]]
+    total = {name: grid[rows[-1]][column_index_from_string(letter) - 1] for name, letter in fin["columns"].items()}  # 0-based: the row after the last
+    declared = sum(r["cumulative"] for r in finance) - 1000
+    assert total["category"] == TOTAL_LABEL
+    assert agree(number(total["declared"]), declared) and agree(number(total["cumulative"]), declared + 1000)
+    assert agree(number(total["remaining"]), sum(r["remaining"] for r in finance))
 
 
 TRAVEL_BUDGET = D(40000)

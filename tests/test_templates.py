@@ -180,3 +180,17 @@ def test_text_from_the_setup_stays_text(demo_setup: ProjectSetup, tmp_path: Path
     cell = openpyxl.load_workbook(path)["Progress"]["B5"]
     assert cell.data_type == "s"
     assert cell.value == '=HYPERLINK("http://evil.example","click")'
+
+
+def test_the_finance_sheet_adds_up_in_a_totals_row_under_the_table(aal: openpyxl.Workbook) -> None:
+    """The total to tie to the FLC certificate: column sums, the declared total as the cumulative counts it."""
+    ws = aal["Finance"]
+    cols = header_cells(ws)
+    budget, before, declared, cumulative, remaining, absorption = (
+        cols[h] for h in ("Budget", "Declared before", "Declared this period", "Cumulative", "Remaining budget", "Absorption %"))
+    assert ws["A11"].value == "Total" and ws["A12"].value == "First level control"
+    assert ws[f"{budget}11"].value == f"=SUM({budget}5:{budget}10)" and ws[f"{cumulative}11"].value == f"=SUM({cumulative}5:{cumulative}10)"
+    assert ws[f"{declared}11"].value == f"={cumulative}11-{before}11" and ws[f"{remaining}11"].value == f"={budget}11-{cumulative}11"
+    assert ws[f"{absorption}11"].value == f"=IF({budget}11=0,0,ROUND({cumulative}11/{budget}11,3))"
+    assert ws[f"{absorption}11"].number_format == ws[f"{absorption}5"].number_format == "0.0%"
+    assert ws[f"{declared}11"].protection.locked

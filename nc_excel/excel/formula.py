@@ -11,8 +11,8 @@ Decimal. It knows cells only through the function it is given: ``ref(name)``
 names the cell of a field (``"D5"``), ``value(name)`` gives its value.
 
 Only what the templates use: field references, numbers, + - * /, ROUNDDOWN to
-n decimals, a share that is 0 when the whole is 0, and an input read as a number
-even when it was typed (or pasted) as text.
+n decimals, a share that is 0 when the whole is 0, an input read as a number
+even when it was typed (or pasted) as text, and a column's sum for a totals row.
 """
 
 from __future__ import annotations
@@ -190,3 +190,24 @@ class AsNumber(Expr):
 
     def evaluate(self, value: Values) -> Decimal:
         return self.arg.evaluate(value)
+
+
+@dataclass(frozen=True)
+class Sum(Expr):
+    """A field added up over the rows of its table, for a totals row: ``SUM(E5:E10)``.
+
+    The column is named to ``ref`` and ``value`` as ``key`` (``"budget[]"``), so the
+    same functions give the totals row's own cells (``"budget"``) and its columns.
+    """
+
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}[]"
+
+    def text(self, ref: Refs) -> str:
+        return f"SUM({ref(self.key)})"
+
+    def evaluate(self, value: Values) -> Decimal:
+        return value(self.key)

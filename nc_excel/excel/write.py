@@ -272,8 +272,9 @@ def _validation(column: Column, lists: Mapping[str, str], windows: Mapping[str, 
     return v if v["validate"] != "any" or column.col.help else None
 
 
-def _cell_format(styles: Styles, column: Column, role: Role) -> Format:
-    kind = column.kind if column.kind in NUMBER_FORMATS else "text"
+def cell_format(styles: Styles, column: Column, role: Role) -> Format:
+    """The format of a column's cells in a role: its style's number format (a share as 0.0%), or its own."""
+    kind = column.style if column.style in NUMBER_FORMATS else "text"
     return styles.fmt(role, kind, wrap=column.col.wrap, num_format=column.col.number_format)
 
 
@@ -347,7 +348,7 @@ def write_table(
                 value = Formula(column.col.formula.excel(row_refs.__getitem__), value)
             note = flags.get((r, column.name))
             role = _role(column, value, editable=editable, locked=r in locked_rows, flagged=note is not None)
-            write_value(ws, top + 1 + r, left + i, value, _cell_format(styles, column, role))
+            write_value(ws, top + 1 + r, left + i, value, cell_format(styles, column, role))
             _comment(ws, top + 1 + r, left + i, note)
         if (column.col.input or editable) and column.col.formula is None:
             rule = _validation(column, lists or {}, windows or {})
@@ -402,7 +403,7 @@ def write_form(
         ws.write_string(row, left, column.header, styles.fmt("label", wrap=True))
         value = values.get(column.name)
         note = (flags or {}).get(column.name)
-        write_value(ws, row, left + 1, value, _cell_format(styles, column, _role(column, value, editable=editable, flagged=note is not None)))
+        write_value(ws, row, left + 1, value, cell_format(styles, column, _role(column, value, editable=editable, flagged=note is not None)))
         _comment(ws, row, left + 1, note)
         if column.col.help:
             ws.write_string(row, left + 2, column.col.help, styles.text("note"))

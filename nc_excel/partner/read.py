@@ -37,6 +37,7 @@ from nc_excel.partner.schema import (
     SELECTED_LABS,
     START_SHEET,
     SUBMISSION_FORM,
+    TOTAL_LABEL,
     FlcForm,
     FormRow,
     Prefill,
@@ -185,10 +186,10 @@ def _locate_form(book: Workbook, name: str, model: type[FormRow], sheet: str, sh
 
 
 def _end_of(grid: Grid, header: int, spec: TableSpec) -> int | None:
-    """Where a table found by its header ends: the Finance table stops above the FLC block."""
+    """Where a table found by its header ends: the Finance table stops at its totals row or the FLC block."""
     if spec is not FINANCE:
         return None
-    labels = {norm_header(c.header) for c in columns(FlcForm)} | {norm_header(FLC_TITLE)}
+    labels = {norm_header(c.header) for c in columns(FlcForm)} | {norm_header(FLC_TITLE), norm_header(TOTAL_LABEL)}
     for r in range(header + 1, len(grid)):
         if grid[r] and norm_header(grid[r][0]) in labels:
             return r

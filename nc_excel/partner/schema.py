@@ -19,8 +19,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from nc_excel.excel.formula import AsNumber, Ref, Share
-from nc_excel.excel.schema import Col
+from nc_excel.excel.formula import AsNumber, Expr, Ref, Share, Sum
+from nc_excel.excel.schema import Col, column
 from nc_excel.excel.write import Window
 from nc_excel.setup.models import Criterion, Period, ProjectSetup
 
@@ -80,6 +80,19 @@ class FinanceRow(FormRow):
     cumulative: Annotated[Decimal | None, Col("Cumulative", 14, input=False, money=True, formula=Ref("previous") + AsNumber(Ref("declared")))] = None
     remaining: Annotated[Decimal | None, Col("Remaining budget", 14, input=False, money=True, formula=Ref("budget") - Ref("cumulative"))] = None
     absorption: Annotated[Decimal | None, Col("Absorption %", 11, input=False, share=True, formula=Share(Ref("cumulative"), Ref("budget")))] = None
+
+
+TOTAL_LABEL = "Total"
+"""The label of the Finance sheet's totals row, right under the table; the reader stops the table there."""
+
+FINANCE_TOTALS: tuple[tuple[str, Expr], ...] = (
+    ("budget", Sum("budget")),
+    ("previous", Sum("previous")),
+    ("cumulative", Sum("cumulative")),
+    ("declared", Ref("cumulative") - Ref("previous")),  # as the cumulative counts it: an amount pasted as text too
+    *((name, column(FinanceRow, name).col.formula) for name in ("remaining", "absorption")),  # type: ignore[misc]
+)
+"""The Finance sheet's totals row, in the order it is computed: column sums, then the row's own formulas on them."""
 
 
 class FlcForm(FormRow):

@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -34,6 +35,7 @@ from nc_excel.excel.write import (
     Styles,
     Window,
     atomic_workbook,
+    cell_format,
     cell_number,
     print_setup,
     protect,
@@ -50,6 +52,7 @@ from nc_excel.partner.schema import (
     DELIVERABLES,
     FEEDBACK_SHEET,
     FINANCE,
+    FINANCE_TOTALS,
     FLC_FORM,
     FLC_TITLE,
     INDICATORS,
@@ -62,6 +65,7 @@ from nc_excel.partner.schema import (
     SELECTED_LABS,
     START_SHEET,
     SUBMISSION_FORM,
+    TOTAL_LABEL,
     Entries,
     FlcForm,
     Prefill,
@@ -237,6 +241,8 @@ def _write_tables(
             row_height=spec.row_height, spare_rows=max(spare, 0), locked_rows=locked,
             flags=_table_flags(spec, table_rows, issues),
         )
+        if spec is FINANCE:
+            _write_totals(ws, styles, model, placed[spec.name], table_rows)
         if spec is LIVING_LABS:
             ws.set_row(HEADER_ROW, 66)
         n_keys = sum(1 for c in columns(model) if not c.col.input and not c.col.formula)
@@ -244,6 +250,24 @@ def _write_tables(
         # A3 for the living labs: one column per criterion does not fit A4.
         print_setup(ws, header=header, repeat_row=HEADER_ROW, paper=8 if spec is LIVING_LABS else 9)
     return placed
+
+
+def _write_totals(ws: Worksheet, styles: Styles, model: type[BaseModel], place: Placement, rows: Sequence[Mapping[str, Any]]) -> None:
+    """The totals row right under the Finance table (``FINANCE_TOTALS``), the figure to tie to the FLC certificate."""
+    row = place.last_row + 1  # 0-based, under the table's last row
+    first, last = place.header_row + 2, place.last_row + 1  # the table's data rows, 1-based
+
+    def ref(key: str) -> str:
+        letter = place.cells[key.removesuffix("[]")]
+        return f"{letter}{first}:{letter}{last}" if key.endswith("[]") else f"{letter}{row + 1}"
+
+    values: dict[str, Decimal] = {f"{name}[]": sum((cell_number(r.get(name)) for r in rows), Decimal(0)) for name in place.cells}
+    ws.write_string(row, place.first_col, TOTAL_LABEL, styles.fmt("label"))
+    names, by_name = list(place.cells), {c.name: c for c in columns(model)}
+    for name, expr in FINANCE_TOTALS:
+        values[name] = expr.evaluate(values.__getitem__)
+        cell = Formula(expr.excel(ref), values[name])
+        write_value(ws, row, place.first_col + names.index(name), cell, cell_format(styles, by_name[name], "formula"))
 
 
 def _write_start(
