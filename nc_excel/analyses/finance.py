@@ -97,6 +97,10 @@ CERTIFICATE_LINE_COLUMNS = (
 )
 ALL_PERIODS = "Total, all periods"
 PROJECT = "Project"
+TOTAL = "Total"
+"""The category label of a partner's (and the ``PROJECT``'s) total line on the budget lines."""
+ALL_PARTNERS = "All partners"
+"""The name on the ``PROJECT`` rows that add up every partner."""
 CATEGORY_COLUMNS = ("category", "category_label", "budget", "declared_period", "cumulative", "remaining", "absorption_pct")
 READINESS_COLUMNS = ("partner", "partner_name", "reason")
 DECLARED_COLUMNS = ("partner", "period", "category", "declared")
@@ -134,11 +138,14 @@ class FinancePosition:
     - ``lines``: one row per partner and cost category (every partner, zeros when
       nothing was declared), columns ``LINE_COLUMNS``. ``flat_rate_ok`` is a bool on
       the office line of a partner who reported for the period, else None;
-      ``source`` is the file of the period's counting return, else None.
+      ``source`` is the file of the period's counting return, else None. Each
+      partner's lines end with its ``TOTAL`` line (category None), and a last
+      ``PROJECT`` line adds up all partners (``without_totals`` drops these).
     - ``partners``: one row per partner, columns ``PARTNER_COLUMNS``; ``flc_status``
       is the period's (``Not reported`` without a counting return, ``Not sent``
       when a return carries no FLC row); ``blocking`` lists every reason the
-      partner is not ready, joined by "; " ("" when ready).
+      partner is not ready, joined by "; " ("" when ready). A last ``PROJECT``
+      row adds up the money of all partners (the ``totals``).
     - ``categories``: one row per cost category over all partners, ``CATEGORY_COLUMNS``.
     - ``totals``: ``FinanceTotals``.
     - ``readiness``: one row per partner not ready, ``READINESS_COLUMNS``; ``reason``
@@ -295,20 +302,25 @@ def finance_position(
     controls = _controls(flcs, cert_rows, counting)
 
     lines: list[dict[str, Any]] = []
+    lines_shown: list[dict[str, Any]] = []
     partner_rows: list[dict[str, Any]] = []
     for p in partners:
         standing = standings.get((p.code, period), _Standing(None, None))
-        lines += _budget_lines(p, project, amounts, reported=standing.counting is not None)
+        mine = _budget_lines(p, project, amounts, reported=standing.counting is not None)
+        lines += mine
+        lines_shown += [*mine, _line_total(p.code, p.name, mine)]
         partner_rows.append(_partner_row(p, project, amounts, standing, {k[1]: c for k, c in controls.items() if k[0] == p.code}, period))
-    lines_df = pd.DataFrame(lines, columns=list(LINE_COLUMNS))
+    totals = _totals(partner_rows)
+    lines_shown.append(_line_total(PROJECT, ALL_PARTNERS, lines))
+    lines_df = pd.DataFrame(lines_shown, columns=list(LINE_COLUMNS))
     lines_df["flat_rate_ok"] = lines_df["flat_rate_ok"].astype(object)
     readiness = [{"partner": r["partner"], "partner_name": r["partner_name"], "reason": r["blocking"]} for r in partner_rows if not r["ready"]]
     return FinancePosition(
         period=period,
         lines=lines_df,
-        partners=pd.DataFrame(partner_rows, columns=list(PARTNER_COLUMNS)),
+        partners=pd.DataFrame([*partner_rows, _partner_total(totals)], columns=list(PARTNER_COLUMNS)),
         categories=pd.DataFrame(_per_category(lines), columns=list(CATEGORY_COLUMNS)),
-        totals=_totals(partner_rows),
+        totals=totals,
         readiness=pd.DataFrame(readiness, columns=list(READINESS_COLUMNS)),
         certificates=pd.DataFrame(_certificate_lines(partners, cert_rows, counting), columns=list(CERTIFICATE_LINE_COLUMNS)),
         certified=pd.DataFrame(_certified_rows(partners, controls), columns=list(CERTIFIED_COLUMNS)),
@@ -505,6 +517,29 @@ def _partner_row(
         "reported": reported, "rejected": standing.rejected_after is not None, "ready": reported and is_certified and not open_errors,
         "blocking": "; ".join(reasons),
     }
+
+
+def _line_total(partner: str, name: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``TOTAL`` line of a partner's budget lines (or of every partner's, for the ``PROJECT``)."""
+    budget, total = sum((line["budget"] for line in lines), ZERO), sum((line["cumulative"] for line in lines), ZERO)
+    return {"partner": partner, "partner_name": name, "category": None, "category_label": TOTAL, "budget": budget,
+            "declared_period": sum((line["declared_period"] for line in lines), ZERO), "cumulative": total,
+            "remaining": budget - total, "absorption_pct": share(total, budget), "flat_rate_ok": None, "source": None}
+
+
+def _partner_total(t: FinanceTotals) -> dict[str, Any]:
+    """The ``PROJECT`` row under the partners: their money added up; statuses are per partner only."""
+    return {"partner": PROJECT, "partner_name": ALL_PARTNERS, "budget": t.budget, "declared_period": t.declared_period,
+            "cumulative": t.cumulative, "absorption_pct": t.absorption_pct, "certified_period": t.certified_period,
+            "certified": t.certified, "erdf_due": t.erdf_due, "norway_due": t.norway_due}
+
+
+def without_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """The partners' own rows of a Finance position or budget lines frame (or sheet): no ``PROJECT`` row, no ``TOTAL`` line."""
+    keep = frame["partner"] != PROJECT
+    if "category_label" in frame.columns:
+        keep &= frame["category_label"] != TOTAL
+    return frame[keep].reset_index(drop=True)
 
 
 def _per_category(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
