@@ -13,7 +13,13 @@ import pandas as pd
 import pytest
 
 from nc_excel.analyses.finance import PROJECT as ALL_PARTNERS_ROW
-from nc_excel.analyses.finance import TOTAL, FinancePosition, FinanceTotals, finance_position, without_totals
+from nc_excel.analyses.finance import (
+    TOTAL,
+    FinancePosition,
+    FinanceTotals,
+    finance_position,
+    without_totals,
+)
 from nc_excel.analyses.statement import (
     PROJECT_TOTAL,
     REPORT_TOTAL,

@@ -24,7 +24,15 @@ from nc_excel.board.figures import (
     missing_or_rejected,
     return_problems,
 )
-from nc_excel.board.layout import DEFAULT_ROW, EURO, ROW, Formats, Page, Show, row_height
+from nc_excel.board.layout import (
+    DEFAULT_ROW,
+    EURO,
+    ROW,
+    Formats,
+    Page,
+    Show,
+    row_height,
+)
 from nc_excel.board.read import MasterView
 from nc_excel.excel.style import BORDER, LOCKED_FILL, NAVY
 from nc_excel.excel.write import (
