@@ -118,6 +118,12 @@ def test_finance_per_partner_and_category_equals_the_master(board) -> None:
         mine = [r for r in lines if r["Cost category"] == c["Cost category"]]
         assert money(c["Budget"]) == sum(money(r["Budget"]) for r in mine)
         assert money(c["Spent so far"]) == sum(money(r["Cumulative"]) for r in mine)
+    rows = grid(result.workbook, "Finance")
+    after = next(i for i, r in enumerate(rows) if r and r[0] == "Per cost category")
+    category_total = next(r for r in rows[after:] if r and r[0] == "Total")
+    project_line = lines[-1]  # the master's budget lines end with the project's total
+    assert project_line["Partner"] == "Project"
+    assert money(category_total[5]) == money(project_line["Cumulative"]) == sum(money(c["Spent so far"]) for c in categories)
 
 
 def test_living_labs_shortlist_equals_the_master(board) -> None:

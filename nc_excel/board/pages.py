@@ -275,12 +275,17 @@ def finance(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
     ws.freeze_panes(first, 2)
     s.row += 1
 
-    s.keep(20 + 2 * DEFAULT_ROW + 28 + DEFAULT_ROW * len(f.categories) + 330 * 0.75 + 10)  # the categories with their charts
+    s.keep(20 + 2 * DEFAULT_ROW + 28 + DEFAULT_ROW * (len(f.categories) + 1) + 330 * 0.75 + 10)  # the categories with their charts
     s.section("Per cost category", "Summed over the partners' budget lines.")
     cat_first, cat_last = s.table(f.categories, None, [
         Show("category", header="Cost category", kind="text", first=0, last=2), Show("budget", header="Budget", kind="money", first=3), Show("declared", header="Declared in period", kind="money", first=4),
         Show("cumulative", header="Spent so far", kind="money", first=5), Show("absorption", header="Absorption %", kind="share", first=6), Show("remaining", header="Remaining", kind="money", first=7),
     ])
+    category_totals = [("Total", 0, 2, "text"), (float(f.budget), 3, 3, "money"), (float(f.declared_period), 4, 4, "money"),
+                       (float(f.cumulative), 5, 5, "money"), (float(f.absorption), 6, 6, "share"), (float(f.budget - f.cumulative), 7, 7, "money")]
+    for value, a, b, kind in category_totals:
+        s.put(s.row, a, b, value, fmt.cell(kind, bold=True, top=2))
+    s.row += 1
     sheet = ws.get_name()
     chart = wb.add_chart({"type": "column"})
     chart.add_series({"name": "Spent so far (share of budget)", "categories": [sheet, first, 0, last_row, 0],
