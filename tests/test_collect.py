@@ -123,6 +123,16 @@ def test_what_partners_type_is_tolerated(project: Workspace, demo_setup: Project
     assert c.ret.rows("Deliverables")[0]["date"] == dt.date(2017, 10, 31)
 
 
+def test_a_number_read_from_text_is_a_note_that_leaves_the_return_accepted(project: Workspace, demo_setup: ProjectSetup) -> None:
+    staff = partner_entries(demo_setup, "AAL", 1).tables["Finance"][0]["declared"]
+    make_return(project, demo_setup, "AAL", overrides={("Finance", "D5"): f"{staff:,.2f}".replace(",", " ").replace(".", ",")})  # 12 345,67
+    [c] = project.collect(now=dt.datetime(2017, 10, 12, 9)).collected  # in time: nothing else to say
+    assert c.entry.status == "accepted", [(i.code, i.cell) for i in c.issues]
+    assert [(i.code, i.cell) for i in c.issues] == [("number-from-text", "D5")]
+    assert (c.entry.errors, c.entry.warnings) == (0, 0)
+    assert c.entry.feedback is not None  # the note reaches the partner in a feedback workbook
+
+
 # (what the partner did, the change, expected code, sheet, cell)
 CELL_CASES = [
     ("ambiguous number", {("Finance", "D5"): "1.234"}, "ambiguous-number", "Finance", "D5"),
