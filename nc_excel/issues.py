@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, computed_field
 class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"  # nothing wrong, but the partner should know how we read their file
 
 
 class Level(StrEnum):
@@ -41,7 +42,7 @@ class IssueType:
     hint: str
 
 
-E, W = Severity.ERROR, Severity.WARNING
+E, W, N = Severity.ERROR, Severity.WARNING, Severity.NOTE
 FILE, SHEET, ROW, CELL = Level.FILE, Level.SHEET, Level.ROW, Level.CELL
 
 CATALOGUE: dict[str, IssueType] = {
@@ -74,6 +75,12 @@ CATALOGUE: dict[str, IssueType] = {
     "prefilled-row-missing": IssueType(ROW, E, "The row for {value} is missing from the table {table} on sheet {sheet}.", "Put the row for {value} back: copy it from your template (the feedback workbook has it restored), and do not delete rows of {table}."),
     "unexpected-row": IssueType(CELL, E, "{field} {value!r} on sheet {sheet} {why}.", "Delete the row: the rows of {table} come with the template; write anything more in a Comment."),
     "extra-column": IssueType(CELL, W, "The column {value!r} on sheet {sheet} is not part of the template and was ignored.", "Remove the column, or move its content into a comment field."),
+    "number-from-text": IssueType(
+        CELL,
+        N,
+        "{field} holds text, {value!r}, which was read as the number {number}.",
+        "Nothing to do if {number} is what you meant: your workbook computes with it too. Typing numbers as plain numbers (1234.56) keeps them numbers.",
+    ),
     "text-cleaned": IssueType(CELL, W, "{field}: the text held {detail}, which a workbook cannot store; it was kept without them.", "Nothing to do if the text reads as you meant (a line break pasted from another program becomes a normal line break)."),
     # files: what is wrong with the file itself, found before or while it is opened
     "unreadable-file": IssueType(FILE, E, "The file cannot be read: {detail}", "Open it in Excel or LibreOffice, save it as .xlsx and try again."),

@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 from nc_excel.certificate.simulate import fill_certificate
 from nc_excel.cli import app
+from nc_excel.excel.formula import AsNumber, Ref
 from nc_excel.excel.read import read_frame
 from nc_excel.intake.archive import Archive, Register
 from nc_excel.intake.sniff import Limits
@@ -78,7 +79,8 @@ def test_the_template_is_prefilled_with_the_declared_amounts_of_the_accepted_ret
     wb = openpyxl.load_workbook(made.written[0])
     ws = wb["Certificate"]
     assert ws.protection.sheet and ws["B12"].protection.locked and not ws["C12"].protection.locked
-    assert ws["D12"].value == "=B12-C12" and ws["C13"].value == "=ROUNDDOWN(C12*15/100,2)"  # deducted; office by the flat rate
+    certified = AsNumber(Ref("certified")).text(lambda _: "C12")  # a certified amount pasted as text counts too
+    assert ws["D12"].value == f"=B12-{certified}" and ws["C13"].value == f"=ROUNDDOWN({certified}*15/100,2)"  # deducted; office by the flat rate
     meta = {r[0].value: r[1].value for r in wb["_nc_meta"].iter_rows(max_col=2)}
     assert meta["kind"] == "certificate" and meta["certifies"] == Register(project.root).latest_accepted("AAL", 1).sha256
 

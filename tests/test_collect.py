@@ -113,8 +113,24 @@ def test_what_partners_type_is_tolerated(project: Workspace, demo_setup: Project
     assert c.entry.accepted, c.issues
     finance = c.ret.rows("Finance")
     assert str(finance[0]["declared"]) == "12345.67" and str(finance[2]["declared"]) == "1234.50"
+    # the partner is told which numbers were read from text, and as what: a note, not a warning
+    notes = {(i.sheet, i.cell): i for i in c.issues if i.code == "number-from-text"}
+    assert set(notes) == {("Finance", "D5"), ("Finance", "D7"), ("Indicators", "F5")}
+    assert {str(i.severity) for i in notes.values()} == {"note"}
+    assert "read as the number 12345.67" in notes["Finance", "D5"].message
+    assert c.entry.feedback is not None  # the feedback workbook carries the notes to the partner
     assert c.ret.rows("Progress")[0]["status"] == "In progress"
     assert c.ret.rows("Deliverables")[0]["date"] == dt.date(2017, 10, 31)
+
+
+def test_a_number_read_from_text_is_a_note_that_leaves_the_return_accepted(project: Workspace, demo_setup: ProjectSetup) -> None:
+    staff = partner_entries(demo_setup, "AAL", 1).tables["Finance"][0]["declared"]
+    make_return(project, demo_setup, "AAL", overrides={("Finance", "D5"): f"{staff:,.2f}".replace(",", " ").replace(".", ",")})  # 12 345,67
+    [c] = project.collect(now=dt.datetime(2017, 10, 12, 9)).collected  # in time: nothing else to say
+    assert c.entry.status == "accepted", [(i.code, i.cell) for i in c.issues]
+    assert [(i.code, i.cell) for i in c.issues] == [("number-from-text", "D5")]
+    assert (c.entry.errors, c.entry.warnings) == (0, 0)
+    assert c.entry.feedback is not None  # the note reaches the partner in a feedback workbook
 
 
 # (what the partner did, the change, expected code, sheet, cell)

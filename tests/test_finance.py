@@ -12,7 +12,14 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from nc_excel.analyses.finance import FinancePosition, FinanceTotals, finance_position
+from nc_excel.analyses.finance import PROJECT as ALL_PARTNERS_ROW
+from nc_excel.analyses.finance import (
+    TOTAL,
+    FinancePosition,
+    FinanceTotals,
+    finance_position,
+    without_totals,
+)
 from nc_excel.analyses.statement import (
     PROJECT_TOTAL,
     REPORT_TOTAL,
@@ -91,7 +98,7 @@ def test_totals_equal_the_sum_of_the_returns() -> None:
     assert pos.totals.declared_period == D("6100.49")
     assert pos.totals.cumulative == D("6100.49")
     assert pos.totals.budget == AAL.total_budget + HAM.total_budget + GBG.total_budget == D("51500")
-    assert pos.totals.absorption_pct == D("11.8")  # 6100.49 / 51500 = 11.85 %
+    assert pos.totals.absorption_pct == D("0.118")  # 6100.49 / 51500 = 11.85 %, as a fraction
     assert pos.totals.certified == D("6100.49")
     assert pos.totals.n_partners == 3
     assert (pos.totals.partners_reported, pos.totals.partners_certified, pos.totals.partners_ready) == (2, 2, 2)
@@ -99,8 +106,8 @@ def test_totals_equal_the_sum_of_the_returns() -> None:
 
 def test_every_partner_has_one_line_per_cost_category_in_setup_order() -> None:
     pos = position([], [], [])
-    assert list(pos.lines["partner"]) == [code for code in ("AAL", "HAM", "GBG") for _ in CATEGORIES]
-    assert list(pos.lines["category"][:6]) == CATEGORIES
+    assert list(pos.lines["partner"]) == [code for code in ("AAL", "HAM", "GBG") for _ in [*CATEGORIES, TOTAL]] + [ALL_PARTNERS_ROW]
+    assert list(pos.lines["category"][:6]) == CATEGORIES and pd.isna(pos.lines["category"][6])  # each partner's lines end with its total
     assert list(pos.lines["category_label"][:2]) == ["Staff costs", "Office and administration"]
     assert line(pos, "AAL", "external")["budget"] == D("5000")
 
@@ -116,7 +123,7 @@ def test_cumulative_adds_every_accepted_period_and_does_not_trust_the_prefilled_
     )
     staff = line(pos, "AAL", "staff")
     assert (staff["declared_period"], staff["cumulative"], staff["remaining"]) == (D("2000"), D("5000"), D("15000"))
-    assert staff["absorption_pct"] == D("25.0")
+    assert staff["absorption_pct"] == D("0.250")
     assert line(pos, "AAL", "travel")["cumulative"] == D("150")
     assert row(pos, "AAL")["cumulative"] == D("5150")
     assert line(pos, "AAL", "staff")["source"] == "a2.xlsx"
@@ -131,10 +138,28 @@ def test_a_partner_who_did_not_report_in_the_period_keeps_earlier_periods_but_is
     assert row(pos, "HAM")["blocking"] == "not reported"
 
 
+def test_the_partners_and_their_budget_lines_end_with_totals_that_tie() -> None:
+    """Each partner's budget lines add up in its Total line, the partners in the Project row: the figures of the Dashboard."""
+    pos = position(declared("AAL", 1, "a1", staff="1000.10", travel="20") + declared("HAM", 1, "h1", staff="2000.20"),
+                   [control("AAL", 1, "a1", certified="1020.10")], [ret("AAL", 1, "a1"), ret("HAM", 1, "h1")])
+    lines, partners = pos.lines, pos.partners
+    aal_total = lines[(lines["partner"] == "AAL") & (lines["category_label"] == TOTAL)].iloc[0]
+    assert (aal_total["declared_period"], aal_total["budget"]) == (D("1020.10"), AAL.total_budget)
+    assert aal_total["cumulative"] == row(pos, "AAL")["cumulative"]
+    project_line = lines.iloc[-1]
+    assert (project_line["partner"], project_line["cumulative"]) == (ALL_PARTNERS_ROW, D("3020.30"))
+    project_row = partners.iloc[-1]
+    assert project_row["partner"] == ALL_PARTNERS_ROW and pd.isna(project_row["ready"])  # statuses are per partner
+    assert (project_row["budget"], project_row["cumulative"], project_row["certified"], project_row["absorption_pct"]) == (
+        pos.totals.budget, pos.totals.cumulative, pos.totals.certified, pos.totals.absorption_pct)
+    assert sum(without_totals(partners)["cumulative"]) == project_row["cumulative"] == project_line["cumulative"]
+
+
 def test_a_partner_without_a_return_shows_zeros_and_not_reported() -> None:
     pos = position(declared("AAL", 1, "a1", staff="100", office="15"), [control("AAL", 1, "a1", certified="115")],
                    [ret("AAL", 1, "a1")])
-    gbg = pos.lines[pos.lines["partner"] == "GBG"]
+    lines = without_totals(pos.lines)
+    gbg = lines[lines["partner"] == "GBG"]
     assert len(gbg) == 6
     assert set(gbg["declared_period"]) == {D(0)} and set(gbg["cumulative"]) == {D(0)}
     assert list(gbg["remaining"]) == [GBG.budget(cat) for cat in CATEGORIES]
@@ -146,11 +171,11 @@ def test_a_partner_without_a_return_shows_zeros_and_not_reported() -> None:
     assert pos.readiness.set_index("partner").loc["GBG", "reason"] == "not reported"
 
 
-def test_absorption_is_cumulative_over_budget_to_one_decimal_half_away_from_zero() -> None:
+def test_absorption_is_cumulative_over_budget_as_a_fraction_to_a_tenth_of_a_percent_half_away_from_zero() -> None:
     pos = position(declared("AAL", 1, "a1", staff="2511", travel="1", external="5000"), [], [ret("AAL", 1, "a1")])
-    assert line(pos, "AAL", "staff")["absorption_pct"] == D("12.6")  # 2511 / 20000 = 12.555 %
-    assert line(pos, "AAL", "travel")["absorption_pct"] == D("0.1")  # 1 / 2000 = 0.05 %
-    assert line(pos, "AAL", "external")["absorption_pct"] == D("100.0")
+    assert line(pos, "AAL", "staff")["absorption_pct"] == D("0.126")  # 2511 / 20000 = 12.555 %
+    assert line(pos, "AAL", "travel")["absorption_pct"] == D("0.001")  # 1 / 2000 = 0.05 %
+    assert line(pos, "AAL", "external")["absorption_pct"] == D("1.000")
     assert line(pos, "AAL", "equipment")["absorption_pct"] == D("0.0")  # no budget: 0, not a division by zero
 
 
@@ -167,7 +192,7 @@ def test_categories_add_up_all_partners() -> None:
     )
     staff = pos.categories.set_index("category").loc["staff"]
     assert (staff["budget"], staff["declared_period"], staff["cumulative"]) == (D("38000"), D("3000.30"), D("3000.30"))
-    assert (staff["remaining"], staff["absorption_pct"]) == (D("34999.70"), D("7.9"))
+    assert (staff["remaining"], staff["absorption_pct"]) == (D("34999.70"), D("0.079"))
     assert list(pos.categories["category"]) == CATEGORIES
 
 
@@ -374,7 +399,7 @@ def test_without_sha256_two_rows_for_one_line_are_refused_not_guessed() -> None:
 
 def test_a_period_that_just_started_gives_zeros_for_everybody() -> None:
     pos = finance_position(PARTNERS, PROJECT, 1, pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
-    assert len(pos.lines) == 18 and len(pos.partners) == 3 and len(pos.categories) == 6
+    assert len(without_totals(pos.lines)) == 18 and len(without_totals(pos.partners)) == 3 and len(pos.categories) == 6
     assert pos.totals == FinanceTotals(
         budget=D("51500"), declared_period=D(0), cumulative=D(0), absorption_pct=D("0.0"), certified=D(0), certified_period=D(0),
         erdf_due=D(0), norway_due=D(0), partners_reported=0, partners_certified=0, partners_ready=0, n_partners=3,

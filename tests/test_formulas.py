@@ -22,7 +22,7 @@ from lo.lo import fill_with_libreoffice, require_soffice
 from openpyxl.utils import column_index_from_string
 from python_calamine import CalamineWorkbook
 
-from nc_excel.excel.formula import Expr, Ref, RoundDown, Share
+from nc_excel.excel.formula import AsNumber, Expr, Ref, RoundDown, Share
 from nc_excel.excel.parse import parse_number
 from nc_excel.excel.read import RowRead
 from nc_excel.excel.schema import columns, evaluate_formulas
@@ -33,6 +33,7 @@ from nc_excel.partner.schema import (
     INDICATORS,
     META_SHEET,
     TABLES,
+    TOTAL_LABEL,
     FinanceRow,
     Prefill,
     TableSpec,
@@ -86,12 +87,19 @@ def test_rounddown_cuts_towards_zero_as_excel_does() -> None:
     assert office.evaluate(values(staff="-10001.30")) == D("-1500.19")
 
 
-def test_a_share_is_a_percentage_to_one_decimal_and_0_of_nothing() -> None:
+def test_a_share_is_a_fraction_to_a_tenth_of_a_percent_and_0_of_nothing() -> None:
     absorption = Share(Ref("cumulative"), Ref("budget"))
-    assert absorption.excel(cells(cumulative="E5", budget="B5")) == "=IF(B5=0,0,ROUND(E5/B5*100,1))"
-    assert absorption.evaluate(values(cumulative=4900, budget=40000)) == D("12.3")  # 12.25: half away from zero, as ROUND
-    assert absorption.evaluate(values(cumulative=-4900, budget=40000)) == D("-12.3")
+    assert absorption.excel(cells(cumulative="E5", budget="B5")) == "=IF(B5=0,0,ROUND(E5/B5,3))"
+    assert absorption.evaluate(values(cumulative=4900, budget=40000)) == D("0.123")  # 0.1225: half away from zero, as ROUND
+    assert absorption.evaluate(values(cumulative=-4900, budget=40000)) == D("-0.123")
     assert absorption.evaluate(values(cumulative=100, budget=0)) == 0  # an empty budget line, not #DIV/0!
+
+
+def test_an_input_typed_as_text_is_read_as_a_number_by_the_formula_too() -> None:
+    """A number passes as it is; text goes through NUMBERVALUE with the separators intake would pick."""
+    text = AsNumber(Ref("declared")).excel(cells(declared="D5"))
+    assert text.startswith("=IF(ISNUMBER(D5),D5,IFERROR(_xlfn.NUMBERVALUE(SUBSTITUTE(D5,\"€\",\"\"),")
+    assert AsNumber(Ref("declared")).evaluate(values(declared="12345.67")) == D("12345.67")
 
 
 def test_the_flat_rate_is_one_formula_for_the_template_and_for_python() -> None:
@@ -105,16 +113,21 @@ def test_a_rows_formula_columns_are_evaluated_left_to_right() -> None:
     """Remaining budget uses the cumulative computed just before it; a stale value is replaced."""
     row = {"category": "Travel", "budget": D(1000), "previous": D(100), "declared": D("150.50"), "cumulative": D(999)}
     assert evaluate_formulas(FinanceRow, row) == {
-        **row, "cumulative": D("250.50"), "remaining": D("749.50"), "absorption": D("25.1")}
+        **row, "cumulative": D("250.50"), "remaining": D("749.50"), "absorption": D("0.251")}
 
 
 # The partner template: what its computed cells contain.
 
+def as_number(cell: str) -> str:
+    """An input cell read as intake reads it, text included (``AsNumber``)."""
+    return AsNumber(Ref("x")).text(lambda _: cell)
+
+
 COMPUTED = {
-    ("Indicators", "cumulative"): "={previous}+{achieved}",
-    ("Finance", "cumulative"): "={previous}+{declared}",
+    ("Indicators", "cumulative"): "={previous}+" + as_number("{achieved}"),
+    ("Finance", "cumulative"): "={previous}+" + as_number("{declared}"),
     ("Finance", "remaining"): "={budget}-{cumulative}",
-    ("Finance", "absorption"): "=IF({budget}=0,0,ROUND({cumulative}/{budget}*100,1))",
+    ("Finance", "absorption"): "=IF({budget}=0,0,ROUND({cumulative}/{budget},3))",
 }
 """Every formula column of the partner tables, as its cells read with each field's cell in the same row."""
 
@@ -157,8 +170,8 @@ def test_office_and_administration_holds_the_flat_rate_formula(demo_project: Wor
     place = layout(wb)["tables"][FINANCE.name]
     staff, office = (row_cells(place, row)["declared"] for row in data_rows(place)[:2])
     rate = demo_setup.project.office_flat_rate
-    assert wb[place["sheet"]][office].value == f"=ROUNDDOWN({staff}*15/100,2)"
-    assert wb[place["sheet"]][office].value == flat_rate_formula(Ref("staff"), rate).excel(cells(staff=staff))
+    assert wb[place["sheet"]][office].value == f"=ROUNDDOWN({as_number(staff)}*15/100,2)"
+    assert wb[place["sheet"]][office].value == flat_rate_formula(AsNumber(Ref("staff")), rate).excel(cells(staff=staff))
 
 
 # Carried over to the next period: what the earlier periods reported, added up.
@@ -181,10 +194,49 @@ def test_next_periods_before_adds_up_every_earlier_period(demo_setup: ProjectSet
 
 # LibreOffice: a filled-in template, recalculated, gives what Python evaluates.
 
+TEXT_TYPED = {  # Finance row -> declared this period, pasted as text in the forms partners use
+    0: "12.345,67",  # staff: European separators
+    2: "1 234,50",  # travel: a space groups thousands
+    3: "1,234,567.89",  # external: English separators
+    4: "€ 250",  # equipment: a euro sign
+    5: "1.234.567",  # infrastructure: points group thousands
+}
+
+
+def test_amounts_pasted_as_text_compute_in_libreoffice_as_intake_reads_them(demo_setup: ProjectSetup, tmp_path: Path) -> None:
+    """No #VALUE! in the partner's own workbook: its cumulative and office lines show what the master will."""
+    require_soffice()
+    template = tmp_path / "NC_P1_AAL.xlsx"
+    write_partner_workbook(template, demo_setup, "AAL", 1, generated_at=GENERATED_AT,
+                           prefill=Prefill(finance={"staff": D(1000)}))
+    tables = layout(openpyxl.load_workbook(template))["tables"]
+    fin, ind = tables[FINANCE.name], tables[INDICATORS.name]
+    rows = data_rows(fin)
+    typed = [{"sheet": fin["sheet"], "cell": row_cells(fin, rows[i])["declared"], "value": v, "type": "text"} for i, v in TEXT_TYPED.items()]
+    typed.append({"sheet": ind["sheet"], "cell": row_cells(ind, data_rows(ind)[0])["achieved"], "value": "2,5", "type": "text"})
+    fill_with_libreoffice(template, typed, [tmp_path / "return.xlsx"], validation="ignore")  # pasting skips validation
+
+    wb = CalamineWorkbook.from_path(str(tmp_path / "return.xlsx"))
+    shown = {name: wb.get_sheet_by_name(name).to_python() for name in (fin["sheet"], ind["sheet"])}
+    assert not [v for grid in shown.values() for row in grid for v in row if isinstance(v, str) and v.startswith(("#", "Err:"))]
+    finance = sheet_rows(wb, fin, demo_setup, FINANCE)
+    assert [r["cumulative"] for r in finance] == [
+        D("1000") + parse_number(TEXT_TYPED[0]), flat_rate(parse_number(TEXT_TYPED[0]), demo_setup.project.office_flat_rate),
+        *(parse_number(TEXT_TYPED[i]) for i in (2, 3, 4, 5))]
+    assert sheet_rows(wb, ind, demo_setup, INDICATORS)[0]["cumulative"] == D("2.5")
+    # the totals row under the table counts the pasted amounts too: what the FLC certificate must tie to
+    grid = shown[fin["sheet"]]
+    total = {name: grid[rows[-1]][column_index_from_string(letter) - 1] for name, letter in fin["columns"].items()}  # 0-based: the row after the last
+    declared = sum(r["cumulative"] for r in finance) - 1000
+    assert total["category"] == TOTAL_LABEL
+    assert agree(number(total["declared"]), declared) and agree(number(total["cumulative"]), declared + 1000)
+    assert agree(number(total["remaining"]), sum(r["remaining"] for r in finance))
+
+
 TRAVEL_BUDGET = D(40000)
 TYPED = {  # Finance row -> declared this period
     0: 10001.30,  # staff: the office line becomes 1500.195, cut to 1500.19
-    2: 4900,  # travel: 12.25 % of its budget, shown as 12.3
+    2: 4900,  # travel: 12.25 % of its budget, shown as 12.3 % (0.123)
     3: -250.50,  # external: a correction below what was declared before
     5: 100,  # infrastructure: no budget, so 0 % (not #DIV/0!)
 }
@@ -249,5 +301,5 @@ def test_libreoffice_computes_what_python_evaluates(recalculated, demo_setup: Pr
 
     # the figures the typed amounts were chosen for
     assert [finance[1]["declared"], finance[2]["absorption"], finance[3]["cumulative"], finance[5]["absorption"]] == [
-        D("1500.19"), D("12.3"), D("749.5"), 0]
+        D("1500.19"), D("0.123"), D("749.5"), 0]
     assert sheet_rows(wb, tables[INDICATORS.name], demo_setup, INDICATORS)[0]["cumulative"] == D("3.75")

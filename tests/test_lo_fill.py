@@ -231,7 +231,7 @@ def test_formulas_are_recalculated(filled: Filled, setup: ProjectSetup, returned
         cumulative = previous + declared
         assert at(grid, fin.cell("cumulative", i)) == pytest.approx(cumulative), (fmt, i)
         assert at(grid, fin.cell("remaining", i)) == pytest.approx(budget - cumulative), (fmt, i)
-        absorption = 0 if budget == 0 else float((Decimal(str(cumulative)) / Decimal(str(budget)) * 100).quantize(Decimal("0.1")))
+        absorption = 0 if budget == 0 else float((Decimal(str(cumulative)) / Decimal(str(budget))).quantize(Decimal("0.001")))  # a fraction, shown as 0.0%
         assert at(grid, fin.cell("absorption", i)) == pytest.approx(absorption), (fmt, i)
     assert at(grid, fin.cell("cumulative", 0)) == pytest.approx(STAFF)
 

@@ -229,3 +229,13 @@ def test_an_ambiguous_text_date_is_read_day_first_and_flagged(master_copy: Path)
     flagged = [i for i in issues if i.code == "ambiguous-date"]
     assert [(i.severity, i.sheet, i.cell) for i in flagged] == [("warning", "Deliverables", "E5")]
     assert "02 March 2017" in flagged[0].message and "03 February 2017" in flagged[0].hint
+
+
+@pytest.mark.parametrize("typed", [50, "50", "50 %", "50%", 0.5], ids=["number", "text", "text with %", "text with % unspaced", "Excel's 50 %"])
+def test_a_rate_typed_as_50_or_50_percent_is_50_percent(master_copy: Path, typed: object) -> None:
+    """Rates are kept as a number of percent (50): Excel stores 50 % typed into a cell as 0.5, which reads as 50 too."""
+    rate, flat = _cell_of(Partner, "cofinancing_rate", form=False), _cell_of(Project, "office_flat_rate", form=True)
+    edit(master_copy, {("Partners", f"{rate}5"): typed, ("Project", flat): 0.15 if typed == 0.5 else 15})
+    setup, issues = read_setup(master_copy)
+    assert setup is not None, issues
+    assert (setup.partners[0].cofinancing_rate, setup.project.office_flat_rate) == (Decimal(50), Decimal(15))

@@ -13,6 +13,7 @@ import pytest
 from conftest import GENERATED_AT
 from openpyxl.worksheet.worksheet import Worksheet
 
+from nc_excel.excel.formula import AsNumber, Ref
 from nc_excel.excel.libreoffice import convert
 from nc_excel.partner.schema import digest
 from nc_excel.partner.simulate import partner_entries
@@ -128,10 +129,11 @@ def test_office_and_administration_is_computed_never_typed(aal: openpyxl.Workboo
     declared = cols["Declared this period"]
     assert ws["A6"].value.startswith("Office and administration (15 % of staff)")
     office = ws[f"{declared}6"]
-    assert office.value == f"=ROUNDDOWN({declared}5*15/100,2)"
+    staff = AsNumber(Ref("staff")).text(lambda _: f"{declared}5")  # staff costs pasted as text count too
+    assert office.value == f"=ROUNDDOWN({staff}*15/100,2)"
     assert office.protection.locked
     assert not ws[f"{declared}5"].protection.locked
-    assert ws[f"{cols['Cumulative']}5"].value == f"={cols['Declared before']}5+{declared}5"
+    assert ws[f"{cols['Cumulative']}5"].value == f"={cols['Declared before']}5+{staff}"
 
 
 def test_flc_form_sits_below_the_finance_table(aal: openpyxl.Workbook) -> None:
@@ -243,3 +245,17 @@ def test_validation_titles_end_at_a_whole_word(aal: openpyxl.Workbook) -> None:
     titles = {dv.promptTitle for ws in aal.worksheets for dv in ws.data_validations.dataValidation if dv.promptTitle}
     assert "Strong backing from local\u2026" in titles
     assert "Strong backing from local politi" not in titles and all(len(t) <= 32 for t in titles)
+
+
+def test_the_finance_sheet_adds_up_in_a_totals_row_under_the_table(aal: openpyxl.Workbook) -> None:
+    """The total to tie to the FLC certificate: column sums, the declared total as the cumulative counts it."""
+    ws = aal["Finance"]
+    cols = header_cells(ws)
+    budget, before, declared, cumulative, remaining, absorption = (
+        cols[h] for h in ("Budget", "Declared before", "Declared this period", "Cumulative", "Remaining budget", "Absorption %"))
+    assert ws["A11"].value == "Total" and ws["A12"].value == "First level control"
+    assert ws[f"{budget}11"].value == f"=SUM({budget}5:{budget}10)" and ws[f"{cumulative}11"].value == f"=SUM({cumulative}5:{cumulative}10)"
+    assert ws[f"{declared}11"].value == f"={cumulative}11-{before}11" and ws[f"{remaining}11"].value == f"={budget}11-{cumulative}11"
+    assert ws[f"{absorption}11"].value == f"=IF({budget}11=0,0,ROUND({cumulative}11/{budget}11,3))"
+    assert ws[f"{absorption}11"].number_format == ws[f"{absorption}5"].number_format == "0.0%"
+    assert ws[f"{declared}11"].protection.locked

@@ -9,8 +9,8 @@ and who still stops the joint report.
 Numbers: every money amount and every percentage in the output is a
 ``decimal.Decimal`` (object dtype), exact to the cent. Money keeps the cents it
 came with (sums of Decimals are exact: 0.10 + 0.20 == 0.30); percentages are
-rounded to one decimal half away from zero, as Excel's ROUND does in the partner
-template; co-financing is truncated to the cent like the flat rate. A writer puts
+fractions (0.123 for 12.3 %) rounded to a tenth of a percent half away from zero,
+as Excel's ROUND does in the partner template; co-financing is truncated to the cent like the flat rate. A writer puts
 them into cells with a number format (convert with ``float()`` at the cell).
 
 What counts (the returns register is the truth about which returns count):
@@ -97,6 +97,10 @@ CERTIFICATE_LINE_COLUMNS = (
 )
 ALL_PERIODS = "Total, all periods"
 PROJECT = "Project"
+TOTAL = "Total"
+"""The category label of a partner's (and the ``PROJECT``'s) total line on the budget lines."""
+ALL_PARTNERS = "All partners"
+"""The name on the ``PROJECT`` rows that add up every partner."""
 CATEGORY_COLUMNS = ("category", "category_label", "budget", "declared_period", "cumulative", "remaining", "absorption_pct")
 READINESS_COLUMNS = ("partner", "partner_name", "reason")
 DECLARED_COLUMNS = ("partner", "period", "category", "declared")
@@ -129,11 +133,14 @@ class FinancePosition:
     - ``lines``: one row per partner and cost category (every partner, zeros when
       nothing was declared), columns ``LINE_COLUMNS``. ``flat_rate_ok`` is a bool on
       the office line of a partner who reported for the period, else None;
-      ``source`` is the file of the period's counting return, else None.
+      ``source`` is the file of the period's counting return, else None. Each
+      partner's lines end with its ``TOTAL`` line (category None), and a last
+      ``PROJECT`` line adds up all partners (``without_totals`` drops these).
     - ``partners``: one row per partner, columns ``PARTNER_COLUMNS``; ``flc_status``
       is the period's (``Not reported`` without a counting return, ``Not sent``
       when a return carries no FLC row); ``blocking`` lists every reason the
-      partner is not ready, joined by "; " ("" when ready).
+      partner is not ready, joined by "; " ("" when ready). A last ``PROJECT``
+      row adds up the money of all partners (the ``totals``).
     - ``categories``: one row per cost category over all partners, ``CATEGORY_COLUMNS``.
     - ``totals``: ``FinanceTotals``.
     - ``readiness``: one row per partner not ready, ``READINESS_COLUMNS``; ``reason``
@@ -185,11 +192,12 @@ def money(value: Any) -> Decimal:
         raise ValueError(f"not an amount: {value!r}") from None
 
 
-def percent(part: Decimal, whole: Decimal) -> Decimal:
-    """part / whole x 100 to one decimal, half away from zero (Excel's ROUND); 0 when whole is 0."""
+def share(part: Decimal, whole: Decimal) -> Decimal:
+    """part / whole as a fraction to a tenth of a percent (0.1234 -> 0.123), half away from
+    zero (Excel's ROUND); 0 when whole is 0. Written to a cell with a ``0.0%`` format."""
     if whole == 0:
-        return Decimal("0.0")
-    return (part * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        return Decimal("0.000")
+    return (part / whole).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
 
 
 def _rows(frame: pd.DataFrame | None, columns: Sequence[str], name: str) -> list[dict[str, Any]]:
@@ -289,23 +297,28 @@ def finance_position(
     controls = _controls(flcs, cert_rows, counting)
 
     lines: list[dict[str, Any]] = []
+    lines_shown: list[dict[str, Any]] = []
     partner_rows: list[dict[str, Any]] = []
     controls_of: dict[str, dict[int, _Control]] = {}  # by partner, then period: one pass, not one per partner
     for (code, per), control in controls.items():
         controls_of.setdefault(code, {})[per] = control
     for p in partners:
         standing = standings.get((p.code, period), _Standing(None, None))
-        lines += _budget_lines(p, project, amounts, reported=standing.counting is not None)
+        mine = _budget_lines(p, project, amounts, reported=standing.counting is not None)
+        lines += mine
+        lines_shown += [*mine, _line_total(p.code, p.name, mine)]
         partner_rows.append(_partner_row(p, project, amounts, standing, controls_of.get(p.code, {}), period))
-    lines_df = pd.DataFrame(lines, columns=list(LINE_COLUMNS))
+    totals = _totals(partner_rows)
+    lines_shown.append(_line_total(PROJECT, ALL_PARTNERS, lines))
+    lines_df = pd.DataFrame(lines_shown, columns=list(LINE_COLUMNS))
     lines_df["flat_rate_ok"] = lines_df["flat_rate_ok"].astype(object)
     readiness = [{"partner": r["partner"], "partner_name": r["partner_name"], "reason": r["blocking"]} for r in partner_rows if not r["ready"]]
     return FinancePosition(
         period=period,
         lines=lines_df,
-        partners=pd.DataFrame(partner_rows, columns=list(PARTNER_COLUMNS)),
+        partners=pd.DataFrame([*partner_rows, _partner_total(totals)], columns=list(PARTNER_COLUMNS)),
         categories=pd.DataFrame(_per_category(lines), columns=list(CATEGORY_COLUMNS)),
-        totals=_totals(partner_rows),
+        totals=totals,
         readiness=pd.DataFrame(readiness, columns=list(READINESS_COLUMNS)),
         certificates=pd.DataFrame(_certificate_lines(partners, cert_rows, counting), columns=list(CERTIFICATE_LINE_COLUMNS)),
         certified=pd.DataFrame(_certified_rows(partners, controls), columns=list(CERTIFIED_COLUMNS)),
@@ -465,7 +478,7 @@ def _budget_lines(p: Partner, project: Project, amounts: _Amounts, *, reported: 
         lines.append({
             "partner": p.code, "partner_name": p.name, "category": cat, "category_label": label,
             "budget": budget, "declared_period": now, "cumulative": total, "remaining": budget - total,
-            "absorption_pct": percent(total, budget), "flat_rate_ok": ok, "source": amounts.source.get(p.code) if reported else None,
+            "absorption_pct": share(total, budget), "flat_rate_ok": ok, "source": amounts.source.get(p.code) if reported else None,
         })
     return lines
 
@@ -499,12 +512,35 @@ def _partner_row(
     total = amounts.total(amounts.cumulative, p.code)
     return {
         "partner": p.code, "partner_name": p.name, "country": p.country, "budget": p.total_budget,
-        "declared_period": amounts.total(amounts.now, p.code), "cumulative": total, "absorption_pct": percent(total, p.total_budget),
+        "declared_period": amounts.total(amounts.now, p.code), "cumulative": total, "absorption_pct": share(total, p.total_budget),
         "flc_status": status, "certified_period": now.certified if reported and now is not None else ZERO, "certified": certified,
         "funding": p.funding, "erdf_due": sum((f[0] for f in funds), ZERO), "norway_due": sum((f[1] for f in funds), ZERO),
         "reported": reported, "rejected": standing.rejected_after is not None, "ready": reported and is_certified and not open_errors,
         "blocking": "; ".join(reasons),
     }
+
+
+def _line_total(partner: str, name: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``TOTAL`` line of a partner's budget lines (or of every partner's, for the ``PROJECT``)."""
+    budget, total = sum((line["budget"] for line in lines), ZERO), sum((line["cumulative"] for line in lines), ZERO)
+    return {"partner": partner, "partner_name": name, "category": None, "category_label": TOTAL, "budget": budget,
+            "declared_period": sum((line["declared_period"] for line in lines), ZERO), "cumulative": total,
+            "remaining": budget - total, "absorption_pct": share(total, budget), "flat_rate_ok": None, "source": None}
+
+
+def _partner_total(t: FinanceTotals) -> dict[str, Any]:
+    """The ``PROJECT`` row under the partners: their money added up; statuses are per partner only."""
+    return {"partner": PROJECT, "partner_name": ALL_PARTNERS, "budget": t.budget, "declared_period": t.declared_period,
+            "cumulative": t.cumulative, "absorption_pct": t.absorption_pct, "certified_period": t.certified_period,
+            "certified": t.certified, "erdf_due": t.erdf_due, "norway_due": t.norway_due}
+
+
+def without_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """The partners' own rows of a Finance position or budget lines frame (or sheet): no ``PROJECT`` row, no ``TOTAL`` line."""
+    keep = frame["partner"] != PROJECT
+    if "category_label" in frame.columns:
+        keep &= frame["category_label"] != TOTAL
+    return frame[keep].reset_index(drop=True)
 
 
 def _per_category(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -516,7 +552,7 @@ def _per_category(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rows.append({
             "category": cat, "category_label": label, "budget": budget,
             "declared_period": sum((line["declared_period"] for line in mine), ZERO),
-            "cumulative": total, "remaining": budget - total, "absorption_pct": percent(total, budget),
+            "cumulative": total, "remaining": budget - total, "absorption_pct": share(total, budget),
         })
     return rows
 
@@ -528,7 +564,7 @@ def _totals(partner_rows: list[dict[str, Any]]) -> FinanceTotals:
         budget=budget,
         declared_period=sum((r["declared_period"] for r in partner_rows), ZERO),
         cumulative=total,
-        absorption_pct=percent(total, budget),
+        absorption_pct=share(total, budget),
         certified=sum((r["certified"] for r in partner_rows), ZERO),
         certified_period=sum((r["certified_period"] for r in partner_rows), ZERO),
         erdf_due=sum((r["erdf_due"] for r in partner_rows), ZERO),

@@ -32,7 +32,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from nc_excel.analyses.finance import ACCEPTED, money
+from nc_excel.analyses.finance import ACCEPTED, money, share
 from nc_excel.analyses.schedule import project_months
 from nc_excel.setup.models import ProjectSetup
 
@@ -43,13 +43,6 @@ HISTORY_COLUMNS = (
 )
 NOT_SENT = ("duplicate", "not a return")  # register statuses that are no return of the partner
 ZERO = Decimal(0)
-
-
-def share(part: Decimal, whole: Decimal) -> Decimal:
-    """part / whole as a fraction rounded to a tenth of a percent (0.1234 -> 0.123); 0 when whole is 0."""
-    if whole == 0:
-        return Decimal("0.000")
-    return (part / whole).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
 
 
 def months_over(setup: ProjectSetup, day: dt.date) -> int:

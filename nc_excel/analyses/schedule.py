@@ -55,8 +55,8 @@ Work package status: the worst of
 2. each partner whose latest progress report on it says Delayed -> At risk;
 3. the status of each of its deliverables.
 
-``percent_complete`` is the mean of the partners' latest reported percentages,
-rounded to one decimal, NaN when nobody reported.
+``percent_complete`` is the mean of the partners' latest reported shares complete
+(fractions: 0.5 for half done), rounded to a tenth of a percent, NaN when nobody reported.
 
 Status line
 -----------
@@ -268,7 +268,7 @@ def _work_package_row(w: WorkPackage, d_rows: list[dict], progress: list[dict], 
     percents = [float(r["percent_complete"]) for r in progress if not pd.isna(r["percent_complete"])]
     return {
         "code": w.code, "title": w.title, "lead": w.lead, "start": w.start, "end": w.end, "status": status,
-        "percent_complete": round(sum(percents) / len(percents), 1) if percents else math.nan,
+        "percent_complete": round(sum(percents) / len(percents), 3) if percents else math.nan,
         "deliverables_done": count, "why": "; ".join(why),
     }
 

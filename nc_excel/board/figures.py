@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from nc_excel.analyses.finance import money, percent
+from nc_excel.analyses.finance import money, share
 from nc_excel.board.read import MasterView, SummaryError
 from nc_excel.excel.schema import columns
 from nc_excel.folder import ProjectFolder
@@ -66,7 +66,7 @@ class Figures:
     cumulative: Decimal
     budget: Decimal
     absorption: Decimal
-    elapsed: Decimal  # % of the project time elapsed on the as-of day
+    elapsed: Decimal  # the share of the project time elapsed on the as-of day (0.25)
     done: int
     overdue: int
     at_risk: int
@@ -90,15 +90,15 @@ def figures(view: MasterView, setup: ProjectSetup) -> Figures:
         rows = lines[lines["category_label"] == label]
         budget, spent = _sum(rows["budget"]), _sum(rows["cumulative"])
         cats.append({"category": label, "budget": budget, "declared": _sum(rows["declared_period"]),
-                     "cumulative": spent, "remaining": budget - spent, "absorption": percent(spent, budget)})
+                     "cumulative": spent, "remaining": budget - spent, "absorption": share(spent, budget)})
     budget, cumulative = _sum(p["budget"]), _sum(p["cumulative"])
     return Figures(
         n_partners=dash.partners, returns_in=dash.received, accepted=dash.accepted,
         missing=list(p.loc[p["reported"] != True, "partner"]), rejected=list(p.loc[p["rejected"] == True, "partner"]),  # noqa: E712 - blanks are None
         certified_partners=int((p["flc_status"] == "Certified").sum()), certified=_sum(p["certified"]),
         erdf_due=_sum(p["erdf_due"]), norway_due=_sum(p["norway_due"]), declared_period=_sum(p["declared_period"]),
-        cumulative=cumulative, budget=budget, absorption=percent(cumulative, budget),
-        elapsed=percent(Decimal(elapsed), Decimal(total or 1)),
+        cumulative=cumulative, budget=budget, absorption=share(cumulative, budget),
+        elapsed=share(Decimal(elapsed), Decimal(total or 1)),
         done=int((d["status"] == "Done").sum()), overdue=int((d["status"] == "Overdue").sum()), at_risk=int((d["status"] == "At risk").sum()),
         n_deliverables=len(d), places=len(view.places), shortlisted=len(view.shortlist), ready=int((p["ready"] == True).sum()),  # noqa: E712
         categories=pd.DataFrame(cats, columns=["category", "budget", "declared", "cumulative", "remaining", "absorption"]),
@@ -131,11 +131,11 @@ def deviating(view: MasterView, f: Figures) -> pd.DataFrame:
     p = view.partners[view.partners["reported"] == True]  # noqa: E712
     rows = []
     for r in p.itertuples(index=False):
-        share = money(r.absorption_pct)
-        if f.elapsed and share < f.elapsed * FAR_BELOW:
-            rows.append((r.partner, r.partner_name, share, "far below the time elapsed"))
-        elif f.elapsed and share > min(f.elapsed * FAR_ABOVE, Decimal(100)):
-            rows.append((r.partner, r.partner_name, share, "far above the time elapsed"))
+        spent = money(r.absorption_pct)
+        if f.elapsed and spent < f.elapsed * FAR_BELOW:
+            rows.append((r.partner, r.partner_name, spent, "far below the time elapsed"))
+        elif f.elapsed and spent > min(f.elapsed * FAR_ABOVE, Decimal(1)):
+            rows.append((r.partner, r.partner_name, spent, "far above the time elapsed"))
     return pd.DataFrame(rows, columns=["partner", "partner_name", "absorption", "note"])
 
 
@@ -203,7 +203,7 @@ def key_messages(view: MasterView, f: Figures, setup: ProjectSetup) -> list[str]
         text += f" Rejected and waiting for a corrected return: {_names(f.rejected, view.partners)}."
     msgs.append(text)
     pace = "far below" if f.absorption < f.elapsed * Decimal("0.75") else ("above" if f.absorption > f.elapsed else "close to")
-    msgs.append(f"Spending is {f.absorption} % of the budget ({eur(f.cumulative)} of {eur(f.budget)}) after {f.elapsed} % of the project time: "
+    msgs.append(f"Spending is {f.absorption:.1%} of the budget ({eur(f.cumulative)} of {eur(f.budget)}) after {f.elapsed:.1%} of the project time: "
                 f"{pace} the time elapsed. First level control has certified {eur(f.certified)} for {f.certified_partners} of {f.n_partners} partners; "
                 f"{f.ready} are ready for the joint report.")
     if view.living_labs:

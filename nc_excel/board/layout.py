@@ -37,6 +37,9 @@ from nc_excel.master.schema import (
 # Points of an A4 landscape page inside the margins (LibreOffice prints the header and footer in them).
 PAGE_WIDTH, PAGE_HEIGHT = 770.0, 490.0
 DEFAULT_ROW = 15.0  # a row whose height is not set (Excel's default)
+EURO = '"€ "#,##0'
+"""Money on the board: whole euros with the sign (the master keeps the cents)."""
+
 ROW = 14.0  # a one-line table row; every row written gets its height set, so both applications print alike
 SPACER = 8.0
 
@@ -60,10 +63,10 @@ class Formats:
             props["text_wrap"] = True
         elif kind == "score":
             props["num_format"] = "0.0"
-        elif kind == "points":
-            props["num_format"] = "+0.0;-0.0;0.0"
-        elif kind == "euro":
-            props["num_format"] = '"€"#,##0'  # whole euros
+        elif kind == "gap":
+            props["num_format"] = "+0.0%;-0.0%;0.0%"  # a difference of two fractions, signed
+        elif kind == "money":
+            props["num_format"] = EURO
         elif kind == "share":
             props["num_format"] = "0.0%"  # a fraction (0.25) as 25.0%
         elif kind in NUMBER_FORMATS and kind != "text":

@@ -24,7 +24,7 @@ from nc_excel.board.figures import (
     missing_or_rejected,
     return_problems,
 )
-from nc_excel.board.layout import DEFAULT_ROW, ROW, Formats, Page, Show
+from nc_excel.board.layout import DEFAULT_ROW, EURO, ROW, Formats, Page, Show
 from nc_excel.board.read import MasterView
 from nc_excel.excel.style import BORDER, LOCKED_FILL, NAVY
 from nc_excel.excel.write import (
@@ -46,7 +46,6 @@ from nc_excel.master.schema import (
 from nc_excel.setup.models import ProjectSetup
 
 SERIES = ("#1F3864", "#8EA9DB", "#D9D9D9")  # chart series: dark, middle, light
-EURO = '"€"#,##0'  # whole euros, for the spending curve
 
 
 def overview(wb: Workbook, fmt: Formats, view: MasterView, f: Figures, setup: ProjectSetup) -> Page:
@@ -93,9 +92,9 @@ def _tile_figures(view: MasterView, f: Figures, setup: ProjectSetup) -> list[Til
         ("Returns in", [(f.returns_in, f'0" of {f.n_partners}"', "partners reported", "returns_in")], f"{f.accepted} accepted. {missing}"),
         ("FLC certified", [(f.certified_partners, f'0" of {f.n_partners}"', "partners", "flc_partners"),
                            (float(f.certified), "#,##0", "EUR certified to date", "flc_certified")], f"Due on it: ERDF {eur(f.erdf_due)}, Norway {eur(f.norway_due)}"),
-        ("Spending against budget", [(float(f.absorption), '0.0" %"', "of the budget", "absorption"),
+        ("Spending against budget", [(float(f.absorption), "0.0%", "of the budget", "absorption"),
                                      (float(f.cumulative), "#,##0", "EUR spent", "spent")],
-         f"Budget {eur(f.budget)}; {f.elapsed} % of the project time has passed"),
+         f"Budget {eur(f.budget)}; {f.elapsed:.1%} of the project time has passed"),
         ("Deliverables", [(f.done, "0", "done", "deliverables_done"), (f.overdue, "0", "overdue", "deliverables_overdue")],
          f"of {f.n_deliverables} deliverables; {f.at_risk} at risk"),
     ]
@@ -249,7 +248,7 @@ def finance(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
     s = Page(wb, fmt, "Finance", widths)
     ws = s.ws
     s.heading(f"Finance and first level control, period {view.period}",
-              f"Spent so far = cumulative declared costs of the accepted returns. Expected = {f.elapsed} % of the project time elapsed on "
+              f"Spent so far = cumulative declared costs of the accepted returns. Expected = {f.elapsed:.1%} of the project time elapsed on "
               f"{view.as_of:%d %B %Y}. ERDF due and Norwegian funding due = co-financing on the certified costs, by the partner's funding source. Ready = reported, certified and without open errors.")
     p = view.partners.copy()
     p["expected"] = float(f.elapsed)
@@ -257,36 +256,41 @@ def finance(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
     first, last_row = s.table(p, FinancePositionRow, [
         Show("partner"), Show("partner_name"), Show("country", align="center"), Show("budget"),
         Show("declared_period"), Show("cumulative", header="Spent so far"),
-        Show("absorption_pct"), Show("expected", header="Expected %", kind="percent"),
+        Show("absorption_pct"), Show("expected", header="Expected %", kind="share"),
         Show("flc_status", align="center"), Show("certified"), Show("erdf_due"), Show("norway_due"),
         Show("ready", align="center"),
     ])
     totals = [("Total", 0, 2), (float(f.budget), 3, 3), (float(f.declared_period), 4, 4), (float(f.cumulative), 5, 5),
               (float(f.absorption), 6, 6), (float(f.elapsed), 7, 7), (f"{f.certified_partners} certified", 8, 8),
               (float(f.certified), 9, 9), (float(f.erdf_due), 10, 10), (float(f.norway_due), 11, 11), (f"{f.ready} ready", 12, 12)]
-    kinds = {3: "money", 4: "money", 5: "money", 6: "percent", 7: "percent", 9: "money", 10: "money", 11: "money"}
+    kinds = {3: "money", 4: "money", 5: "money", 6: "share", 7: "share", 9: "money", 10: "money", 11: "money"}
     for value, a, b in totals:
         s.put(s.row, a, b, value, fmt.cell(kinds.get(a, "text"), bold=True, top=2))
     ws.freeze_panes(first, 2)
     s.row += 1
 
-    s.keep(20 + 2 * DEFAULT_ROW + 28 + DEFAULT_ROW * len(f.categories) + 330 * 0.75 + 10)  # the categories with their charts
+    s.keep(20 + 2 * DEFAULT_ROW + 28 + DEFAULT_ROW * (len(f.categories) + 1) + 330 * 0.75 + 10)  # the categories with their charts
     s.section("Per cost category", "Summed over the partners' budget lines.")
     cat_first, cat_last = s.table(f.categories, None, [
         Show("category", header="Cost category", kind="text", first=0, last=2), Show("budget", header="Budget", kind="money", first=3), Show("declared", header="Declared in period", kind="money", first=4),
-        Show("cumulative", header="Spent so far", kind="money", first=5), Show("absorption", header="Absorption %", kind="percent", first=6), Show("remaining", header="Remaining", kind="money", first=7),
+        Show("cumulative", header="Spent so far", kind="money", first=5), Show("absorption", header="Absorption %", kind="share", first=6), Show("remaining", header="Remaining", kind="money", first=7),
     ])
+    category_totals = [("Total", 0, 2, "text"), (float(f.budget), 3, 3, "money"), (float(f.declared_period), 4, 4, "money"),
+                       (float(f.cumulative), 5, 5, "money"), (float(f.absorption), 6, 6, "share"), (float(f.budget - f.cumulative), 7, 7, "money")]
+    for value, a, b, kind in category_totals:
+        s.put(s.row, a, b, value, fmt.cell(kind, bold=True, top=2))
+    s.row += 1
     sheet = ws.get_name()
     chart = wb.add_chart({"type": "column"})
-    chart.add_series({"name": "Spent so far (% of budget)", "categories": [sheet, first, 0, last_row, 0],
+    chart.add_series({"name": "Spent so far (share of budget)", "categories": [sheet, first, 0, last_row, 0],
                       "values": [sheet, first, 6, last_row, 6], "gap": 60, **_series_fill(0)})
     line = wb.add_chart({"type": "line"})
-    line.add_series({"name": f"Time elapsed ({f.elapsed} %)", "categories": [sheet, first, 0, last_row, 0],
+    line.add_series({"name": f"Time elapsed ({f.elapsed:.1%})", "categories": [sheet, first, 0, last_row, 0],
                      "values": [sheet, first, 7, last_row, 7], "line": {"color": "#C00000", "width": 2, "dash_type": "dash"}, "marker": {"type": "none"}})
     chart.combine(line)
     chart.set_title({"name": "Spending against budget per partner (%)", "name_font": {"size": 11, "bold": True}})
     chart.set_x_axis({"name": "Partner", "num_font": {"size": 8}, "name_font": {"size": 9}})
-    chart.set_y_axis({"name": "% of the partner's budget", "min": 0, "num_format": "0", "name_font": {"size": 9}, "num_font": {"size": 8},
+    chart.set_y_axis({"name": "Share of the partner's budget", "min": 0, "num_format": "0%", "name_font": {"size": 9}, "num_font": {"size": 8},
                       "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
     chart.set_legend({"position": "bottom", "font": {"size": 9}})
     chart.set_size({"width": 610, "height": 330})
@@ -324,8 +328,8 @@ def _spending_curve(wb: Workbook, s: Page, view: MasterView) -> None:
               "Cumulative amounts at the end of each period, from nothing at the project's start. Plan = the budget times the share of project months over by then.")
     first, last = s.table(h, HistoryRow, [
         Show("label", header="Period", kind="text", align="center"), Show("dates", header="From - to", kind="text", first=1, last=2),
-        Show("cumulative", header="Declared", kind="euro", first=3), Show("certified_cumulative", header="Certified", kind="euro"),
-        Show("plan", header="Plan", kind="euro"), Show("spent_share", header="Declared / budget", kind="share"),
+        Show("cumulative", header="Declared", kind="money", first=3), Show("certified_cumulative", header="Certified", kind="money"),
+        Show("plan", header="Plan", kind="money"), Show("spent_share", header="Declared / budget", kind="share"),
         Show("plan_share", header="Plan / budget", kind="share"),
     ])
     sheet = s.ws.get_name()
@@ -388,7 +392,7 @@ def risks(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
     s = Page(wb, fmt, "Risks and issues", widths)
     s.heading(f"Risks and issues, period {view.period}",
               f"For the Policy Coordination Group: what needs a decision or a reminder. As of {view.as_of:%d %B %Y}; "
-              f"{f.elapsed} % of the project time has passed.")
+              f"{f.elapsed:.1%} of the project time has passed.")
     d = view.deliverables
     s.section("Deliverables overdue or at risk")
     s.table(d[d["status"].isin(["Overdue", "At risk"])], ScheduleRow, [
@@ -404,14 +408,14 @@ def risks(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
 
     s.section("Spending far from the time elapsed",
               f"Reported partners below {float(FAR_BELOW) * 100:.0f} % or above {float(FAR_ABOVE) * 100:.0f} % of the expected share "
-              f"({f.elapsed} % of the budget).")
+              f"({f.elapsed:.1%} of the budget).")
     dev = deviating(view, f)
     dev["expected"] = float(f.elapsed)
     dev["gap"] = [float(a) - float(f.elapsed) for a in dev["absorption"]]
     dev["absorption"] = dev["absorption"].map(float)
     s.table(dev, FinancePositionRow, [
-        Show("partner"), Show("partner_name"), Show("absorption", header="Spent %", kind="percent"), Show("expected", header="Expected %", kind="percent"),
-        Show("gap", header="Gap (points)", kind="points"), Show("note", header="Note", kind="text"),
+        Show("partner"), Show("partner_name"), Show("absorption", header="Spent %", kind="share"), Show("expected", header="Expected %", kind="share"),
+        Show("gap", header="Gap (points)", kind="gap"), Show("note", header="Note", kind="text"),
     ], empty="No reported partner is far from the expected spending.")
 
     s.section("Office flat rate not right")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from nc_excel.analyses.finance import without_totals
 from nc_excel.analyses.schedule import project_months
 from nc_excel.excel.read import TableNotFound, read_fields, read_frame
 from nc_excel.excel.schema import columns
@@ -117,7 +118,7 @@ def read_master(master: Path, setup: ProjectSetup) -> MasterView:
             raise SummaryError(f"{master.name}, sheet {sheet.name!r}: {exc} Rebuild the master with {build}.") from exc
 
     return MasterView(
-        dashboard=read_dashboard(grids[DASHBOARD.name], master), partners=table(FINANCE_POSITION), lines=table(BUDGET_LINES),
+        dashboard=read_dashboard(grids[DASHBOARD.name], master), partners=without_totals(table(FINANCE_POSITION)), lines=without_totals(table(BUDGET_LINES)),
         deliverables=table(SCHEDULE), work_packages=table(WORK_PACKAGES), timeline=table(TIMELINE, timeline_row(months)), months=months,
         places=table(LIVING_LABS, living_lab_row(setup.criteria)), shortlist=table(SHORTLIST), regions=table(REGIONS),
         returns=table(RETURNS), issues=table(ISSUES), history=table(HISTORY), living_labs=setup.project.living_labs,

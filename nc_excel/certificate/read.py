@@ -87,7 +87,7 @@ def read_certificate(book: Workbook, setup: ProjectSetup) -> Certificate:
         issues.append(issue("missing-sheet", sheet=SHEET, table="FLC certificate lines"))
     else:
         grid = book.sheets[sheet]
-        ctx = ReadContext(sheet=sheet, windows=ctx_windows, date1904=book.date1904)
+        ctx = ReadContext(sheet=sheet, windows=ctx_windows, date1904=book.date1904, note_text_numbers=True)
         read = read_table(grid, CertificateLine, ctx, header_row=place[1], end_row=_end_of(grid, place[1]),
                           computed=_office_computed(setup.project.office_flat_rate))
         issues += [i for i in read.issues if i.locator is None]

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from nc_excel.excel.formula import Ref
+from nc_excel.excel.formula import AsNumber, Ref
 from nc_excel.excel.read import RowRead
 from nc_excel.excel.schema import Col
 from nc_excel.excel.write import Window
@@ -42,7 +42,7 @@ class CertificateLine(FormRow):
     category: Annotated[str, Col("Cost category", 36, input=False)]
     declared: Annotated[Decimal, Col("Declared in the report", 16, input=False, money=True)]
     certified: Annotated[Money, Col("Certified by FLC", 16, money=True, help="The eligible amount the controller certified for this cost category, in EUR (0 if none).")]
-    deducted: Annotated[Decimal | None, Col("Deducted", 14, input=False, money=True, formula=Ref("declared") - Ref("certified"))] = None
+    deducted: Annotated[Decimal | None, Col("Deducted", 14, input=False, money=True, formula=Ref("declared") - AsNumber(Ref("certified")))] = None
     reason: Annotated[str | None, Field(max_length=500), Col("Reason for the deduction", 52, wrap=True, help="Required when the controller deducted something: why, as the certificate says (at most 500 characters).")] = None
 
 

@@ -30,7 +30,7 @@ from nc_excel.certificate.schema import (
     Declared,
     certificate_window,
 )
-from nc_excel.excel.formula import Ref
+from nc_excel.excel.formula import AsNumber, Ref
 from nc_excel.excel.schema import col_letter, columns, evaluate_formulas
 from nc_excel.excel.write import (
     Formula,
@@ -67,7 +67,7 @@ def _lines(setup: ProjectSetup, declared: Declared, entered: Mapping[str, Mappin
         typed = {k: v for k, v in entered.get(key, {}).items() if k in ("certified", "reason")}
         rows.append({"category": label, "declared": declared.amounts.get(key, Decimal(0)), **typed})
     staff_col = col_letter([c.name for c in columns(CertificateLine)].index("certified"))
-    office = flat_rate_formula(Ref("staff"), rate)
+    office = flat_rate_formula(AsNumber(Ref("staff")), rate)
     rows[OFFICE] = {
         **rows[OFFICE],
         "category": f"{COST_CATEGORIES[OFFICE][1]} ({rate:g} % of staff)",

@@ -11,7 +11,8 @@ Decimal. It knows cells only through the function it is given: ``ref(name)``
 names the cell of a field (``"D5"``), ``value(name)`` gives its value.
 
 Only what the templates use: field references, numbers, + - * /, ROUNDDOWN to
-n decimals, and a share in percent that is 0 when the whole is 0.
+n decimals, a share that is 0 when the whole is 0, an input read as a number
+even when it was typed (or pasted) as text, and a column's sum for a totals row.
 """
 
 from __future__ import annotations
@@ -144,22 +145,69 @@ class RoundDown(Expr):
 
 @dataclass(frozen=True)
 class Share(Expr):
-    """``part`` as a percentage of ``whole`` to one decimal, 0 when ``whole`` is 0.
+    """``part`` as a fraction of ``whole`` to a tenth of a percent (0.123 shown as 12.3%), 0 when ``whole`` is 0.
 
-    Rounded as Excel's ROUND rounds: half away from zero (12.25 -> 12.3). The
+    Rounded as Excel's ROUND rounds: half away from zero (0.1225 -> 0.123). The
     guard keeps an empty budget line at 0 % instead of #DIV/0!.
     """
 
     part: Expr
     whole: Expr
 
-    def _percent(self) -> Expr:
-        return self.part / self.whole * 100
+    def _fraction(self) -> Expr:
+        return self.part / self.whole
 
     def text(self, ref: Refs) -> str:
-        return f"IF({self.whole.text(ref)}=0,0,ROUND({self._percent().text(ref)},1))"
+        return f"IF({self.whole.text(ref)}=0,0,ROUND({self._fraction().text(ref)},3))"
 
     def evaluate(self, value: Values) -> Decimal:
         if self.whole.evaluate(value) == 0:
             return Decimal(0)
-        return self._percent().evaluate(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        return self._fraction().evaluate(value).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class AsNumber(Expr):
+    """An input cell as intake reads it: a number, or a number typed as text.
+
+    A partner who pastes ``12.345,67`` stores text; ``previous + declared`` would show
+    ``#VALUE!`` while intake reads 12345.67 into the master. This reads the text as
+    ``parse_number`` does for its common forms: the decimal separator is the comma
+    when it is the only comma and no point follows it, or when there is no comma
+    and several points (``1.234.567``); the other sign groups thousands; spaces and
+    a euro sign are ignored (NUMBERVALUE, Excel 2013 and LibreOffice alike). What
+    is no number counts as 0, as intake reports it as an error anyway. Python's
+    side needs nothing more: the values it is given are already parsed numbers.
+    """
+
+    arg: Expr
+
+    def text(self, ref: Refs) -> str:
+        x = self.arg.text(ref)
+        commas, points = f'LEN({x})-LEN(SUBSTITUTE({x},",",""))', f'LEN({x})-LEN(SUBSTITUTE({x},".",""))'
+        comma = f'OR(AND({commas}=1,ISERROR(FIND(".",{x},FIND(",",{x})))),AND({commas}=0,{points}>1))'
+        return f'IF(ISNUMBER({x}),{x},IFERROR(_xlfn.NUMBERVALUE(SUBSTITUTE({x},"€",""),IF({comma},",","."),IF({comma},".",",")),0))'
+
+    def evaluate(self, value: Values) -> Decimal:
+        return self.arg.evaluate(value)
+
+
+@dataclass(frozen=True)
+class Sum(Expr):
+    """A field added up over the rows of its table, for a totals row: ``SUM(E5:E10)``.
+
+    The column is named to ``ref`` and ``value`` as ``key`` (``"budget[]"``), so the
+    same functions give the totals row's own cells (``"budget"``) and its columns.
+    """
+
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}[]"
+
+    def text(self, ref: Refs) -> str:
+        return f"SUM({ref(self.key)})"
+
+    def evaluate(self, value: Values) -> Decimal:
+        return value(self.key)

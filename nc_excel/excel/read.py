@@ -70,12 +70,17 @@ class TableRead:
 
 @dataclass(frozen=True)
 class ReadContext:
-    """What the reader needs besides the grid: choice lists, date windows, date system."""
+    """What the reader needs besides the grid: choice lists, date windows, date system.
+
+    ``note_text_numbers`` tells a partner (``number-from-text``) when a number was read
+    from text, so they know the figure we took; the coordinator's own sheets need no such note.
+    """
 
     sheet: str
     lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     windows: Mapping[str, Window] = field(default_factory=dict)
     date1904: bool = False
+    note_text_numbers: bool = False
 
 
 def find_header_row(grid: Grid, model: type[BaseModel], *, start: int = 0, stop: int | None = None) -> int | None:
@@ -119,6 +124,8 @@ def _parse_row(
             continue
         if parsed is None:
             continue
+        if ctx.note_text_numbers and isinstance(raw, str) and column.kind in ("int", "decimal", "money"):
+            issues.append(_field_issue(column, raw, "number-from-text", ctx, cell, number=parsed))
         window = ctx.windows.get(column.col.dates or "")
         if window is not None and not (window.low <= parsed <= window.high):
             issues.append(

@@ -31,7 +31,7 @@ YES, NO = "Yes", "No"
 HEADER_ROW = 3
 """0-based row of every table header nc-excel writes: title, intro, a blank row, the header."""
 
-STYLE_KINDS = ("text", "wrap", "int", "money", "percent", "share", "date", "decimal")
+STYLE_KINDS = ("text", "wrap", "int", "money", "share", "date", "decimal")
 """How a cell looks (alignment, number format); ``Column.style`` picks one."""
 
 
@@ -45,9 +45,9 @@ class Col:
     the same figure in Python.
     ``choices`` names a list that only the project setup knows (regions,
     partner codes...), filled in when the template is written. ``dates`` names the
-    window a date must fall in (``"project"`` or ``"reporting"``). ``percent``
-    shows a number that already is a percentage (25.0 shown as 25.0%); ``share``
-    a fraction (0.25) as one, so the cell holds what Excel calculates with.
+    window a date must fall in (``"project"`` or ``"reporting"``). ``share``
+    shows a fraction (0.25) as a percentage (25.0%), so the cell holds what Excel
+    calculates with; nc-excel writes no percentage any other way.
     """
 
     header: str
@@ -59,7 +59,6 @@ class Col:
     dates: str | None = None
     wrap: bool = False
     money: bool = False
-    percent: bool = False
     share: bool = False
     number_format: str | None = None
     former: tuple[tuple[str, str], ...] = ()  # (word, its successor): a choice an earlier template offered, read as the one that replaced it
@@ -85,8 +84,6 @@ class Column:
     @property
     def style(self) -> str:
         """One of ``STYLE_KINDS``: how the cell is formatted."""
-        if self.col.percent:
-            return "percent"
         if self.col.share:
             return "share"
         if self.kind in ("int", "money", "date", "decimal"):

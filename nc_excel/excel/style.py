@@ -22,7 +22,6 @@ NUMBER_FORMATS = {
     "decimal": "General",
     "money": "#,##0.00",
     "date": "yyyy-mm-dd",
-    "percent": '0.0"%"',  # a number that is a percentage already (25.0)
-    "share": "0.0%",  # a fraction (0.25)
+    "share": "0.0%",  # a fraction (0.25): every percentage nc-excel writes is one
     "text": "@",
 }

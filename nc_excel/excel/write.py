@@ -356,8 +356,9 @@ def validation_title(text: str, limit: int = 32) -> str:
     return f"{cut}\u2026"
 
 
-def _cell_format(styles: Styles, column: Column, role: Role, bold: bool = False) -> Format:
-    kind = "text" if column.style == "wrap" else column.style  # percent and share have formats of their own
+def cell_format(styles: Styles, column: Column, role: Role, bold: bool = False) -> Format:
+    """The format of a column's cells in a role: its style's number format (a share as 0.0%), or its own."""
+    kind = column.style if column.style in NUMBER_FORMATS else "text"
     return styles.fmt(role, kind, wrap=column.col.wrap, num_format=column.col.number_format, bold=bold)
 
 
@@ -435,7 +436,7 @@ def write_table(
     ws.set_row(top, header_height([(c.header, c.col.width) for c in cols]))
     for i, column in enumerate(cols):
         ws.set_column(left + i, left + i, column.col.width)
-        plain = _cell_format(styles, column, _role(column, None, editable=editable, protected=protected))  # what most cells of the column get
+        plain = cell_format(styles, column, _role(column, None, editable=editable, protected=protected))  # what most cells of the column get
         special = bool(flags) or bool(locked_rows) or bool(strong_rows) or column.col.formula is not None
         values = rows.column(column.name) if isinstance(rows, Columnar) else [row.get(column.name) for row in rows]
         if column.col.wrap:
@@ -450,7 +451,7 @@ def write_table(
             if special or isinstance(value, Formula):
                 note = flags.get((r, column.name))
                 role = _role(column, value, editable=editable, locked=r in locked_rows, flagged=note is not None, protected=protected)
-                write_value(ws, top + 1 + r, left + i, value, _cell_format(styles, column, role, bold=r in strong_rows))
+                write_value(ws, top + 1 + r, left + i, value, cell_format(styles, column, role, bold=r in strong_rows))
                 _comment(ws, top + 1 + r, left + i, note)
             else:
                 write_value(ws, top + 1 + r, left + i, value, plain)
@@ -525,7 +526,7 @@ def write_form(
         value = values.get(column.name)
         note = (flags or {}).get(column.name)
         role = _role(column, value, editable=editable, flagged=note is not None, protected=protected)
-        write_value(ws, row, left + 1, value, _cell_format(styles, column, role))
+        write_value(ws, row, left + 1, value, cell_format(styles, column, role))
         _comment(ws, row, left + 1, note)
         if column.col.help:
             ws.write_string(row, left + 2, column.col.help, styles.text("note"))
@@ -553,9 +554,11 @@ def write_issue_list(
     back (``report``, ``certificate``).
     """
     n_errors = sum(1 for i in issues if i.severity == "error")
+    n_notes = sum(1 for i in issues if i.severity == "note")
+    notes = f" and {n_notes} note(s) on how a value was read" if n_notes else ""
     ws.write_string(0, 0, title, styles.text("title"))
     ws.set_row(0, TITLE_ROW)
-    ws.write_string(1, 0, f"{n_errors} error(s) and {len(issues) - n_errors} warning(s). Correct the cells flagged in red (click Go to), "
+    ws.write_string(1, 0, f"{n_errors} error(s), {len(issues) - n_errors - n_notes} warning(s){notes}. Correct the cells flagged in red (click Go to), "
                           f"then save this workbook and send it back as your corrected {sent_as}.", styles.text("note"))
     for c, (heading, width) in enumerate(ISSUE_COLUMNS):
         ws.write_string(3, c, heading, styles.fmt("header"))

@@ -141,9 +141,10 @@ def _timing(ret: Return, setup: ProjectSetup, now: dt.datetime) -> list[Issue]:
 
 
 def _status(issues: list[Issue]) -> Status:
+    """Rejected on an error; a note (a number read from text) leaves a return plainly accepted."""
     if any(i.severity is Severity.ERROR for i in issues):
         return "rejected"
-    return "accepted with warnings" if issues else "accepted"
+    return "accepted with warnings" if any(i.severity is Severity.WARNING for i in issues) else "accepted"
 
 
 def collect(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -62,8 +63,8 @@ def return_frames(returns: Sequence[tuple[Entry, Return]], setup: ProjectSetup) 
     category_keys = [k for k, _ in COST_CATEGORIES]
     for entry, ret in returns:
         source = {"partner": ret.partner, "period": ret.period, "file": entry.archived or entry.file, "sha256": entry.sha256}
-        for name, spec in (("progress", PROGRESS), ("indicators", INDICATORS)):
-            rows[name] += [{**source, **r} for r in ret.rows(spec.name)]
+        rows["progress"] += [{**source, **r, "percent_complete": complete_share(r.get("percent_complete"))} for r in ret.rows(PROGRESS.name)]
+        rows["indicators"] += [{**source, **r} for r in ret.rows(INDICATORS.name)]
         # a deliverable due after the period may be left without a status: nothing reported on it
         rows["deliverables"] += [{**source, **r} for r in ret.rows(DELIVERABLES.name) if r.get("status") is not None]
         for key, r in zip(category_keys, ret.rows(FINANCE.name)):
@@ -83,6 +84,11 @@ def return_frames(returns: Sequence[tuple[Entry, Return]], setup: ProjectSetup) 
         candidates=_frame(rows["candidates"], ["row", *_table_fields(LIVING_LABS.name, setup)]),
         lab_progress=_frame(rows["lab_progress"], _table_fields(SELECTED_LABS.name, setup)),
     )
+
+
+def complete_share(percent: Any) -> Decimal | None:
+    """A partner's % complete (a whole number 0 to 100 in every template so far) as the fraction the master shows as a percentage."""
+    return None if percent is None or pd.isna(percent) else Decimal(int(percent)) / 100
 
 
 def certificate_frame(certificates: Sequence[tuple[Entry, Certificate]]) -> pd.DataFrame:

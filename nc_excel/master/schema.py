@@ -85,7 +85,7 @@ class ProgressReported(SheetRow):
     period: Annotated[int | None, shown("Period", 7)] = None
     work_package: Annotated[Text, shown("Work package", 10)] = None
     status: Annotated[Text, shown("Status", 13)] = None
-    percent_complete: Annotated[int | None, shown("% complete", 10)] = None
+    percent_complete: Annotated[Decimal | None, shown("% complete", 10, share=True)] = None
     achievements: Annotated[Text, shown("Achievements", 50, wrap=True)] = None
     problems: Annotated[Text, shown("Problems and deviations", 36, wrap=True)] = None
     next_period: Annotated[Text, shown("Plans", 30, wrap=True)] = None
@@ -152,7 +152,7 @@ class FinancePositionRow(SheetRow):
     budget: Annotated[Money, shown("Budget", 13, money=True)] = None
     declared_period: Annotated[Money, shown("Declared in period", 13, money=True)] = None
     cumulative: Annotated[Money, shown("Cumulative", 13, money=True)] = None
-    absorption_pct: Annotated[Decimal | None, shown("Absorption %", 10, percent=True)] = None
+    absorption_pct: Annotated[Decimal | None, shown("Absorption %", 10, share=True)] = None
     flc_status: Annotated[Text, shown("FLC status", 13)] = None
     certified_period: Annotated[Money, shown("Certified for period", 13, money=True)] = None
     certified: Annotated[Money, shown("Certified to date", 13, money=True)] = None
@@ -206,13 +206,13 @@ class BudgetLineRow(SheetRow):
     declared_period: Annotated[Money, shown("Declared in period", 13, money=True)] = None
     cumulative: Annotated[Money, shown("Cumulative", 13, money=True)] = None
     remaining: Annotated[Money, shown("Remaining", 13, money=True)] = None
-    absorption_pct: Annotated[Decimal | None, shown("Absorption %", 10, percent=True)] = None
+    absorption_pct: Annotated[Decimal | None, shown("Absorption %", 10, share=True)] = None
     flat_rate_ok: Annotated[bool | None, shown("Flat rate right", 9)] = None
     source: Annotated[Text, shown("Source file", 34)] = None
 
 
 def share(header: str, width: float = 10) -> Col:
-    """A column holding a fraction (0.25) shown as a percentage (25.0%), unlike ``percent`` (25.0 shown as 25.0 %)."""
+    """A column holding a fraction (0.25) shown as a percentage (25.0%)."""
     return shown(header, width, number_format="0.0%")
 
 
@@ -346,7 +346,7 @@ class WorkPackageRow(SheetRow):
     start: Annotated[dt.date | None, shown("Start", 11)] = None
     end: Annotated[dt.date | None, shown("End", 11)] = None
     status: Annotated[Text, shown("Status", 11)] = None
-    percent_complete: Annotated[Decimal | None, shown("% complete", 9)] = None
+    percent_complete: Annotated[Decimal | None, shown("% complete", 9, share=True)] = None
     deliverables_done: Annotated[Text, shown("Deliverables done", 11)] = None
     why: Annotated[Text, shown("Why", 50, wrap=True)] = None
 
@@ -410,7 +410,7 @@ class Dashboard(BaseModel):
     declared_period: Annotated[Decimal, shown("Declared this period (EUR)", money=True)]
     cumulative: Annotated[Decimal, shown("Spent so far (EUR)", money=True)]
     budget: Annotated[Decimal, shown("Project budget (EUR)", money=True)]
-    absorption_pct: Annotated[Decimal, shown("Spending against budget %", percent=True)]
+    absorption_pct: Annotated[Decimal, shown("Spending against budget %", share=True)]
     deliverables: Annotated[int, shown("Deliverables")]
     done: Annotated[int, shown("Deliverables done")]
     overdue: Annotated[int, shown("Deliverables overdue")]
@@ -473,6 +473,7 @@ STATUS_COLOURS: dict[str, tuple[str, str]] = {
     "rejected": ("#A50021", "#FFFFFF"),
     "error": ("#A50021", "#FFFFFF"),
     "warning": ("#FFF2CC", "#000000"),
+    "note": ("#DDEBF7", "#000000"),
     "Yes": ("#A9D08E", "#000000"),
 }
 """Fill and font of every status word, on the master and the board alike. The fills

@@ -38,6 +38,7 @@ from nc_excel.partner.schema import (
     SELECTED_LABS,
     START_SHEET,
     SUBMISSION_FORM,
+    TOTAL_LABEL,
     FlcForm,
     FormRow,
     Prefill,
@@ -186,10 +187,10 @@ def _locate_form(book: Workbook, name: str, model: type[FormRow], sheet: str, sh
 
 
 def _end_of(grid: Grid, header: int, spec: TableSpec) -> int | None:
-    """Where a table found by its header ends: the Finance table stops above the FLC block."""
+    """Where a table found by its header ends: the Finance table stops at its totals row or the FLC block."""
     if spec is not FINANCE:
         return None
-    labels = {norm_header(c.header) for c in columns(FlcForm)} | {norm_header(FLC_TITLE)}
+    labels = {norm_header(c.header) for c in columns(FlcForm)} | {norm_header(FLC_TITLE), norm_header(TOTAL_LABEL)}
     for r in range(header + 1, len(grid)):
         if grid[r] and norm_header(grid[r][0]) in labels:
             return r
@@ -284,7 +285,7 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
             continue
         sheet, header, end = place
         sheets[spec.name] = sheet
-        ctx = ReadContext(sheet=sheet, lists=lists, windows=win, date1904=book.date1904)
+        ctx = ReadContext(sheet=sheet, lists=lists, windows=win, date1904=book.date1904, note_text_numbers=True)
         computed = _finance_computed(setup) if spec is FINANCE else None
         read = read_table(book.sheets[sheet], table_model(spec, setup), ctx, header_row=header, end_row=end, computed=computed)
         tables[spec.name] = read.rows
@@ -302,7 +303,7 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         if sheet is None or grid is None:
             issues.append(issue("missing-sheet", sheet=default_sheet, table=name))
             continue
-        ctx = ReadContext(sheet=sheet, lists=lists, windows=win, date1904=book.date1904)
+        ctx = ReadContext(sheet=sheet, lists=lists, windows=win, date1904=book.date1904, note_text_numbers=True)
         read, form_issues = read_form(grid, model, ctx)
         form_issues = [_located(i, name, "") for i in form_issues]
         read.issues = form_issues

@@ -19,8 +19,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from nc_excel.excel.formula import Ref, Share
-from nc_excel.excel.schema import Col
+from nc_excel.excel.formula import AsNumber, Expr, Ref, Share, Sum
+from nc_excel.excel.schema import Col, column
 from nc_excel.excel.write import Window
 from nc_excel.setup.models import Criterion, Period, ProjectSetup
 
@@ -70,7 +70,7 @@ class IndicatorRow(FormRow):
     target: Annotated[Decimal, Col("Target", 10, input=False)]
     previous: Annotated[Decimal, Col("Reported before", 11, input=False)]
     achieved: Annotated[Decimal, Field(ge=0, le=1_000_000), Col("Achieved this period", 12, help="What you achieved in this period only (0 if nothing).")]
-    cumulative: Annotated[Decimal | None, Col("Cumulative", 11, input=False, formula=Ref("previous") + Ref("achieved"))] = None
+    cumulative: Annotated[Decimal | None, Col("Cumulative", 11, input=False, formula=Ref("previous") + AsNumber(Ref("achieved")))] = None
     comment: Annotated[str | None, Field(max_length=500), Col("Comment", 36, wrap=True, help="Anything the coordinator should know about this figure (at most 500 characters).")] = None
 
 
@@ -79,9 +79,22 @@ class FinanceRow(FormRow):
     budget: Annotated[Decimal, Col("Budget", 24, input=False, money=True)]  # wide: the FLC form's values sit below it
     previous: Annotated[Decimal, Col("Declared before", 14, input=False, money=True)]
     declared: Annotated[Amount, Col("Declared this period", 14, money=True, help="Eligible costs paid in this period, in EUR (0 if none).")]
-    cumulative: Annotated[Decimal | None, Col("Cumulative", 14, input=False, money=True, formula=Ref("previous") + Ref("declared"))] = None
+    cumulative: Annotated[Decimal | None, Col("Cumulative", 14, input=False, money=True, formula=Ref("previous") + AsNumber(Ref("declared")))] = None
     remaining: Annotated[Decimal | None, Col("Remaining budget", 14, input=False, money=True, formula=Ref("budget") - Ref("cumulative"))] = None
-    absorption: Annotated[Decimal | None, Col("Absorption %", 11, input=False, number_format="0.0", formula=Share(Ref("cumulative"), Ref("budget")))] = None
+    absorption: Annotated[Decimal | None, Col("Absorption %", 11, input=False, share=True, formula=Share(Ref("cumulative"), Ref("budget")))] = None
+
+
+TOTAL_LABEL = "Total"
+"""The label of the Finance sheet's totals row, right under the table; the reader stops the table there."""
+
+FINANCE_TOTALS: tuple[tuple[str, Expr], ...] = (
+    ("budget", Sum("budget")),
+    ("previous", Sum("previous")),
+    ("cumulative", Sum("cumulative")),
+    ("declared", Ref("cumulative") - Ref("previous")),  # as the cumulative counts it: an amount pasted as text too
+    *((name, column(FinanceRow, name).col.formula) for name in ("remaining", "absorption")),  # type: ignore[misc]
+)
+"""The Finance sheet's totals row, in the order it is computed: column sums, then the row's own formulas on them."""
 
 
 class FlcForm(FormRow):

@@ -17,10 +17,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from nc_excel.excel.formula import Ref
+from nc_excel.excel.formula import AsNumber, Ref
 from nc_excel.excel.schema import (
     HEADER_ROW,
     cell_ref,
@@ -35,6 +36,7 @@ from nc_excel.excel.write import (
     Styles,
     Window,
     atomic_workbook,
+    cell_format,
     cell_number,
     fit_row,
     print_setup,
@@ -52,6 +54,7 @@ from nc_excel.partner.schema import (
     DELIVERABLES,
     FEEDBACK_SHEET,
     FINANCE,
+    FINANCE_TOTALS,
     FLC_FORM,
     FLC_TITLE,
     INDICATORS,
@@ -64,6 +67,7 @@ from nc_excel.partner.schema import (
     SELECTED_LABS,
     START_SHEET,
     SUBMISSION_FORM,
+    TOTAL_LABEL,
     Entries,
     FlcForm,
     Prefill,
@@ -225,7 +229,7 @@ def _write_tables(
             staff_row = HEADER_ROW + 2  # the first data row, staff costs, in Excel's 1-based rows
             declared = col_letter([c.name for c in columns(model)].index("declared"))
             office = [k for k, _ in COST_CATEGORIES].index("office")
-            office_rate = flat_rate_formula(Ref("staff"), rate)
+            office_rate = flat_rate_formula(AsNumber(Ref("staff")), rate)
             staff_cell = {"staff": f"{declared}{staff_row}"}
             staff_costs = {"staff": cell_number(table_rows[0].get("declared"))}
             table_rows[office] = {
@@ -242,10 +246,30 @@ def _write_tables(
             min_row_height=spec.row_height, spare_rows=max(spare, 0), locked_rows=locked,
             flags=_table_flags(spec, table_rows, issues),
         )
+        if spec is FINANCE:
+            _write_totals(ws, styles, model, placed[spec.name], table_rows)
         n_keys = sum(1 for c in columns(model) if not c.col.input and not c.col.formula)
         ws.freeze_panes(HEADER_ROW + 1, min(n_keys, 2) if spec is not LIVING_LABS else 1)
         print_setup(ws, header=header, repeat_row=HEADER_ROW)  # A4 like every sheet: partners print on what they have
     return placed
+
+
+def _write_totals(ws: Worksheet, styles: Styles, model: type[BaseModel], place: Placement, rows: Sequence[Mapping[str, Any]]) -> None:
+    """The totals row right under the Finance table (``FINANCE_TOTALS``), the figure to tie to the FLC certificate."""
+    row = place.last_row + 1  # 0-based, under the table's last row
+    first, last = place.header_row + 2, place.last_row + 1  # the table's data rows, 1-based
+
+    def ref(key: str) -> str:
+        letter = place.cells[key.removesuffix("[]")]
+        return f"{letter}{first}:{letter}{last}" if key.endswith("[]") else f"{letter}{row + 1}"
+
+    values: dict[str, Decimal] = {f"{name}[]": sum((cell_number(r.get(name)) for r in rows), Decimal(0)) for name in place.cells}
+    ws.write_string(row, place.first_col, TOTAL_LABEL, styles.fmt("label"))
+    names, by_name = list(place.cells), {c.name: c for c in columns(model)}
+    for name, expr in FINANCE_TOTALS:
+        values[name] = expr.evaluate(values.__getitem__)
+        cell = Formula(expr.excel(ref), values[name])
+        write_value(ws, row, place.first_col + names.index(name), cell, cell_format(styles, by_name[name], "formula"))
 
 
 START_WIDTHS = (34, 40, 62)

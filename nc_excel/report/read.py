@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import BaseModel
 
+from nc_excel.analyses.finance import without_totals
 from nc_excel.excel.read import TableNotFound, read_fields, read_frame
 from nc_excel.excel.values import Grid, SpreadsheetError, open_values
 from nc_excel.folder import ProjectFolder
@@ -82,7 +83,7 @@ def read_master_sheets(master: Path) -> MasterSheets:
     return MasterSheets(
         dashboard=dashboard, work_packages=table(WORK_PACKAGES), progress=table(PROGRESS), deliverables=table(SCHEDULE),
         indicators=table(INDICATOR_PROGRESS), statement=table(STATEMENT),
-        partners=table(FINANCE_POSITION), shortlist=table(SHORTLIST), lab_progress=table(LAB_PROGRESS),
+        partners=without_totals(table(FINANCE_POSITION)), shortlist=table(SHORTLIST), lab_progress=table(LAB_PROGRESS),
     )
 
 

@@ -42,7 +42,7 @@ class WorkPackageStatusRow(SheetRow):
     title: Annotated[Text, shown("Title", 44, wrap=True)] = None
     lead: Annotated[Text, shown("Lead", 8)] = None
     status: Annotated[Text, shown("Status", 12)] = None
-    percent_complete: Annotated[Decimal | None, shown("% complete", 10)] = None
+    percent_complete: Annotated[Decimal | None, shown("% complete", 10, share=True)] = None
     deliverables_done: Annotated[Text, shown("Deliverables done", 11)] = None
     why: Annotated[Text, shown("Why", 50, wrap=True)] = None
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from nc_excel.excel.formula import Expr, Ref, RoundDown
 from nc_excel.excel.schema import Col
@@ -31,6 +31,17 @@ COST_CATEGORIES: tuple[tuple[str, str], ...] = (
 )
 """Interreg cost categories (as in Jems); office and administration is a flat rate on staff."""
 
+
+
+def _percent_number(value: Decimal) -> Decimal:
+    """A rate as a number of percent (50 for 50 %), however the coordinator typed it: 50 and
+    "50 %" read as 50, and 50 % typed into Excel, which stores the fraction 0.5, too. A
+    rate of 1 % or less is no co-financing or flat rate, so no rate is misread."""
+    return value * 100 if 0 < value <= 1 else value
+
+
+PercentRate = Annotated[Decimal, AfterValidator(_percent_number)]
+"""A rate of the setup, kept as a number of percent (50): the flat rate is Jems' base x rate / 100."""
 
 
 def flat_rate_formula(base: Expr, rate: Decimal) -> Expr:
@@ -87,8 +98,8 @@ class Project(SetupRow):
     currency: Annotated[Code, Col("Currency", choices="currencies", help="The currency partners declare in (one of the Choices sheet).")] = "EUR"
     total_budget: Annotated[Decimal, Field(gt=0), Col("Total eligible budget", money=True)]
     erdf: Annotated[Decimal, Field(ge=0), Col("ERDF", money=True, help="The ERDF partners' budgets times their co-financing rates, added up.")]
-    cofinancing_rate: Annotated[Decimal, Field(gt=0, le=100), Col("Co-financing rate %", help="Programme co-financing of eligible costs, in %.")]
-    office_flat_rate: Annotated[Decimal, Field(ge=0, le=40), Col("Office and administration flat rate %", help="Percent of staff costs.")]
+    cofinancing_rate: Annotated[PercentRate, Field(gt=0, le=100), Col("Co-financing rate %", help="Programme co-financing of eligible costs, in %.")]
+    office_flat_rate: Annotated[PercentRate, Field(ge=0, le=40), Col("Office and administration flat rate %", help="Percent of staff costs.")]
     budget_error_limit: Annotated[Decimal, Field(ge=100), Col("Spending limit %", help="Cumulative spending above this share of a budget line is an error (above 100 % a warning).")] = Decimal(110)
     living_labs: Annotated[bool, Col("Living labs", help="Yes: partners propose living-lab places, which are scored and shortlisted per region. No: no living labs anywhere.")] = True
     shortlist_per_region: Annotated[int, Field(ge=0, le=10), Col("Living labs per region", help="Places shortlisted per region (1 to 10; ignored when Living labs is No).")] = 2
@@ -123,7 +134,7 @@ class Partner(SetupRow):
     contact: Annotated[str | None, Col("Contact person", 22)] = None
     email: Annotated[str | None, Col("Contact e-mail", 28, help="Where reminders go (nc-excel remind).")] = None
     funding: Annotated[Funding, Col("Funding source", 24, help="ERDF for partners in EU member states; Norwegian partners are funded by Norway's national Interreg funds.")] = ERDF
-    cofinancing_rate: Annotated[Decimal, Field(ge=0, le=100), Col("Co-financing rate %", 11, help="Share of the partner's certified costs the funding source pays, in %.")] = Decimal(50)
+    cofinancing_rate: Annotated[PercentRate, Field(ge=0, le=100), Col("Co-financing rate %", 11, help="Share of the partner's certified costs the funding source pays, in %.")] = Decimal(50)
     own_contribution: Annotated[Literal["Public", "Private"] | None, Col("Own contribution", 12, help="Whether the partner's own share is public or private money.")] = None
 
     def budget(self, category: str) -> Decimal:
