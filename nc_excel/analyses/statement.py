@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from nc_excel.analyses.finance import FinancePosition, money
+from nc_excel.analyses.finance import PROJECT, FinancePosition, money
 from nc_excel.setup.models import COST_CATEGORIES, Partner
 
 STATEMENT_COLUMNS = (
@@ -31,7 +31,6 @@ STATEMENT_COLUMNS = (
 )
 REPORT_TOTAL = "Partner report total"
 PROJECT_TOTAL = "Total claimed"
-PROJECT = "Project"
 BY_CERTIFICATE = "FLC certificate"
 BY_FORM = "FLC form (total only)"
 NOT_YET = "Not certified yet"

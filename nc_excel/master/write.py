@@ -15,10 +15,11 @@ import pandas as pd
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from nc_excel.analyses.finance import FinancePosition
-from nc_excel.analyses.indicators import PROJECT
+from nc_excel.analyses.finance import PROJECT, TOTAL, FinancePosition
+from nc_excel.analyses.indicators import PROJECT as ALL_PARTNERS
 from nc_excel.analyses.livinglabs import Shortlist
 from nc_excel.analyses.schedule import Schedule
+from nc_excel.analyses.statement import PROJECT_TOTAL, REPORT_TOTAL
 from nc_excel.excel.schema import HEADER_ROW, columns
 from nc_excel.excel.style import BORDER, FONT, NAVY
 from nc_excel.excel.write import (
@@ -187,23 +188,24 @@ class MasterWriter:
         self.table(INDICATOR_PROGRESS, progress, f"Output indicators against targets, period {self.period}",
                    f"Achieved before period {self.period}, in it and in all; each partner against the target per partner, "
                    "the project (All partners) against the target times the number of reporting partners.",
-                   strong_rows=frozenset(r for r, partner in enumerate(progress["partner"]) if partner == PROJECT))
+                   strong_rows=_rows_where(progress["partner"], ALL_PARTNERS))
 
     def finance(self, frames: ReturnFrames, fin: FinancePosition, statement: pd.DataFrame) -> None:
         """The declared expenditure, the position per partner and cost category, the certificates and the statement of expenditure."""
         self.table(FINANCE, frames.finance, "Expenditure declared", "All periods, one row per partner and cost category, as declared.")
         self.table(FINANCE_POSITION, fin.partners, f"Finance and FLC position, period {self.period}",
                    "ERDF or Norwegian funding due: the partner's co-financing rate (Partners sheet) of its certified costs. "
-                   "Ready = reported, certified and without open errors.")
+                   "Ready = reported, certified and without open errors.", strong_rows=_rows_where(fin.partners["partner"], PROJECT))
         self.table(BUDGET_LINES, fin.lines, f"Budget lines, period {self.period}",
-                   "Per partner and cost category; cumulative over all accepted returns up to this period.")
+                   "Per partner and cost category; cumulative over all accepted returns up to this period.",
+                   strong_rows=_rows_where(fin.lines["category_label"], TOTAL))
         self.table(CERTIFICATES, fin.certificates, f"FLC certificates up to period {self.period}",
                    "The current certificate of each partner and period, per cost category, then each partner's total over its periods and the project's. "
                    "Counts = No: the report was corrected after it was certified, so the certificate is ignored until a new one comes.")
         self.table(STATEMENT, statement, f"Statement of expenditure up to period {self.period}",
                    "Per partner report (partner and period) and cost category, in EUR: declared in the accepted return, certified and deducted by first level "
                    "control (per category when a certificate splits it). The ERDF and the Norwegian funding are due per partner report, on its total line; "
-                   "the last line adds up the reports.")
+                   "the last line adds up the reports.", strong_rows=_rows_where(statement["category_label"], REPORT_TOTAL, PROJECT_TOTAL))
 
     def history(self, history: pd.DataFrame) -> None:
         self.table(HISTORY, history, f"History, periods 1 to {self.period}",
@@ -263,3 +265,7 @@ class MasterWriter:
         self.table(ORPHANED, orphaned, "Orphaned decisions",
                    "Decisions whose row has gone (a withdrawn candidate, a resolved file). Kept here, and restored if the row comes back.")
 
+
+def _rows_where(column: pd.Series, *words: str) -> frozenset[int]:
+    """The indexes of the rows whose ``column`` holds one of ``words``: the total lines, written in bold."""
+    return frozenset(r for r, value in enumerate(column) if value in words)

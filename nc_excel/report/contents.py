@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from nc_excel.analyses.finance import money
+from nc_excel.analyses.finance import TOTAL, money
 from nc_excel.analyses.indicators import PROJECT as ALL_PARTNERS
 from nc_excel.analyses.statement import NOT_YET, REPORT_TOTAL
 from nc_excel.excel.schema import columns
@@ -25,7 +25,6 @@ from nc_excel.report.schema import (
 )
 from nc_excel.setup.models import ProjectSetup
 
-TOTAL = "Total"
 NOBODY = "-"
 
 
