@@ -109,6 +109,15 @@ def test_five_partners_in_finland_poland_and_estonia_without_living_labs(project
     assert not any("Living labs" in str(v) for row in overview for v in row)
     assert any("Baltic Bridges" in str(v) for row in overview for v in row)
 
+    report = nc_excel("report", "--project", ws.root, "--json")
+    assert report.returncode == 0, report.stderr
+    progress_report = Path(json.loads(report.stdout)["workbook"])
+    assert progress_report.name == "BB_progress_P1.xlsx"
+    sheets = openpyxl.load_workbook(progress_report, read_only=True).sheetnames
+    assert "Progress texts" in sheets and not any("living lab" in name.lower() for name in sheets)
+    texts = sheet_values(progress_report, "Progress texts")
+    assert {code for code, *_ in PARTNERS} <= {str(v) for row in texts for v in row}  # every partner's paragraph, under its code
+
     rebuilt = json.loads(nc_excel("build", "--project", ws.root, "--as-of", "2025-08-15", "--json").stdout)
     assert rebuilt["period"] == 1 and rebuilt["partners_reported"] == 5 and "living_labs" not in rebuilt
     again = json.loads(nc_excel("summary", "--project", ws.root, "--json").stdout)

@@ -32,7 +32,9 @@ from nc_excel.master.schema import (
 )
 from nc_excel.report.schema import SUMMARY, TEXTS
 
-MASTER_SHEETS = (DASHBOARD, WORK_PACKAGES, PROGRESS, SCHEDULE, INDICATOR_PROGRESS, STATEMENT, FINANCE_POSITION, SHORTLIST, LAB_PROGRESS)
+MASTER_SHEETS = (DASHBOARD, WORK_PACKAGES, PROGRESS, SCHEDULE, INDICATOR_PROGRESS, STATEMENT, FINANCE_POSITION)
+LAB_SHEETS = (SHORTLIST, LAB_PROGRESS)
+"""The master's living-lab sheets the report shows, in a project that has living labs."""
 """The master's sheets the report reads."""
 
 
@@ -53,21 +55,22 @@ class MasterSheets:
     indicators: pd.DataFrame  # Indicator progress
     statement: pd.DataFrame  # Statement of expenditure
     partners: pd.DataFrame  # Finance position
-    shortlist: pd.DataFrame  # Shortlist
-    lab_progress: pd.DataFrame  # Living lab progress
+    shortlist: pd.DataFrame | None  # Shortlist (None: the project has no living labs)
+    lab_progress: pd.DataFrame | None  # Living lab progress (None: the project has no living labs)
 
 
-def read_master_sheets(master: Path) -> MasterSheets:
-    """The sheets of the built master; ``ReportError`` saying how to get one when it is not there."""
+def read_master_sheets(master: Path, living_labs: bool) -> MasterSheets:
+    """The sheets of the built master (with ``living_labs``, theirs too); ``ReportError`` saying how to get one when it is not there."""
+    wanted = MASTER_SHEETS + (LAB_SHEETS if living_labs else ())
     folder = ProjectFolder(master.parent)
     build = f"`{folder.command('build')}`"
     if not master.is_file():
         raise ReportError(f"{master} does not exist. Create the project with `nc-excel init {master.parent}` and build the master with {build}.")
     try:
-        grids = open_values(master, {s.name for s in MASTER_SHEETS})
+        grids = open_values(master, {s.name for s in wanted})
     except SpreadsheetError as exc:
         raise ReportError(f"{master} cannot be read ({exc}). {folder.restore_advice()} Or rebuild it with {build}.") from exc
-    missing = [s.name for s in MASTER_SHEETS if s.name not in grids]
+    missing = [s.name for s in wanted if s.name not in grids]
     if DASHBOARD.name in missing:
         raise ReportError(f"{master.name} has no Dashboard sheet: the master has not been built yet. Run {build} first.")
     if missing:
@@ -83,7 +86,8 @@ def read_master_sheets(master: Path) -> MasterSheets:
     return MasterSheets(
         dashboard=dashboard, work_packages=table(WORK_PACKAGES), progress=table(PROGRESS), deliverables=table(SCHEDULE),
         indicators=table(INDICATOR_PROGRESS), statement=table(STATEMENT),
-        partners=without_totals(table(FINANCE_POSITION)), shortlist=table(SHORTLIST), lab_progress=table(LAB_PROGRESS),
+        partners=without_totals(table(FINANCE_POSITION)),
+        shortlist=table(SHORTLIST) if living_labs else None, lab_progress=table(LAB_PROGRESS) if living_labs else None,
     )
 
 

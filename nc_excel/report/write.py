@@ -133,9 +133,9 @@ def _cover(wb: Workbook, styles: Styles, setup: ProjectSetup, m: MasterSheets, h
         ("ERDF due to date (EUR)", f"{float(d.erdf_due):,.2f}"),
         ("Norwegian funding due to date (EUR)", f"{float(d.norway_due):,.2f}"),
         ("Deliverables", f"{d.done} of {d.deliverables} done, {d.overdue} overdue"),
-        ("Living labs", f"{d.places} places proposed, {d.shortlisted} shortlisted"),
-    ], top=HEADER_ROW)
-    ws.write_string(HEADER_ROW + 14, 0, "Sheets: " + ", ".join(s.name for s in SHEETS) + ".", styles.text("note"))
+    ] + ([("Living labs", f"{d.places} places proposed, {d.shortlisted} shortlisted")] if p.living_labs else []), top=HEADER_ROW)
+    shown = [s.name for s in SHEETS if p.living_labs or s not in (SHORTLIST, LAB_PROGRESS)]
+    ws.write_string(HEADER_ROW + 14, 0, "Sheets: " + ", ".join(shown) + ".", styles.text("note"))
     print_setup(ws, header=header, landscape=False)
 
 
@@ -164,8 +164,9 @@ def write_report(path: Path, setup: ProjectSetup, m: MasterSheets, summaries: di
         certificates = certificate_list(m.statement)
         _sheet(wb, styles, note, CERTIFICATES, certificates, header, totals=_where(certificates["partner"] == TOTAL))
         _sheet(wb, styles, note, NOT_READY, waiting, header)
-        _sheet(wb, styles, note, SHORTLIST, m.shortlist, header)
-        _sheet(wb, styles, note, LAB_PROGRESS, m.lab_progress[m.lab_progress["period"] == d.period], header)
+        if m.shortlist is not None and m.lab_progress is not None:  # a project with living labs
+            _sheet(wb, styles, note, SHORTLIST, m.shortlist, header)
+            _sheet(wb, styles, note, LAB_PROGRESS, m.lab_progress[m.lab_progress["period"] == d.period], header)
         wb.worksheets()[0].activate()
     return waiting
 
@@ -176,7 +177,7 @@ def build_report(root: Path, setup: ProjectSetup, period: int, *, pdf: bool = Fa
     steps = 3 if pdf else 2
     folder = ProjectFolder(root)
     report(0, steps, "reading the master")
-    m = read_master_sheets(folder.master)
+    m = read_master_sheets(folder.master, setup.project.living_labs)
     if m.dashboard.period != period:
         raise ReportError(f"{folder.master.name} was built for period {m.dashboard.period} (as of {m.dashboard.as_of:%Y-%m-%d}), not period {period}. "
                           f"Run `{folder.command(f'build --period {period}')}` first, then write the report again.")
