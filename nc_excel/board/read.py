@@ -18,8 +18,9 @@ from nc_excel.analyses.finance import without_totals
 from nc_excel.analyses.schedule import project_months
 from nc_excel.excel.read import TableNotFound, read_fields, read_frame
 from nc_excel.excel.schema import columns
-from nc_excel.excel.values import Grid, SpreadsheetError, open_values
+from nc_excel.excel.values import Grid
 from nc_excel.folder import ProjectFolder
+from nc_excel.master.read import built_sheets
 from nc_excel.master.schema import (
     BUDGET_LINES,
     DASHBOARD,
@@ -94,19 +95,9 @@ def read_dashboard(grid: Grid, master: Path) -> Dashboard:
 
 def read_master(master: Path, setup: ProjectSetup) -> MasterView:
     """The rebuilt sheets of ``master`` (values only); ``SummaryError`` when it was never built."""
-    build = f"`{ProjectFolder(master.parent).command('build')}`"
-    if not master.is_file():
-        raise SummaryError(f"{master} does not exist. Create the project with `nc-excel init {master.parent}` and build the master with {build}.")
-    try:
-        grids = open_values(master, {s.name for s in BOARD_SHEETS})
-    except SpreadsheetError as exc:
-        raise SummaryError(f"{master} cannot be read ({exc}). {ProjectFolder(master.parent).restore_advice()} Or rebuild it with {build}.") from exc
-    if DASHBOARD.name not in grids:
-        raise SummaryError(f"{master.name} has no Dashboard sheet: the master has not been built yet. Run {build} first.")
     lab_sheets = () if setup.project.living_labs else LAB_SHEETS  # a master without living labs has none of their sheets
-    missing = [s.name for s in BOARD_SHEETS if s.name not in grids and s not in lab_sheets]
-    if missing:
-        raise SummaryError(f"{master.name} lacks the sheet(s) {', '.join(missing)}. Rebuild it with {build}.")
+    grids = built_sheets(master, [s for s in BOARD_SHEETS if s not in lab_sheets], SummaryError)
+    build = f"`{ProjectFolder(master.parent).command('build')}`"
     months = project_months(setup.project.start, setup.project.end)
 
     def table(sheet: Sheet, model: type | None = None) -> pd.DataFrame:

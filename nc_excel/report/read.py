@@ -17,6 +17,7 @@ from nc_excel.analyses.finance import without_totals
 from nc_excel.excel.read import TableNotFound, read_fields, read_frame
 from nc_excel.excel.values import Grid, SpreadsheetError, open_values
 from nc_excel.folder import ProjectFolder
+from nc_excel.master.read import built_sheets
 from nc_excel.master.schema import (
     DASHBOARD,
     FINANCE_POSITION,
@@ -61,20 +62,8 @@ class MasterSheets:
 
 def read_master_sheets(master: Path, living_labs: bool) -> MasterSheets:
     """The sheets of the built master (with ``living_labs``, theirs too); ``ReportError`` saying how to get one when it is not there."""
-    wanted = MASTER_SHEETS + (LAB_SHEETS if living_labs else ())
-    folder = ProjectFolder(master.parent)
-    build = f"`{folder.command('build')}`"
-    if not master.is_file():
-        raise ReportError(f"{master} does not exist. Create the project with `nc-excel init {master.parent}` and build the master with {build}.")
-    try:
-        grids = open_values(master, {s.name for s in wanted})
-    except SpreadsheetError as exc:
-        raise ReportError(f"{master} cannot be read ({exc}). {folder.restore_advice()} Or rebuild it with {build}.") from exc
-    missing = [s.name for s in wanted if s.name not in grids]
-    if DASHBOARD.name in missing:
-        raise ReportError(f"{master.name} has no Dashboard sheet: the master has not been built yet. Run {build} first.")
-    if missing:
-        raise ReportError(f"{master.name} lacks the sheet(s) {', '.join(missing)}: it was built by an older nc-excel. Rebuild it with {build}.")
+    grids = built_sheets(master, MASTER_SHEETS + (LAB_SHEETS if living_labs else ()), ReportError)
+    build = f"`{ProjectFolder(master.parent).command('build')}`"
 
     def table(sheet: Sheet) -> pd.DataFrame:
         return _frame(grids[sheet.name], sheet.model, f"{master.name}, sheet {sheet.name!r}", f"Rebuild the master with {build}.")
