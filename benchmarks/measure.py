@@ -7,7 +7,7 @@ import os
 import threading
 
 from nc_excel.setup.demo import northern_connections
-from nc_excel.setup.models import Partner, Period, ProjectSetup
+from nc_excel.setup.models import Partner, Period, ProjectSetup, erdf_on_budgets
 
 
 def _descendants_peak_kib(root: int) -> dict[int, int]:
@@ -98,5 +98,5 @@ def synthetic_setup(n: int, key: str = "bench", *, periods: int = 6) -> ProjectS
     deliverables = [d.model_copy(update={"responsible": codes[0]}) for d in demo.deliverables]
     indicators = [i.model_copy(update={"partners": codes}) for i in demo.indicators]
     budget = sum(p.total_budget for p in partners)
-    project = demo.project.model_copy(update={"total_budget": budget})
+    project = demo.project.model_copy(update={"total_budget": budget, "erdf": erdf_on_budgets(partners)})
     return demo.model_copy(update={"project": project, "partners": partners, "work_packages": wps, "deliverables": deliverables, "indicators": indicators})

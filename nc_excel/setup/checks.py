@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from nc_excel.excel.read import RowRead, TableRead
 from nc_excel.issues import Issue, issue
-from nc_excel.setup.models import COST_CATEGORIES, ERDF, Project
+from nc_excel.setup.models import COST_CATEGORIES, Project, erdf_on_budgets
 
 SHEET_OF = {
     "regions": "Regions",
@@ -142,7 +142,7 @@ def _erdf(project_row: RowRead, reads: Mapping[str, TableRead]) -> Iterable[Issu
     partners = [r.model for r in _valid(reads, "partners")]
     if not partners or not _every_row_read(reads, "partners"):
         return
-    expected = sum((p.total_budget * p.cofinancing_rate / 100 for p in partners if p.funding == ERDF), Decimal(0)).quantize(Decimal("0.01"))  # type: ignore[union-attr]
+    expected = erdf_on_budgets(partners)  # type: ignore[arg-type]
     erdf: Decimal = project_row.model.erdf  # type: ignore[union-attr]
     if erdf.quantize(Decimal("0.01")) != expected:
         yield issue("setup-erdf-total", value=f"{erdf:,.2f}", expected=f"{expected:,.2f}", sheet="Project", cell=project_row.cells["erdf"])

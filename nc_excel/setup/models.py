@@ -255,6 +255,11 @@ class ProjectSetup(BaseModel):
         }
 
 
+def erdf_on_budgets(partners: Sequence[Partner]) -> Decimal:
+    """The ERDF the Project sheet must state: the budgets of the ERDF partners at their co-financing rates, to the cent."""
+    return sum((p.total_budget * p.cofinancing_rate / 100 for p in partners if p.funding == ERDF), Decimal(0)).quantize(Decimal("0.01"))
+
+
 def default_period(setup: ProjectSetup, as_of: dt.date) -> int:
     """The period whose reports are due: the one containing ``as_of``, else the last one started."""
     started = [p for p in setup.periods if p.start <= as_of]
