@@ -251,14 +251,14 @@ def build_master(
             writer.issues(issues)
             writer.reported(frames)
             frames = dataclasses.replace(frames, progress=EMPTY, deliverables=EMPTY, indicators=EMPTY)  # written: let go before the next sheets
+            writer.schedule(sched, decisions)
             writer.indicator_progress(progress_rows)
+            writer.history(past)
             writer.finance(frames, fin, statement_of_expenditure(setup.partners, fin))
             frames = dataclasses.replace(frames, finance=EMPTY, flc=EMPTY)
-            writer.history(past)
             if setup.project.living_labs:  # a project without living labs has none of their sheets
                 writer.living_labs(lab, changes)
                 writer.lab_progress(frames)
-            writer.schedule(sched, decisions)
             writer.orphaned(orphaned)
             order = [s.name for s in REBUILT]
             if list(writer.sheets) != sorted(writer.sheets, key=order.index):

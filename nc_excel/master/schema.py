@@ -424,7 +424,8 @@ class Sheet:
     """A rebuilt sheet: its tab name, the Excel table on it, the model of its rows.
 
     ``status`` names the field whose words get the status colours; ``freeze``
-    how many columns stay in view when scrolling right.
+    how many columns stay in view when scrolling right; ``group`` the tab colour
+    (``TAB_COLOURS``), so the sheets of one kind are found together.
     """
 
     name: str
@@ -432,34 +433,40 @@ class Sheet:
     model: type[BaseModel] | None
     status: str | None = None
     freeze: int = 1
+    group: str = "analyses"
 
 
-DASHBOARD = Sheet("Dashboard", "Readiness", ReadinessRow)
-RETURNS = Sheet("Returns", "Returns", ReturnRow, status="status")
-ISSUES = Sheet("Issues", "Issues", IssueRow, status="severity")
-PROGRESS = Sheet("Progress", "MasterProgress", ProgressReported)
-DELIVERABLES = Sheet("Deliverables reported", "MasterDeliverables", DeliverableReported)
-INDICATORS = Sheet("Indicators reported", "MasterIndicators", IndicatorReported)
+TAB_COLOURS = {"overview": "#1F3864", "returns": "#2F75B5", "money": "#548235", "analyses": "#BF8F00", "living labs": "#7030A0",
+               "decisions": "#7F7F7F"}
+"""The tab colour of each group of rebuilt sheets: the overview, what the partners sent, the money, the analyses, the living labs, and the decisions whose rows have gone."""
+
+
+DASHBOARD = Sheet("Dashboard", "Readiness", ReadinessRow, group="overview")
+RETURNS = Sheet("Returns", "Returns", ReturnRow, status="status", group="returns")
+ISSUES = Sheet("Issues", "Issues", IssueRow, status="severity", group="returns")
+PROGRESS = Sheet("Progress", "MasterProgress", ProgressReported, group="returns")
+DELIVERABLES = Sheet("Deliverables reported", "MasterDeliverables", DeliverableReported, group="returns")
+INDICATORS = Sheet("Indicators reported", "MasterIndicators", IndicatorReported, group="returns")
 INDICATOR_PROGRESS = Sheet("Indicator progress", "IndicatorProgress", IndicatorProgressRow)
-FINANCE = Sheet("Finance", "MasterFinance", FinanceReported)
-FINANCE_POSITION = Sheet("Finance position", "FinancePosition", FinancePositionRow, status="ready")
-BUDGET_LINES = Sheet("Budget lines", "BudgetLines", BudgetLineRow)
-CERTIFICATES = Sheet("FLC certificates", "FlcCertificates", CertificateRow, status="counts")
-STATEMENT = Sheet("Statement of expenditure", "Statement", StatementRow)
+FINANCE = Sheet("Finance", "MasterFinance", FinanceReported, group="money")
+FINANCE_POSITION = Sheet("Finance position", "FinancePosition", FinancePositionRow, status="ready", group="money")
+BUDGET_LINES = Sheet("Budget lines", "BudgetLines", BudgetLineRow, group="money")
+CERTIFICATES = Sheet("FLC certificates", "FlcCertificates", CertificateRow, status="counts", group="money")
+STATEMENT = Sheet("Statement of expenditure", "Statement", StatementRow, group="money")
 HISTORY = Sheet("History", "History", HistoryRow)
-LIVING_LABS = Sheet("Living Labs", "LivingLabs", None, status="shortlisted", freeze=3)  # model: living_lab_row(criteria)
-SHORTLIST = Sheet("Shortlist", "Shortlist", ShortlistRow)
-REGIONS = Sheet("Shortlist by region", "RegionFlags", RegionRow)
-SHORTLIST_CHANGES = Sheet("Shortlist changes", "ShortlistChanges", ShortlistChangeRow)
-LAB_PROGRESS = Sheet("Living lab progress", "LabProgress", LabProgressRow)
+LIVING_LABS = Sheet("Living Labs", "LivingLabs", None, status="shortlisted", freeze=3, group="living labs")  # model: living_lab_row(criteria)
+SHORTLIST = Sheet("Shortlist", "Shortlist", ShortlistRow, group="living labs")
+REGIONS = Sheet("Shortlist by region", "RegionFlags", RegionRow, group="living labs")
+SHORTLIST_CHANGES = Sheet("Shortlist changes", "ShortlistChanges", ShortlistChangeRow, group="living labs")
+LAB_PROGRESS = Sheet("Living lab progress", "LabProgress", LabProgressRow, group="living labs")
 SCHEDULE = Sheet("Schedule", "Schedule", ScheduleRow, status="status")
 WORK_PACKAGES = Sheet("Work package status", "WorkPackages", WorkPackageRow, status="status")
 TIMELINE = Sheet("Timeline", "Timeline", None, status="status", freeze=4)  # model: timeline_row(months)
-ORPHANED = Sheet("Orphaned decisions", "Orphaned", OrphanedRow)
+ORPHANED = Sheet("Orphaned decisions", "Orphaned", OrphanedRow, group="decisions")
 
-REBUILT = (DASHBOARD, RETURNS, ISSUES, PROGRESS, DELIVERABLES, INDICATORS, INDICATOR_PROGRESS, FINANCE, FINANCE_POSITION, BUDGET_LINES, CERTIFICATES, STATEMENT, HISTORY,
-           LIVING_LABS, SHORTLIST, REGIONS, SHORTLIST_CHANGES, LAB_PROGRESS, SCHEDULE, WORK_PACKAGES, TIMELINE, ORPHANED)
-"""Every sheet the build writes, in tab order; the setup sheets follow them."""
+REBUILT = (DASHBOARD, RETURNS, ISSUES, PROGRESS, DELIVERABLES, INDICATORS, SCHEDULE, WORK_PACKAGES, TIMELINE, INDICATOR_PROGRESS, HISTORY,
+           FINANCE, FINANCE_POSITION, BUDGET_LINES, CERTIFICATES, STATEMENT, LIVING_LABS, SHORTLIST, REGIONS, SHORTLIST_CHANGES, LAB_PROGRESS, ORPHANED)
+"""Every sheet the build writes, in tab order, a group (and tab colour) after the other; the setup sheets follow them."""
 
 
 STATUS_COLOURS: dict[str, tuple[str, str]] = {

@@ -59,6 +59,7 @@ from nc_excel.master.schema import (
     SHORTLIST_CHANGES,
     STATEMENT,
     STATUS_COLOURS,
+    TAB_COLOURS,
     TIMELINE,
     TIMELINE_ACTIVE,
     WORK_PACKAGES,
@@ -120,8 +121,15 @@ class MasterWriter:
         self.sheets: dict[str, Worksheet] = {}
 
     def sheet(self, sheet: Sheet) -> Worksheet:
-        self.sheets[sheet.name] = self.wb.add_worksheet(sheet.name)
-        return self.sheets[sheet.name]
+        """A new sheet in its group's tab colour."""
+        ws = self.sheets[sheet.name] = self.wb.add_worksheet(sheet.name)
+        ws.set_tab_color(TAB_COLOURS[sheet.group])
+        return ws
+
+    @property
+    def header(self) -> str:
+        """The printed header of every rebuilt sheet: which master, which period, as of when."""
+        return f"{self.setup.project.acronym} master, period {self.period}, as of {self.as_of:%d %B %Y}"
 
     def table(self, sheet: Sheet, frame: pd.DataFrame, title: str, intro: str, model: type | None = None, *, intro_style: str = "note",
               strong_rows: frozenset[int] = frozenset()) -> Worksheet:
@@ -138,7 +146,7 @@ class MasterWriter:
         if sheet.status in names:
             color_words(ws, self.styles, HEADER_ROW + 1, names.index(sheet.status), HEADER_ROW + max(len(rows), 1), STATUS_COLOURS)
         ws.freeze_panes(HEADER_ROW + 1, sheet.freeze)
-        print_setup(ws, header=f"{self.setup.project.acronym} master", repeat_row=HEADER_ROW)
+        print_setup(ws, header=self.header, repeat_row=HEADER_ROW)
         return ws
 
     def dashboard(self, figures: Dashboard, fin: FinancePosition, merged: int) -> None:
@@ -168,7 +176,7 @@ class MasterWriter:
         ws.set_column(0, 0, 34)
         ws.set_column(1, 1, 24)
         ws.set_column(2, 2, cols[-1].col.width)
-        print_setup(ws, header=f"{p.acronym} master", landscape=False)
+        print_setup(ws, header=self.header, landscape=False)
 
     def returns(self, register: Register) -> None:
         self.table(RETURNS, register_frame(register.entries), "Returns register", "Every file collected, in the order received, with its verdict. A later accepted return replaces the partner's earlier one "
