@@ -74,6 +74,7 @@ from nc_excel.setup.models import ProjectSetup
 
 TIMELINE_MARKS = {"active": TIMELINE_ACTIVE, "due": "#F4B084", "done": STATUS_COLOURS["Done"][0]}
 CURRENT_MONTH = "#C00000"
+LABEL_WIDTH = 40  # the Dashboard's labels, wide enough for most on one line
 
 
 class FrameRows:
@@ -163,7 +164,7 @@ class MasterWriter:
                                               "border": 1, "border_color": BORDER, **colours})  # as the ok and warn words, larger
                 ws.write_string(r, 1, figures.status_line, status)
                 ws.set_row(r, fit_row([(figures.status_line, 24 * 0.9)], font_size=11, least=30))  # bold and larger
-            elif height := fit_row([(values[column.name], 24)]):
+            elif height := fit_row([(column.header, LABEL_WIDTH * 0.9), (values[column.name], 24)]):  # bold labels are wider
                 ws.set_row(r, height)
         top = HEADER_ROW + len(fields) + 1
         cols = columns(DASHBOARD.model)
@@ -173,7 +174,7 @@ class MasterWriter:
         for c, column in enumerate(cols):
             for r, value in enumerate(readiness.column(column.name), start=top + 1):
                 write_value(ws, r, c, value, self.styles.fmt("plain", "text", wrap=column.col.wrap))
-        ws.set_column(0, 0, 34)
+        ws.set_column(0, 0, LABEL_WIDTH)
         ws.set_column(1, 1, 24)
         ws.set_column(2, 2, cols[-1].col.width)
         print_setup(ws, header=self.header, landscape=False)
