@@ -233,10 +233,12 @@ def header_height(cells: Iterable[tuple[str, float]]) -> float:
 
 def write_info(ws: Worksheet, styles: Styles, rows: Sequence[tuple[str, Any]], *, top: int, last_col: int = 1) -> None:
     """A block of labelled facts (who, which period, when) from row ``top``: the label in
-    column A, the value locked beside it (merged up to ``last_col`` when that is further right)."""
+    column A, the value locked beside it (merged up to ``last_col`` when that is further right);
+    an amount (a ``Decimal``) is a number under the money format."""
     for r, (label, value) in enumerate(rows, start=top):
         ws.write_string(r, 0, label, styles.fmt("label"))
-        fmt = styles.fmt("locked", "date" if isinstance(value, dt.date) else "text")
+        kind = "date" if isinstance(value, dt.date) else "money" if isinstance(value, Decimal) else "text"
+        fmt = styles.fmt("locked", kind)
         if last_col > 1:
             ws.merge_range(r, 1, r, last_col, None, fmt)
         write_value(ws, r, 1, value, fmt)

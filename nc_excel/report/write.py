@@ -128,10 +128,10 @@ def _cover(wb: Workbook, styles: Styles, setup: ProjectSetup, m: MasterSheets, h
         ("Project status", d.status_line),
         ("Partner reports accepted", f"{d.accepted} of {d.partners}" + (f" (missing: {d.missing})" if d.missing else "")),
         ("Ready for the claim", f"{d.ready} of {d.partners} partners (reported, certified, no open errors)"),
-        ("Declared in the period (EUR)", f"{float(d.declared_period):,.2f}"),
-        ("Certified by FLC to date (EUR)", f"{float(d.certified):,.2f}"),
-        ("ERDF due to date (EUR)", f"{float(d.erdf_due):,.2f}"),
-        ("Norwegian funding due to date (EUR)", f"{float(d.norway_due):,.2f}"),
+        ("Declared in the period (EUR)", d.declared_period),
+        ("Certified by FLC to date (EUR)", d.certified),
+        ("ERDF due to date (EUR)", d.erdf_due),
+        ("Norwegian funding due to date (EUR)", d.norway_due),
         ("Deliverables", f"{d.done} of {d.deliverables} done, {d.overdue} overdue"),
     ] + ([("Living labs", f"{d.places} places proposed, {d.shortlisted} shortlisted")] if p.living_labs else []), top=HEADER_ROW)
     shown = [s.name for s in SHEETS if p.living_labs or s not in (SHORTLIST, LAB_PROGRESS)]
