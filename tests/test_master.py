@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from nc_excel.board.read import SummaryError, read_master
 from nc_excel.cli import app
+from nc_excel.excel.schema import HEADER_ROW
 from nc_excel.intake.archive import Register
 from nc_excel.master.decisions import MasterError, read_decisions
 from nc_excel.setup.models import ProjectSetup
@@ -54,12 +55,25 @@ def table(path: Path, sheet: str) -> list[dict]:
 
 def test_master_has_the_rebuilt_sheets_first_and_the_setup_after(collected: Workspace) -> None:
     wb = openpyxl.load_workbook(collected.master)
-    assert wb.sheetnames[0] == "Dashboard"
+    assert wb.sheetnames[:2] == ["Contents", "Dashboard"] and wb.active.title == "Dashboard"  # it opens on the Dashboard
     for name in ("Returns", "Issues", "Progress", "Deliverables reported", "Indicators reported", "Finance", "Living Labs", "Shortlist", "Schedule", "Timeline"):
         assert name in wb.sheetnames
     assert {"Project", "Regions", "Partners", "Periods", "Criteria", "Settings"} <= set(wb.sheetnames)
     assert wb.defined_names["nc_status"].attr_text == "'Settings'!$B$5"
     assert "MasterProgress" in wb["Progress"].tables and "LivingLabs" in wb["Living Labs"].tables
+
+
+def test_the_contents_sheet_links_to_every_sheet_and_says_what_it_is_for(collected: Workspace) -> None:
+    wb = openpyxl.load_workbook(collected.master)
+    contents = wb["Contents"]
+    lines = {contents.cell(r, 1).value: (contents.cell(r, 1).hyperlink, contents.cell(r, 3).value) for r in range(HEADER_ROW + 2, contents.max_row + 1)}
+    assert set(lines) == set(wb.sheetnames) - {"Contents"}
+    for name, (link, about) in lines.items():
+        assert link is not None and link.location == f"'{name}'!A1", name
+        assert about, name
+    assert lines["Returns"][1].startswith("Returns register: Every file collected")
+    assert lines["Partners"][1].startswith("Setup: One row per partner")
+    assert wb["Dashboard"].sheet_properties.tabColor.rgb.endswith("1F3864") and wb["Finance"].sheet_properties.tabColor.rgb.endswith("548235")
 
 
 def test_rebuilt_sheets_never_take_the_name_of_a_setup_sheet() -> None:
@@ -232,7 +246,7 @@ def test_a_coordinators_own_column_and_formatting_on_a_setup_sheet_survive_build
     assert any(dv.formula1 == '"Called,Mailed"' for dv in after.data_validations.dataValidation)
     assert "SetupPartners" in after.tables and after.freeze_panes == "B5"
     assert book.defined_names["contacts"].attr_text.endswith("$5") and book.defined_names["nc_project_folder"].attr_text == "'Settings'!$B$4"
-    assert book.sheetnames[-1] == "Settings" and book.sheetnames[0] == "Dashboard"
+    assert book.sheetnames[-1] == "Settings" and book.sheetnames[:2] == ["Contents", "Dashboard"]
     assert project.setup() is not None
 
 

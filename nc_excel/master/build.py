@@ -41,7 +41,7 @@ from nc_excel.intake.archive import Archive, Entry, Register
 from nc_excel.intake.sniff import Limits
 from nc_excel.master.decisions import Decisions, MasterError, read_decisions
 from nc_excel.master.frames import certificate_frame, register_frame, return_frames
-from nc_excel.master.schema import ISSUES, LIVING_LABS, REBUILT, SCHEDULE
+from nc_excel.master.schema import DASHBOARD, ISSUES, LIVING_LABS, REBUILT, SCHEDULE
 from nc_excel.master.write import MasterWriter, dashboard
 from nc_excel.partner.read import Return
 from nc_excel.setup.models import ProjectSetup, default_period
@@ -51,6 +51,11 @@ Progress = Callable[[int, int, str], None]
 
 SETUP_NAMES = {s.sheet for s in SETUP_SHEETS}
 KEPT = SETUP_NAMES | {SETTINGS_SHEET, INSTRUCTIONS_SHEET}  # the coordinator's sheets: kept exactly as they are
+KEPT_ABOUT = {s.sheet: f"Setup: {s.intro}" for s in SETUP_SHEETS} | {
+    SETTINGS_SHEET: "Settings of the Excel add-in (where the project folder is).",
+    INSTRUCTIONS_SHEET: "How to fill in the setup sheets of a new project.",
+}
+"""What the coordinator's sheets hold, for the Contents sheet."""
 EMPTY = pd.DataFrame()
 RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
@@ -246,6 +251,7 @@ def build_master(
         with replacing(master, mode=master.stat().st_mode & 0o777) as tmp:
             wb = new_workbook(tmp, in_memory=False)
             writer = MasterWriter(wb, setup, period, as_of)
+            writer.contents()
             writer.dashboard(dashboard_figures, fin, merged)
             writer.returns(register)
             writer.issues(issues)
@@ -267,6 +273,8 @@ def build_master(
             for ws in kept.worksheets:  # the coordinator's sheets, after the rebuilt ones, as they were
                 copier.copy(ws)
             copy_names(kept, wb)
+            writer.fill_contents([(ws.title, KEPT_ABOUT.get(ws.title, "A sheet of your own, kept as it is.")) for ws in kept.worksheets])
+            writer.sheets[DASHBOARD.name].activate()  # the master opens on the Dashboard
             report(4, steps, "saving")
             wb.close()
             report(5, steps, "replacing")

@@ -381,6 +381,12 @@ class OrphanedRow(SheetRow):
     note: Annotated[Text, typed("Note", 50, wrap=True)] = None
 
 
+class ContentsRow(SheetRow):
+    sheet: Annotated[Text, shown("Sheet", 26)] = None  # a link to the sheet
+    group: Annotated[Text, shown("Group", 12)] = None
+    about: Annotated[Text, shown("What it is for", 90, wrap=True)] = None
+
+
 class ReadinessRow(SheetRow):
     partner_name: Annotated[Text, shown("Not ready for the joint report", 34)] = None
     partner: Annotated[Text, shown("Partner", 24)] = None
@@ -441,6 +447,7 @@ TAB_COLOURS = {"overview": "#1F3864", "returns": "#2F75B5", "money": "#548235", 
 """The tab colour of each group of rebuilt sheets: the overview, what the partners sent, the money, the analyses, the living labs, and the decisions whose rows have gone."""
 
 
+CONTENTS = Sheet("Contents", "Contents", ContentsRow, group="overview")
 DASHBOARD = Sheet("Dashboard", "Readiness", ReadinessRow, group="overview")
 RETURNS = Sheet("Returns", "Returns", ReturnRow, status="status", group="returns")
 ISSUES = Sheet("Issues", "Issues", IssueRow, status="severity", group="returns")
@@ -464,7 +471,7 @@ WORK_PACKAGES = Sheet("Work package status", "WorkPackages", WorkPackageRow, sta
 TIMELINE = Sheet("Timeline", "Timeline", None, status="status", freeze=4)  # model: timeline_row(months)
 ORPHANED = Sheet("Orphaned decisions", "Orphaned", OrphanedRow, group="decisions")
 
-REBUILT = (DASHBOARD, RETURNS, ISSUES, PROGRESS, DELIVERABLES, INDICATORS, SCHEDULE, WORK_PACKAGES, TIMELINE, INDICATOR_PROGRESS, HISTORY,
+REBUILT = (CONTENTS, DASHBOARD, RETURNS, ISSUES, PROGRESS, DELIVERABLES, INDICATORS, SCHEDULE, WORK_PACKAGES, TIMELINE, INDICATOR_PROGRESS, HISTORY,
            FINANCE, FINANCE_POSITION, BUDGET_LINES, CERTIFICATES, STATEMENT, LIVING_LABS, SHORTLIST, REGIONS, SHORTLIST_CHANGES, LAB_PROGRESS, ORPHANED)
 """Every sheet the build writes, in tab order, a group (and tab colour) after the other; the setup sheets follow them."""
 

@@ -9,6 +9,7 @@ fields and computes the Dashboard's figures.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -39,6 +40,7 @@ from nc_excel.master.frames import ReturnFrames, register_frame
 from nc_excel.master.schema import (
     BUDGET_LINES,
     CERTIFICATES,
+    CONTENTS,
     DASHBOARD,
     DECISIONS,
     DELIVERABLES,
@@ -52,6 +54,7 @@ from nc_excel.master.schema import (
     LIVING_LABS,
     ORPHANED,
     PROGRESS,
+    REBUILT,
     REGIONS,
     RETURNS,
     SCHEDULE,
@@ -63,6 +66,7 @@ from nc_excel.master.schema import (
     TIMELINE,
     TIMELINE_ACTIVE,
     WORK_PACKAGES,
+    ContentsRow,
     Dashboard,
     Sheet,
     TimelineHead,
@@ -120,6 +124,7 @@ class MasterWriter:
         self.wb, self.setup, self.period, self.as_of = wb, setup, period, as_of
         self.styles = Styles(wb)
         self.sheets: dict[str, Worksheet] = {}
+        self.about: dict[str, str] = {}  # sheet name -> what it is for, for the Contents sheet
 
     def sheet(self, sheet: Sheet) -> Worksheet:
         """A new sheet in its group's tab colour."""
@@ -142,6 +147,7 @@ class MasterWriter:
         rows = FrameRows(frame)
         ws = self.sheet(sheet)
         write_heading(ws, self.styles, title, intro, intro_style=intro_style)
+        self.about[sheet.name] = f"{title}: {_first_sentence(intro)}"
         write_table(ws, self.styles, model, rows, name=sheet.table, top=HEADER_ROW, protected=False,
                     strong_rows=strong_rows, lists={"decisions": list(DECISIONS)})
         if sheet.status in names:
@@ -150,8 +156,29 @@ class MasterWriter:
         print_setup(ws, header=self.header, repeat_row=HEADER_ROW)
         return ws
 
+    def contents(self) -> Worksheet:
+        """The first sheet; its lines are written by ``fill_contents`` once every sheet is."""
+        return self.sheet(CONTENTS)
+
+    def fill_contents(self, kept: Sequence[tuple[str, str]]) -> None:
+        """One line per sheet, with a link to it, what it is for and its group: the rebuilt sheets as written, then
+        ``kept``, the coordinator's sheets (name, what it holds)."""
+        ws = self.sheets[CONTENTS.name]
+        p = self.setup.project
+        write_heading(ws, self.styles, f"{p.name}: master, period {self.period}", f"As of {self.as_of:%d %B %Y}. Every sheet of this workbook: "
+                      "click a name to go there. The tab colours follow the groups; your setup sheets come last and are kept as you leave them.")
+        rows = [{"sheet": name, "group": GROUP_OF[name], "about": self.about.get(name, "")} for name in self.sheets if name != CONTENTS.name]
+        rows += [{"sheet": name, "group": "setup", "about": about} for name, about in kept]
+        write_table(ws, self.styles, ContentsRow, rows, name=CONTENTS.table, top=HEADER_ROW, protected=False)
+        link = self.styles.text("link")
+        for r, row in enumerate(rows, start=HEADER_ROW + 1):
+            ws.write_url(r, 0, f"internal:'{row['sheet']}'!A1", link, string=row["sheet"], tip=f"Go to {row['sheet']}")
+        ws.freeze_panes(HEADER_ROW + 1, 1)
+        print_setup(ws, header=self.header, repeat_row=HEADER_ROW, landscape=False)
+
     def dashboard(self, figures: Dashboard, fin: FinancePosition, merged: int) -> None:
         ws = self.sheet(DASHBOARD)
+        self.about[DASHBOARD.name] = "The state of the project at a glance: the period's figures, and who is not ready for the joint report."
         p = self.setup.project
         write_heading(ws, self.styles, f"{p.name}: master", f"{p.programme}. Rebuilt from {merged} accepted return(s) in the archive.")
         fields = columns(Dashboard)
@@ -278,3 +305,12 @@ class MasterWriter:
 def _rows_where(column: pd.Series, *words: str) -> frozenset[int]:
     """The indexes of the rows whose ``column`` holds one of ``words``: the total lines, written in bold."""
     return frozenset(r for r, value in enumerate(column) if value in words)
+
+
+GROUP_OF = {s.name: s.group for s in REBUILT}
+
+
+def _first_sentence(text: str) -> str:
+    """The first sentence of a sheet's intro, for its line on the Contents sheet."""
+    head, dot, _ = text.partition(". ")
+    return head + (dot.strip() or "")
