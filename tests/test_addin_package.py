@@ -132,8 +132,13 @@ def test_install_puts_the_add_in_in_xlstart_and_sets_the_interpreter(tmp_path, p
         assert list((tmp_path / "Library" / "Application Scripts" / "com.microsoft.Excel").glob("xlwings-*.applescript"))
 
 
-def test_default_add_in_path_is_the_checkouts_workbooks_folder():
-    assert default_addin_path() == REPO / "workbooks" / "NorthernConnections.xlam"
+def test_default_add_in_path_is_the_workbooks_folder_beside_the_code_that_runs():
+    """From a checkout (an editable install) the checkout's workbooks/, from an installed package the package's."""
+    import nc_excel
+
+    package = Path(nc_excel.__file__).resolve().parent
+    expected = REPO if package == REPO / "nc_excel" else package
+    assert default_addin_path() == expected / "workbooks" / "NorthernConnections.xlam"
 
 
 def test_install_on_linux_says_excel_is_not_available_and_where_the_file_is(tmp_path):
