@@ -223,6 +223,18 @@ def dashboard_period(project: Project) -> int | None:
     return project.ws.built_period(grid)
 
 
+def period_to_report(book: xw.Book, project: Project, setup: ProjectSetup, otherwise: Callable[[ProjectSetup, dt.date], int]) -> tuple[int, bool]:
+    """The period a button working from the master acts on, and whether the coordinator chose it.
+
+    The row selected on the Periods sheet wins; else the period the master was last
+    built for; else ``otherwise`` for today (before the first build).
+    """
+    chosen = selected_period(book, setup)
+    if chosen is not None:
+        return chosen, True
+    return dashboard_period(project) or otherwise(setup, dt.date.today()), False
+
+
 def _period_text(setup: ProjectSetup, number: int) -> str:
     p = setup.period(number)
     return f"period {p.number} ({p.start:%d %b %Y} to {p.end:%d %b %Y}; partner deadline {p.partner_deadline:%d %b %Y})"
@@ -377,14 +389,13 @@ def on_summary(book: xw.Book) -> None:
     project = resolve_project(book)
     ws = project.ws
     setup = ws.setup()
-    chosen = selected_period(book, setup)
-    period = chosen if chosen is not None else dashboard_period(project) or default_period(setup, dt.date.today())
+    period, chosen = period_to_report(book, project, setup, default_period)
     paths = ws.summary(period).paths
     folder = paths[0].parent
     _done(
         project, f"Wrote the board summary for {_period_text(setup, period)}", folder,
         "\n".join(["Written:", *(f"  {p}" for p in _relative(ws.root, paths))]) + "\n\nThe period is "
-        + ("the one selected on the Periods sheet." if chosen is not None else "the one the master was last built for (its Dashboard)."),
+        + ("the one selected on the Periods sheet." if chosen else "the one the master was last built for (its Dashboard)."),
     )
 
 
@@ -393,8 +404,7 @@ def on_report(book: xw.Book) -> None:
     project = resolve_project(book)
     ws = project.ws
     setup = ws.setup()
-    chosen = selected_period(book, setup)
-    period = chosen if chosen is not None else dashboard_period(project) or default_period(setup, dt.date.today())
+    period, _ = period_to_report(book, project, setup, default_period)
     result = ws.report(period)
     shown = open_in_file_browser(result.workbook.parent) is not None
     lines = ["Written:", *(f"  {p}" for p in _relative(ws.root, result.paths)),
@@ -411,8 +421,8 @@ def on_remind(book: xw.Book) -> None:
     project = resolve_project(book)
     ws = project.ws
     setup = ws.setup()
-    chosen = selected_period(book, setup)
-    result = ws.remind(chosen if chosen is not None else dashboard_period(project))
+    period, _ = period_to_report(book, project, setup, templates_period)
+    result = ws.remind(period)
     if not result.drafts:
         _done(project, f"Nobody to remind for period {result.period}: every partner's latest return is accepted", None)
         return
