@@ -14,15 +14,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from nc_excel.demo import DemoResult, run_demo
+from nc_excel.demo import DemoResult
 
 QUOTED_PERCENT = re.compile(r'"[^"]*%[^"]*"|\\%')
 """A "%" written as text into a number format, quoted or escaped: it multiplies nothing."""
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    return run_demo(tmp_path_factory.mktemp("formats") / "nc-demo", through=2, pdf=False)
+def demo(demo_played: dict[int, DemoResult]) -> DemoResult:
+    return demo_played[2]
 
 
 def percent_cells(path: Path) -> tuple[list[str], list[str]]:
