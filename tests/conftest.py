@@ -26,6 +26,27 @@ GENERATED_AT = dt.datetime(2017, 9, 1, 9, 0)
 DEMO_THROUGH = 3  # the periods the shared demo plays (`nc-excel demo --through 3`)
 
 
+ON_DEMO = frozenset(p.name for p in Path(__file__).parent.glob("test_*.py") if "demo_played" in p.read_text(encoding="utf-8"))
+"""The test modules on the shared demo: under pytest-xdist they run in one worker, which plays the demo once."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``-n 2`` (pyproject's addopts) a test module runs whole in one worker, so its module
+    fixtures are made once, and the modules in ON_DEMO share one worker. (pytest-xdist's own
+    ``--dist loadgroup`` no longer groups on pytest 9.2: pytest-xdist issue 1386.)"""
+    if config.getvalue("dist") != "load":
+        return None  # another --dist asked for on the command line
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "the shared demo" if Path(module).name in ON_DEMO else module
+
+    return ByModule(config, log)
+
+
 @pytest.fixture(scope="session")
 def demo_setup() -> ProjectSetup:
     return northern_connections(template_key="test-key")
