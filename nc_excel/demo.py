@@ -318,9 +318,9 @@ def run_demo(root: Path, *, through: int = 1, pdf: bool = True, progress: Progre
                 as_of = AS_OF
             else:
                 when = Calendar.of(setup, period)
+                at(period, STEPS[1])  # a period's first step: the project as it stood at the end of the one before
                 if period == 2:
                     _confirm_shortlist(ws, setup)
-                at(period, STEPS[1])
                 ws.generate_templates(period, now=when.generated)
                 at(period, STEPS[2])
                 _later_returns(ws, setup, period, when, partners)

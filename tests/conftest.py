@@ -1,19 +1,50 @@
-"""Shared fixtures: the demo project, created once per test session with the real code."""
+"""Shared fixtures: projects made once per test session with the real code.
+
+A test that only reads a project uses the fixture itself; a test that changes it
+works on a copy (``copy_project``): copying a project takes milliseconds, making
+one takes seconds.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+import io
+import pickle
+import shutil
+from pathlib import Path, PurePath
 from typing import Any
 
 import pytest
 
+from nc_excel.demo import DemoResult, run_demo
 from nc_excel.excel.values import open_values
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.workspace import Workspace
 
 GENERATED_AT = dt.datetime(2017, 9, 1, 9, 0)
+DEMO_THROUGH = 3  # the periods the shared demo plays (`nc-excel demo --through 3`)
+
+
+ON_DEMO = frozenset(p.name for p in Path(__file__).parent.glob("test_*.py") if "demo_played" in p.read_text(encoding="utf-8"))
+"""The test modules on the shared demo: under pytest-xdist they run in one worker, which plays the demo once."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``-n 2`` (pyproject's addopts) a test module runs whole in one worker, so its module
+    fixtures are made once, and the modules in ON_DEMO share one worker. (pytest-xdist's own
+    ``--dist loadgroup`` no longer groups on pytest 9.2: pytest-xdist issue 1386.)"""
+    if config.getvalue("dist") != "load":
+        return None  # another --dist asked for on the command line
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "the shared demo" if Path(module).name in ON_DEMO else module
+
+    return ByModule(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +58,51 @@ def demo_project(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSe
     ws = Workspace.create(tmp_path_factory.mktemp("nc") / "project", demo_setup)
     ws.generate_templates(1, now=GENERATED_AT)
     return ws
+
+
+def copy_project(project: Workspace, to: Path) -> Workspace:
+    """A copy of ``project`` in ``to``/project, for a test to change."""
+    return Workspace(Path(shutil.copytree(project.root, to / "project", symlinks=True)))
+
+
+@pytest.fixture(scope="session")
+def demo_played(tmp_path_factory: pytest.TempPathFactory) -> dict[int, DemoResult]:
+    """The demo played once through period 3; for each period ``n`` what ``run_demo(through=n)`` returns.
+
+    Period ``n`` is the project as it stood when period ``n + 1`` began (the demo's
+    progress says when), copied to its own folder, and the results of periods 1 to
+    ``n`` with their paths moved there: the files a demo played through ``n`` writes
+    (test_demo checks it for period 1). Read-only: a test that changes a project
+    works on a copy.
+    """
+    root = tmp_path_factory.mktemp(f"demo-through-{DEMO_THROUGH}") / "nc-demo"
+    copies: dict[int, Path] = {}
+
+    def snapshot(done: int, total: int, label: str) -> None:
+        period, _, step = label.removeprefix("period ").partition(": ")
+        if step == "templates" and period != "1":
+            n = int(period) - 1
+            copies[n] = Path(shutil.copytree(root, tmp_path_factory.mktemp(f"demo-through-{n}") / "nc-demo", symlinks=True))
+
+    played = {DEMO_THROUGH: run_demo(root, through=DEMO_THROUGH, pdf=False, progress=snapshot)}
+    for n, copy in copies.items():
+        played[n] = _moved(DemoResult(root, {p: play for p, play in played[DEMO_THROUGH].periods.items() if p <= n}), copy)
+    return played
+
+
+def _moved(result: DemoResult, root: Path) -> DemoResult:
+    """A deep copy of ``result`` whose paths under its root lie under ``root`` instead."""
+    old = result.root
+
+    class Moving(pickle.Pickler):
+        def reducer_override(self, obj: object) -> Any:
+            if isinstance(obj, PurePath) and obj.is_relative_to(old):
+                return type(obj), (str(root / obj.relative_to(old)),)
+            return NotImplemented
+
+    buffer = io.BytesIO()
+    Moving(buffer).dump(result)
+    return pickle.loads(buffer.getvalue())
 
 
 def sheet_values(path: Path, sheet: str) -> list[list[Any]]:

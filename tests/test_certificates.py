@@ -17,7 +17,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import GENERATED_AT, sheet_values
+from conftest import GENERATED_AT, copy_project, sheet_values
 from lo.lo import fill_with_libreoffice, require_soffice
 from test_collect import NOW, codes_at, make_return, status_of
 from typer.testing import CliRunner
@@ -36,16 +36,22 @@ IN_PERIOD_2 = dt.datetime(2017, 12, 4, 10, 0)
 CERTIFIED_ON = dt.date(2017, 11, 28)
 
 
-@pytest.fixture()
-def project(tmp_path: Path, demo_setup: ProjectSetup) -> Workspace:
+@pytest.fixture(scope="module")
+def accepted(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSetup) -> Workspace:
     """Period 1 with AAL's and HOE's returns accepted."""
-    ws = Workspace.create(tmp_path / "project", demo_setup)
+    ws = Workspace.create(tmp_path_factory.mktemp("certificates") / "project", demo_setup)
     ws.generate_templates(1, ["AAL", "HOE"], now=GENERATED_AT)
     make_return(ws, demo_setup, "AAL")
     make_return(ws, demo_setup, "HOE")
     result = ws.collect(now=NOW)
     assert all(c.entry.accepted for c in result.collected)
     return ws
+
+
+@pytest.fixture()
+def project(accepted: Workspace, tmp_path: Path) -> Workspace:
+    """A copy of the project with AAL's and HOE's returns accepted, for the test to change."""
+    return copy_project(accepted, tmp_path)
 
 
 def declared(ws: Workspace, partner: str, period: int = 1) -> dict[str, Decimal]:

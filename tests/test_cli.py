@@ -4,10 +4,11 @@ standard output and progress on standard error, suggested commands that can be p
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from conftest import copy_project
 
 from nc_excel import __version__
 from nc_excel.partner.schema import template_name
@@ -37,8 +38,7 @@ def test_help_names_values_not_python_types() -> None:
 
 
 def test_results_on_stdout_progress_on_stderr(tmp_path: Path, demo_project: Workspace, demo_setup: ProjectSetup) -> None:
-    root = tmp_path / "project"
-    shutil.copytree(demo_project.root, root)
+    root = copy_project(demo_project, tmp_path).root
     run = nc_excel("templates", "--period", "2", "--partner", "aal", "--partner", "Hoe", "--project", root)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("Wrote 2 partner workbook(s)")  # nothing but the result on standard output

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import GENERATED_AT
+from conftest import GENERATED_AT, copy_project
 from typer.testing import CliRunner
 
 from nc_excel.cli import app
@@ -27,10 +27,9 @@ NOW = dt.datetime(2017, 10, 16, 9, 0)
 
 
 @pytest.fixture()
-def project(tmp_path: Path, demo_setup: ProjectSetup) -> Workspace:
-    ws = Workspace.create(tmp_path / "project", demo_setup)
-    ws.generate_templates(1, now=GENERATED_AT)
-    return ws
+def project(demo_project: Workspace, tmp_path: Path) -> Workspace:
+    """The project with the period-1 templates, copied for the test to collect into."""
+    return copy_project(demo_project, tmp_path)
 
 
 def make_return(ws: Workspace, setup: ProjectSetup, partner: str, name: str | None = None, *, period: int = 1,

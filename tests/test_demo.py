@@ -13,7 +13,7 @@ from test_trends import SHEET_CELL, board_texts
 from typer.testing import CliRunner
 
 from nc_excel.cli import app
-from nc_excel.demo import AS_OF, RENAMED_SHEET, SEED, run_demo
+from nc_excel.demo import AS_OF, RENAMED_SHEET, SEED, DemoResult, run_demo
 from nc_excel.intake.archive import Register
 from nc_excel.partner.schema import template_name
 from nc_excel.partner.simulate import fill_workbook, partner_entries
@@ -21,8 +21,9 @@ from nc_excel.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory):
-    return run_demo(tmp_path_factory.mktemp("demo") / "nc-demo", pdf=False)
+def demo(demo_played: dict[int, DemoResult]) -> DemoResult:
+    """The one-period demo (the shared demo as period 1 ended: test_the_demo_is_deterministic shows it is the same)."""
+    return demo_played[1]
 
 
 def verdicts(result) -> dict[str, tuple[str, set[tuple[str, str | None, str | None]]]]:

@@ -17,7 +17,7 @@ from conftest import sheet_values
 from test_master import table
 from test_trends import SHEET_CELL, board_texts
 
-from nc_excel.demo import CATCH_UP, CORRECTED, DEDUCTION, SLIP, DemoResult, run_demo
+from nc_excel.demo import CATCH_UP, CORRECTED, DEDUCTION, SLIP, DemoResult
 from nc_excel.excel.schema import HEADER_ROW
 from nc_excel.intake.archive import Register
 from nc_excel.partner.schema import FINANCE, template_name
@@ -26,8 +26,8 @@ from nc_excel.setup.models import COST_CATEGORIES
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    return run_demo(tmp_path_factory.mktemp("demo3") / "nc-demo", through=3, pdf=False)
+def demo(demo_played: dict[int, DemoResult]) -> DemoResult:
+    return demo_played[3]
 
 
 def money(value: object) -> Decimal:

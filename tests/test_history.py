@@ -13,7 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import GENERATED_AT
+from conftest import copy_project
 
 from nc_excel.intake.collect import CollectResult
 from nc_excel.partner.schema import Entries, template_name
@@ -28,10 +28,9 @@ DONE_ON = dt.date(2017, 5, 1)
 
 
 @pytest.fixture()
-def project(tmp_path: Path, demo_setup: ProjectSetup) -> Workspace:
-    ws = Workspace.create(tmp_path / "project", demo_setup)
-    ws.generate_templates(1, now=GENERATED_AT)
-    return ws
+def project(demo_project: Workspace, tmp_path: Path) -> Workspace:
+    """The project with the period-1 templates, copied for the test to collect into."""
+    return copy_project(demo_project, tmp_path)
 
 
 def returned(ws: Workspace, setup: ProjectSetup, partner: str, period: int, entries: Entries | None = None,

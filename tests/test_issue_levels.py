@@ -17,7 +17,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from conftest import GENERATED_AT
+from conftest import GENERATED_AT, copy_project
 from test_collect import CELL_CASES, META_CASES, NOW, codes_at, make_return
 from test_intake_files import BILLION_LAUGHS, SHEET1, cfb, part, rezip, with_cells
 from typer.testing import CliRunner
@@ -91,10 +91,9 @@ def test_the_level_is_part_of_the_record_and_old_records_read() -> None:
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSetup) -> tuple[Workspace, CollectResult]:
+def hostile(tmp_path_factory: pytest.TempPathFactory, demo_project: Workspace, demo_setup: ProjectSetup) -> tuple[Workspace, CollectResult]:
     """One inbox with every kind of bad return the other tests make, collected once."""
-    ws = Workspace.create(tmp_path_factory.mktemp("levels") / "project", demo_setup)
-    ws.generate_templates(1, now=GENERATED_AT)
+    ws = copy_project(demo_project, tmp_path_factory.mktemp("levels"))  # the period-1 templates sent
     ws.generate_templates(2, ["RSD"], now=GENERATED_AT)
     inbox, template = ws.root / "inbox", ws.outbox(1) / "NC_P1_AAL.xlsx"
     for n, (_, overrides, *_) in enumerate(CELL_CASES):  # mistakes at cells

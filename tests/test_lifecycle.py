@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import GENERATED_AT, sheet_values
+from conftest import GENERATED_AT, copy_project, sheet_values
 from test_collect import make_return
 from typer.testing import CliRunner
 
@@ -63,10 +63,9 @@ def codes(c) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSetup) -> tuple[Workspace, list]:
+def two_runs(tmp_path_factory: pytest.TempPathFactory, demo_project: Workspace, demo_setup: ProjectSetup) -> tuple[Workspace, list]:
     """Two collects of period 1, the second's files saved *earlier* than the first's (unzipped from an e-mail)."""
-    ws = Workspace.create(tmp_path_factory.mktemp("order") / "project", demo_setup)
-    ws.generate_templates(1, now=GENERATED_AT)
+    ws = copy_project(demo_project, tmp_path_factory.mktemp("order"))  # the period-1 templates sent
     first = make_return(ws, demo_setup, "OSL", "OSL_P1.xlsx")
     make_return(ws, demo_setup, "HOE", "HOE_P1.xlsx", overrides={("Finance", "D5"): "1.234"}, mtime=first.stat().st_mtime + 7200)  # rejected
     run1 = ws.collect(now=dt.datetime(2017, 10, 11, 9))
@@ -196,11 +195,10 @@ def send(ws: Workspace, setup: ProjectSetup, partner: str, period: int, submitte
 
 
 @pytest.fixture(scope="module")
-def late(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSetup) -> dict:
+def late(tmp_path_factory: pytest.TempPathFactory, demo_project: Workspace, demo_setup: ProjectSetup) -> dict:
     """AAL reports in time, FKC a week late; SCE misses period 1 and sends it in January 2018, during period 2,
     then period 2 (on a template sent again after the catch-up); period 3's template follows."""
-    ws = Workspace.create(tmp_path_factory.mktemp("late") / "project", demo_setup)
-    ws.generate_templates(1, now=GENERATED_AT)
+    ws = copy_project(demo_project, tmp_path_factory.mktemp("late"))  # the period-1 templates sent
     send(ws, demo_setup, "AAL", 1)
     in_time = ws.collect(now=dt.datetime(2017, 10, 13, 17))  # the deadline is 13 October
     send(ws, demo_setup, "FKC", 1)

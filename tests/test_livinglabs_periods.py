@@ -16,7 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import GENERATED_AT
+from conftest import copy_project
 from conftest import sheet_values as values
 from test_collect import make_return
 from test_master import set_decision, table
@@ -48,9 +48,8 @@ def labs(setup: ProjectSetup, partner: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSetup) -> Story:
-    ws = Workspace.create(tmp_path_factory.mktemp("labs") / "project", demo_setup)
-    ws.generate_templates(1, now=GENERATED_AT)
+def story(tmp_path_factory: pytest.TempPathFactory, demo_project: Workspace, demo_setup: ProjectSetup) -> Story:
+    ws = copy_project(demo_project, tmp_path_factory.mktemp("labs"))  # the period-1 templates sent
     for p in demo_setup.partners:
         make_return(ws, demo_setup, p.code)
     ws.collect(now=dt.datetime(2017, 10, 14, 9))

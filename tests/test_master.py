@@ -9,7 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import GENERATED_AT
+from conftest import copy_project
 from conftest import sheet_values as values
 from python_calamine import CalamineWorkbook
 from test_collect import make_return
@@ -27,10 +27,9 @@ AS_OF = dt.date(2017, 10, 15)
 
 
 @pytest.fixture(scope="module")
-def collected(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSetup) -> Workspace:
+def collected(tmp_path_factory: pytest.TempPathFactory, demo_project: Workspace, demo_setup: ProjectSetup) -> Workspace:
     """All partners but two have reported for period 1; the master was built once."""
-    ws = Workspace.create(tmp_path_factory.mktemp("master") / "project", demo_setup)
-    ws.generate_templates(1, now=GENERATED_AT)
+    ws = copy_project(demo_project, tmp_path_factory.mktemp("master"))  # the period-1 templates sent
     for p in demo_setup.partners[:19]:
         make_return(ws, demo_setup, p.code)
     ws.collect(now=dt.datetime(2017, 10, 14, 9))

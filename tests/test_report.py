@@ -22,7 +22,7 @@ from test_summary import table as board_table
 from typer.testing import CliRunner
 
 from nc_excel.cli import app
-from nc_excel.demo import AS_OF, MISSING, SEED, DemoResult, run_demo
+from nc_excel.demo import AS_OF, MISSING, SEED, DemoResult
 from nc_excel.excel.libreoffice import convert_to_pdf
 from nc_excel.excel.read import read_frame
 from nc_excel.excel.schema import HEADER_ROW, columns
@@ -56,8 +56,8 @@ SETUP = northern_connections(template_key=f"demo-{SEED}")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    return run_demo(tmp_path_factory.mktemp("report") / "nc-demo", through=2, pdf=False)
+def demo(demo_played: dict[int, DemoResult]) -> DemoResult:
+    return demo_played[2]
 
 
 def frame(path: Path, sheet: str, model: type):

@@ -29,7 +29,7 @@ from xml.etree import ElementTree
 import openpyxl
 import pytest
 import xlwings as xw
-from conftest import GENERATED_AT
+from conftest import copy_project
 from openpyxl.utils.cell import coordinate_to_tuple
 from python_calamine import CalamineWorkbook
 from test_collect import make_return
@@ -147,10 +147,9 @@ def status_written(book: xw.Book) -> str:
 
 
 @pytest.fixture(scope="module")
-def returned(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSetup) -> Workspace:
+def returned(tmp_path_factory: pytest.TempPathFactory, demo_project: Workspace, demo_setup: ProjectSetup) -> Workspace:
     """Period-1 templates sent; 19 partners' returns lie in the inbox, not yet collected."""
-    ws = Workspace.create(tmp_path_factory.mktemp("ribbon") / "project", demo_setup)
-    ws.generate_templates(1, now=GENERATED_AT)
+    ws = copy_project(demo_project, tmp_path_factory.mktemp("ribbon"))  # the period-1 templates sent
     for p in demo_setup.partners[:REPORTING]:
         make_return(ws, demo_setup, p.code)
     return ws

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import GENERATED_AT
+from conftest import copy_project
 from conftest import sheet_values as grid
 from test_collect import make_return
 from typer.testing import CliRunner
@@ -26,10 +26,9 @@ AS_OF = dt.date(2017, 10, 15)
 
 
 @pytest.fixture(scope="module")
-def board(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSetup) -> tuple[Workspace, SummaryResult]:
+def board(tmp_path_factory: pytest.TempPathFactory, demo_project: Workspace, demo_setup: ProjectSetup) -> tuple[Workspace, SummaryResult]:
     """19 of 21 partners reported for period 1; the master was built, then the board summary written."""
-    ws = Workspace.create(tmp_path_factory.mktemp("summary") / "project", demo_setup)
-    ws.generate_templates(1, now=GENERATED_AT)
+    ws = copy_project(demo_project, tmp_path_factory.mktemp("summary"))  # the period-1 templates sent
     for p in demo_setup.partners[:19]:
         make_return(ws, demo_setup, p.code)
     ws.collect(now=dt.datetime(2017, 10, 14, 9))

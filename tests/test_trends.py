@@ -17,7 +17,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from conftest import GENERATED_AT
+from conftest import copy_project
 from conftest import sheet_values as grid
 from test_collect import make_return
 from typer.testing import CliRunner
@@ -40,11 +40,10 @@ def board_texts(path: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def two_periods(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSetup) -> dict:
-    ws = Workspace.create(tmp_path_factory.mktemp("history") / "project", demo_setup)
+def two_periods(tmp_path_factory: pytest.TempPathFactory, demo_project: Workspace, demo_setup: ProjectSetup) -> dict:
+    ws = copy_project(demo_project, tmp_path_factory.mktemp("history"))  # the period-1 templates sent
     partners = [p.code for p in demo_setup.partners]
     corrected, careless, silent = partners[-3], partners[-2], partners[-1]
-    ws.generate_templates(1, now=GENERATED_AT)
     for code in partners:
         make_return(ws, demo_setup, code, f"{code}_P1.xlsx")
     ws.collect(now=dt.datetime(2017, 10, 12, 9))
