@@ -119,8 +119,9 @@ class Partners:
     def __init__(self, setup: ProjectSetup) -> None:
         self.setup = setup
         self.pending: list[cf.Future[Path]] = []
-        # the demo starts the process's fork server: the partners' modules are preloaded in it with the reader's
-        ctx = workers.context(fill_workbook.__module__, fill_certificate.__module__)
+        # the demo starts the process's fork server, now, while the templates are written: the partners'
+        # modules are preloaded in it with the reader's
+        ctx = workers.context(fill_workbook.__module__, fill_certificate.__module__, start=True)
         self.pool = cf.ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=ctx)
 
     def __enter__(self) -> Partners:
