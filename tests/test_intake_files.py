@@ -545,6 +545,34 @@ def test_a_worker_that_hangs_is_stopped_by_the_wall_clock(template: Path, tmp_pa
     assert all(isinstance(results[g], OpenedFile) and set(results[g].tables) == TABLES for g in good)
 
 
+def _worker_pid(opened: OpenedFile) -> int:
+    """A ``then`` hook that tells which worker process read the file."""
+    return os.getpid()
+
+
+def test_the_reads_of_a_command_share_their_workers(template: Path, tmp_path: Path) -> None:
+    """Starting workers costs more than reading a few files, and a command reads many times (the inbox,
+    the earlier returns, the archive): the workers started by the first read are reused by the next."""
+    first = {pid for _, pid in open_files([template] * 4, then=_worker_pid)}
+    again = {pid for _, pid in open_files([template] * 2, then=_worker_pid)}
+    assert again <= first and os.getpid() not in first  # the same workers, and never this process
+    other = {pid for _, pid in open_files([template], Limits(max_rows=4000), then=_worker_pid)}
+    assert not other & first  # other limits: workers of their own
+
+
+def test_a_read_stopped_early_leaves_no_worker_busy(template: Path, tmp_path: Path) -> None:
+    """A caller that stops reading halfway (an exception in its loop) does not leave the next read
+    waiting behind files nobody wants: the next call reads at once."""
+    slow = shutil.copy(template, tmp_path / "slow.xlsx")
+    limits = Limits(wall_seconds=60)
+    reads = open_files([template, slow, slow], limits, then=_hang_on_slow_files)
+    next(reads)
+    reads.close()
+    started = time.monotonic()
+    assert [type(r) for _, r in open_files([template], limits, then=_hang_on_slow_files)] == [OpenedFile]
+    assert time.monotonic() - started < 20
+
+
 def test_open_files_mixes_good_and_bad(template: Path, tmp_path: Path) -> None:
     (tmp_path / "empty.xlsx").write_bytes(b"")
     far = _openpyxl_far_cell(tmp_path / "far.xlsx", "XFD1048576")
