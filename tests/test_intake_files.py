@@ -545,19 +545,24 @@ def test_a_worker_that_hangs_is_stopped_by_the_wall_clock(template: Path, tmp_pa
     assert all(isinstance(results[g], OpenedFile) and set(results[g].tables) == TABLES for g in good)
 
 
-def _worker_pid(opened: OpenedFile) -> int:
-    """A ``then`` hook that tells which worker process read the file."""
-    return os.getpid()
+_IMPORTED = time.monotonic()
+"""In a worker: when it started (it imports this module to run the hook below)."""
+
+
+def _worker_started(opened: OpenedFile) -> float:
+    """A ``then`` hook that tells when the worker process that read the file started."""
+    return _IMPORTED
 
 
 def test_the_reads_of_a_command_share_their_workers(template: Path, tmp_path: Path) -> None:
     """Starting workers costs more than reading a few files, and a command reads many times (the inbox,
     the earlier returns, the archive): the workers started by the first read are reused by the next."""
-    first = {pid for _, pid in open_files([template] * 4, then=_worker_pid)}
-    again = {pid for _, pid in open_files([template] * 2, then=_worker_pid)}
-    assert again <= first and os.getpid() not in first  # the same workers, and never this process
-    other = {pid for _, pid in open_files([template], Limits(max_rows=4000), then=_worker_pid)}
-    assert not other & first  # other limits: workers of their own
+    list(open_files([template] * 4, then=_worker_started))
+    between = time.monotonic()
+    again = [started for _, started in open_files([template] * 2, then=_worker_started)]
+    assert all(started < between for started in again)  # the workers of the first read
+    other = [started for _, started in open_files([template], Limits(max_rows=4000), then=_worker_started)]
+    assert all(started > between for started in other)  # other limits: workers of their own
 
 
 def test_a_read_stopped_early_leaves_no_worker_busy(template: Path, tmp_path: Path) -> None:
