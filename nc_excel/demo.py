@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
-import multiprocessing as mp
 import os
 import random
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from nc_excel.analyses.livinglabs import SELECTED
 from nc_excel.certificate.schema import certificate_name
 from nc_excel.certificate.simulate import fill_certificate
 from nc_excel.excel.schema import HEADER_ROW, columns
+from nc_excel.intake import workers
 from nc_excel.intake.archive import Archive, Register
 from nc_excel.intake.collect import CollectResult
 from nc_excel.intake.sniff import Limits
@@ -119,7 +119,9 @@ class Partners:
     def __init__(self, setup: ProjectSetup) -> None:
         self.setup = setup
         self.pending: list[cf.Future[Path]] = []
-        ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+        # the demo starts the process's fork server, now, while the templates are written: the partners'
+        # modules are preloaded in it with the reader's
+        ctx = workers.context(fill_workbook.__module__, fill_certificate.__module__, start=True)
         self.pool = cf.ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=ctx)
 
     def __enter__(self) -> Partners:

@@ -15,10 +15,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nc_excel.atomic import replacing
-from nc_excel.board.read import SummaryError, read_dashboard
-from nc_excel.board.write import SummaryResult, build_summary
 from nc_excel.certificate.schema import certificate_name, declared_of
 from nc_excel.certificate.write import write_certificate_workbook
 from nc_excel.excel.values import SpreadsheetError, open_values
@@ -29,15 +28,10 @@ from nc_excel.intake.collect import CollectResult, collect
 from nc_excel.intake.sniff import Limits
 from nc_excel.issues import Issue
 from nc_excel.lock import ProjectBusy, project_lock
-from nc_excel.master.build import MasterResult, build_master, lock_file
-from nc_excel.master.decisions import MasterError, selected_labs
 from nc_excel.master.schema import DASHBOARD as DASHBOARD_SHEET
 from nc_excel.partner.prefill import with_selected_labs
 from nc_excel.partner.schema import template_name
 from nc_excel.partner.write import write_partner_workbook
-from nc_excel.report.read import ReportError
-from nc_excel.report.remind import RemindResult, write_reminders
-from nc_excel.report.write import ReportResult, build_report
 from nc_excel.setup.blank import INSTRUCTIONS, blank_setup
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import ProjectSetup, templates_period
@@ -46,6 +40,15 @@ from nc_excel.setup.sheets import (
     write_instructions_sheet,
     write_setup_sheets,
 )
+
+if TYPE_CHECKING:
+    from nc_excel.board.write import SummaryResult
+    from nc_excel.master.build import MasterResult
+    from nc_excel.report.remind import RemindResult
+    from nc_excel.report.write import ReportResult
+
+# The master's build, the board summary and the report (pandas, openpyxl) are imported by the
+# actions that use them: a collect or a look at the register starts without them.
 
 DASHBOARD = DASHBOARD_SHEET.name
 
@@ -177,6 +180,8 @@ class Workspace(ProjectFolder):
         if not self.master.exists() and not self.backup_files():
             raise ProjectError(f"{self.root} is not a project folder: {MASTER} is missing and {self.backups} holds no backup. Name the folder with --project.")
         if self.master_is_open():
+            from nc_excel.master.build import lock_file
+
             lock = lock_file(self.master)
             raise ProjectError(f"{MASTER} is open in a spreadsheet application ({lock.name if lock else 'its lock file'} exists). Close it and run the restore again; nothing was changed.")
         with self._locked("restore"):
@@ -261,6 +266,8 @@ class Workspace(ProjectFolder):
                 )
             archive = Archive(self.root, register, setup, Limits())
             archive.read_many([e for e in register.current() if e.period is not None and e.period < period])  # the returns to carry over, in one go
+            from nc_excel.master.decisions import MasterError, selected_labs
+
             try:
                 selected = selected_labs(self.master)
             except MasterError as exc:
@@ -324,6 +331,9 @@ class Workspace(ProjectFolder):
         ``period`` defaults to ``reported_period``, the latest period with accepted returns
         (before any, to the period the ``as_of`` date falls in).
         """
+        from nc_excel.master.build import build_master
+        from nc_excel.master.decisions import MasterError
+
         setup = self.setup()
         period = period or self.reported_period()
         if period is not None and period not in [p.number for p in setup.periods]:
@@ -366,6 +376,8 @@ class Workspace(ProjectFolder):
 
     def master_is_open(self) -> bool:
         """Whether Excel or LibreOffice has the master open (its lock file lies beside it)."""
+        from nc_excel.master.build import lock_file
+
         return lock_file(self.master) is not None
 
     def built_period(self, dashboard: Sequence[Sequence[object]] | None = None) -> int | None:
@@ -374,6 +386,8 @@ class Workspace(ProjectFolder):
         ``dashboard`` is the Dashboard's cells as an open workbook shows them; without
         it the saved master is read.
         """
+        from nc_excel.board.read import SummaryError, read_dashboard
+
         try:
             grid = dashboard if dashboard is not None else open_values(self.master, {DASHBOARD}).get(DASHBOARD)
             return read_dashboard(grid or [], self.master).period
@@ -387,6 +401,9 @@ class Workspace(ProjectFolder):
         for). A missing LibreOffice is not an error here: the result has ``pdf=None`` and
         ``pdf_problem`` says why.
         """
+        from nc_excel.board.read import SummaryError
+        from nc_excel.board.write import build_summary
+
         setup = self.setup()
         period = self._reported_on(setup, period)
         try:
@@ -410,6 +427,9 @@ class Workspace(ProjectFolder):
         The master must have been built for ``period`` (by default the period it was built for).
         The coordinator's Project summary texts in an earlier report of the period are kept.
         """
+        from nc_excel.report.read import ReportError
+        from nc_excel.report.write import build_report
+
         setup = self.setup()
         period = self._reported_on(setup, period)
         try:
@@ -420,6 +440,9 @@ class Workspace(ProjectFolder):
     def remind(self, period: int | None = None, *, today: dt.date | None = None) -> RemindResult:
         """Write an e-mail draft (.eml) into ``outbox/mail/<period>/`` for each partner to chase for ``period``
         (by default the period the master was built for, else the one partners report on now): nothing is sent."""
+        from nc_excel.report.read import ReportError
+        from nc_excel.report.remind import write_reminders
+
         setup = self.setup()
         today = today or dt.date.today()
         if period is None and self.built_period() is None:

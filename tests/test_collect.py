@@ -326,6 +326,22 @@ def test_the_same_place_proposed_by_two_partners_is_said_to_the_second_only(proj
     assert fhh.entry.partner == "FHH" and not [i for i in fhh.issues if i.code == "place-proposed-before"]
 
 
+def test_in_one_run_the_first_file_by_name_proposed_the_place_first_however_long_it_takes_to_read(project: Workspace, demo_setup: ProjectSetup) -> None:
+    """The files of one run are received in the order of their names: the second of two returns proposing
+    the same place is told, even when the first takes the workers longer to read (here: a large notes sheet)."""
+    place = partner_entries(demo_setup, "FHH", 1).tables["LivingLabs"][0]
+    first = make_return(project, demo_setup, "FHH", "a_FHH.xlsx")
+    wb = openpyxl.load_workbook(first)
+    notes = wb.create_sheet("Notes")
+    for row in range(1, 4001):
+        notes.append([f"note {row}.{col}" for col in range(40)])
+    wb.save(first)
+    make_return(project, demo_setup, "EEH", "b_EEH.xlsx", LivingLabs=[{**place, "name": place["name"].upper()}])
+    result = project.collect(now=NOW)
+    told = {c.entry.partner for c in result.collected if any(i.code == "place-proposed-before" for i in c.issues)}
+    assert told == {"EEH"}
+
+
 def test_a_template_of_a_later_period_is_answered_with_the_right_template_never_other_dates(project: Workspace, demo_setup: ProjectSetup) -> None:
     project.generate_templates(2, ["RSD"], now=GENERATED_AT)
     make_return(project, demo_setup, "RSD", period=2)

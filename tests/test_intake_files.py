@@ -545,6 +545,39 @@ def test_a_worker_that_hangs_is_stopped_by_the_wall_clock(template: Path, tmp_pa
     assert all(isinstance(results[g], OpenedFile) and set(results[g].tables) == TABLES for g in good)
 
 
+_IMPORTED = time.monotonic()
+"""In a worker: when it started (it imports this module to run the hook below)."""
+
+
+def _worker_started(opened: OpenedFile) -> float:
+    """A ``then`` hook that tells when the worker process that read the file started."""
+    return _IMPORTED
+
+
+def test_the_reads_of_a_command_share_their_workers(template: Path, tmp_path: Path) -> None:
+    """Starting workers costs more than reading a few files, and a command reads many times (the inbox,
+    the earlier returns, the archive): the workers started by the first read are reused by the next."""
+    list(open_files([template] * 4, then=_worker_started))
+    between = time.monotonic()
+    again = [started for _, started in open_files([template] * 2, then=_worker_started)]
+    assert all(started < between for started in again)  # the workers of the first read
+    other = [started for _, started in open_files([template], Limits(max_rows=4000), then=_worker_started)]
+    assert all(started > between for started in other)  # other limits: workers of their own
+
+
+def test_a_read_stopped_early_leaves_no_worker_busy(template: Path, tmp_path: Path) -> None:
+    """A caller that stops reading halfway (an exception in its loop) does not leave the next read
+    waiting behind files nobody wants: the next call reads at once."""
+    slow = shutil.copy(template, tmp_path / "slow.xlsx")
+    limits = Limits(wall_seconds=60)
+    reads = open_files([template, slow, slow], limits, then=_hang_on_slow_files)
+    next(reads)
+    reads.close()
+    started = time.monotonic()
+    assert [type(r) for _, r in open_files([template], limits, then=_hang_on_slow_files)] == [OpenedFile]
+    assert time.monotonic() - started < 20
+
+
 def test_open_files_mixes_good_and_bad(template: Path, tmp_path: Path) -> None:
     (tmp_path / "empty.xlsx").write_bytes(b"")
     far = _openpyxl_far_cell(tmp_path / "far.xlsx", "XFD1048576")

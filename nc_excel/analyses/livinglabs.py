@@ -59,36 +59,29 @@ left the shortlist or joined it.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from typing import Any
 
 import pandas as pd
 
+from nc_excel.analyses.places import (
+    DECISION_WORDS,
+    EXCLUDE,
+    INCLUDE,
+    SELECTED,
+    place_key,
+)
 from nc_excel.excel.schema import columns
 from nc_excel.partner.schema import criterion_field, living_lab_model
 from nc_excel.setup.models import Criterion, Region
 
-INCLUDE, EXCLUDE, SELECTED = "Include", "Exclude", "Selected"
-DECISION_WORDS = (INCLUDE, EXCLUDE, SELECTED)
-"""What a decision can say; any other text is kept as a note of the coordinator's but decides nothing."""
 REQUIRED = ("partner", "period", "row", "name", "municipality", "region")
 OPTIONAL = ("theme", "description", "lead_organisation", "companies", "contact", "file", "sha256")
 FIRST_PROPOSER = ("name", "municipality", "region", "theme", "description", "lead_organisation", "contact", "file", "sha256")
 DECISION_COLUMNS = ("place_key", "decision", "note")
 REGION_COLUMNS = ("region", "candidates", "eligible", "shortlisted", "flag")
-
-
-@lru_cache(maxsize=1 << 16)  # the same places come back in every period's lists
-def place_key(name: str, municipality: str) -> str:
-    """Name and municipality, without accents, case, punctuation or spacing differences."""
-    text = unicodedata.normalize("NFKD", f"{name}|{municipality}")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return re.sub(r"[^a-z0-9|]+", "", text.replace("ø", "o").replace("æ", "ae").replace("å", "a").replace("ß", "ss"))
 
 
 def longlist_columns(criteria: Sequence[Criterion]) -> list[str]:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from nc_excel.excel.parse import (
@@ -33,6 +32,9 @@ from nc_excel.excel.schema import (
 from nc_excel.excel.text import removed_characters, xml_safe
 from nc_excel.excel.write import Window
 from nc_excel.issues import Issue, errors, issue
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Grid = Sequence[Sequence[Any]]
 
@@ -314,6 +316,8 @@ def read_frame(grid: Grid, model: type[BaseModel], *, fields: Sequence[str] | No
     trusted to have the model's types; an empty row ends nothing, a row with
     nothing in any read column is skipped.
     """
+    import pandas as pd  # here: the readers of partner files (worker processes) never need it
+
     wanted = [c for c in columns(model) if fields is None or c.name in fields]
     head = [norm_header(v) for v in grid[header_row]] if len(grid) > header_row else []
     positions = {}

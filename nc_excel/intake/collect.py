@@ -270,12 +270,17 @@ def _new_files(inbox: Path, folder: ProjectFolder, register: Register, result: C
 
 def _read(pending: dict[Path, tuple[str, str]], setup: ProjectSetup, archive: Archive, now: dt.datetime,
           limits: Limits, progress: Progress | None) -> dict[Path, ReadOutcome]:
-    """Each pending file opened and read in the limited workers, then checked against the rules."""
-    reads: dict[Path, ReadOutcome] = {}
+    """Each pending file opened and read in the limited workers, then checked against the rules.
+
+    The reads are kept in the order of ``pending`` (the order of receipt), not the order the
+    workers finished in: which of two returns proposed a place first must not depend on timing.
+    """
+    finished: dict[Path, ReadOutcome] = {}
     for path, outcome in open_files(list(pending), limits, progress=progress, then=partial(read_opened, setup=setup)):
         if isinstance(outcome, FileProblem):
             outcome = ReadOutcome(None, [outcome.issue], "rejected", path.suffix.lstrip(".").lower() or "bin")
-        reads[path] = outcome
+        finished[path] = outcome
+    reads = {path: finished[path] for path in pending}
     earlier = _earlier_returns([r.ret for r in reads.values() if r.ret is not None], archive)
     for outcome in reads.values():
         if (ret := outcome.ret) is not None:

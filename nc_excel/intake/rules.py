@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from nc_excel.analyses.livinglabs import place_key
+from nc_excel.analyses.places import place_key
 from nc_excel.excel.read import RowRead
 from nc_excel.excel.schema import evaluate_formulas
 from nc_excel.issues import Issue, issue

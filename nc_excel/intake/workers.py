@@ -3,7 +3,8 @@
 A partner file can make a parser allocate without bound or crash in native code;
 running each file in a limited worker turns that into a ``FileProblem`` for the
 one file instead of the end of the whole run. ``sniff`` says what may be parsed,
-this module decides where it runs: one process pool per call of ``open_files``,
+this module decides where it runs: one warm process pool per process (per
+command), reused by every call of ``open_files`` with the same limits and work,
 a worker that died, ran out of memory or took longer than the wall-clock limit
 replaced before it reads another file.
 """
@@ -16,10 +17,13 @@ import multiprocessing as mp
 import os
 import signal
 import tempfile
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any
 
@@ -102,13 +106,25 @@ def _isolated_main(path: Path, limits: Limits, conn: Any, stderr_path: str, then
     conn.close()
 
 
-def _context() -> Any:
+READER = (__name__, "nc_excel.intake.archive")
+"""What a reader worker runs: this module, calamine, and ``read_opened`` with the models it reads through."""
+
+
+def context(*preload: str, start: bool = False) -> Any:
     """forkserver where there is one: safe in a threaded parent, and each new worker is a cheap fork
-    of a server that has this module and calamine imported already."""
+    of a server that has the reader's modules (and ``preload``, the modules of the caller's own
+    workers) imported already, instead of a second or more of imports in every worker.
+
+    The server is one per process and starts with the first worker: a caller that starts workers of
+    its own before the first file is read names their modules here, or its workers import them each.
+    ``start`` starts it now, so that it imports while the caller goes on with other work.
+    """
     if "forkserver" not in mp.get_all_start_methods():
         return mp.get_context("spawn")
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])  # takes effect when the server starts
+    ctx.set_forkserver_preload(list(dict.fromkeys([*READER, *preload])))  # takes effect when the server starts
+    if start:
+        forkserver.ensure_running()
     return ctx
 
 
@@ -134,7 +150,7 @@ def _to_outcome(result: _Result) -> OpenedFile | FileProblem:
 
 def _run_isolated(path: Path, limits: Limits, then: Then = None) -> Any:
     """One file in a fresh process of its own: a crash is this file's and nobody else's."""
-    ctx = _context()
+    ctx = context()
     parent, child = ctx.Pipe(duplex=False)
     with tempfile.NamedTemporaryFile(prefix="nc-excel-reader-", suffix=".log") as log:
         proc = ctx.Process(target=_isolated_main, args=(path, limits, child, log.name, then), daemon=True)
@@ -187,8 +203,47 @@ def _pool_task(path: Path, limits: Limits) -> _Result:
     return _task(path, limits, _POOL_THEN)
 
 
+class _Warm:
+    """The process's one idle pool, kept for the next ``open_files`` with the same workers, limits and work.
+
+    Starting workers and handing each the setup costs more than reading a few files,
+    and a command reads files many times over (the inbox, the earlier returns, the
+    archive); so a pool outlives the call that started it. It is taken out while a
+    call uses it (a call made meanwhile starts its own) and put back after; a pool
+    broken, stopped or left with files in flight is never put back.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.key: tuple[Any, ...] | None = None
+        self.pool: cf.ProcessPoolExecutor | None = None
+
+    def take(self, key: tuple[Any, ...]) -> cf.ProcessPoolExecutor | None:
+        with self.lock:
+            if self.pool is None or self.key != key:
+                return None
+            pool, self.pool, self.key = self.pool, None, None
+            return pool
+
+    def keep(self, key: tuple[Any, ...], pool: cf.ProcessPoolExecutor) -> None:
+        with self.lock:
+            old, self.pool, self.key = self.pool, pool, key
+        if old is not None:
+            old.shutdown(wait=False, cancel_futures=True)
+
+
+_WARM = _Warm()
+
+
+def _key(workers: int, limits: Limits, then: Then) -> tuple[Any, ...]:
+    """What a pool is started with; work is the same by value (``read_opened`` with an equal setup), not by identity."""
+    if isinstance(then, partial):
+        return (workers, limits, then.func, then.args, then.keywords)
+    return (workers, limits, then)
+
+
 def _new_pool(workers: int, limits: Limits, then: Then = None) -> cf.ProcessPoolExecutor:
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_start_worker, initargs=(limits, then))
+    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=context(), initializer=_start_worker, initargs=(limits, then))
 
 
 def open_files(
@@ -214,7 +269,8 @@ def open_files(
     todo = deque(Path(p) for p in paths)
     counted = _Counted(len(todo), progress)
     workers = max(1, workers)
-    pool: cf.ProcessPoolExecutor | None = None
+    key = _key(workers, limits, then)
+    pool: cf.ProcessPoolExecutor | None = _WARM.take(key) if todo else None
     inflight: dict[cf.Future[_Result], Path] = {}
     clock = _Clock(limits.wall_seconds)
     try:
@@ -238,7 +294,10 @@ def open_files(
                 for p in filter(None, suspects):
                     yield counted(p), _run_isolated(p, limits, then)
     finally:
-        if pool is not None:
+        if pool is not None and not inflight:
+            _WARM.keep(key, pool)  # idle and whole: the next call reads with it
+        elif pool is not None:  # the caller stopped reading: what is in flight is not waited for
+            _kill_workers(pool)
             pool.shutdown(wait=True, cancel_futures=True)
 
 

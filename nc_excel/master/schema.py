@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from nc_excel.analyses.livinglabs import DECISION_WORDS
+from nc_excel.analyses.places import DECISION_WORDS
 from nc_excel.excel.schema import Col
 from nc_excel.partner.schema import criterion_field
 from nc_excel.setup.models import Criterion
