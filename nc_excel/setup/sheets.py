@@ -105,6 +105,7 @@ def write_settings_sheet(wb: Workbook, styles: Styles, project: Project) -> None
         ws.write_string(r, 1, value, styles.fmt("plain"))
         ws.write_string(r, 2, help_text, styles.text("note"))
         wb.define_name(name, f"='{SETTINGS_SHEET}'!$B${r + 1}")
+    print_setup(ws, header=f"{project.acronym}: {SETTINGS_SHEET}")
 
 
 INSTRUCTIONS_SHEET = "Instructions"
@@ -141,7 +142,8 @@ def write_setup_sheets(wb: Workbook, styles: Styles, setup: ProjectSetup) -> Non
             write_table(ws, styles, spec.model, rows, name=spec.table, top=HEADER_ROW, editable=True, lists=refs)
             _mark_required(ws, styles, spec.model)
             ws.freeze_panes(HEADER_ROW + 1, 1)
-        print_setup(ws, header=f"{acronym} setup: {spec.sheet}", repeat_row=None if spec.form else HEADER_ROW)
+        print_setup(ws, header=f"{acronym} setup: {spec.sheet}", repeat_row=None if spec.form else HEADER_ROW,
+                    widths=() if spec.form else [c.col.width for c in columns(spec.model)], repeat_cols=1)
     write_settings_sheet(wb, styles, setup.project)
 
 
