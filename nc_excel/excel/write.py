@@ -630,6 +630,21 @@ def pages_wide(widths: Sequence[float], *, landscape: bool = True) -> int:
     return max(1, math.ceil(points / (A4_WIDTH[landscape] / LEAST_SCALE)))
 
 
+def first_page(widths: Sequence[float], *, landscape: bool = True) -> int:
+    """How many of the columns ``widths`` print on the first page across (all of them when they fit on one)."""
+    points = [PRINTED_WIDTH * w + PRINTED_COLUMN for w in widths]
+    across = pages_wide(widths, landscape=landscape)
+    if across == 1:
+        return len(widths)
+    scale = min(1.0, across * A4_WIDTH[landscape] / sum(points))
+    used = 0.0
+    for n, width in enumerate(points):
+        used += width
+        if used * scale > 0.95 * A4_WIDTH[landscape]:  # LibreOffice breaks between columns, a little before the edge
+            return max(n, 1)
+    return len(widths)
+
+
 def print_setup(ws: Worksheet, *, header: str, repeat_row: int | None = None, landscape: bool = True,
                 widths: Sequence[float] = (), repeat_cols: int = 0) -> None:
     """A4 (paper 9), fit to page width, header with who and what, footer with page numbers.

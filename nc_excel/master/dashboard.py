@@ -145,12 +145,14 @@ def _work_packages(ws: Worksheet, styles: Styles, look: Look, view: MasterView, 
     h = {c.name: c.header for c in columns(WorkPackageRow)}
     _headers(ws, styles, top + 1, [(0, 0, h["title"]), (1, 1, h["status"]), (2, 2, h["percent_complete"]), (3, 3, h["deliverables_done"]),
                                    (4, 4, h["lead"]), (5, LAST, h["why"])])
-    text, share = styles.fmt("plain", "text", wrap=True), styles.fmt("plain", "share")
+    text = styles.fmt("plain", "text", wrap=True)
+    centred = {"border": 1, "border_color": BORDER, "align": "center"}  # short figures under wide headers
+    share, short = look(num_format="0.0%", **centred), look(**centred)
     row = top + 2
     for wp in view.work_packages.to_dict("records"):
         name, why = f"{wp['code']} {wp['title']}", wp["why"] or None
         write_value(ws, row, 0, name, text)
-        for c, value, fmt in ((1, wp["status"], text), (2, wp["percent_complete"], share), (3, wp["deliverables_done"], text), (4, wp["lead"], text)):
+        for c, value, fmt in ((1, wp["status"], short), (2, wp["percent_complete"], share), (3, wp["deliverables_done"], short), (4, wp["lead"], short)):
             write_value(ws, row, c, value, fmt)
         ws.merge_range(row, 5, row, LAST, None, text)
         write_value(ws, row, 5, why, text)

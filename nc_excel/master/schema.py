@@ -360,7 +360,7 @@ class WorkPackageRow(SheetRow):
 class TimelineHead(SheetRow):
     kind: Annotated[Text, shown("Kind", 6)] = None
     code: Annotated[Text, shown("Code", 8)] = None
-    title: Annotated[Text, shown("Title", 36)] = None
+    title: Annotated[Text, shown("Title", 46)] = None
     status: Annotated[Text, shown("Status", 11)] = None
 
 

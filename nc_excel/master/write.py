@@ -27,6 +27,7 @@ from nc_excel.excel.write import (
     Styles,
     add_format,
     color_words,
+    first_page,
     print_setup,
     write_heading,
     write_table,
@@ -145,14 +146,15 @@ class MasterWriter:
         rows = FrameRows(frame)
         ws = self.sheet(sheet)
         shown = printed(model)
-        write_heading(ws, self.styles, title, intro, intro_style=intro_style, widths=[c.col.width for c in shown])
+        widths = [c.col.width for c in shown]
+        write_heading(ws, self.styles, title, intro, intro_style=intro_style, widths=widths[:first_page(widths)])
         self.about[sheet.name] = f"{title}: {_first_sentence(intro)}"
         write_table(ws, self.styles, model, rows, name=sheet.table, top=HEADER_ROW, protected=False,
                     strong_rows=strong_rows, lists={"decisions": list(DECISIONS)})
         if sheet.status in names:
             color_words(ws, self.styles, HEADER_ROW + 1, names.index(sheet.status), HEADER_ROW + max(len(rows), 1), STATUS_COLOURS)
         ws.freeze_panes(HEADER_ROW + 1, sheet.freeze)
-        print_setup(ws, header=self.header, repeat_row=HEADER_ROW, widths=[c.col.width for c in shown], repeat_cols=sheet.freeze)
+        print_setup(ws, header=self.header, repeat_row=HEADER_ROW, widths=widths, repeat_cols=sheet.freeze)
         ws.print_area(0, 0, HEADER_ROW + max(len(rows), 1), len(shown) - 1)  # the aside columns stay off paper
         return ws
 
