@@ -100,6 +100,17 @@ def test_every_sheet_has_a_page_setup(built: Workspace) -> None:
         assert ws.oddHeader.left.text, ws.title
 
 
+def test_a_sheet_of_the_coordinator_without_a_page_setup_gets_the_house_one(built: Workspace, tmp_path: Path) -> None:
+    project = Workspace(Path(shutil.copytree(built.root, tmp_path / "project")))
+    wb = openpyxl.load_workbook(project.master)
+    wb.create_sheet("My notes")["A1"] = "Call AAL about the survey"
+    wb.save(project.master)
+    project.build(as_of=AS_OF)
+    notes = openpyxl.load_workbook(project.master)["My notes"]
+    assert notes["A1"].value == "Call AAL about the survey"
+    assert notes.page_setup.paperSize == 9 and notes.oddHeader.left.text.endswith("NC master, period 1, as of 16 October 2017")
+
+
 # ---------------------------------------------------------------- printed by LibreOffice
 
 
@@ -152,3 +163,4 @@ def test_no_page_of_the_master_is_printed_below_60_percent(printed: tuple[Path, 
     scales = [round(body_height(words) / full_size, 2) for words in page_words(pdf) if len(words) >= 5]
     assert len(scales) > 30
     assert min(scales) >= 0.6, [(n, s) for n, s in enumerate(scales, start=1) if s < 0.6]  # (page, scale)
+

@@ -4,7 +4,7 @@
 
 Needs LibreOffice (soffice) and poppler's pdftotext and pdftoppm. Each picture is the
 printed page of one sheet, found by the sheet name every nc-excel page header carries,
-cut a little below its last line of text.
+cut below its last line of text (and the room a row leaves to type in).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def page_of(pdf: Path, sheet: str) -> tuple[int, float, float]:
         head = [w for x0, y0, _, w in sorted(words, key=lambda w: w[0]) if y0 < 45 and x0 > 300]
         if head and head[-1] == sheet.split()[-1] and " ".join(head).endswith(sheet):
             body = [y1 for _, y0, y1, _ in words if 45 < y0 < height - 45]
-            return number, width, min(max(body, default=height) + 30, height)
+            return number, width, min(max(body, default=height) + 90, height)  # room for the last row's empty part
     raise SystemExit(f"{pdf.name}: no page headed {sheet!r}")
 
 
