@@ -100,15 +100,20 @@ def test_every_sheet_has_a_page_setup(built: Workspace) -> None:
         assert ws.oddHeader.left.text, ws.title
 
 
-def test_a_sheet_of_the_coordinator_without_a_page_setup_gets_the_house_one(built: Workspace, tmp_path: Path) -> None:
+def test_a_setup_sheet_without_a_page_setup_gets_the_house_one(built: Workspace, tmp_path: Path) -> None:
+    """A master from before the Settings sheet had a page setup: the rebuild gives it the master's."""
     project = Workspace(Path(shutil.copytree(built.root, tmp_path / "project")))
     wb = openpyxl.load_workbook(project.master)
-    wb.create_sheet("My notes")["A1"] = "Call AAL about the survey"
+    settings = wb["Settings"]
+    settings.page_setup.paperSize = settings.page_setup.orientation = None
+    settings.sheet_properties.pageSetUpPr = None
+    settings.oddHeader.left.text = settings.oddHeader.right.text = settings.oddFooter.left.text = settings.oddFooter.right.text = None
     wb.save(project.master)
+    assert openpyxl.load_workbook(project.master)["Settings"].page_setup.paperSize is None
     project.build(as_of=AS_OF)
-    notes = openpyxl.load_workbook(project.master)["My notes"]
-    assert notes["A1"].value == "Call AAL about the survey"
-    assert notes.page_setup.paperSize == 9 and notes.oddHeader.left.text.endswith("NC master, period 1, as of 16 October 2017")
+    settings = openpyxl.load_workbook(project.master)["Settings"]
+    assert settings.page_setup.paperSize == 9 and settings.sheet_properties.pageSetUpPr.fitToPage
+    assert settings.oddHeader.left.text.endswith("NC master, period 1, as of 16 October 2017")
 
 
 # ---------------------------------------------------------------- printed by LibreOffice
