@@ -139,7 +139,7 @@ class Styles:
         return self._cache[key]
 
     def text(self, name: str) -> Format:
-        """Free-standing text styles: title, subtitle, note, note_wrap, wrap, strong, warn, ok, link (top-aligned like the rest)."""
+        """Free-standing text styles: title, subtitle, note, note_wrap, wrap, strong, warn, warn_wrap, ok, link (top-aligned like the rest)."""
         key = ("text", name)
         if key not in self._cache:
             props: dict[str, Any] = {"font_name": FONT, "font_size": 10, "valign": "top"}
@@ -152,6 +152,7 @@ class Styles:
                     "wrap": {"text_wrap": True},
                     "strong": {"bold": True},
                     "warn": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"},
+                    "warn_wrap": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE", "text_wrap": True},
                     "ok": {"bold": True, "font_color": "#006100", "bg_color": "#C6EFCE"},
                     "link": {"font_color": "#0563C1", "underline": 1, "text_wrap": True, "bg_color": LOCKED_FILL, "border": 1, "border_color": BORDER},
                 }[name]
@@ -481,8 +482,7 @@ def write_heading(ws: Worksheet, styles: Styles, title: str, intro: str, *, intr
     ws.set_row(0, TITLE_ROW)
     ws.write_string(0, 0, title, styles.text("title"))
     if len(widths) > 1:
-        fmt = add_format(styles.wb, {**_FORMATS[styles.text(intro_style)][1], "text_wrap": True})
-        ws.merge_range(1, 0, 1, len(widths) - 1, intro, fmt)
+        ws.merge_range(1, 0, 1, len(widths) - 1, intro, styles.text(f"{intro_style}_wrap"))
         if height := fit_row([(intro, sum(widths))]):
             ws.set_row(1, height)
     else:
@@ -620,19 +620,32 @@ PRINTED_COLUMN = 5.0
 """Points of padding LibreOffice adds to every printed column."""
 A4_WIDTH = {True: 770.0, False: 523.0}
 """Points of an A4 page between the margins ``print_setup`` sets, landscape (True) and portrait."""
+A4_HEIGHT = {True: 487.0, False: 734.0}
+"""Points of an A4 page between the top and bottom margins ``print_setup`` sets, landscape (True) and portrait."""
 LEAST_SCALE = 0.62
 """The smallest a fitted page is printed: 10-point text stays above 6 points, and a wider table is printed over more pages."""
 
 
+def _printed(widths: Sequence[float]) -> list[float]:
+    """The points LibreOffice prints columns of ``widths`` as, at 100 %."""
+    return [PRINTED_WIDTH * w + PRINTED_COLUMN for w in widths]
+
+
 def pages_wide(widths: Sequence[float], *, landscape: bool = True) -> int:
     """How many pages across a table of columns ``widths`` needs so that no page is printed below ``LEAST_SCALE``."""
-    points = sum(PRINTED_WIDTH * w + PRINTED_COLUMN for w in widths)
+    points = sum(_printed(widths))
     return max(1, math.ceil(points / (A4_WIDTH[landscape] / LEAST_SCALE)))
+
+
+def page_height(widths: Sequence[float], *, landscape: bool = True) -> float:
+    """Points of rows one printed page holds when columns ``widths`` are fitted to its width."""
+    points = sum(_printed(widths))
+    return A4_HEIGHT[landscape] / min(1.0, A4_WIDTH[landscape] / points)
 
 
 def first_page(widths: Sequence[float], *, landscape: bool = True) -> int:
     """How many of the columns ``widths`` print on the first page across (all of them when they fit on one)."""
-    points = [PRINTED_WIDTH * w + PRINTED_COLUMN for w in widths]
+    points = _printed(widths)
     across = pages_wide(widths, landscape=landscape)
     if across == 1:
         return len(widths)

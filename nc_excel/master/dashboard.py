@@ -26,6 +26,7 @@ from nc_excel.excel.write import (
     add_format,
     color_words,
     fit_row,
+    page_height,
     print_setup,
     write_form,
     write_heading,
@@ -100,8 +101,13 @@ def write_dashboard(wb: Workbook, ws: Worksheet, styles: Styles, setup: ProjectS
     ws.write_string(6, 0, "Each figure is one of the master's own, or a sum over a sheet's rows. The name of a tile opens that sheet.", look(italic=True, font_color="#595959", text_wrap=True))
     _tiles(ws, look, tiles, top=5)
     row = _work_packages(ws, styles, look, view, top=13)
-    row = _periods(wb, ws, styles, look, view, top=row + 1)
-    _key_figures(wb, ws, styles, look, d, fin, top=row + 1)
+    periods = row + 1
+    charts = _periods(wb, ws, styles, look, view, top=periods)
+    key_figures = charts + int(CHART_HEIGHT * 0.75 / 15) + 3  # rows below a chart keep the default height of 15 points
+    _key_figures(wb, ws, styles, look, d, fin, top=key_figures)
+    widths = [LABEL_WIDTH] + [TILE_WIDTH] * LAST
+    first_page = sum(ws.row_sizes[r][0] * 0.75 if r in ws.row_sizes else 15.0 for r in range(charts)) + CHART_HEIGHT * 0.75  # pixels to points
+    ws.set_h_pagebreaks([periods, key_figures] if first_page > page_height(widths) else [key_figures])  # the charts with their table
     print_setup(ws, header=header)
     ws.print_area(0, 0, ws.dim_rowmax or 0, LAST)
 
@@ -164,7 +170,7 @@ def _work_packages(ws: Worksheet, styles: Styles, look: Look, view: MasterView, 
 
 
 def _periods(wb: Workbook, ws: Worksheet, styles: Styles, look: Look, view: MasterView, *, top: int) -> int:
-    """Period by period (the History sheet's figures) and the two charts drawn from them; returns the next free row."""
+    """Period by period (the History sheet's figures) and the two charts drawn from them; returns the charts' row."""
     _section(ws, look, top, "Period by period")
     h = {c.name: c.header for c in columns(HistoryRow)}
     _headers(ws, styles, top + 1, [(0, 0, h["period"]), (1, 1, h["cumulative"]), (2, 2, h["certified_cumulative"]), (3, 3, h["plan"]),
@@ -210,7 +216,7 @@ def _periods(wb: Workbook, ws: Worksheet, styles: Styles, look: Look, view: Mast
     ws.insert_chart(charts, 3, returns, {"x_offset": 12, "y_offset": 4, "object_position": 3, "description": (
         "Column chart: per period, the partners whose return came in on time, those whose return came in late, and those without an "
         "accepted return; the figures are in the table above.")})
-    return charts + int(CHART_HEIGHT * 0.75 / 15) + 2  # rows below a chart keep the default height of 15 points
+    return charts
 
 
 def _axes(chart: Any, title: str, axis: str, num_format: str, most: int | None = None) -> None:
@@ -224,7 +230,6 @@ def _axes(chart: Any, title: str, axis: str, num_format: str, most: int | None =
 def _key_figures(wb: Workbook, ws: Worksheet, styles: Styles, look: Look, d: Dashboard, fin: FinancePosition, *, top: int) -> None:
     """The key figures as a labelled block (read back through ``Dashboard``), then who is not ready for the joint report."""
     _section(ws, look, top, "Key figures")
-    ws.set_h_pagebreaks([top])
     fields = columns(Dashboard)
     values = {c.name: getattr(d, c.name) for c in fields}
     form = top + 1
