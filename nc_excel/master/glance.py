@@ -137,7 +137,7 @@ def tile_figures(view: MasterView, f: Figures, setup: ProjectSetup) -> list[Tile
     tiles = [
         Tile("Returns in", [(f.returns_in, f'0" of {f.n_partners}"', "partners reported", "returns_in")], f"{f.accepted} accepted. {missing}", RETURNS.name),
         Tile("FLC certified", [(f.certified_partners, f'0" of {f.n_partners}"', "partners", "flc_partners"),
-                               (float(f.certified), "#,##0", "EUR certified to date", "flc_certified")],
+                               (float(f.certified), "#,##0", "EUR certified", "flc_certified")],  # under half a board tile
              f"Due on it: ERDF {eur(f.erdf_due)}, Norway {eur(f.norway_due)}", CERTIFICATES.name),
         Tile("Spending against budget", [(float(f.absorption), "0.0%", "of the budget", "absorption"), (float(f.cumulative), "#,##0", "EUR spent", "spent")],
              f"Budget {eur(f.budget)}; {f.elapsed:.1%} of the project time has passed", FINANCE_POSITION.name),
