@@ -25,8 +25,8 @@ RENAMED = {
     'received: Annotated[int, shown("Returns received")]': 'received: Annotated[int, shown("Returns in")]',
     'erdf_due: Annotated[Money, shown("ERDF due", 13, money=True)]': 'erdf_due: Annotated[Money, shown("ERDF to claim", 13, money=True)]',
     'decision: Annotated[Text, typed("Decision", 10, choices="decisions")]': 'decision: Annotated[Text, typed("Your decision", 10, choices="decisions")]',
-    'code: Annotated[Text, shown("Deliverable", 11)] = None\n    work_package: Annotated[Text, shown("Work package", 10)] = None\n    title: Annotated[Text, shown("Title", 36, wrap=True)] = None\n    responsible':
-        'code: Annotated[Text, shown("Deliverable code", 11)] = None\n    work_package: Annotated[Text, shown("Work package", 10)] = None\n    title: Annotated[Text, shown("Title", 36, wrap=True)] = None\n    responsible',
+    'code: Annotated[Text, shown("Deliverable", 10)] = None\n    work_package: Annotated[Text, shown("Work package", 8)] = None\n    title: Annotated[Text, shown("Title", 24, wrap=True)] = None\n    responsible':
+        'code: Annotated[Text, shown("Deliverable code", 10)] = None\n    work_package: Annotated[Text, shown("Work package", 8)] = None\n    title: Annotated[Text, shown("Title", 24, wrap=True)] = None\n    responsible',
 }
 
 

@@ -8,17 +8,16 @@ master always gives the same board workbook.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from nc_excel.analyses.finance import money, share
-from nc_excel.board.read import MasterView, SummaryError
+from nc_excel.analyses.finance import money
+from nc_excel.board.read import SummaryError
 from nc_excel.excel.schema import columns
 from nc_excel.folder import ProjectFolder
+from nc_excel.master.glance import Figures, MasterView, eur
 from nc_excel.master.schema import Dashboard
 from nc_excel.setup.models import ProjectSetup
 
@@ -41,68 +40,8 @@ def _join(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def eur(value: Decimal | float) -> str:
-    return f"EUR {float(value):,.0f}"
-
-
 def _plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n} {word if n == 1 else (words or word + 's')}"
-
-
-@dataclass(frozen=True)
-class Figures:
-    """The board's numbers, all taken from (or summed over) the master's rows."""
-
-    n_partners: int
-    returns_in: int
-    accepted: int
-    missing: list[str]  # partner codes without an accepted return for the period
-    rejected: list[str]  # partners whose latest word for the period is a rejected return
-    certified_partners: int
-    certified: Decimal
-    erdf_due: Decimal
-    norway_due: Decimal
-    declared_period: Decimal
-    cumulative: Decimal
-    budget: Decimal
-    absorption: Decimal
-    elapsed: Decimal  # the share of the project time elapsed on the as-of day (0.25)
-    done: int
-    overdue: int
-    at_risk: int
-    n_deliverables: int
-    places: int
-    shortlisted: int
-    ready: int
-    categories: pd.DataFrame = field(repr=False)  # per cost category: label, budget, declared, cumulative, remaining, absorption
-
-
-def _sum(values: Any) -> Decimal:
-    return sum(map(money, values), Decimal(0))
-
-
-def figures(view: MasterView, setup: ProjectSetup) -> Figures:
-    p, d, lines, dash = view.partners, view.deliverables, view.lines, view.dashboard
-    total = (setup.project.end - setup.project.start).days
-    elapsed = min(max((view.as_of - setup.project.start).days, 0), total)
-    cats = []
-    for label in dict.fromkeys(lines["category_label"]):
-        rows = lines[lines["category_label"] == label]
-        budget, spent = _sum(rows["budget"]), _sum(rows["cumulative"])
-        cats.append({"category": label, "budget": budget, "declared": _sum(rows["declared_period"]),
-                     "cumulative": spent, "remaining": budget - spent, "absorption": share(spent, budget)})
-    budget, cumulative = _sum(p["budget"]), _sum(p["cumulative"])
-    return Figures(
-        n_partners=dash.partners, returns_in=dash.received, accepted=dash.accepted,
-        missing=list(p.loc[p["reported"] != True, "partner"]), rejected=list(p.loc[p["rejected"] == True, "partner"]),  # noqa: E712 - blanks are None
-        certified_partners=int((p["flc_status"] == "Certified").sum()), certified=_sum(p["certified"]),
-        erdf_due=_sum(p["erdf_due"]), norway_due=_sum(p["norway_due"]), declared_period=_sum(p["declared_period"]),
-        cumulative=cumulative, budget=budget, absorption=share(cumulative, budget),
-        elapsed=share(Decimal(elapsed), Decimal(total or 1)),
-        done=int((d["status"] == "Done").sum()), overdue=int((d["status"] == "Overdue").sum()), at_risk=int((d["status"] == "At risk").sum()),
-        n_deliverables=len(d), places=len(view.places), shortlisted=len(view.shortlist), ready=int((p["ready"] == True).sum()),  # noqa: E712
-        categories=pd.DataFrame(cats, columns=["category", "budget", "declared", "cumulative", "remaining", "absorption"]),
-    )
 
 
 CHECKED = (("cumulative", "cumulative"), ("declared_period", "declared_period"), ("budget", "budget"),

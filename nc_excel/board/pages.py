@@ -19,7 +19,6 @@ from nc_excel.board.figures import (
     FAR_BELOW,
     Figures,
     deviating,
-    eur,
     key_messages,
     missing_or_rejected,
     return_problems,
@@ -31,6 +30,7 @@ from nc_excel.excel.write import (
     fit_row,
     write_value,
 )
+from nc_excel.master.glance import Tile, tile_figures
 from nc_excel.master.schema import (
     STATUS_COLOURS,
     TIMELINE_ACTIVE,
@@ -62,7 +62,7 @@ def overview(wb: Workbook, fmt: Formats, view: MasterView, f: Figures, setup: Pr
                bg_color="#C6E0B4" if view.dashboard.on_track else "#F8CBAD", font_color="#000000")
     s.put(3, 1, last, f"Project status: {view.dashboard.status_line}", band)
     s.set_row(3, fit_row([(f"Project status: {view.dashboard.status_line}", s.span_width(1, last))], font_size=12, least=26))
-    _tiles(wb, s, _tile_figures(view, f, setup), top=5)
+    _tiles(wb, s, tile_figures(view, f, setup), top=5)
     s.row = 10
     _key_messages(s, key_messages(view, f, setup), last)
     s.row += 1
@@ -82,28 +82,6 @@ def overview(wb: Workbook, fmt: Formats, view: MasterView, f: Figures, setup: Pr
     return s
 
 
-Tile = tuple[str, list[tuple[Any, str, str, str]], str]
-"""A tile: its label, one or two (value, number format, caption, name) and a line of detail."""
-
-
-def _tile_figures(view: MasterView, f: Figures, setup: ProjectSetup) -> list[Tile]:
-    missing = f"Missing: {', '.join(f.missing)}" if f.missing else "Every partner has reported."
-    tiles: list[Tile] = [
-        ("Returns in", [(f.returns_in, f'0" of {f.n_partners}"', "partners reported", "returns_in")], f"{f.accepted} accepted. {missing}"),
-        ("FLC certified", [(f.certified_partners, f'0" of {f.n_partners}"', "partners", "flc_partners"),
-                           (float(f.certified), "#,##0", "EUR certified to date", "flc_certified")], f"Due on it: ERDF {eur(f.erdf_due)}, Norway {eur(f.norway_due)}"),
-        ("Spending against budget", [(float(f.absorption), "0.0%", "of the budget", "absorption"),
-                                     (float(f.cumulative), "#,##0", "EUR spent", "spent")],
-         f"Budget {eur(f.budget)}; {f.elapsed:.1%} of the project time has passed"),
-        ("Deliverables", [(f.done, "0", "done", "deliverables_done"), (f.overdue, "0", "overdue", "deliverables_overdue")],
-         f"of {f.n_deliverables} deliverables; {f.at_risk} at risk"),
-    ]
-    if view.living_labs:
-        tiles.append(("Living labs", [(f.places, "0", "places proposed", "places"), (f.shortlisted, "0", "shortlisted", "shortlisted")],
-                      f"{setup.project.shortlist_per_region} per region, {len(view.regions)} regions"))
-    return tiles
-
-
 def _tiles(wb: Workbook, s: Page, tiles: Sequence[Tile], *, top: int) -> None:
     """Five tiles side by side from row ``top``; each figure is a named cell (``board_<name>``)."""
     fmt, ws = s.fmt, s.ws
@@ -112,7 +90,8 @@ def _tiles(wb: Workbook, s: Page, tiles: Sequence[Tile], *, top: int) -> None:
     edge = {"border_color": "#7F7F7F"}
     big = {"bold": True, "font_size": 22, "font_color": NAVY, "align": "center", "valign": "vcenter", "bg_color": LOCKED_FILL, "top": 0}
     small = {"font_size": 9, "font_color": "#404040", "align": "center", "bg_color": LOCKED_FILL}
-    for i, (label, values, detail) in enumerate(tiles):
+    for i, t in enumerate(tiles):
+        label, values, detail = t.label, t.values, t.detail
         a, b = 1 + 3 * i, 2 + 3 * i
         s.put(top, a, b, label, fmt(bold=True, font_size=11, font_color="#FFFFFF", bg_color=NAVY, align="center", valign="vcenter", border=2, **edge))
         if len(values) == 1:

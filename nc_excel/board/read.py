@@ -8,19 +8,18 @@ whose values are typed. Nothing here knows a header's wording.
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from nc_excel.analyses.finance import without_totals
 from nc_excel.analyses.schedule import project_months
-from nc_excel.excel.read import TableNotFound, read_fields, read_frame
+from nc_excel.excel.read import TableNotFound, read_frame
 from nc_excel.excel.schema import columns
 from nc_excel.excel.values import Grid
 from nc_excel.folder import ProjectFolder
-from nc_excel.master.read import built_sheets
+from nc_excel.master.glance import MasterView
+from nc_excel.master.read import built_sheets, dashboard_figures
 from nc_excel.master.schema import (
     BUDGET_LINES,
     DASHBOARD,
@@ -52,43 +51,10 @@ class SummaryError(Exception):
     exit_code = 2
 
 
-@dataclass(frozen=True)
-class MasterView:
-    """The master's rebuilt sheets as the board needs them, typed, by field name."""
-
-    dashboard: Dashboard
-    partners: pd.DataFrame  # Finance position
-    lines: pd.DataFrame  # Budget lines
-    deliverables: pd.DataFrame  # Schedule
-    work_packages: pd.DataFrame  # Work package status
-    timeline: pd.DataFrame  # Timeline, one column per project month (``months``)
-    months: list[str]
-    places: pd.DataFrame  # Living Labs (long list)
-    shortlist: pd.DataFrame  # Shortlist
-    regions: pd.DataFrame  # Shortlist by region
-    returns: pd.DataFrame  # Returns
-    issues: pd.DataFrame  # Issues
-    history: pd.DataFrame  # History, one row per period up to this one
-    living_labs: bool = True  # the project has living labs (Project sheet); without, places, shortlist and regions are empty
-
-    @property
-    def period(self) -> int:
-        return self.dashboard.period
-
-    @property
-    def as_of(self) -> dt.date:
-        return self.dashboard.as_of
-
-    @property
-    def period_text(self) -> str:
-        d = self.dashboard
-        return f"Period {d.period}: {d.period_start:%d %b %Y} to {d.period_end:%d %b %Y}"
-
-
 def read_dashboard(grid: Grid, master: Path) -> Dashboard:
     """The Dashboard's figures; ``SummaryError`` when they are not all there."""
     try:
-        return read_fields(grid, Dashboard, DASHBOARD.name)
+        return dashboard_figures(grid)
     except TableNotFound as exc:
         raise SummaryError(f"{master.name}: the Dashboard cannot be read ({exc}). Rebuild the master with `{ProjectFolder(master.parent).command('build')}`.") from exc
 

@@ -30,10 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nc_excel.board.figures import (
-    check_against_dashboard,
-    figures,
-)
+from nc_excel.board.figures import check_against_dashboard
 from nc_excel.board.layout import Formats
 from nc_excel.board.pages import finance, living_labs, overview, risks, schedule
 from nc_excel.board.read import MasterView, SummaryError, read_master
@@ -42,6 +39,7 @@ from nc_excel.excel.write import (
     atomic_workbook,
 )
 from nc_excel.folder import ProjectFolder
+from nc_excel.master.glance import figures
 from nc_excel.setup.models import ProjectSetup
 
 SHEETS = ("Overview", "Schedule", "Finance", "Living Labs", "Risks and issues")

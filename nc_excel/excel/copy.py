@@ -27,7 +27,10 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from nc_excel.excel.write import add_format
+from nc_excel.excel.write import add_format, print_setup
+
+DEFAULT_WIDTH = 8.43
+"""Excel's width of a column that sets none."""
 
 BORDER_STYLES = {
     "thin": 1, "medium": 2, "dashed": 3, "dotted": 4, "thick": 5, "double": 6, "hair": 7, "mediumDashed": 8,
@@ -175,8 +178,11 @@ class SheetCopier:
 
     # ---------------------------------------------------------- sheets
 
-    def copy(self, ws: OpenWorksheet) -> Worksheet:
-        """Write ``ws`` as a new sheet of the target workbook, after the sheets already there."""
+    def copy(self, ws: OpenWorksheet, *, header: str | None = None) -> Worksheet:
+        """Write ``ws`` as a new sheet of the target workbook, after the sheets already there.
+
+        A sheet without a page setup of its own gets the house one (``print_setup``), ``header`` at its top.
+        """
         out = self.target.add_worksheet(ws.title)
         self._tables(ws, out)  # before the cells: a table writes its own header cells, which the copies then replace
         for (row, col), cell in ws._cells.items():
@@ -190,7 +196,18 @@ class SheetCopier:
         self._validations(ws, out)
         self._conditional_formats(ws, out)
         self._sheet_settings(ws, out)
+        if ws.page_setup.paperSize is None and not str(ws.oddHeader):
+            print_setup(out, header=header or ws.title, widths=self._widths(ws))
         return out
+
+    def _widths(self, ws: OpenWorksheet) -> list[float]:
+        """The width of each column up to the last one used (Excel's default where none is set)."""
+        widths = [DEFAULT_WIDTH] * ws.max_column
+        for dim in ws.column_dimensions.values():
+            if dim.min is not None and not dim.hidden and (width := _characters(dim.width) if dim.customWidth or dim.width else None):
+                for c in range(dim.min - 1, min(dim.max, ws.max_column)):
+                    widths[c] = width
+        return widths
 
     def _cell(self, out: Worksheet, cell: Cell, row: int, col: int) -> None:
         fmt = self.cell_format(cell)
@@ -339,6 +356,9 @@ class SheetCopier:
         if ws.print_title_rows:
             first, _, last = ws.print_title_rows.partition(":")
             out.repeat_rows(int(first.lstrip("$")) - 1, int((last or first).lstrip("$")) - 1)
+        if ws.print_title_cols:
+            first, _, last = ws.print_title_cols.partition(":")
+            out.repeat_columns(f"{first.lstrip('$')}:{(last or first).lstrip('$')}")
         if ws.print_area:
             area = ws.print_area if isinstance(ws.print_area, str) else ws.print_area[0]
             out.print_area(area.split("!")[-1].replace("$", ""))

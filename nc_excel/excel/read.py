@@ -334,9 +334,9 @@ def read_frame(grid: Grid, model: type[BaseModel], *, fields: Sequence[str] | No
     return pd.DataFrame(rows, columns=[c.name for c in wanted], dtype=object)
 
 
-def read_fields(grid: Grid, model: type[BaseModel], sheet: str) -> BaseModel:
-    """A labelled block (label | value) that nc-excel wrote, as an instance of ``model``."""
-    record, issues = read_form(grid, model, ReadContext(sheet=sheet))
+def read_fields(grid: Grid, model: type[BaseModel], sheet: str, *, label_col: int | None = None) -> BaseModel:
+    """A labelled block (label | value) that nc-excel wrote, as an instance of ``model``; ``label_col``: the labels' column, when the sheet has more."""
+    record, issues = read_form(grid, model, ReadContext(sheet=sheet), label_col=label_col)
     if issues or record.model is None:
         first = issues[0] if issues else None
         raise TableNotFound(f"{first.message if first else 'it could not be read'}")

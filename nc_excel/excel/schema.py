@@ -47,7 +47,10 @@ class Col:
     partner codes...), filled in when the template is written. ``dates`` names the
     window a date must fall in (``"project"`` or ``"reporting"``). ``share``
     shows a fraction (0.25) as a percentage (25.0%), so the cell holds what Excel
-    calculates with; nc-excel writes no percentage any other way.
+    calculates with; nc-excel writes no percentage any other way. ``aside`` marks a
+    column kept for tracing rather than reading (source file, SHA-256, a row's stable
+    key, the parts a score is made of): it goes to the right edge of the table, grouped
+    and collapsed, and is left out of the print area.
     """
 
     header: str
@@ -61,6 +64,7 @@ class Col:
     money: bool = False
     share: bool = False
     number_format: str | None = None
+    aside: bool = False
     former: tuple[tuple[str, str], ...] = ()  # (word, its successor): a choice an earlier template offered, read as the one that replaced it
 
 
@@ -131,7 +135,7 @@ def _kind_and_choices(tp: Any, col: Col) -> tuple[Kind, tuple[str, ...]]:
 
 @cache
 def columns(model: type[BaseModel]) -> tuple[Column, ...]:
-    """The columns of a table model, in field order; fields without ``Col`` are skipped."""
+    """The columns of a table model, in field order with the ``aside`` ones last; fields without ``Col`` are skipped."""
     result = []
     for name, field in model.model_fields.items():
         inner, nullable = _unwrap_optional(field.annotation)
@@ -153,7 +157,12 @@ def columns(model: type[BaseModel]) -> tuple[Column, ...]:
                 max_length = m.max_length
         required = field.is_required() and not nullable
         result.append(Column(name, col, kind, required, choices, ge, le, max_length))
-    return tuple(result)
+    return tuple(sorted(result, key=lambda c: c.col.aside))
+
+
+def printed(model: type[BaseModel]) -> tuple[Column, ...]:
+    """The columns a table prints: all but the ``aside`` ones, which ``columns`` puts last."""
+    return tuple(c for c in columns(model) if not c.col.aside)
 
 
 def column(model: type[BaseModel], name: str) -> Column:

@@ -139,7 +139,7 @@ class Styles:
         return self._cache[key]
 
     def text(self, name: str) -> Format:
-        """Free-standing text styles: title, subtitle, note, note_wrap, wrap, strong, warn, ok, link (top-aligned like the rest)."""
+        """Free-standing text styles: title, subtitle, note, note_wrap, wrap, strong, warn, warn_wrap, ok, link (top-aligned like the rest)."""
         key = ("text", name)
         if key not in self._cache:
             props: dict[str, Any] = {"font_name": FONT, "font_size": 10, "valign": "top"}
@@ -152,6 +152,7 @@ class Styles:
                     "wrap": {"text_wrap": True},
                     "strong": {"bold": True},
                     "warn": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"},
+                    "warn_wrap": {"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE", "text_wrap": True},
                     "ok": {"bold": True, "font_color": "#006100", "bg_color": "#C6EFCE"},
                     "link": {"font_color": "#0563C1", "underline": 1, "text_wrap": True, "bg_color": LOCKED_FILL, "border": 1, "border_color": BORDER},
                 }[name]
@@ -437,7 +438,7 @@ def write_table(
     )
     ws.set_row(top, header_height([(c.header, c.col.width) for c in cols]))
     for i, column in enumerate(cols):
-        ws.set_column(left + i, left + i, column.col.width)
+        ws.set_column(left + i, left + i, column.col.width, None, {"level": 1, "hidden": True} if column.col.aside else {})
         plain = cell_format(styles, column, _role(column, None, editable=editable, protected=protected))  # what most cells of the column get
         special = bool(flags) or bool(locked_rows) or bool(strong_rows) or column.col.formula is not None
         values = rows.column(column.name) if isinstance(rows, Columnar) else [row.get(column.name) for row in rows]
@@ -463,6 +464,8 @@ def write_table(
                 open_rows = [r for r in range(n_rows) if r not in locked_rows]
                 for first, last in _runs(open_rows):
                     ws.data_validation(top + 1 + first, left + i, top + 1 + last, left + i, rule)
+    if any(c.col.aside for c in cols):  # the aside columns fold away behind a + above the column after them
+        ws.set_column(left + len(cols), left + len(cols), None, None, {"collapsed": True})
     for r in range(n_rows):
         height = row_height(lines.get(r, 1), least=min_row_height)
         if height:
@@ -470,11 +473,20 @@ def write_table(
     return Placement(ws.name, name, top, left, last_row, letters)
 
 
-def write_heading(ws: Worksheet, styles: Styles, title: str, intro: str, *, intro_style: str = "note") -> None:
-    """A sheet's title (row 1) and the sentence that says what it holds (row 2), above a table at ``HEADER_ROW``."""
+def write_heading(ws: Worksheet, styles: Styles, title: str, intro: str, *, intro_style: str = "note", widths: Sequence[float] = ()) -> None:
+    """A sheet's title (row 1) and the sentence that says what it holds (row 2), above a table at ``HEADER_ROW``.
+
+    With the table's printed column ``widths``, the sentence wraps within them, so it prints whole
+    (text running on to the right of the print area is cut off the page).
+    """
     ws.set_row(0, TITLE_ROW)
     ws.write_string(0, 0, title, styles.text("title"))
-    ws.write_string(1, 0, intro, styles.text(intro_style))
+    if len(widths) > 1:
+        ws.merge_range(1, 0, 1, len(widths) - 1, intro, styles.text(f"{intro_style}_wrap"))
+        if height := fit_row([(intro, sum(widths))]):
+            ws.set_row(1, height)
+    else:
+        ws.write_string(1, 0, intro, styles.text(intro_style))
 
 
 def color_words(ws: Worksheet, styles: Styles, first_row: int, col: int, last_row: int, colours: Mapping[str, tuple[str, str]]) -> None:
@@ -602,12 +614,65 @@ def write_lists(wb: Workbook, styles: Styles, lists: Mapping[str, Sequence[str]]
     return refs
 
 
-def print_setup(ws: Worksheet, *, header: str, repeat_row: int | None = None, landscape: bool = True) -> None:
-    """A4 (paper 9), fit to page width, header with who and what, footer with page numbers."""
+PRINTED_WIDTH = 7.1
+"""Points LibreOffice prints one unit of column width as, at 100 % (Excel prints it 5.25): measured on its PDFs."""
+PRINTED_COLUMN = 5.0
+"""Points of padding LibreOffice adds to every printed column."""
+A4_WIDTH = {True: 770.0, False: 523.0}
+"""Points of an A4 page between the margins ``print_setup`` sets, landscape (True) and portrait."""
+A4_HEIGHT = {True: 487.0, False: 734.0}
+"""Points of an A4 page between the top and bottom margins ``print_setup`` sets, landscape (True) and portrait."""
+LEAST_SCALE = 0.62
+"""The smallest a fitted page is printed: 10-point text stays above 6 points, and a wider table is printed over more pages."""
+
+
+def _printed(widths: Sequence[float]) -> list[float]:
+    """The points LibreOffice prints columns of ``widths`` as, at 100 %."""
+    return [PRINTED_WIDTH * w + PRINTED_COLUMN for w in widths]
+
+
+def pages_wide(widths: Sequence[float], *, landscape: bool = True) -> int:
+    """How many pages across a table of columns ``widths`` needs so that no page is printed below ``LEAST_SCALE``."""
+    points = sum(_printed(widths))
+    return max(1, math.ceil(points / (A4_WIDTH[landscape] / LEAST_SCALE)))
+
+
+def page_height(widths: Sequence[float], *, landscape: bool = True) -> float:
+    """Points of rows one printed page holds when columns ``widths`` are fitted to its width."""
+    points = sum(_printed(widths))
+    return A4_HEIGHT[landscape] / min(1.0, A4_WIDTH[landscape] / points)
+
+
+def first_page(widths: Sequence[float], *, landscape: bool = True) -> int:
+    """How many of the columns ``widths`` print on the first page across (all of them when they fit on one)."""
+    points = _printed(widths)
+    across = pages_wide(widths, landscape=landscape)
+    if across == 1:
+        return len(widths)
+    scale = min(1.0, across * A4_WIDTH[landscape] / sum(points))
+    used = 0.0
+    for n, width in enumerate(points):
+        used += width
+        if used * scale > 0.95 * A4_WIDTH[landscape]:  # LibreOffice breaks between columns, a little before the edge
+            return max(n, 1)
+    return len(widths)
+
+
+def print_setup(ws: Worksheet, *, header: str, repeat_row: int | None = None, landscape: bool = True,
+                widths: Sequence[float] = (), repeat_cols: int = 0) -> None:
+    """A4 (paper 9), fit to page width, header with who and what, footer with page numbers.
+
+    ``widths``, the printed columns' widths, make a table too wide for one page at a readable
+    scale print over as many pages across as ``pages_wide`` says, its first ``repeat_cols``
+    columns (the row's key) on each.
+    """
     ws.set_paper(9)
     if landscape:
         ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    across = pages_wide(widths, landscape=landscape) if widths else 1
+    ws.fit_to_pages(across, 0)
+    if across > 1 and repeat_cols:
+        ws.repeat_columns(0, repeat_cols - 1)
     ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
     ws.set_header(f"&L&8{_escape_amp(header)}&R&8&A")
     ws.set_footer("&L&8Printed &D&R&8Page &P of &N")

@@ -26,7 +26,7 @@ import openpyxl
 import pandas as pd
 from lxml import etree
 
-from nc_excel.analyses.finance import FinancePosition, finance_position
+from nc_excel.analyses.finance import FinancePosition, finance_position, without_totals
 from nc_excel.analyses.history import history
 from nc_excel.analyses.indicators import indicator_progress
 from nc_excel.analyses.livinglabs import Shortlist, shortlist, shortlist_changes
@@ -41,7 +41,15 @@ from nc_excel.intake.archive import Archive, Entry, Register
 from nc_excel.intake.sniff import Limits
 from nc_excel.master.decisions import Decisions, MasterError, read_decisions
 from nc_excel.master.frames import certificate_frame, register_frame, return_frames
-from nc_excel.master.schema import DASHBOARD, ISSUES, LIVING_LABS, REBUILT, SCHEDULE
+from nc_excel.master.glance import MasterView
+from nc_excel.master.schema import (
+    DASHBOARD,
+    ISSUES,
+    LIVING_LABS,
+    REBUILT,
+    SCHEDULE,
+    Dashboard,
+)
 from nc_excel.master.write import MasterWriter, dashboard
 from nc_excel.partner.read import Return
 from nc_excel.setup.models import ProjectSetup, default_period
@@ -252,7 +260,7 @@ def build_master(
             wb = new_workbook(tmp, in_memory=False)
             writer = MasterWriter(wb, setup, period, as_of)
             writer.contents()
-            writer.dashboard(dashboard_figures, fin, merged)
+            writer.dashboard(glance(setup, dashboard_figures, fin, sched, lab, returns, issues, past), fin, merged)
             writer.returns(register)
             writer.issues(issues)
             writer.reported(frames)
@@ -271,7 +279,7 @@ def build_master(
                 raise RuntimeError(f"the master's sheets were written out of order: {list(writer.sheets)}")  # a writer method was called out of turn
             copier = SheetCopier(kept, wb)
             for ws in kept.worksheets:  # the coordinator's sheets, after the rebuilt ones, as they were
-                copier.copy(ws)
+                copier.copy(ws, header=writer.header)
             copy_names(kept, wb)
             writer.fill_contents([(ws.title, KEPT_ABOUT.get(ws.title, "A sheet of your own, kept as it is.")) for ws in kept.worksheets])
             writer.sheets[DASHBOARD.name].activate()  # the master opens on the Dashboard
@@ -289,6 +297,17 @@ def build_master(
         overdue=list(sched.deliverables.loc[sched.deliverables["status"] == "Overdue", "code"]),
         status_line=sched.status_line, orphaned=len(orphaned), left_out=left_out, register_problems=register.problems, finance=fin, schedule=sched,
         shortlist=lab, shortlist_changes=changes,
+    )
+
+
+def glance(setup: ProjectSetup, dashboard: Dashboard, fin: FinancePosition, sched: Schedule, lab: Shortlist, returns: pd.DataFrame,
+           issues: pd.DataFrame, history: pd.DataFrame) -> MasterView:
+    """The master being built as the Dashboard's tiles see it: what the board will read back from it."""
+    return MasterView(
+        dashboard=dashboard, partners=without_totals(fin.partners), lines=without_totals(fin.lines), deliverables=sched.deliverables,
+        work_packages=sched.work_packages, timeline=sched.timeline, months=sched.months, places=lab.longlist,
+        shortlist=lab.longlist[lab.longlist["shortlisted"]] if len(lab.longlist) else lab.longlist, regions=lab.regions, returns=returns,
+        issues=issues, history=history, living_labs=setup.project.living_labs,
     )
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from nc_excel.excel.read import read_fields
 from nc_excel.excel.values import Grid, SpreadsheetError, open_values
 from nc_excel.folder import ProjectFolder
-from nc_excel.master.schema import DASHBOARD, Sheet
+from nc_excel.master.schema import DASHBOARD, Dashboard, Sheet
 
 
 def built_sheets(master: Path, sheets: Sequence[Sheet], error: Callable[[str], Exception]) -> dict[str, Grid]:
@@ -30,3 +31,9 @@ def built_sheets(master: Path, sheets: Sequence[Sheet], error: Callable[[str], E
     if missing := [s.name for s in sheets if s.name not in grids]:
         raise error(f"{master.name} lacks the sheet(s) {', '.join(missing)}: it was built by an older nc-excel. Rebuild it with {build}.")
     return grids
+
+
+def dashboard_figures(grid: Grid) -> Dashboard:
+    """The Dashboard's key figures, found by their labels in column A (the tiles above them hold words of
+    their own); ``excel.read.TableNotFound`` when they are not all there."""
+    return read_fields(grid, Dashboard, DASHBOARD.name, label_col=0)

@@ -33,6 +33,12 @@ def shown(header: str, width: float = 14, **options: Any) -> Col:
     return Col(header, width, input=False, **options)
 
 
+def aside(header: str, width: float = 14, **options: Any) -> Col:
+    """A computed column kept for tracing, not reading (source file, SHA-256, a row's stable key):
+    at the table's right edge, folded away and not printed; readers find it all the same."""
+    return Col(header, width, input=False, aside=True, **options)
+
+
 def typed(header: str, width: float = 14, **options: Any) -> Col:
     """A coordinator's column: styled as input and kept across rebuilds by its row's key."""
     return Col(header, width, input=True, **options)
@@ -52,32 +58,32 @@ class ReturnRow(SheetRow):
     seq: Annotated[int | None, shown("No.", 6)] = None  # the order of receipt: the later return counts
     partner: Annotated[Text, shown("Partner", 9)] = None
     period: Annotated[int | None, shown("Period", 7)] = None
-    file: Annotated[Text, shown("File", 34)] = None
-    sha256: Annotated[Text, shown("SHA-256", 18)] = None
-    received: Annotated[dt.date | None, shown("Received", 17)] = None
-    late: Annotated[bool | None, shown("Late", 7)] = None
-    status: Annotated[Text, shown("Status", 18)] = None
-    kind: Annotated[Text, shown("Kind", 11)] = None
+    file: Annotated[Text, shown("File", 26, wrap=True)] = None
+    sha256: Annotated[Text, aside("SHA-256", 18)] = None
+    received: Annotated[dt.date | None, shown("Received", 11)] = None
+    late: Annotated[bool | None, shown("Late", 6)] = None
+    status: Annotated[Text, shown("Status", 16, wrap=True)] = None
+    kind: Annotated[Text, shown("Kind", 10)] = None
     errors: Annotated[int | None, shown("Errors", 7)] = None
     warnings: Annotated[int | None, shown("Warnings", 9)] = None
-    archived: Annotated[Text, shown("Archived as", 40)] = None
-    replaced_by: Annotated[Text, shown("Replaced by", 34)] = None
-    feedback: Annotated[Text, shown("Feedback workbook", 36)] = None
-    decision: Annotated[Text, shown("Coordinator's decision", 40)] = None  # withdrawn or reopened: who, when, why
+    archived: Annotated[Text, aside("Archived as", 40)] = None
+    replaced_by: Annotated[Text, shown("Replaced by", 24, wrap=True)] = None
+    feedback: Annotated[Text, aside("Feedback workbook", 36)] = None
+    decision: Annotated[Text, shown("Coordinator's decision", 28, wrap=True)] = None  # withdrawn or reopened: who, when, why
 
 
 class IssueRow(SheetRow):
     partner: Annotated[Text, shown("Partner", 9)] = None
     period: Annotated[int | None, shown("Period", 7)] = None
-    file: Annotated[Text, shown("File", 30)] = None
+    file: Annotated[Text, shown("File", 22, wrap=True)] = None
     sheet: Annotated[Text, shown("Sheet", 13)] = None
     cell: Annotated[Text, shown("Cell", 7)] = None
     severity: Annotated[Text, shown("Severity", 9)] = None
-    code: Annotated[Text, shown("Code", 20)] = None
-    message: Annotated[Text, shown("Problem", 50, wrap=True)] = None
-    hint: Annotated[Text, shown("How to fix", 40, wrap=True)] = None
-    resolution: Annotated[Text, typed("Resolution", 30, wrap=True)] = None
-    key: Annotated[Text, shown("Issue key", 20)] = None
+    code: Annotated[Text, aside("Code", 20)] = None
+    message: Annotated[Text, shown("Problem", 40, wrap=True)] = None
+    hint: Annotated[Text, shown("How to fix", 32, wrap=True)] = None
+    resolution: Annotated[Text, typed("Resolution", 24, wrap=True)] = None
+    key: Annotated[Text, aside("Issue key", 20)] = None
 
 
 class ProgressReported(SheetRow):
@@ -89,8 +95,8 @@ class ProgressReported(SheetRow):
     achievements: Annotated[Text, shown("Achievements", 50, wrap=True)] = None
     problems: Annotated[Text, shown("Problems and deviations", 36, wrap=True)] = None
     next_period: Annotated[Text, shown("Plans", 30, wrap=True)] = None
-    file: Annotated[Text, shown("Source file", 34)] = None
-    sha256: Annotated[Text, shown("SHA-256", 18)] = None
+    file: Annotated[Text, aside("Source file", 34)] = None
+    sha256: Annotated[Text, aside("SHA-256", 18)] = None
 
 
 class DeliverableReported(SheetRow):
@@ -103,8 +109,8 @@ class DeliverableReported(SheetRow):
     status: Annotated[Text, shown("Status", 13)] = None
     date: Annotated[dt.date | None, shown("Actual or expected", 12)] = None
     comment: Annotated[Text, shown("Comment", 36, wrap=True)] = None
-    file: Annotated[Text, shown("Source file", 34)] = None
-    sha256: Annotated[Text, shown("SHA-256", 18)] = None
+    file: Annotated[Text, aside("Source file", 34)] = None
+    sha256: Annotated[Text, aside("SHA-256", 18)] = None
 
 
 class IndicatorReported(SheetRow):
@@ -118,8 +124,8 @@ class IndicatorReported(SheetRow):
     achieved: Annotated[Decimal | None, shown("Achieved in period", 10)] = None
     cumulative: Annotated[Decimal | None, shown("Cumulative", 10)] = None
     comment: Annotated[Text, shown("Comment", 30, wrap=True)] = None
-    file: Annotated[Text, shown("Source file", 34)] = None
-    sha256: Annotated[Text, shown("SHA-256", 18)] = None
+    file: Annotated[Text, aside("Source file", 34)] = None
+    sha256: Annotated[Text, aside("SHA-256", 18)] = None
 
 
 class IndicatorProgressRow(SheetRow):
@@ -141,13 +147,13 @@ class FinanceReported(SheetRow):
     budget: Annotated[Money, shown("Budget", 13, money=True)] = None
     previous: Annotated[Money, shown("Declared before", 13, money=True)] = None
     declared: Annotated[Money, shown("Declared in period", 13, money=True)] = None
-    file: Annotated[Text, shown("Source file", 34)] = None
-    sha256: Annotated[Text, shown("SHA-256", 18)] = None
+    file: Annotated[Text, aside("Source file", 34)] = None
+    sha256: Annotated[Text, aside("SHA-256", 18)] = None
 
 
 class FinancePositionRow(SheetRow):
     partner: Annotated[Text, shown("Partner", 9)] = None
-    partner_name: Annotated[Text, shown("Name", 30)] = None
+    partner_name: Annotated[Text, shown("Name", 24, wrap=True)] = None
     country: Annotated[Text, shown("Country", 8)] = None
     budget: Annotated[Money, shown("Budget", 13, money=True)] = None
     declared_period: Annotated[Money, shown("Declared in period", 13, money=True)] = None
@@ -162,24 +168,24 @@ class FinancePositionRow(SheetRow):
     reported: Annotated[bool | None, shown("Reported", 9)] = None
     rejected: Annotated[bool | None, shown("Rejected return", 9)] = None
     ready: Annotated[bool | None, shown("Ready", 8)] = None
-    blocking: Annotated[Text, shown("Blocking the joint report", 40, wrap=True)] = None
+    blocking: Annotated[Text, shown("Blocking the joint report", 32, wrap=True)] = None
 
 
 class CertificateRow(SheetRow):
     partner: Annotated[Text, shown("Partner", 9)] = None
     period: Annotated[int | None, shown("Period", 7)] = None
-    category_label: Annotated[Text, shown("Cost category", 30)] = None
-    declared: Annotated[Money, shown("Declared", 13, money=True)] = None
-    certified: Annotated[Money, shown("Certified", 13, money=True)] = None
-    deducted: Annotated[Money, shown("Deducted", 13, money=True)] = None
-    reason: Annotated[Text, shown("Reason for the deduction", 40, wrap=True)] = None
-    counts: Annotated[bool | None, shown("Counts", 8)] = None
-    controller: Annotated[Text, shown("Controller", 20)] = None
-    organisation: Annotated[Text, shown("Organisation", 24)] = None
-    certificate_date: Annotated[dt.date | None, shown("Certificate date", 12)] = None
-    reference: Annotated[Text, shown("Reference", 16)] = None
-    file: Annotated[Text, shown("Source file", 34)] = None
-    sha256: Annotated[Text, shown("SHA-256", 18)] = None
+    category_label: Annotated[Text, shown("Cost category", 24, wrap=True)] = None
+    declared: Annotated[Money, shown("Declared", 12, money=True)] = None
+    certified: Annotated[Money, shown("Certified", 12, money=True)] = None
+    deducted: Annotated[Money, shown("Deducted", 12, money=True)] = None
+    reason: Annotated[Text, shown("Reason for the deduction", 28, wrap=True)] = None
+    counts: Annotated[bool | None, shown("Counts", 7)] = None
+    controller: Annotated[Text, shown("Controller", 16, wrap=True)] = None
+    organisation: Annotated[Text, shown("Organisation", 16, wrap=True)] = None
+    certificate_date: Annotated[dt.date | None, shown("Certificate date", 11)] = None
+    reference: Annotated[Text, shown("Reference", 12, wrap=True)] = None
+    file: Annotated[Text, aside("Source file", 34)] = None
+    sha256: Annotated[Text, aside("SHA-256", 18)] = None
 
 
 class StatementRow(SheetRow):
@@ -208,7 +214,7 @@ class BudgetLineRow(SheetRow):
     remaining: Annotated[Money, shown("Remaining", 13, money=True)] = None
     absorption_pct: Annotated[Decimal | None, shown("Absorption %", 10, share=True)] = None
     flat_rate_ok: Annotated[bool | None, shown("Flat rate right", 9)] = None
-    source: Annotated[Text, shown("Source file", 34)] = None
+    source: Annotated[Text, aside("Source file", 34)] = None
 
 
 def share(header: str, width: float = 10) -> Col:
@@ -241,25 +247,25 @@ class HistoryRow(SheetRow):
 class LivingLabHead(SheetRow):
     region: Annotated[Text, shown("Region", 16)] = None
     rank: Annotated[int | None, shown("Rank", 6)] = None
-    name: Annotated[Text, shown("Place", 28, wrap=True)] = None
-    municipality: Annotated[Text, shown("Municipality", 14)] = None
+    name: Annotated[Text, shown("Place", 24, wrap=True)] = None
+    municipality: Annotated[Text, shown("Municipality", 12, wrap=True)] = None
     theme: Annotated[Text, shown("Theme", 13)] = None
-    proposers: Annotated[Text, shown("Proposed by", 14)] = None
+    proposers: Annotated[Text, shown("Proposed by", 12, wrap=True)] = None
     companies: Annotated[int | None, shown("Companies", 9)] = None
     score: Annotated[Decimal | None, shown("Score", 7)] = None
     eligible: Annotated[bool | None, shown("Eligible", 8)] = None
-    ineligible_because: Annotated[Text, shown("Not eligible because", 30, wrap=True)] = None
+    ineligible_because: Annotated[Text, shown("Not eligible because", 22, wrap=True)] = None
     shortlisted: Annotated[bool | None, shown("Shortlisted", 9)] = None
     decision: Annotated[Text, typed("Decision", 10, choices="decisions")] = None
-    note: Annotated[Text, typed("Coordinator note", 28, wrap=True)] = None
-    reason: Annotated[Text, shown("Reason", 40, wrap=True)] = None
-    change: Annotated[Text, shown("Since the partner's previous list", 24, wrap=True)] = None
+    note: Annotated[Text, typed("Coordinator note", 24, wrap=True)] = None
+    reason: Annotated[Text, shown("Reason", 32, wrap=True)] = None
+    change: Annotated[Text, shown("Since the partner's previous list", 18, wrap=True)] = None
 
 
 class LivingLabTail(SheetRow):
-    place_key: Annotated[Text, shown("Place key", 24)] = None
-    file: Annotated[Text, shown("Source file", 34)] = None
-    sha256: Annotated[Text, shown("SHA-256", 18)] = None
+    place_key: Annotated[Text, aside("Place key", 24)] = None
+    file: Annotated[Text, aside("Source file", 34)] = None
+    sha256: Annotated[Text, aside("SHA-256", 18)] = None
 
 
 DECISIONS = DECISION_WORDS
@@ -275,7 +281,7 @@ def _living_lab_row(criteria: tuple[tuple[str, str, str], ...]) -> type[BaseMode
     crits: dict[str, Any] = {}
     for key, label, kind in criteria:
         kind_type = Decimal if kind == "score" else str
-        crits[criterion_field(key)] = (Annotated[kind_type | None, shown(label, 11)], None)
+        crits[criterion_field(key)] = (Annotated[kind_type | None, aside(label, 11)], None)  # what the score is made of
     return create_model("LivingLabRow", __base__=SheetRow, **_fields(LivingLabHead), **crits, **_fields(LivingLabTail))
 
 
@@ -312,8 +318,8 @@ class LabProgressRow(SheetRow):
     companies: Annotated[int | None, shown("Companies engaged", 10)] = None
     activities: Annotated[Text, shown("Activities this period", 50, wrap=True)] = None
     next_steps: Annotated[Text, shown("Next steps", 36, wrap=True)] = None
-    file: Annotated[Text, shown("Source file", 34)] = None
-    sha256: Annotated[Text, shown("SHA-256", 18)] = None
+    file: Annotated[Text, aside("Source file", 34)] = None
+    sha256: Annotated[Text, aside("SHA-256", 18)] = None
 
 
 class RegionRow(SheetRow):
@@ -325,18 +331,18 @@ class RegionRow(SheetRow):
 
 
 class ScheduleRow(SheetRow):
-    code: Annotated[Text, shown("Deliverable", 11)] = None
-    work_package: Annotated[Text, shown("Work package", 10)] = None
-    title: Annotated[Text, shown("Title", 36, wrap=True)] = None
-    responsible: Annotated[Text, shown("Responsible", 11)] = None
-    due: Annotated[dt.date | None, shown("Due", 11)] = None
-    status: Annotated[Text, shown("Status", 11)] = None
-    days_late: Annotated[int | None, shown("Days late", 8)] = None
-    reported_status: Annotated[Text, shown("Reported", 12)] = None
-    reported_by: Annotated[Text, shown("Reported by", 16, wrap=True)] = None
-    date: Annotated[dt.date | None, shown("Actual or expected", 12)] = None
-    why: Annotated[Text, shown("Why", 40, wrap=True)] = None
-    comment: Annotated[Text, typed("Coordinator comment", 30, wrap=True)] = None
+    code: Annotated[Text, shown("Deliverable", 10)] = None
+    work_package: Annotated[Text, shown("Work package", 8)] = None
+    title: Annotated[Text, shown("Title", 24, wrap=True)] = None
+    responsible: Annotated[Text, shown("Responsible", 10)] = None
+    due: Annotated[dt.date | None, shown("Due", 10)] = None
+    status: Annotated[Text, shown("Status", 10)] = None
+    days_late: Annotated[int | None, shown("Days late", 7)] = None
+    reported_status: Annotated[Text, shown("Reported", 10, wrap=True)] = None
+    reported_by: Annotated[Text, shown("Reported by", 12, wrap=True)] = None
+    date: Annotated[dt.date | None, shown("Actual or expected", 10)] = None
+    why: Annotated[Text, shown("Why", 26, wrap=True)] = None
+    comment: Annotated[Text, typed("Coordinator comment", 24, wrap=True)] = None
 
 
 class WorkPackageRow(SheetRow):
@@ -354,14 +360,14 @@ class WorkPackageRow(SheetRow):
 class TimelineHead(SheetRow):
     kind: Annotated[Text, shown("Kind", 6)] = None
     code: Annotated[Text, shown("Code", 8)] = None
-    title: Annotated[Text, shown("Title", 36)] = None
+    title: Annotated[Text, shown("Title", 46)] = None
     status: Annotated[Text, shown("Status", 11)] = None
 
 
 @cache
 def _timeline_row(months: tuple[str, ...]) -> type[BaseModel]:
     return create_model("TimelineRow", __base__=SheetRow, **_fields(TimelineHead),
-                        **{month_field(m): (Annotated[Text, shown(m, 4.5, number_format=";;;")], None) for m in months})  # the fill shows the month; the word would only clutter
+                        **{month_field(m): (Annotated[Text, shown(m, 2.6, number_format=";;;")], None) for m in months})  # the fill shows the month; the word would only clutter
 
 
 def month_field(month: str) -> str:
@@ -384,7 +390,7 @@ class OrphanedRow(SheetRow):
 class ContentsRow(SheetRow):
     sheet: Annotated[Text, shown("Sheet", 26)] = None  # a link to the sheet
     group: Annotated[Text, shown("Group", 12)] = None
-    about: Annotated[Text, shown("What it is for", 90, wrap=True)] = None
+    about: Annotated[Text, shown("What it is for", 72, wrap=True)] = None
 
 
 class ReadinessRow(SheetRow):

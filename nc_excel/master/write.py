@@ -21,22 +21,22 @@ from nc_excel.analyses.indicators import PROJECT as ALL_PARTNERS
 from nc_excel.analyses.livinglabs import Shortlist
 from nc_excel.analyses.schedule import Schedule
 from nc_excel.analyses.statement import PROJECT_TOTAL, REPORT_TOTAL
-from nc_excel.excel.schema import HEADER_ROW, columns
+from nc_excel.excel.schema import HEADER_ROW, columns, printed
 from nc_excel.excel.style import BORDER, FONT, NAVY
 from nc_excel.excel.write import (
     Styles,
     add_format,
     color_words,
-    fit_row,
+    first_page,
     print_setup,
-    write_form,
     write_heading,
     write_table,
-    write_value,
 )
 from nc_excel.intake.archive import Register
+from nc_excel.master.dashboard import write_dashboard
 from nc_excel.master.decisions import Decisions
 from nc_excel.master.frames import ReturnFrames, register_frame
+from nc_excel.master.glance import MasterView
 from nc_excel.master.schema import (
     BUDGET_LINES,
     CERTIFICATES,
@@ -78,7 +78,6 @@ from nc_excel.setup.models import ProjectSetup
 
 TIMELINE_MARKS = {"active": TIMELINE_ACTIVE, "due": "#F4B084", "done": STATUS_COLOURS["Done"][0]}
 CURRENT_MONTH = "#C00000"
-LABEL_WIDTH = 40  # the Dashboard's labels, wide enough for most on one line
 
 
 class FrameRows:
@@ -146,14 +145,17 @@ class MasterWriter:
         names = [c.name for c in cols]
         rows = FrameRows(frame)
         ws = self.sheet(sheet)
-        write_heading(ws, self.styles, title, intro, intro_style=intro_style)
+        shown = printed(model)
+        widths = [c.col.width for c in shown]
+        write_heading(ws, self.styles, title, intro, intro_style=intro_style, widths=widths[:first_page(widths)])
         self.about[sheet.name] = f"{title}: {_first_sentence(intro)}"
         write_table(ws, self.styles, model, rows, name=sheet.table, top=HEADER_ROW, protected=False,
                     strong_rows=strong_rows, lists={"decisions": list(DECISIONS)})
         if sheet.status in names:
             color_words(ws, self.styles, HEADER_ROW + 1, names.index(sheet.status), HEADER_ROW + max(len(rows), 1), STATUS_COLOURS)
         ws.freeze_panes(HEADER_ROW + 1, sheet.freeze)
-        print_setup(ws, header=self.header, repeat_row=HEADER_ROW)
+        print_setup(ws, header=self.header, repeat_row=HEADER_ROW, widths=widths, repeat_cols=sheet.freeze)
+        ws.print_area(0, 0, HEADER_ROW + max(len(rows), 1), len(shown) - 1)  # the aside columns stay off paper
         return ws
 
     def contents(self) -> Worksheet:
@@ -166,7 +168,8 @@ class MasterWriter:
         ws = self.sheets[CONTENTS.name]
         p = self.setup.project
         write_heading(ws, self.styles, f"{p.name}: master, period {self.period}", f"As of {self.as_of:%d %B %Y}. Every sheet of this workbook: "
-                      "click a name to go there. The tab colours follow the groups; your setup sheets come last and are kept as you leave them.")
+                      "click a name to go there. The tab colours follow the groups; your setup sheets come last and are kept as you leave them.",
+                      widths=[c.col.width for c in columns(ContentsRow)])
         rows = [{"sheet": name, "group": GROUP_OF[name], "about": self.about.get(name, "")} for name in self.sheets if name != CONTENTS.name]
         rows += [{"sheet": name, "group": "setup", "about": about} for name, about in kept]
         write_table(ws, self.styles, ContentsRow, rows, name=CONTENTS.table, top=HEADER_ROW, protected=False)
@@ -175,36 +178,14 @@ class MasterWriter:
             ws.write_url(r, 0, f"internal:'{row['sheet']}'!A1", link, string=row["sheet"], tip=f"Go to {row['sheet']}")
         ws.freeze_panes(HEADER_ROW + 1, 1)
         print_setup(ws, header=self.header, repeat_row=HEADER_ROW, landscape=False)
+        ws.print_area(0, 0, HEADER_ROW + len(rows), len(columns(ContentsRow)) - 1)
 
-    def dashboard(self, figures: Dashboard, fin: FinancePosition, merged: int) -> None:
+    def dashboard(self, view: MasterView, fin: FinancePosition, merged: int) -> None:
+        """The state at a glance (``master.dashboard``): tiles linked to their sheets, the work packages, two charts, the key figures."""
         ws = self.sheet(DASHBOARD)
-        self.about[DASHBOARD.name] = "The state of the project at a glance: the period's figures, and who is not ready for the joint report."
-        p = self.setup.project
-        write_heading(ws, self.styles, f"{p.name}: master", f"{p.programme}. Rebuilt from {merged} accepted return(s) in the archive.")
-        fields = columns(Dashboard)
-        values = {c.name: getattr(figures, c.name) for c in fields}
-        write_form(ws, self.styles, Dashboard, values, name="Dashboard", top=HEADER_ROW, protected=False)
-        for r, column in enumerate(fields, start=HEADER_ROW):
-            if column.name == "status_line":
-                colours = {"font_color": "#006100", "bg_color": "#C6EFCE"} if figures.on_track else {"font_color": "#9C0006", "bg_color": "#FFC7CE"}
-                status = add_format(self.wb, {"font_name": FONT, "font_size": 11, "bold": True, "text_wrap": True, "valign": "top",
-                                              "border": 1, "border_color": BORDER, **colours})  # as the ok and warn words, larger
-                ws.write_string(r, 1, figures.status_line, status)
-                ws.set_row(r, fit_row([(figures.status_line, 24 * 0.9)], font_size=11, least=30))  # bold and larger
-            elif height := fit_row([(column.header, LABEL_WIDTH * 0.9), (values[column.name], 24)]):  # bold labels are wider
-                ws.set_row(r, height)
-        top = HEADER_ROW + len(fields) + 1
-        cols = columns(DASHBOARD.model)
-        for c, column in enumerate(cols):
-            ws.write_string(top, c, column.header, self.styles.fmt("header"))
-        readiness = FrameRows(fin.readiness)
-        for c, column in enumerate(cols):
-            for r, value in enumerate(readiness.column(column.name), start=top + 1):
-                write_value(ws, r, c, value, self.styles.fmt("plain", "text", wrap=column.col.wrap))
-        ws.set_column(0, 0, LABEL_WIDTH)
-        ws.set_column(1, 1, 24)
-        ws.set_column(2, 2, cols[-1].col.width)
-        print_setup(ws, header=self.header, landscape=False)
+        self.about[DASHBOARD.name] = ("The state of the project at a glance: the board's key figures (each a link to its sheet), the work packages, "
+                                      "spending and returns period by period, and who is not ready for the joint report.")
+        write_dashboard(self.wb, ws, self.styles, self.setup, view, fin, merged=merged, header=self.header)
 
     def returns(self, register: Register) -> None:
         self.table(RETURNS, register_frame(register.entries), "Returns register", "Every file collected, in the order received, with its verdict. A later accepted return replaces the partner's earlier one "

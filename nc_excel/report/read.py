@@ -14,10 +14,10 @@ import pandas as pd
 from pydantic import BaseModel
 
 from nc_excel.analyses.finance import without_totals
-from nc_excel.excel.read import TableNotFound, read_fields, read_frame
+from nc_excel.excel.read import TableNotFound, read_frame
 from nc_excel.excel.values import Grid, SpreadsheetError, open_values
 from nc_excel.folder import ProjectFolder
-from nc_excel.master.read import built_sheets
+from nc_excel.master.read import built_sheets, dashboard_figures
 from nc_excel.master.schema import (
     DASHBOARD,
     FINANCE_POSITION,
@@ -69,7 +69,7 @@ def read_master_sheets(master: Path, living_labs: bool) -> MasterSheets:
         return _frame(grids[sheet.name], sheet.model, f"{master.name}, sheet {sheet.name!r}", f"Rebuild the master with {build}.")
 
     try:
-        dashboard = read_fields(grids[DASHBOARD.name], Dashboard, DASHBOARD.name)
+        dashboard = dashboard_figures(grids[DASHBOARD.name])
     except TableNotFound as exc:
         raise ReportError(f"{master.name}: the Dashboard cannot be read ({exc}). Rebuild the master with {build}.") from exc
     return MasterSheets(

@@ -25,7 +25,7 @@ from nc_excel.excel.read import (
 )
 from nc_excel.excel.schema import HEADER_ROW, col_letter, columns
 from nc_excel.excel.values import SpreadsheetError, open_values
-from nc_excel.excel.write import Styles, print_setup, write_form, write_table
+from nc_excel.excel.write import TITLE_ROW, Styles, print_setup, write_form, write_table
 from nc_excel.issues import Issue, errors, issue
 from nc_excel.setup.checks import check_setup
 from nc_excel.setup.models import (
@@ -95,6 +95,7 @@ REQUIRED_MARK = "required"
 
 def write_settings_sheet(wb: Workbook, styles: Styles, project: Project) -> None:
     ws = wb.add_worksheet(SETTINGS_SHEET)
+    ws.set_row(0, TITLE_ROW)
     ws.write_string(0, 0, SETTINGS_SHEET, styles.text("title"))
     ws.write_string(1, 0, f"Used by the {project.acronym} reporting ribbon in Excel ({project.name}).", styles.text("note"))
     ws.set_column(0, 0, 22)
@@ -105,6 +106,7 @@ def write_settings_sheet(wb: Workbook, styles: Styles, project: Project) -> None
         ws.write_string(r, 1, value, styles.fmt("plain"))
         ws.write_string(r, 2, help_text, styles.text("note"))
         wb.define_name(name, f"='{SETTINGS_SHEET}'!$B${r + 1}")
+    print_setup(ws, header=f"{project.acronym}: {SETTINGS_SHEET}")
 
 
 INSTRUCTIONS_SHEET = "Instructions"
@@ -129,6 +131,7 @@ def write_setup_sheets(wb: Workbook, styles: Styles, setup: ProjectSetup) -> Non
     acronym = setup.project.acronym
     for spec in SETUP_SHEETS:
         ws = wb.add_worksheet(spec.sheet)
+        ws.set_row(0, TITLE_ROW)
         ws.write_string(0, 0, f"{spec.sheet}", styles.text("title"))
         ws.write_string(1, 0, spec.intro, styles.text("note"))
         if spec.form:
@@ -141,7 +144,8 @@ def write_setup_sheets(wb: Workbook, styles: Styles, setup: ProjectSetup) -> Non
             write_table(ws, styles, spec.model, rows, name=spec.table, top=HEADER_ROW, editable=True, lists=refs)
             _mark_required(ws, styles, spec.model)
             ws.freeze_panes(HEADER_ROW + 1, 1)
-        print_setup(ws, header=f"{acronym} setup: {spec.sheet}", repeat_row=None if spec.form else HEADER_ROW)
+        print_setup(ws, header=f"{acronym} setup: {spec.sheet}", repeat_row=None if spec.form else HEADER_ROW,
+                    widths=() if spec.form else [c.col.width for c in columns(spec.model)], repeat_cols=1)
     write_settings_sheet(wb, styles, setup.project)
 
 
