@@ -230,7 +230,7 @@ class RateCell:
         """A computed Finance row as the sheet shows it: its euro figures blank while the rate is unknown."""
         if self.value is not None:
             return row
-        return {**row, **{name: "" for name in FOREIGN_FIGURES}}
+        return {**row, **{name: Formula(row[name], "") if isinstance(row.get(name), Formula) else "" for name in FOREIGN_FIGURES}}
 
 
 FOREIGN_FIGURES = ("declared_eur", "cumulative", "remaining", "absorption")

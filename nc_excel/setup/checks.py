@@ -163,9 +163,8 @@ def _rates(reads: Mapping[str, TableRead]) -> Iterable[Issue]:
             yield issue("setup-duplicate-key", field="Month and currency", value=f"{key[0]:%Y-%m} {key[1]}", sheet="Rates", cell=row.cells["month"], first=seen[key])
         else:
             seen[key] = row.cells["month"]
-    if "rates" in reads and not _every_row_read(reads, "rates"):
-        return  # a currency whose only rate has an error is reported at that cell, not again here
-    with_rates = {currency for _, currency in seen}
+    # a currency whose rates have an error is reported at that cell, not again here
+    with_rates = {r.values.get("currency") for r in reads["rates"].rows} if "rates" in reads else set()
     for row in _valid(reads, "partners"):
         currency = row.values.get("currency")
         if currency not in (None, EUR) and currency not in with_rates and "currency" in row.cells:
