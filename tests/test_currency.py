@@ -15,18 +15,23 @@ from typing import Any
 
 import openpyxl
 import pytest
+from conftest import GENERATED_AT, sheet_values
 from lo.lo import fill_with_libreoffice, require_soffice
 
 from nc_excel.excel.values import open_values
-from nc_excel.partner.schema import FLC_FORM, META_SHEET, SUBMISSION_FORM, Entries, template_name
+from nc_excel.partner.schema import (
+    FLC_FORM,
+    META_SHEET,
+    SUBMISSION_FORM,
+    Entries,
+    template_name,
+)
 from nc_excel.partner.simulate import fill_workbook, partner_entries
 from nc_excel.partner.write import write_partner_workbook
 from nc_excel.setup.currency import rate_of
 from nc_excel.setup.models import ProjectSetup, Rate
 from nc_excel.setup.sheets import read_setup
 from nc_excel.workspace import RateMissing, Workspace
-
-from conftest import GENERATED_AT, sheet_values
 
 D = Decimal
 OCTOBER, NOVEMBER = dt.date(2017, 10, 10), dt.date(2017, 11, 20)

@@ -163,8 +163,8 @@ class FinancePositionRow(SheetRow):
     certified_period: Annotated[Money, shown("Certified for period (EUR)", 13, money=True)] = None
     certified: Annotated[Money, shown("Certified to date (EUR)", 13, money=True)] = None
     funding: Annotated[Text, shown("Funding source", 16)] = None
-    erdf_due: Annotated[Money, shown("ERDF due (EUR)", 13, money=True)] = None
-    norway_due: Annotated[Money, shown("Norwegian funding due (EUR)", 13, money=True)] = None
+    erdf_due: Annotated[Money, shown("ERDF due to date (EUR)", 13, money=True)] = None
+    norway_due: Annotated[Money, shown("Norwegian funding due to date (EUR)", 13, money=True)] = None
     reported: Annotated[bool | None, shown("Reported", 9)] = None
     rejected: Annotated[bool | None, shown("Rejected return", 9)] = None
     ready: Annotated[bool | None, shown("Ready", 8)] = None

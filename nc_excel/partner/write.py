@@ -374,9 +374,8 @@ RATES_SHEET = "Rates"
 """The hidden sheet of a partner workbook outside the euro area: the Commission's rates of its currency known when it was made."""
 
 
-def _write_rate(ws: Worksheet, wb: Workbook, styles: Styles, setup: ProjectSetup, partner: Partner, submission: Placement,
-                values: Mapping[str, Any]) -> RateCell:
-    """The rate of the month of submission on the Start sheet, looked up in the hidden Rates sheet, and that sheet.
+def _write_rate(ws: Worksheet, styles: Styles, setup: ProjectSetup, partner: Partner, submission: Placement, values: Mapping[str, Any]) -> RateCell:
+    """The rate of the month of submission on the Start sheet, looked up in the hidden Rates sheet (``_write_rates``).
 
     The lookup is on the first day of the month of the date of submission; while there
     is no date, or no rate for its month yet, the cell is blank and so are the euros
@@ -384,14 +383,6 @@ def _write_rate(ws: Worksheet, wb: Workbook, styles: Styles, setup: ProjectSetup
     """
     currency = partner.currency
     known = rates_of(setup.rates, currency)
-    table = wb.add_worksheet(RATES_SHEET)
-    table.write_string(0, 0, "Month", styles.fmt("header"))
-    table.write_string(0, 1, f"{currency} per EUR", styles.fmt("header"))
-    table.set_column(0, 1, 14)
-    for r, rate in enumerate(known, start=1):
-        table.write_datetime(r, 0, dt.datetime.combine(month_of(rate.month), dt.time()), styles.fmt("locked", "date"))
-        table.write_number(r, 1, float(rate.rate), styles.fmt("locked", num_format=RATE_FORMAT))
-    table.hide()
     day = submission.cells["submitted_on"]
     lookup = f"=IFERROR(VLOOKUP(DATE(YEAR({day}),MONTH({day}),1),'{RATES_SHEET}'!$A$2:$B${max(len(known), 1) + 1},2,FALSE),\"\")"
     submitted = values.get("submitted_on")
@@ -406,6 +397,19 @@ def _write_rate(ws: Worksheet, wb: Workbook, styles: Styles, setup: ProjectSetup
     ws.write_string(RATE_ROW, 2, why, styles.text("note_wrap"))
     ws.set_row(RATE_ROW, fit_row([(why, START_WIDTHS[2])], least=15))
     return RateCell(currency, f"'{START_SHEET}'!$B${RATE_ROW + 1}", value)
+
+
+def _write_rates(wb: Workbook, styles: Styles, setup: ProjectSetup, currency: str) -> None:
+    """The hidden Rates sheet (the last but the metadata): the rates of ``currency`` the setup knows, month by month."""
+    table = wb.add_worksheet(RATES_SHEET)
+    table.write_string(0, 0, "Month", styles.fmt("header"))
+    table.write_string(0, 1, f"{currency} per EUR", styles.fmt("header"))
+    table.set_column(0, 1, 14)
+    for r, rate in enumerate(rates_of(setup.rates, currency), start=1):
+        table.write_datetime(r, 0, dt.datetime.combine(month_of(rate.month), dt.time()), styles.fmt("locked", "date"))
+        table.write_number(r, 1, float(rate.rate), styles.fmt("locked", num_format=RATE_FORMAT))
+    table.hide()
+    protect(table, setup.project.template_password)
 
 
 RATE_FORMAT = "0.0000"
@@ -475,7 +479,7 @@ def write_partner_workbook(
             start, wb, styles, setup, partner, period, entries.forms.get(SUBMISSION_FORM, {}), refs, win, _form_flags(SUBMISSION_FORM, issues),
             [s.sheet for s in specs],
         )
-        rate_cell = None if partner.currency == EUR else _write_rate(start, wb, styles, setup, partner, submission, entries.forms.get(SUBMISSION_FORM, {}))
+        rate_cell = None if partner.currency == EUR else _write_rate(start, styles, setup, partner, submission, entries.forms.get(SUBMISSION_FORM, {}))
         placed = _write_tables(wb, styles, setup, partner, period, rows, refs, win, header, issues, specs, rate_cell)
         finance = wb.get_worksheet_by_name(FINANCE.sheet)
         flc_top = placed[FINANCE.name].last_row + 3
@@ -490,6 +494,8 @@ def write_partner_workbook(
             start.conditional_format(missing_row, 1, missing_row, 1, {"type": "cell", "criteria": criteria, "value": 0, "format": styles.text(style)})
         print_setup(start, header=header, landscape=False)
         write_lists(wb, styles, list_data)
+        if rate_cell is not None:
+            _write_rates(wb, styles, setup, partner.currency)
         for ws in [start] + [wb.get_worksheet_by_name(s.sheet) for s in specs]:
             protect(ws, setup.project.template_password)
         layout = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_DOWN, Decimal
+from itertools import pairwise
 
 from nc_excel.setup.models import (
     ERDF,
@@ -173,7 +174,7 @@ def demo_rates() -> list[Rate]:
     """A rate for every month from November 2016 to June 2020 and every currency of ``CURRENCY_OF``, marked as demo data."""
     rates = []
     for currency, anchors in RATE_ANCHORS.items():
-        for (start, low), (end, high) in zip(anchors, anchors[1:]):
+        for (start, low), (end, high) in pairwise(anchors):
             span = _months(start, end)
             for i, month in enumerate(span[:-1] if end != anchors[-1][0] else span):
                 rate = Decimal(low) + (Decimal(high) - Decimal(low)) * i / (len(span) - 1)
