@@ -170,7 +170,7 @@ def test_a_norwegian_partner_is_due_norwegian_funding_and_no_erdf_on_the_master_
         assert half - Decimal("0.02") < position.loc[code, "norway_due"] <= half
     assert position.loc["AAL", "erdf_due"] > 0 and position.loc["AAL", "norway_due"] == 0
     board = {r["Partner"]: r for r in board_table(sheet_values(demo.periods[2].board[0], "Finance"), "Partner", "Name")}
-    assert board["OSL"]["ERDF due"] == 0 and board["OSL"]["Norwegian funding due"] == float(position.loc["OSL", "norway_due"])
+    assert board["OSL"]["ERDF due to date (EUR)"] == 0 and board["OSL"]["Norwegian funding due to date (EUR)"] == float(position.loc["OSL", "norway_due"])
 
 
 # ---------------------------------------------------------------- reminders
