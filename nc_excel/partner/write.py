@@ -246,7 +246,7 @@ def _in_euros(rows: list[dict[str, Any]], model: type[BaseModel], rate: RateCell
         refs = {"declared": f"{declared}{HEADER_ROW + 2 + r}", RATE: rate.cell}
         values = {"declared": cell_number(row.get("declared")), RATE: rate.value}
         euros = formula.evaluate(values.__getitem__) if rate.value is not None else ""
-        out.append({**row, RATE: rate.value, "declared_eur": Formula(formula.excel(refs.__getitem__), euros)})
+        out.append({**row, "declared_eur": Formula(formula.excel(refs.__getitem__), euros)})
     return out
 
 
