@@ -28,7 +28,12 @@ from nc_excel.excel.formula import AsNumber, Ref
 from nc_excel.excel.read import read_frame
 from nc_excel.intake.archive import Archive, Register
 from nc_excel.intake.sniff import Limits
-from nc_excel.master.schema import CERTIFICATES, FINANCE, CertificateRow, FinanceReported
+from nc_excel.master.schema import (
+    CERTIFICATES,
+    FINANCE,
+    CertificateRow,
+    FinanceReported,
+)
 from nc_excel.setup.currency import to_eur as eur
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
 from nc_excel.workspace import Workspace

@@ -37,8 +37,8 @@ from nc_excel.partner.schema import (
     table_model,
 )
 from nc_excel.partner.write import prefilled_rows, write_partner_workbook
-from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.currency import rate_of
+from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import Criterion, ProjectSetup
 
 GENERATED_AT = dt.datetime(2017, 9, 1, 9, 0)
