@@ -120,6 +120,8 @@ CATALOGUE: dict[str, IssueType] = {
     "setup-erdf-total": IssueType(SHEET, E, "The ERDF is {value}, but the ERDF partners' budgets times their co-financing rates add up to {expected}.",
                                   "Correct ERDF on the Project sheet, or the Funding source, Co-financing rate % or budget columns on the Partners sheet."),
     "setup-lead-partner": IssueType(SHEET, E, "There are {value} lead partners; a project has exactly one.", "Set Role to 'Lead partner' for exactly one partner."),
+    "setup-no-rates": IssueType(CELL, E, "Partner {partner} declares in {value}, but the Rates sheet has no {value} rate.",
+                                "Add the Commission's monthly {value} rates (InforEuro) to the Rates sheet, or set the partner's currency to EUR."),
     "setup-empty": IssueType(SHEET, E, "The {sheet} sheet has no rows.", "Add at least one row to {sheet}."),
     # rules across fields and returns
     "completed-below-100": IssueType(CELL, E, "Work package {value} is Done but only {percent} % complete.", "Set % complete to 100, or choose the status In progress."),

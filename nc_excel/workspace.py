@@ -33,6 +33,7 @@ from nc_excel.partner.prefill import with_selected_labs
 from nc_excel.partner.schema import template_name
 from nc_excel.partner.write import write_partner_workbook
 from nc_excel.setup.blank import INSTRUCTIONS, blank_setup
+from nc_excel.setup.currency import MissingRate
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import ProjectSetup, templates_period
 from nc_excel.setup.sheets import (
@@ -76,6 +77,10 @@ class SetupInvalid(NcError):
     def __init__(self, path: Path, issues: list[Issue], message: str | None = None) -> None:
         self.issues = issues
         super().__init__(message or f"{path}: the setup sheets have {sum(i.severity == 'error' for i in issues)} error(s). Correct them in Excel and try again.")
+
+
+class RateMissing(NcError):
+    """A report in a partner's own currency needs a rate the Rates sheet does not have: the message names the month and the currency."""
 
 
 @dataclass(frozen=True)
@@ -276,7 +281,10 @@ class Workspace(ProjectFolder):
             for i, code in enumerate(codes):
                 progress(i, len(codes), code)
                 path = self.outbox(period) / template_name(setup, period, code)
-                prefill = with_selected_labs(archive.prefill(code, period), selected.get(code, []))
+                try:
+                    prefill = with_selected_labs(archive.prefill(code, period), selected.get(code, []))
+                except MissingRate as exc:  # "declared before" in euros needs the rate of each earlier report
+                    raise RateMissing(str(exc)) from None
                 write_partner_workbook(path, setup, code, period, generated_at=now, prefill=prefill)
                 written.append(path)
         progress(len(codes), len(codes), "done")
@@ -321,7 +329,10 @@ class Workspace(ProjectFolder):
             raise ProjectError(f"The inbox {inbox} does not exist. Put the partners' returns in {self.inbox} or name a folder with --inbox.")
         now = now or dt.datetime.now().replace(microsecond=0)
         with self._locked("collect"):
-            return collect(self.root, setup, inbox, now=now, limits=limits or Limits(), progress=progress)
+            try:
+                return collect(self.root, setup, inbox, now=now, limits=limits or Limits(), progress=progress)
+            except MissingRate as exc:
+                raise RateMissing(f"{exc} Nothing of this run was collected; the files wait in the inbox.") from None
 
     def build(
         self, *, as_of: dt.date | None = None, period: int | None = None, progress: Progress = _no_progress
@@ -343,6 +354,8 @@ class Workspace(ProjectFolder):
                 return build_master(self.root, setup, as_of=as_of or dt.date.today(), period=period, progress=progress)
         except MasterError as exc:
             raise ProjectError(str(exc)) from exc
+        except MissingRate as exc:
+            raise RateMissing(f"{exc} The master was not rebuilt.") from None
 
     def returns(self, partner: str | None = None, period: int | None = None) -> list[Entry]:
         """The partners' returns in the register (of ``partner``, of ``period``), in the order received."""

@@ -28,7 +28,13 @@ from nc_excel.excel.formula import AsNumber, Ref
 from nc_excel.excel.read import read_frame
 from nc_excel.intake.archive import Archive, Register
 from nc_excel.intake.sniff import Limits
-from nc_excel.master.schema import CERTIFICATES, CertificateRow
+from nc_excel.master.schema import (
+    CERTIFICATES,
+    FINANCE,
+    CertificateRow,
+    FinanceReported,
+)
+from nc_excel.setup.currency import to_eur as eur
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
 from nc_excel.workspace import Workspace
 
@@ -82,6 +88,9 @@ def test_the_template_is_prefilled_with_the_declared_amounts_of_the_accepted_ret
     shown = {key: Decimal(str(grid[11 + n][1])) for n, (key, _) in enumerate(COST_CATEGORIES)}
     assert shown == amounts
     assert grid[10][:5] == ["Cost category", "Declared in the report", "Certified by FLC", "Deducted", "Reason for the deduction"]
+    assert grid[9][0] == "Amounts per cost category (DKK)"  # Aalborg's controller certifies in DKK, as the report declared
+    currency = next(row for row in grid if row and row[0] == "Currency")
+    assert "Certify in DKK" in currency[1] and "DKK per EUR" in currency[1]
     wb = openpyxl.load_workbook(made.written[0])
     ws = wb["Certificate"]
     assert ws.protection.sheet and ws["B12"].protection.locked and not ws["C12"].protection.locked
@@ -115,13 +124,16 @@ def test_a_later_certificate_shows_on_the_master_with_declared_certified_and_ded
     rows = read_frame(sheet_values(built.path, CERTIFICATES.name), CertificateRow)
     aal = rows[(rows["partner"] == "AAL") & (rows["period"] == 1)].set_index("category_label")
     office = aal.index[1]
-    assert aal.loc["Staff costs", "declared"] == staff
-    assert aal.loc["Staff costs", "certified"] == ninety
-    assert aal.loc["Staff costs", "deducted"] == staff - ninety
+    # Aalborg's controller certifies in DKK, as the report declared; the master shows euros at the return's own rate.
+    finance = read_frame(sheet_values(built.path, FINANCE.name), FinanceReported)
+    [rate] = set(finance[(finance["partner"] == "AAL") & (finance["period"] == 1)]["rate"])
+    assert aal.loc["Staff costs", "declared"] == eur(staff, rate)
+    assert aal.loc["Staff costs", "certified"] == eur(ninety, rate)
+    assert aal.loc["Staff costs", "deducted"] == eur(staff, rate) - eur(ninety, rate)
     assert aal.loc["Staff costs", "reason"] == "Hours without timesheets"
     assert aal.loc[office, "deducted"] > 0  # the flat rate follows the certified staff costs
     total = rows[(rows["partner"] == "AAL") & rows["period"].isna()].iloc[0]
-    assert total["declared"] == sum(amounts.values())
+    assert total["declared"] == sum(eur(amount, rate) for amount in amounts.values())
     assert total["certified"] == sum(aal["certified"]) and total["deducted"] == sum(aal["deducted"])
     project_total = rows[rows["partner"] == "Project"].iloc[0]
     assert project_total["certified"] == total["certified"]  # only AAL has a certificate

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from nc_excel.cli import app
 from nc_excel.intake.archive import Register
 from nc_excel.partner.simulate import fill_workbook, partner_entries, rename_sheet
+from nc_excel.setup.currency import rate_of
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.workspace import Workspace
 
@@ -427,8 +428,9 @@ def test_next_period_template_carries_over_the_accepted_return(project: Workspac
     ret = result.collected[0].ret
     project.generate_templates(2, ["OSL"], now=NOW)
     wb = openpyxl.load_workbook(project.outbox(2) / "NC_P2_OSL.xlsx")
-    staff_declared = ret.rows("Finance")[0]["declared"]
-    assert wb["Finance"]["C5"].value == pytest.approx(float(staff_declared))  # "Declared before"
+    staff_declared = ret.rows("Finance")[0]["declared"]  # Oslo declares in NOK; "Declared before" is in EUR, at the rate of its month of submission
+    rate = rate_of(demo_setup.rates, "NOK", ret.form("Submission")["submitted_on"])
+    assert wb["Finance"]["C5"].value == pytest.approx(float(staff_declared / rate), abs=0.005)
     first_indicator = ret.rows("Indicators")[0]
     assert wb["Indicators"]["E5"].value == pytest.approx(float(first_indicator["achieved"]))
     labs = ret.rows("LivingLabs")

@@ -153,7 +153,7 @@ def test_every_computed_column_is_listed(demo_setup: ProjectSetup) -> None:
 
 
 def test_each_computed_cell_holds_its_columns_formula(demo_project: Workspace, demo_setup: ProjectSetup) -> None:
-    wb = openpyxl.load_workbook(demo_project.outbox(1) / "NC_P1_AAL.xlsx")
+    wb = openpyxl.load_workbook(demo_project.outbox(1) / "NC_P1_FHH.xlsx")
     tables = layout(wb)["tables"]
     for (table, name), text in COMPUTED.items():
         spec = next(s for s in TABLES if s.name == table)
@@ -166,7 +166,7 @@ def test_each_computed_cell_holds_its_columns_formula(demo_project: Workspace, d
 
 
 def test_office_and_administration_holds_the_flat_rate_formula(demo_project: Workspace, demo_setup: ProjectSetup) -> None:
-    wb = openpyxl.load_workbook(demo_project.outbox(1) / "NC_P1_AAL.xlsx")
+    wb = openpyxl.load_workbook(demo_project.outbox(1) / "NC_P1_FHH.xlsx")
     place = layout(wb)["tables"][FINANCE.name]
     staff, office = (row_cells(place, row)["declared"] for row in data_rows(place)[:2])
     rate = demo_setup.project.office_flat_rate
@@ -184,7 +184,7 @@ def test_next_periods_before_adds_up_every_earlier_period(demo_setup: ProjectSet
         finance = [RowRead(4 + i, {"category": label, "budget": D(1000), "previous": D(previous), "declared": D(step * i)}, None)
                    for i, (_, label) in enumerate(COST_CATEGORIES)]
         indicators = [RowRead(4, {"code": "O1", "previous": D(previous), "achieved": D(achieved)}, None)]
-        return Return(f"P{period}.xlsx", "AAL", period, "", {FINANCE.name: finance, INDICATORS.name: indicators}, {}, [])
+        return Return(f"P{period}.xlsx", "FHH", period, "", {FINANCE.name: finance, INDICATORS.name: indicators}, {}, [])
 
     prefill = prefill_from([sent(2, 10, "0", "1.25"), sent(1, 1, "0", "2.5")], demo_setup)
     assert prefill.indicators == {"O1": D("3.75")}
@@ -206,8 +206,8 @@ TEXT_TYPED = {  # Finance row -> declared this period, pasted as text in the for
 def test_amounts_pasted_as_text_compute_in_libreoffice_as_intake_reads_them(demo_setup: ProjectSetup, tmp_path: Path) -> None:
     """No #VALUE! in the partner's own workbook: its cumulative and office lines show what the master will."""
     require_soffice()
-    template = tmp_path / "NC_P1_AAL.xlsx"
-    write_partner_workbook(template, demo_setup, "AAL", 1, generated_at=GENERATED_AT,
+    template = tmp_path / "NC_P1_FHH.xlsx"
+    write_partner_workbook(template, demo_setup, "FHH", 1, generated_at=GENERATED_AT,
                            prefill=Prefill(finance={"staff": D(1000)}))
     tables = layout(openpyxl.load_workbook(template))["tables"]
     fin, ind = tables[FINANCE.name], tables[INDICATORS.name]
@@ -245,15 +245,15 @@ ACHIEVED = [1.25, 0, 3]
 
 @pytest.fixture(scope="module")
 def recalculated(demo_setup: ProjectSetup, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Path]]:
-    """AAL's period-1 template with amounts carried over, filled in and saved by LibreOffice."""
+    """FHH's period-1 template with amounts carried over, filled in and saved by LibreOffice."""
     require_soffice()
     setup = demo_setup.model_copy(deep=True)
-    setup.partner("AAL").budget_travel = TRAVEL_BUDGET
-    indicators = [i.code for i in setup.indicators if "AAL" in i.partners]
+    setup.partner("FHH").budget_travel = TRAVEL_BUDGET
+    indicators = [i.code for i in setup.indicators if "FHH" in i.partners]
     prefill = Prefill(indicators={indicators[0]: D("2.5")}, finance={"external": D(1000), "infrastructure": D(0)})
     folder = tmp_path_factory.mktemp("formulas")
-    template = folder / "NC_P1_AAL.xlsx"
-    write_partner_workbook(template, setup, "AAL", 1, generated_at=GENERATED_AT, prefill=prefill)
+    template = folder / "NC_P1_FHH.xlsx"
+    write_partner_workbook(template, setup, "FHH", 1, generated_at=GENERATED_AT, prefill=prefill)
     tables = layout(openpyxl.load_workbook(template))["tables"]
     fin, ind = tables[FINANCE.name], tables[INDICATORS.name]
     fin_rows, ind_rows = data_rows(fin), data_rows(ind)

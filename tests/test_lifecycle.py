@@ -40,6 +40,7 @@ from nc_excel.master.schema import (
 from nc_excel.partner.read import Return
 from nc_excel.partner.schema import FLC_FORM, SUBMISSION_FORM, template_name
 from nc_excel.partner.simulate import fill_workbook, partner_entries
+from nc_excel.setup.currency import rate_of, to_eur
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.workspace import ProjectLocked, Workspace
 
@@ -242,7 +243,9 @@ def test_the_next_templates_start_from_every_earlier_period(late, demo_setup: Pr
     assert p2.entry.accepted and p2.entry.period == 2, p2.issues
     register = Register(ws.root)
     p1_ret, p2_ret = (ws_return(ws, register, demo_setup, period) for period in (1, 2))
-    staff = [r["declared"] for r in (p1_ret.rows("Finance")[0], p2_ret.rows("Finance")[0])]
+    # Scottish Enterprise declares in GBP; "Declared before" is in euros, each period's at the rate of its month of submission.
+    staff = [to_eur(ret.rows("Finance")[0]["declared"], rate_of(demo_setup.rates, "GBP", ret.form(SUBMISSION_FORM)["submitted_on"]))
+             for ret in (p1_ret, p2_ret)]
     assert p2_ret.rows("Finance")[0]["previous"] == staff[0]  # the period-2 template sent again after the catch-up
     finance = sheet_values(late["p3"], "Finance")
     indicators = sheet_values(late["p3"], "Indicators")

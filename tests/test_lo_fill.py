@@ -17,7 +17,7 @@ import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from nc_excel.partner.schema import (
     table_model,
 )
 from nc_excel.partner.write import prefilled_rows, write_partner_workbook
+from nc_excel.setup.currency import rate_of
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import Criterion, ProjectSetup
 
@@ -225,15 +226,20 @@ def test_formulas_are_recalculated(filled: Filled, setup: ProjectSetup, returned
     office = (Decimal(str(STAFF)) * rate / 100).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
     assert at(grid, fin.cell("declared", 1)) == pytest.approx(float(office), abs=1e-9)
     assert float(office) == pytest.approx(1500.19)  # ROUNDDOWN, not ROUND
+    # Aalborg declares in DKK: the euros are at the rate of the month of submission (typed 12 October 2017), looked up in the workbook.
+    exchange = rate_of(setup.rates, "DKK", dt.date(2017, 10, 12))
+    assert values(wb, "Start")[8][1] == pytest.approx(float(exchange))
     for i in range(fin.rows):
         budget, previous = at(grid, fin.cell("budget", i)), at(grid, fin.cell("previous", i))
         declared = at(grid, fin.cell("declared", i)) or 0.0
-        cumulative = previous + declared
+        euros = (Decimal(str(declared)) / exchange).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        assert at(grid, fin.cell("declared_eur", i)) == pytest.approx(float(euros)), (fmt, i)
+        cumulative = previous + float(euros)
         assert at(grid, fin.cell("cumulative", i)) == pytest.approx(cumulative), (fmt, i)
         assert at(grid, fin.cell("remaining", i)) == pytest.approx(budget - cumulative), (fmt, i)
         absorption = 0 if budget == 0 else float((Decimal(str(cumulative)) / Decimal(str(budget))).quantize(Decimal("0.001")))  # a fraction, shown as 0.0%
         assert at(grid, fin.cell("absorption", i)) == pytest.approx(absorption), (fmt, i)
-    assert at(grid, fin.cell("cumulative", 0)) == pytest.approx(STAFF)
+    assert at(grid, fin.cell("cumulative", 0)) == pytest.approx(float((Decimal(str(STAFF)) / exchange).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)))
 
     ind = filled.tables["Indicators"]
     grid = values(wb, ind.sheet)

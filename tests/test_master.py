@@ -92,9 +92,9 @@ def test_every_reported_row_carries_its_source(collected: Workspace) -> None:
 
 
 def test_finance_totals_equal_the_sum_of_the_returns(collected: Workspace) -> None:
-    declared = sum(Decimal(str(r["Declared in period"])) for r in table(collected.master, "Finance") if r["Period"] == 1)
+    declared = sum(Decimal(str(r["Declared in period (EUR)"])) for r in table(collected.master, "Finance") if r["Period"] == 1)
     *position, project = table(collected.master, "Finance position")
-    assert sum(Decimal(str(r["Declared in period"])) for r in position) == declared == Decimal(str(project["Declared in period"]))
+    assert sum(Decimal(str(r["Declared in period (EUR)"])) for r in position) == declared == Decimal(str(project["Declared in period (EUR)"]))
     assert {r["Partner"] for r in position if r["Reported"] == "No"} == {"SCE", "FKC"}
     dashboard = {row[0]: row[1] for row in values(collected.master, "Dashboard") if row and row[0]}
     assert Decimal(str(dashboard["Declared this period (EUR)"])).quantize(Decimal("0.01")) == declared

@@ -23,7 +23,7 @@ from nc_excel.excel.schema import HEADER_ROW
 RENAMED = {
     'period: Annotated[int, shown("Reporting period")]': 'period: Annotated[int, shown("Period reported on")]',
     'received: Annotated[int, shown("Returns received")]': 'received: Annotated[int, shown("Returns in")]',
-    'erdf_due: Annotated[Money, shown("ERDF due", 13, money=True)]': 'erdf_due: Annotated[Money, shown("ERDF to claim", 13, money=True)]',
+    'erdf_due: Annotated[Money, shown("ERDF due to date (EUR)", 13, money=True)]': 'erdf_due: Annotated[Money, shown("ERDF to claim (EUR)", 13, money=True)]',
     'decision: Annotated[Text, typed("Decision", 10, choices="decisions")]': 'decision: Annotated[Text, typed("Your decision", 10, choices="decisions")]',
     'code: Annotated[Text, shown("Deliverable", 10)] = None\n    work_package: Annotated[Text, shown("Work package", 8)] = None\n    title: Annotated[Text, shown("Title", 24, wrap=True)] = None\n    responsible':
         'code: Annotated[Text, shown("Deliverable code", 10)] = None\n    work_package: Annotated[Text, shown("Work package", 8)] = None\n    title: Annotated[Text, shown("Title", 24, wrap=True)] = None\n    responsible',
@@ -61,7 +61,7 @@ def test_a_header_renamed_in_the_schema_is_followed_by_the_build_the_board_and_t
     # The master shows the new words ...
     labels = [row[0] for row in grid(master, "Dashboard") if row and row[0]]
     assert "Returns in" in labels and "Period reported on" in labels and "Returns received" not in labels
-    assert "ERDF to claim" in grid(master, "Finance position")[HEADER_ROW]
+    assert "ERDF to claim (EUR)" in grid(master, "Finance position")[HEADER_ROW]
     assert "Your decision" in grid(master, "Living Labs")[HEADER_ROW]
     assert "Deliverable code" in grid(master, "Schedule")[HEADER_ROW]
 

@@ -44,7 +44,7 @@ def test_init_writes_the_setup_that_reads_back_unchanged(demo_project: Workspace
     for folder in ("outbox", "inbox", "archive", "feedback", "board", "backups"):
         assert (demo_project.root / folder).is_dir()
     wb = openpyxl.load_workbook(demo_project.master)
-    assert wb.sheetnames == ["Project", "Regions", "Partners", "Work packages", "Deliverables", "Indicators", "Periods", "Criteria", "Choices", "Settings"]
+    assert wb.sheetnames == ["Project", "Regions", "Partners", "Work packages", "Deliverables", "Indicators", "Periods", "Criteria", "Rates", "Choices", "Settings"]
     assert wb["Partners"]["C5"].value == "Aalborg Kommune"
     assert "SetupPartners" in wb["Partners"].tables
 

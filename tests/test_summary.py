@@ -103,26 +103,26 @@ def test_finance_per_partner_and_category_equals_the_master(board) -> None:
     assert project["Partner"] == "Project" and list(board_rows) == [r["Partner"] for r in master_rows]
     for m in master_rows:
         b = board_rows[m["Partner"]]
-        assert money(b["Declared in period"]) == money(m["Declared in period"])
-        assert money(b["Spent so far"]) == money(m["Cumulative"])
-        assert money(b["Certified to date"]) == money(m["Certified to date"])
+        assert money(b["Declared in period (EUR)"]) == money(m["Declared in period (EUR)"])
+        assert money(b["Spent so far (EUR)"]) == money(m["Cumulative (EUR)"])
+        assert money(b["Certified to date (EUR)"]) == money(m["Certified to date (EUR)"])
         assert b["Absorption %"] == m["Absorption %"] and b["FLC status"] == m["FLC status"] and b["Ready"] == m["Ready"]
-    declared = sum(money(r["Declared in period"]) for r in master_rows)
+    declared = sum(money(r["Declared in period (EUR)"]) for r in master_rows)
     total = next(r for r in grid(result.workbook, "Finance") if r and r[0] == "Total")
-    assert money(total[4]) == declared == money(project["Declared in period"]) == money(dashboard(ws.master)["Declared this period (EUR)"])
+    assert money(total[4]) == declared == money(project["Declared in period (EUR)"]) == money(dashboard(ws.master)["Declared this period (EUR)"])
     lines = master_table(ws.master, "Budget lines")
     categories = table(grid(result.workbook, "Finance"), "Cost category", "", after="Per cost category")  # the label spans three columns
     assert len(categories) == 6
     for c in categories:
         mine = [r for r in lines if r["Cost category"] == c["Cost category"]]
-        assert money(c["Budget"]) == sum(money(r["Budget"]) for r in mine)
-        assert money(c["Spent so far"]) == sum(money(r["Cumulative"]) for r in mine)
+        assert money(c["Budget (EUR)"]) == sum(money(r["Budget (EUR)"]) for r in mine)
+        assert money(c["Spent so far (EUR)"]) == sum(money(r["Cumulative (EUR)"]) for r in mine)
     rows = grid(result.workbook, "Finance")
     after = next(i for i, r in enumerate(rows) if r and r[0] == "Per cost category")
     category_total = next(r for r in rows[after:] if r and r[0] == "Total")
     project_line = lines[-1]  # the master's budget lines end with the project's total
     assert project_line["Partner"] == "Project"
-    assert money(category_total[5]) == money(project_line["Cumulative"]) == sum(money(c["Spent so far"]) for c in categories)
+    assert money(category_total[5]) == money(project_line["Cumulative (EUR)"]) == sum(money(c["Spent so far (EUR)"]) for c in categories)
 
 
 def test_living_labs_shortlist_equals_the_master(board) -> None:

@@ -24,7 +24,14 @@ from nc_excel.workspace import ProjectError, Workspace
 
 @pytest.fixture(scope="module")
 def aal(demo_project: Workspace) -> openpyxl.Workbook:
+    """Aalborg's template: a Danish partner, declaring in DKK."""
     return openpyxl.load_workbook(demo_project.outbox(1) / "NC_P1_AAL.xlsx")
+
+
+@pytest.fixture(scope="module")
+def fhh(demo_project: Workspace) -> openpyxl.Workbook:
+    """Hamburg's template: a partner declaring in EUR."""
+    return openpyxl.load_workbook(demo_project.outbox(1) / "NC_P1_FHH.xlsx")
 
 
 def validation_at(ws: Worksheet, cell: str):
@@ -43,10 +50,10 @@ def test_one_workbook_per_partner(demo_project: Workspace, demo_setup: ProjectSe
 
 
 def test_sheets_and_named_tables(aal: openpyxl.Workbook) -> None:
-    assert aal.sheetnames == ["Start", "Progress", "Deliverables", "Indicators", "Finance", "Living Labs", "Lists", "_nc_meta"]
+    assert aal.sheetnames == ["Start", "Progress", "Deliverables", "Indicators", "Finance", "Living Labs", "Lists", "Rates", "_nc_meta"]
     tables = {name for ws in aal.worksheets for name in ws.tables}
     assert {"Progress", "Deliverables", "Indicators", "Finance", "LivingLabs"} <= tables
-    assert aal["Lists"].sheet_state == "hidden"
+    assert aal["Lists"].sheet_state == aal["Rates"].sheet_state == "hidden"
     assert aal["_nc_meta"].sheet_state == "veryHidden"
 
 
@@ -54,7 +61,8 @@ def test_metadata_identifies_partner_and_period(aal: openpyxl.Workbook, demo_set
     meta = {row[0].value: row[1].value for row in aal["_nc_meta"].iter_rows(max_col=2)}
     assert (meta["project"], meta["partner"], meta["period"], meta["schema_version"]) == ("NC", "AAL", 1, 1)
     assert meta["generated_at"] == GENERATED_AT.isoformat()
-    assert meta["digest"] == digest(demo_setup, "AAL", 1, meta["generated_at"])
+    assert meta["digest"] == digest(demo_setup, "AAL", 1, meta["generated_at"], currency="DKK")
+    assert meta["digest"] != digest(demo_setup, "AAL", 1, meta["generated_at"])  # the currency is sealed: edited to EUR, it is refused
     assert meta["digest"] != digest(demo_setup, "HOE", 1, meta["generated_at"])
     layout = json.loads(meta["layout"])
     assert layout["tables"]["Progress"]["sheet"] == "Progress"
@@ -123,17 +131,17 @@ def test_inputs_unlocked_everything_else_locked(aal: openpyxl.Workbook) -> None:
     assert not deliverables[f"{dcols['Status']}5"].protection.locked
 
 
-def test_office_and_administration_is_computed_never_typed(aal: openpyxl.Workbook) -> None:
-    ws = aal["Finance"]
+def test_office_and_administration_is_computed_never_typed(fhh: openpyxl.Workbook) -> None:
+    ws = fhh["Finance"]
     cols = header_cells(ws)
-    declared = cols["Declared this period"]
+    declared = cols["Declared this period (EUR)"]
     assert ws["A6"].value.startswith("Office and administration (15 % of staff)")
     office = ws[f"{declared}6"]
     staff = AsNumber(Ref("staff")).text(lambda _: f"{declared}5")  # staff costs pasted as text count too
     assert office.value == f"=ROUNDDOWN({staff}*15/100,2)"
     assert office.protection.locked
     assert not ws[f"{declared}5"].protection.locked
-    assert ws[f"{cols['Cumulative']}5"].value == f"={cols['Declared before']}5+{staff}"
+    assert ws[f"{cols['Cumulative (EUR)']}5"].value == f"={cols['Declared before (EUR)']}5+{staff}"
 
 
 def test_flc_form_sits_below_the_finance_table(aal: openpyxl.Workbook) -> None:
@@ -248,12 +256,12 @@ def test_validation_titles_end_at_a_whole_word(aal: openpyxl.Workbook) -> None:
     assert "Strong backing from local politi" not in titles and all(len(t) <= 32 for t in titles)
 
 
-def test_the_finance_sheet_adds_up_in_a_totals_row_under_the_table(aal: openpyxl.Workbook) -> None:
+def test_the_finance_sheet_adds_up_in_a_totals_row_under_the_table(fhh: openpyxl.Workbook) -> None:
     """The total to tie to the FLC certificate: column sums, the declared total as the cumulative counts it."""
-    ws = aal["Finance"]
+    ws = fhh["Finance"]
     cols = header_cells(ws)
     budget, before, declared, cumulative, remaining, absorption = (
-        cols[h] for h in ("Budget", "Declared before", "Declared this period", "Cumulative", "Remaining budget", "Absorption %"))
+        cols[h] for h in ("Budget (EUR)", "Declared before (EUR)", "Declared this period (EUR)", "Cumulative (EUR)", "Remaining budget (EUR)", "Absorption %"))
     assert ws["A11"].value == "Total" and ws["A12"].value == "First level control"
     assert ws[f"{budget}11"].value == f"=SUM({budget}5:{budget}10)" and ws[f"{cumulative}11"].value == f"=SUM({cumulative}5:{cumulative}10)"
     assert ws[f"{declared}11"].value == f"={cumulative}11-{before}11" and ws[f"{remaining}11"].value == f"={budget}11-{cumulative}11"

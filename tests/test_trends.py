@@ -24,8 +24,9 @@ from typer.testing import CliRunner
 
 from nc_excel.cli import app
 from nc_excel.master.schema import HISTORY
-from nc_excel.partner.schema import FLC_FORM
+from nc_excel.partner.schema import FLC_FORM, SUBMISSION_FORM
 from nc_excel.partner.simulate import partner_entries
+from nc_excel.setup.currency import rate_of, to_eur
 from nc_excel.setup.models import ProjectSetup, flat_rate
 from nc_excel.workspace import Workspace
 
@@ -67,12 +68,15 @@ def history_rows(master: Path) -> list[dict]:
 
 
 def declared_in_finance_sheets(setup: ProjectSetup, partners: list[str], period: int) -> Decimal:
-    """What the partners typed into their Finance sheets, with office costs computed as the template's formula does."""
+    """What the partners typed into their Finance sheets, with office costs computed as the template's formula does,
+    in euros: each line at the rate of the partner's month of submission (the demo's partners declare in their own currencies)."""
     total = Decimal(0)
     for code in partners:
-        amounts = {row["category"]: row["declared"] for row in partner_entries(setup, code, period).tables["Finance"]}
-        total += sum(v for k, v in amounts.items() if k != "Office and administration")
-        total += flat_rate(amounts["Staff costs"], setup.project.office_flat_rate)
+        entries = partner_entries(setup, code, period)
+        amounts = {row["category"]: row["declared"] for row in entries.tables["Finance"]}
+        amounts["Office and administration"] = flat_rate(amounts["Staff costs"], setup.project.office_flat_rate)
+        rate = rate_of(setup.rates, setup.partner(code).currency, entries.forms[SUBMISSION_FORM]["submitted_on"])
+        total += sum(to_eur(v, rate) for v in amounts.values())
     return total
 
 
@@ -83,13 +87,13 @@ def test_history_has_one_row_per_period_with_the_declared_sums(two_periods, demo
     everyone = [p.code for p in demo_setup.partners]
     accepted_p2 = [c for c in everyone if c not in (two_periods["careless"], two_periods["silent"])]
     p1, p2 = declared_in_finance_sheets(demo_setup, everyone, 1), declared_in_finance_sheets(demo_setup, accepted_p2, 2)
-    assert Decimal(str(rows[0]["Declared in period"])).quantize(Decimal("0.01")) == p1
-    assert Decimal(str(rows[1]["Declared in period"])).quantize(Decimal("0.01")) == p2
-    assert Decimal(str(rows[1]["Declared cumulative"])).quantize(Decimal("0.01")) == p1 + p2
+    assert Decimal(str(rows[0]["Declared in period (EUR)"])).quantize(Decimal("0.01")) == p1
+    assert Decimal(str(rows[1]["Declared in period (EUR)"])).quantize(Decimal("0.01")) == p2
+    assert Decimal(str(rows[1]["Declared cumulative (EUR)"])).quantize(Decimal("0.01")) == p1 + p2
     assert rows[0]["Accepted"] == 21 and rows[1]["Accepted"] == 19 and rows[1]["Missing"] == 2
     assert f"{two_periods['silent']} (missing)" in rows[1]["Late or missing"]
     dashboard = {r[0]: r[1] for r in grid(ws.master, "Dashboard") if r and r[0]}
-    assert rows[1]["Declared cumulative"] == pytest.approx(dashboard["Spent so far (EUR)"])
+    assert rows[1]["Declared cumulative (EUR)"] == pytest.approx(dashboard["Spent so far (EUR)"])
 
 
 def test_history_certified_and_plan(two_periods, demo_setup: ProjectSetup) -> None:
@@ -97,20 +101,25 @@ def test_history_certified_and_plan(two_periods, demo_setup: ProjectSetup) -> No
     rows = history_rows(two_periods["ws"].master)
     everyone = [p.code for p in demo_setup.partners]
     accepted = {1: everyone, 2: [c for c in everyone if c not in (two_periods["careless"], two_periods["silent"])]}
-    certified = {n: sum(f["certified"] for f in (partner_entries(demo_setup, c, n).forms[FLC_FORM] for c in codes) if f["flc_status"] == "Certified")
-                 for n, codes in accepted.items()}
-    assert rows[0]["Certified in period"] == pytest.approx(float(certified[1]))
-    assert rows[1]["Certified cumulative"] == pytest.approx(float(certified[1] + certified[2]))
+    def certified_eur(code: str, period: int) -> Decimal:  # what the controller certified, in the partner's currency, in euros
+        entries = partner_entries(demo_setup, code, period)
+        flc, day = entries.forms[FLC_FORM], entries.forms[SUBMISSION_FORM]["submitted_on"]
+        rate = rate_of(demo_setup.rates, demo_setup.partner(code).currency, day)
+        return to_eur(flc["certified"], rate) if flc["flc_status"] == "Certified" else Decimal(0)
+
+    certified = {n: sum(certified_eur(c, n) for c in codes) for n, codes in accepted.items()}
+    assert rows[0]["Certified in period (EUR)"] == pytest.approx(float(certified[1]))
+    assert rows[1]["Certified cumulative (EUR)"] == pytest.approx(float(certified[1] + certified[2]))
     budget = float(sum(p.total_budget for p in demo_setup.partners))
-    assert rows[0]["Planned by period end"] == pytest.approx(budget * 12 / 42, abs=0.01)  # Nov 2016 to Oct 2017
-    assert rows[1]["Planned by period end"] == pytest.approx(budget * 18 / 42, abs=0.01)  # to Apr 2018
+    assert rows[0]["Planned by period end (EUR)"] == pytest.approx(budget * 12 / 42, abs=0.01)  # Nov 2016 to Oct 2017
+    assert rows[1]["Planned by period end (EUR)"] == pytest.approx(budget * 18 / 42, abs=0.01)  # to Apr 2018
     assert rows[1]["Deliverables due"] == sum(1 for d in demo_setup.deliverables if d.due <= dt.date(2018, 4, 30))
 
 
 def test_spending_share_is_a_fraction_shown_as_a_percentage(two_periods, demo_setup: ProjectSetup) -> None:
     sheet = openpyxl.load_workbook(two_periods["ws"].master)[HISTORY.name]
     header = [c.value for c in sheet[4]]
-    share, cumulative = header.index("Spent / budget") + 1, header.index("Declared cumulative") + 1
+    share, cumulative = header.index("Spent / budget") + 1, header.index("Declared cumulative (EUR)") + 1
     budget = sum(p.total_budget for p in demo_setup.partners)
     for row in (5, 6):
         cell = sheet.cell(row, share)
@@ -153,7 +162,7 @@ def test_a_history_that_disagrees_with_the_dashboard_stops_the_board(two_periods
     project = Workspace(Path(shutil.copytree(two_periods["ws"].root, tmp_path / "project")))
     wb = openpyxl.load_workbook(project.master)
     sheet = wb[HISTORY.name]
-    column = [c.value for c in sheet[4]].index("Declared cumulative") + 1
+    column = [c.value for c in sheet[4]].index("Declared cumulative (EUR)") + 1
     sheet.cell(6, column).value += 1000
     wb.save(project.master)
     run = CliRunner().invoke(app, ["summary", "--project", str(project.root), "--period", "2"])

@@ -24,6 +24,10 @@ What counts (the returns register is the truth about which returns count):
   current accepted returns for one partner and period break the register's
   promise and are refused too. Register rows of other statuses (duplicate, not a
   return) are ignored; they may name no partner or period.
+- Money is in euros: ``declared`` is what a return declared, converted at the rate of
+  its month of submission; where the finance frame has an ``amount`` column (the
+  same in the partner's own currency), the office flat rate is checked on it, as the
+  partner computed it.
 - ``cumulative`` is the sum of ``declared`` over the counting returns of every
   period up to and including ``period``; the prefilled ``previous`` is not used.
 - A partner has *open errors* when a rejected return for the period was received
@@ -446,20 +450,23 @@ class _Amounts:
     now: dict[tuple[str, str], Decimal]
     cumulative: dict[tuple[str, str], Decimal]
     source: dict[str, str | None]  # partner -> file of the period's counting return
+    own: dict[tuple[str, str], Decimal]  # the period's amounts in the partner's currency, where the frame has them (``amount``)
 
     @classmethod
     def of(cls, rows: list[dict[str, Any]], period: int) -> _Amounts:
         now: dict[tuple[str, str], Decimal] = {}
         cumulative: dict[tuple[str, str], Decimal] = {}
         source: dict[str, str | None] = {}
+        own: dict[tuple[str, str], Decimal] = {}
         for r in rows:
             key = (r["partner"], r["category"])
             amount = money(r["declared"])
             cumulative[key] = cumulative.get(key, ZERO) + amount
             if int(r["period"]) == period:
                 now[key] = now.get(key, ZERO) + amount
+                own[key] = own.get(key, ZERO) + money(r.get("amount", r["declared"]))
                 source[r["partner"]] = _text(r["file"])
-        return cls(now, cumulative, source)
+        return cls(now, cumulative, source, own)
 
     def total(self, amounts: dict[tuple[str, str], Decimal], partner: str) -> Decimal:
         return sum((amounts.get((partner, c), ZERO) for c, _ in COST_CATEGORIES), ZERO)
@@ -473,8 +480,8 @@ def _budget_lines(p: Partner, project: Project, amounts: _Amounts, *, reported: 
         now = amounts.now.get((p.code, cat), ZERO)
         total = amounts.cumulative.get((p.code, cat), ZERO)
         ok: bool | None = None
-        if cat == "office" and reported:
-            ok = now == flat_rate(amounts.now.get((p.code, "staff"), ZERO), project.office_flat_rate)
+        if cat == "office" and reported:  # in the currency declared: euros converted line by line may differ by a cent
+            ok = amounts.own.get((p.code, cat), ZERO) == flat_rate(amounts.own.get((p.code, "staff"), ZERO), project.office_flat_rate)
         lines.append({
             "partner": p.code, "partner_name": p.name, "category": cat, "category_label": label,
             "budget": budget, "declared_period": now, "cumulative": total, "remaining": budget - total,

@@ -234,7 +234,7 @@ def finance(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
     s.section("Per partner")
     first, last_row = s.table(p, FinancePositionRow, [
         Show("partner"), Show("partner_name"), Show("country", align="center"), Show("budget"),
-        Show("declared_period"), Show("cumulative", header="Spent so far"),
+        Show("declared_period"), Show("cumulative", header="Spent so far (EUR)"),
         Show("absorption_pct"), Show("expected", header="Expected %", kind="share"),
         Show("flc_status", align="center"), Show("certified"), Show("erdf_due"), Show("norway_due"),
         Show("ready", align="center"),
@@ -251,8 +251,8 @@ def finance(wb: Workbook, fmt: Formats, view: MasterView, f: Figures) -> Page:
     s.keep(20 + 2 * DEFAULT_ROW + 28 + DEFAULT_ROW * (len(f.categories) + 1) + 330 * 0.75 + 10)  # the categories with their charts
     s.section("Per cost category", "Summed over the partners' budget lines.")
     cat_first, cat_last = s.table(f.categories, None, [
-        Show("category", header="Cost category", kind="text", first=0, last=2), Show("budget", header="Budget", kind="money", first=3), Show("declared", header="Declared in period", kind="money", first=4),
-        Show("cumulative", header="Spent so far", kind="money", first=5), Show("absorption", header="Absorption %", kind="share", first=6), Show("remaining", header="Remaining", kind="money", first=7),
+        Show("category", header="Cost category", kind="text", first=0, last=2), Show("budget", header="Budget (EUR)", kind="money", first=3), Show("declared", header="Declared in period (EUR)", kind="money", first=4),
+        Show("cumulative", header="Spent so far (EUR)", kind="money", first=5), Show("absorption", header="Absorption %", kind="share", first=6), Show("remaining", header="Remaining (EUR)", kind="money", first=7),
     ])
     category_totals = [("Total", 0, 2, "text"), (float(f.budget), 3, 3, "money"), (float(f.declared_period), 4, 4, "money"),
                        (float(f.cumulative), 5, 5, "money"), (float(f.absorption), 6, 6, "share"), (float(f.budget - f.cumulative), 7, 7, "money")]

@@ -41,7 +41,7 @@ Money = Annotated[Decimal, Field(ge=Decimal(0), le=Decimal("999999999.99"))]
 class CertificateLine(FormRow):
     category: Annotated[str, Col("Cost category", 36, input=False)]
     declared: Annotated[Decimal, Col("Declared in the report", 16, input=False, money=True)]
-    certified: Annotated[Money, Col("Certified by FLC", 16, money=True, help="The eligible amount the controller certified for this cost category, in EUR (0 if none).")]
+    certified: Annotated[Money, Col("Certified by FLC", 16, money=True, help="The eligible amount the controller certified for this cost category, in the currency of the report (0 if none).")]
     deducted: Annotated[Decimal | None, Col("Deducted", 14, input=False, money=True, formula=Ref("declared") - AsNumber(Ref("certified")))] = None
     reason: Annotated[str | None, Field(max_length=500), Col("Reason for the deduction", 52, wrap=True, help="Required when the controller deducted something: why, as the certificate says (at most 500 characters).")] = None
 

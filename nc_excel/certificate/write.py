@@ -7,6 +7,13 @@ office and administration line is certified by the flat rate on the certified
 staff costs, as the programme computes it, so it is a locked formula. With
 ``issues`` the same writer makes the feedback workbook: a first sheet lists every
 problem with a link to its cell, and each flagged cell carries a comment.
+
+Currency: the controller certifies in the currency the report declared in (the
+partner's, named above the lines), since the amounts it checks are the partner's
+own. The coordinator converts the certificate at the same rate as the return it
+certifies, the rate of the return's month of submission (``master.frames``), so a
+certificate of the counting return ties to its euros line by line; the workbook
+states that rate.
 """
 
 from __future__ import annotations
@@ -52,7 +59,8 @@ from nc_excel.partner.schema import (
     FEEDBACK_SHEET,
 )
 from nc_excel.partner.write import write_meta
-from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup, flat_rate_formula
+from nc_excel.setup.currency import MissingRate, rate_of
+from nc_excel.setup.models import COST_CATEGORIES, EUR, ProjectSetup, flat_rate_formula
 
 TOP = 10
 """0-based row of the lines' header: title, intro and the block saying what is certified come first."""
@@ -119,7 +127,19 @@ def _info(ws: Worksheet, styles: Styles, setup: ProjectSetup, partner_code: str,
         ("Report received on", declared.received),
         ("Coordinator", f"{p.coordinator}, {p.coordinator_email}"),
     ]
+    if partner.currency != EUR:
+        info.append(("Currency", _currency_note(setup, partner.currency, declared.submitted_on)))
     write_info(ws, styles, info, top=3, last_col=3)
+
+
+def _currency_note(setup: ProjectSetup, currency: str, submitted: dt.date | None) -> str:
+    """What a certificate outside the euro area says about its currency and the rate that makes its amounts euros."""
+    try:
+        rate = f"{rate_of(setup.rates, currency, submitted):.4f} {currency} per EUR ({submitted:%B %Y})" if submitted else None
+    except MissingRate:
+        rate = None
+    return (f"Certify in {currency}, as the report declared. The coordinator converts at the Commission's rate of the report's month of "
+            f"submission{': ' + rate if rate else ', once it is known'}.")
 
 
 def _total_row(ws: Worksheet, styles: Styles, placed: Placement, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -161,7 +181,7 @@ def write_certificate_workbook(
         issue_list = wb.add_worksheet(FEEDBACK_SHEET) if issues else None
         ws = wb.add_worksheet(SHEET)
         _info(ws, styles, setup, partner_code, period_number, declared)
-        ws.write_string(TOP - 1, 0, "Amounts per cost category (EUR)", styles.text("subtitle"))
+        ws.write_string(TOP - 1, 0, f"Amounts per cost category ({partner.currency})", styles.text("subtitle"))
         placed = write_table(ws, styles, CertificateLine, rows, name=LINES, top=TOP, windows=windows, locked_rows={OFFICE},
                              flags=_line_flags(issues))
         form_top = _total_row(ws, styles, placed, rows) + 3

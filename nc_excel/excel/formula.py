@@ -10,9 +10,10 @@ order). An ``Expr`` is the formula as a small tree that does both:
 Decimal. It knows cells only through the function it is given: ``ref(name)``
 names the cell of a field (``"D5"``), ``value(name)`` gives its value.
 
-Only what the templates use: field references, numbers, + - * /, ROUNDDOWN to
-n decimals, a share that is 0 when the whole is 0, an input read as a number
-even when it was typed (or pasted) as text, and a column's sum for a totals row.
+Only what the templates use: field references, numbers, + - * /, ROUNDDOWN and
+ROUND to n decimals, a share that is 0 when the whole is 0, an input read as a
+number even when it was typed (or pasted) as text, a column's sum for a totals
+row, and a figure left blank until a value it needs is known.
 """
 
 from __future__ import annotations
@@ -211,3 +212,35 @@ class Sum(Expr):
 
     def evaluate(self, value: Values) -> Decimal:
         return value(self.key)
+
+
+@dataclass(frozen=True)
+class Round(Expr):
+    """Excel's ROUND: to ``digits`` decimals, half away from zero (1500.195 -> 1500.20)."""
+
+    arg: Expr
+    digits: int
+
+    def text(self, ref: Refs) -> str:
+        return f"ROUND({self.arg.text(ref)},{self.digits})"
+
+    def evaluate(self, value: Values) -> Decimal:
+        return self.arg.evaluate(value).quantize(Decimal(1).scaleb(-self.digits), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class WhenNumber(Expr):
+    """``then`` while ``test`` holds a number, else an empty text: a figure that waits for a value
+    not known yet (the rate of a month to come) shows nothing, never an error value.
+
+    Python's side is only ever asked once the value is known: it is ``then``.
+    """
+
+    test: Expr
+    then: Expr
+
+    def text(self, ref: Refs) -> str:
+        return f'IF(ISNUMBER({self.test.text(ref)}),{self.then.text(ref)},"")'
+
+    def evaluate(self, value: Values) -> Decimal:
+        return self.then.evaluate(value)

@@ -405,6 +405,7 @@ def write_table(
     locked_rows: set[int] | frozenset[int] = frozenset(),
     strong_rows: set[int] | frozenset[int] = frozenset(),
     flags: Mapping[tuple[int, str], str] | None = None,
+    refs: Mapping[str, str] | None = None,
 ) -> Placement:
     """Write a named Excel table of ``model`` rows with header, formats and validations.
 
@@ -449,7 +450,7 @@ def write_table(
         for r in range(n_rows):
             value = values[r] if r < len(values) else None
             if column.col.formula is not None and not isinstance(value, Formula):
-                row_refs = {name: f"{letter}{top + r + 2}" for name, letter in letters.items()}
+                row_refs = {**(refs or {}), **{name: f"{letter}{top + r + 2}" for name, letter in letters.items()}}
                 value = Formula(column.col.formula.excel(row_refs.__getitem__), value)
             if special or isinstance(value, Formula):
                 note = flags.get((r, column.name))

@@ -47,6 +47,7 @@ from nc_excel.intake.rules import check_across, check_return
 from nc_excel.intake.sniff import FileProblem, Limits
 from nc_excel.intake.workers import open_files
 from nc_excel.issues import Issue, Severity, issue
+from nc_excel.partner.currency import conversion
 from nc_excel.partner.feedback import feedback_name, write_feedback
 from nc_excel.partner.read import Return
 from nc_excel.partner.schema import START_SHEET, SUBMISSION_FORM
@@ -274,6 +275,9 @@ def _read(pending: dict[Path, tuple[str, str]], setup: ProjectSetup, archive: Ar
 
     The reads are kept in the order of ``pending`` (the order of receipt), not the order the
     workers finished in: which of two returns proposed a place first must not depend on timing.
+    A return outside the euro area that would count needs the Rates sheet's rate of its
+    month of submission: without it, ``MissingRate`` stops the run before any file of it
+    is registered, so they are all collected once the coordinator has added the rate.
     """
     finished: dict[Path, ReadOutcome] = {}
     for path, outcome in open_files(list(pending), limits, progress=progress, then=partial(read_opened, setup=setup)):
@@ -281,6 +285,9 @@ def _read(pending: dict[Path, tuple[str, str]], setup: ProjectSetup, archive: Ar
             outcome = ReadOutcome(None, [outcome.issue], "rejected", path.suffix.lstrip(".").lower() or "bin")
         finished[path] = outcome
     reads = {path: finished[path] for path in pending}
+    for outcome in reads.values():  # before anything is registered: a missing rate stops the run, and every file waits in the inbox
+        if outcome.ret is not None and not any(i.severity is Severity.ERROR for i in outcome.issues):
+            conversion(outcome.ret, setup, now.date())
     earlier = _earlier_returns([r.ret for r in reads.values() if r.ret is not None], archive)
     for outcome in reads.values():
         if (ret := outcome.ret) is not None:

@@ -40,7 +40,7 @@ from nc_excel.partner.read import Return
 from nc_excel.partner.schema import SCHEMA_VERSION
 from nc_excel.setup.models import ProjectSetup
 
-RECORD_FORMAT = 2  # 2: a work package's status Completed is read as Done
+RECORD_FORMAT = 3  # 2: a work package's status Completed is read as Done; 3: the currency of the amounts
 """Raised whenever what a record holds or how it is written changes."""
 VERSION = f"{SCHEMA_VERSION}.{RECORD_FORMAT}"
 """A record's version: the partner schema it was read under and the record format."""
@@ -125,13 +125,14 @@ class ReturnRecord(BaseModel):
     issues: list[KeptIssue]
     sheets: dict[str, str]
     headers: dict[str, dict[str, str]]
+    currency: str
 
     def to_return(self) -> Return:
         return Return(
             self.file, self.partner, self.period, self.generated_at,
             {name: [r.read() for r in rows] for name, rows in self.tables.items()},
             {name: form.read() for name, form in self.forms.items()},
-            [i.issue() for i in self.issues], self.sheets, self.headers,
+            [i.issue() for i in self.issues], self.sheets, self.headers, self.currency,
         )
 
 
@@ -192,7 +193,7 @@ class Records:
             version=VERSION, sha256=sha256, setup=self.setup, size=found.st_size, mtime_ns=found.st_mtime_ns, file=ret.file, partner=ret.partner, period=ret.period,
             generated_at=ret.generated_at, tables={name: [RowRecord.of(r) for r in rows] for name, rows in ret.tables.items()},
             forms={name: RowRecord.of(f) for name, f in ret.forms.items()}, issues=[_kept(i) for i in ret.issues],
-            sheets=ret.sheets, headers=ret.headers,
+            sheets=ret.sheets, headers=ret.headers, currency=ret.currency,
         )
         path = self.folder.parsed(sha256)
         try:

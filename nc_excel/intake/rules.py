@@ -14,8 +14,8 @@ from typing import Any
 
 from nc_excel.analyses.places import place_key
 from nc_excel.excel.read import RowRead
-from nc_excel.excel.schema import evaluate_formulas
 from nc_excel.issues import Issue, issue
+from nc_excel.partner.currency import Conversion, conversion
 from nc_excel.partner.read import Return
 from nc_excel.partner.schema import (
     DELIVERABLES,
@@ -25,10 +25,10 @@ from nc_excel.partner.schema import (
     LIVING_LABS,
     PROGRESS,
     SUBMISSION_FORM,
-    FinanceRow,
     criterion_field,
     status_required,
 )
+from nc_excel.setup.currency import MissingRate
 from nc_excel.setup.models import COST_CATEGORIES, Period, ProjectSetup, flat_rate
 
 
@@ -109,6 +109,10 @@ def _finance(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:
     rows = ret.tables.get(FINANCE.name, [])
     by_category = dict(zip((k for k, _ in COST_CATEGORIES), rows)) if len(rows) == len(COST_CATEGORIES) else {}
     limit = setup.project.budget_error_limit
+    try:
+        euros: Conversion | None = conversion(ret, setup)
+    except MissingRate:
+        euros = None  # collect stops on a return that would count without its rate; one with errors is not checked against the budget
     for key, row in by_category.items():
         label = dict(COST_CATEGORIES)[key]
         declared = row.values.get("declared")
@@ -116,7 +120,9 @@ def _finance(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:
             yield from _at(ret, FINANCE.name, row, "declared", "negative-amount", row.values.get("category", label),
                       value=label, amount=_money(declared))
         budget = partner.budget(key)
-        cumulative = evaluate_formulas(FinanceRow, row.values)["cumulative"]
+        if euros is None:
+            continue
+        cumulative = (row.values.get("previous") or Decimal(0)) + euros.eur(declared)  # in euros, as the budget
         if budget > 0 and cumulative > budget:
             share = (cumulative / budget * 100).quantize(Decimal("0.1"))
             code = "over-budget-limit" if share > limit else "over-budget"

@@ -246,7 +246,7 @@ def build_master(
     certified, unread = latest_certificates(root, setup, register)
     left_out += unread
     returns = register_frame(register.entries)
-    fin = finance_position(setup.partners, setup.project, period, frames.finance, frames.flc, returns, certificate_frame(certified))
+    fin = finance_position(setup.partners, setup.project, period, frames.finance, frames.flc, returns, certificate_frame(certified, frames.conversions))
     past = history(setup, period, frames.finance, frames.deliverables, frames.indicators, returns, fin.certified)
     issues = open_issues(register, decisions)
     orphaned = _orphaned(decisions, lab, issues, sched)

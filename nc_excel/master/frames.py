@@ -17,6 +17,7 @@ import pandas as pd
 from nc_excel.certificate.schema import Certificate
 from nc_excel.excel.schema import columns
 from nc_excel.intake.archive import Entry
+from nc_excel.partner.currency import IN_EUROS, Conversion, conversion
 from nc_excel.partner.read import Return
 from nc_excel.partner.schema import (
     ALL_TABLES,
@@ -33,7 +34,21 @@ from nc_excel.partner.schema import (
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
 
 PROVENANCE = ["partner", "period", "file", "sha256"]
+CURRENCY_FIELDS = ("currency", "amount", "rate", "rate_month")
+"""What a finance row keeps of the partner's own currency beside its euros (``declared``)."""
 CERTIFICATE_DETAILS = ("controller", "organisation", "certificate_date", "reference")
+
+
+@dataclass(frozen=True)
+class Conversions:
+    """How each return's amounts became euros: by the return's SHA-256, and the latest return's by partner and period."""
+
+    by_sha: dict[str, Conversion]
+    by_report: dict[tuple[str, int], Conversion]
+
+    def of(self, sha256: str | None, partner: str, period: int) -> Conversion:
+        """The conversion of the return with ``sha256``, else of the partner's latest return of the period, else none (euros)."""
+        return self.by_sha.get(sha256 or "") or self.by_report.get((partner, period), IN_EUROS)
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,7 @@ class ReturnFrames:
     submission: pd.DataFrame
     candidates: pd.DataFrame
     lab_progress: pd.DataFrame  # the partners' answers about their selected living labs
+    conversions: Conversions
 
 
 def _frame(rows: list[dict[str, Any]], fields: Sequence[str]) -> pd.DataFrame:
@@ -58,22 +74,34 @@ def _table_fields(spec_name: str, setup: ProjectSetup) -> list[str]:
 
 
 def return_frames(returns: Sequence[tuple[Entry, Return]], setup: ProjectSetup) -> ReturnFrames:
-    """Stack the tables of the given (register entry, return) pairs into frames."""
+    """Stack the tables of the given (register entry, return) pairs into frames.
+
+    Money is in euros: ``declared`` and the FLC form's ``certified`` at the rate of the
+    return's month of submission (``conversion``; ``MissingRate`` when the Rates sheet
+    lacks it); a finance row keeps what the partner declared in its ``currency`` as
+    ``amount``, with the ``rate`` and its ``rate_month`` (none for the euro).
+    """
+    by_sha: dict[str, Conversion] = {}
+    by_report: dict[tuple[str, int], Conversion] = {}
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in ("progress", "deliverables", "indicators", "finance", "flc", "submission", "candidates", "lab_progress")}
     category_keys = [k for k, _ in COST_CATEGORIES]
     for entry, ret in returns:
         source = {"partner": ret.partner, "period": ret.period, "file": entry.archived or entry.file, "sha256": entry.sha256}
+        euros = by_sha[entry.sha256] = by_report[(ret.partner, ret.period)] = conversion(ret, setup, entry.received.date())
+        rate = {"currency": euros.currency, "rate": euros.rate if euros.month else None, "rate_month": euros.month}
         rows["progress"] += [{**source, **r, "percent_complete": complete_share(r.get("percent_complete"))} for r in ret.rows(PROGRESS.name)]
         rows["indicators"] += [{**source, **r} for r in ret.rows(INDICATORS.name)]
         # a deliverable due after the period may be left without a status: nothing reported on it
         rows["deliverables"] += [{**source, **r} for r in ret.rows(DELIVERABLES.name) if r.get("status") is not None]
         for key, r in zip(category_keys, ret.rows(FINANCE.name)):
-            rows["finance"].append({**source, **r, "category": key, "category_label": dict(COST_CATEGORIES)[key]})
-        rows["flc"].append({**source, **ret.form(FLC_FORM)})
+            rows["finance"].append({**source, **r, "category": key, "category_label": dict(COST_CATEGORIES)[key],
+                                    "amount": r.get("declared"), "declared": euros.eur(r.get("declared")), **rate})
+        flc = ret.form(FLC_FORM)
+        rows["flc"].append({**source, **flc, "certified": None if flc.get("certified") is None else euros.eur(flc["certified"])})
         rows["submission"].append({**source, **ret.form(SUBMISSION_FORM)})
         rows["candidates"] += [{**source, "row": n, **r} for n, r in enumerate(ret.rows(LIVING_LABS.name))]
         rows["lab_progress"] += [{**source, **r} for r in ret.rows(SELECTED_LABS.name)]
-    finance_fields = [f for f in _table_fields(FINANCE.name, setup) if f != "category"] + ["category", "category_label"]
+    finance_fields = [f for f in _table_fields(FINANCE.name, setup) if f != "category"] + ["category", "category_label", *CURRENCY_FIELDS]
     return ReturnFrames(
         progress=_frame(rows["progress"], _table_fields(PROGRESS.name, setup)),
         deliverables=_frame(rows["deliverables"], _table_fields(DELIVERABLES.name, setup)),
@@ -83,6 +111,7 @@ def return_frames(returns: Sequence[tuple[Entry, Return]], setup: ProjectSetup) 
         submission=_frame(rows["submission"], ["contact_name", "contact_email", "phone", "submitted_on", "confirm"]),
         candidates=_frame(rows["candidates"], ["row", *_table_fields(LIVING_LABS.name, setup)]),
         lab_progress=_frame(rows["lab_progress"], _table_fields(SELECTED_LABS.name, setup)),
+        conversions=Conversions(by_sha, by_report),
     )
 
 
@@ -91,16 +120,22 @@ def complete_share(percent: Any) -> Decimal | None:
     return None if percent is None or pd.isna(percent) else Decimal(int(percent)) / 100
 
 
-def certificate_frame(certificates: Sequence[tuple[Entry, Certificate]]) -> pd.DataFrame:
-    """The current FLC certificates, one row per partner, period and cost category, with the certificate's details."""
+def certificate_frame(certificates: Sequence[tuple[Entry, Certificate]], conversions: Conversions) -> pd.DataFrame:
+    """The current FLC certificates, one row per partner, period and cost category, with the certificate's details.
+
+    A controller certifies in the currency of the report; its amounts become euros at
+    the rate of the return it certifies (``Certificate.certifies``), so a certificate
+    of the counting return matches that return's euros line by line.
+    """
     rows = []
     for entry, cert in certificates:
         details = {k: cert.details().get(k) for k in CERTIFICATE_DETAILS}
+        euros = conversions.of(cert.certifies, cert.partner, cert.period)
         for key, _ in COST_CATEGORIES:
             line = cert.values(key)
+            amounts = {name: None if line.get(name) is None else euros.eur(line[name]) for name in ("declared", "certified")}
             rows.append({"partner": cert.partner, "period": cert.period, "file": entry.archived or entry.file, "sha256": entry.sha256,
-                         "category": key, "declared": line.get("declared"), "certified": line.get("certified"), "reason": line.get("reason"),
-                         **details})
+                         "category": key, **amounts, "reason": line.get("reason"), **details})
     return _frame(rows, ["category", "declared", "certified", "reason", *CERTIFICATE_DETAILS])
 
 

@@ -141,12 +141,18 @@ class IndicatorProgressRow(SheetRow):
 
 
 class FinanceReported(SheetRow):
+    """A Finance line of a return: what the partner declared in its own currency, the rate that made it euros, and the euros."""
+
     partner: Annotated[Text, shown("Partner", 9)] = None
     period: Annotated[int | None, shown("Period", 7)] = None
     category_label: Annotated[Text, shown("Cost category", 30)] = None
-    budget: Annotated[Money, shown("Budget", 13, money=True)] = None
-    previous: Annotated[Money, shown("Declared before", 13, money=True)] = None
-    declared: Annotated[Money, shown("Declared in period", 13, money=True)] = None
+    currency: Annotated[Text, shown("Currency", 9)] = None
+    amount: Annotated[Money, shown("Declared in currency", 13, money=True)] = None
+    rate_month: Annotated[dt.date | None, shown("Rate of", 10, number_format="mmm yyyy")] = None
+    rate: Annotated[Decimal | None, shown("Rate (per EUR)", 10, number_format="0.0000")] = None
+    budget: Annotated[Money, shown("Budget (EUR)", 13, money=True)] = None
+    previous: Annotated[Money, shown("Declared before (EUR)", 13, money=True)] = None
+    declared: Annotated[Money, shown("Declared in period (EUR)", 13, money=True)] = None
     file: Annotated[Text, aside("Source file", 34)] = None
     sha256: Annotated[Text, aside("SHA-256", 18)] = None
 
@@ -155,16 +161,16 @@ class FinancePositionRow(SheetRow):
     partner: Annotated[Text, shown("Partner", 9)] = None
     partner_name: Annotated[Text, shown("Name", 24, wrap=True)] = None
     country: Annotated[Text, shown("Country", 8)] = None
-    budget: Annotated[Money, shown("Budget", 13, money=True)] = None
-    declared_period: Annotated[Money, shown("Declared in period", 13, money=True)] = None
-    cumulative: Annotated[Money, shown("Cumulative", 13, money=True)] = None
+    budget: Annotated[Money, shown("Budget (EUR)", 13, money=True)] = None
+    declared_period: Annotated[Money, shown("Declared in period (EUR)", 13, money=True)] = None
+    cumulative: Annotated[Money, shown("Cumulative (EUR)", 13, money=True)] = None
     absorption_pct: Annotated[Decimal | None, shown("Absorption %", 10, share=True)] = None
     flc_status: Annotated[Text, shown("FLC status", 13)] = None
-    certified_period: Annotated[Money, shown("Certified for period", 13, money=True)] = None
-    certified: Annotated[Money, shown("Certified to date", 13, money=True)] = None
+    certified_period: Annotated[Money, shown("Certified for period (EUR)", 13, money=True)] = None
+    certified: Annotated[Money, shown("Certified to date (EUR)", 13, money=True)] = None
     funding: Annotated[Text, shown("Funding source", 16)] = None
-    erdf_due: Annotated[Money, shown("ERDF due", 13, money=True)] = None
-    norway_due: Annotated[Money, shown("Norwegian funding due", 13, money=True)] = None
+    erdf_due: Annotated[Money, shown("ERDF due to date (EUR)", 13, money=True)] = None
+    norway_due: Annotated[Money, shown("Norwegian funding due to date (EUR)", 13, money=True)] = None
     reported: Annotated[bool | None, shown("Reported", 9)] = None
     rejected: Annotated[bool | None, shown("Rejected return", 9)] = None
     ready: Annotated[bool | None, shown("Ready", 8)] = None
@@ -175,9 +181,9 @@ class CertificateRow(SheetRow):
     partner: Annotated[Text, shown("Partner", 9)] = None
     period: Annotated[int | None, shown("Period", 7)] = None
     category_label: Annotated[Text, shown("Cost category", 24, wrap=True)] = None
-    declared: Annotated[Money, shown("Declared", 12, money=True)] = None
-    certified: Annotated[Money, shown("Certified", 12, money=True)] = None
-    deducted: Annotated[Money, shown("Deducted", 12, money=True)] = None
+    declared: Annotated[Money, shown("Declared (EUR)", 12, money=True)] = None
+    certified: Annotated[Money, shown("Certified (EUR)", 12, money=True)] = None
+    deducted: Annotated[Money, shown("Deducted (EUR)", 12, money=True)] = None
     reason: Annotated[Text, shown("Reason for the deduction", 28, wrap=True)] = None
     counts: Annotated[bool | None, shown("Counts", 7)] = None
     controller: Annotated[Text, shown("Controller", 16, wrap=True)] = None
@@ -208,10 +214,10 @@ class BudgetLineRow(SheetRow):
     partner: Annotated[Text, shown("Partner", 9)] = None
     partner_name: Annotated[Text, shown("Name", 28)] = None
     category_label: Annotated[Text, shown("Cost category", 30)] = None
-    budget: Annotated[Money, shown("Budget", 13, money=True)] = None
-    declared_period: Annotated[Money, shown("Declared in period", 13, money=True)] = None
-    cumulative: Annotated[Money, shown("Cumulative", 13, money=True)] = None
-    remaining: Annotated[Money, shown("Remaining", 13, money=True)] = None
+    budget: Annotated[Money, shown("Budget (EUR)", 13, money=True)] = None
+    declared_period: Annotated[Money, shown("Declared in period (EUR)", 13, money=True)] = None
+    cumulative: Annotated[Money, shown("Cumulative (EUR)", 13, money=True)] = None
+    remaining: Annotated[Money, shown("Remaining (EUR)", 13, money=True)] = None
     absorption_pct: Annotated[Decimal | None, shown("Absorption %", 10, share=True)] = None
     flat_rate_ok: Annotated[bool | None, shown("Flat rate right", 9)] = None
     source: Annotated[Text, aside("Source file", 34)] = None
@@ -231,13 +237,13 @@ class HistoryRow(SheetRow):
     late: Annotated[int | None, shown("Late", 6)] = None
     missing: Annotated[int | None, shown("Missing", 8)] = None
     not_in: Annotated[Text, shown("Late or missing", 30, wrap=True)] = None
-    declared: Annotated[Money, shown("Declared in period", 13, money=True)] = None
-    cumulative: Annotated[Money, shown("Declared cumulative", 13, money=True)] = None
-    certified: Annotated[Money, shown("Certified in period", 13, money=True)] = None
-    certified_cumulative: Annotated[Money, shown("Certified cumulative", 13, money=True)] = None
-    budget: Annotated[Money, shown("Budget", 13, money=True)] = None
+    declared: Annotated[Money, shown("Declared in period (EUR)", 13, money=True)] = None
+    cumulative: Annotated[Money, shown("Declared cumulative (EUR)", 13, money=True)] = None
+    certified: Annotated[Money, shown("Certified in period (EUR)", 13, money=True)] = None
+    certified_cumulative: Annotated[Money, shown("Certified cumulative (EUR)", 13, money=True)] = None
+    budget: Annotated[Money, shown("Budget (EUR)", 13, money=True)] = None
     spent_share: Annotated[Decimal | None, share("Spent / budget")] = None
-    plan: Annotated[Money, shown("Planned by period end", 13, money=True)] = None
+    plan: Annotated[Money, shown("Planned by period end (EUR)", 13, money=True)] = None
     plan_share: Annotated[Decimal | None, share("Plan / budget")] = None
     deliverables_due: Annotated[int | None, shown("Deliverables due", 11)] = None
     deliverables_done: Annotated[int | None, shown("Deliverables done", 11)] = None

@@ -4,6 +4,8 @@
 returns of all earlier periods report for the period itself (achieved, declared),
 never their own prefilled "before" figures: a period sent late, after the next
 template went out with a zero, still counts in every template made after it.
+"Declared before" is in euros: each return's amounts at the rate of its own month
+of submission (``partner.currency``), as the master counts them.
 Deliverable statuses and the living-lab candidates come from the latest of them.
 """
 
@@ -15,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from nc_excel.excel.schema import columns
+from nc_excel.partner.currency import conversion
 from nc_excel.partner.read import Return
 from nc_excel.partner.schema import (
     DELIVERABLES,
@@ -39,8 +42,9 @@ def prefill_from(returns: Sequence[Return], setup: ProjectSetup) -> Prefill:
             indicators[r["code"]] = indicators.get(r["code"], Decimal(0)) + r["achieved"]
         finance = ret.rows(FINANCE.name)
         if len(finance) == len(COST_CATEGORIES):
+            euros = conversion(ret, setup)
             for (key, _), row in zip(COST_CATEGORIES, finance):
-                spent[key] = spent.get(key, Decimal(0)) + row["declared"]
+                spent[key] = spent.get(key, Decimal(0)) + euros.eur(row["declared"])
         for r in ret.rows(DELIVERABLES.name):
             deliverables[r["code"]] = {k: r[k] for k in ("status", "date", "comment") if r.get(k) is not None}
     living_fields = {c.name for c in columns(table_model(LIVING_LABS, setup)) if c.col.input}

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
+
 from nc_excel.excel.read import (
     Grid,
     ReadContext,
@@ -51,7 +53,7 @@ from nc_excel.partner.schema import (
     workbook_tables,
 )
 from nc_excel.partner.write import prefilled_rows
-from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup, flat_rate
+from nc_excel.setup.models import COST_CATEGORIES, EUR, ProjectSetup, flat_rate
 
 FORMS = ((SUBMISSION_FORM, SubmissionForm, START_SHEET), (FLC_FORM, FlcForm, FINANCE.sheet))
 
@@ -87,6 +89,7 @@ class Return:
     issues: list[Issue]
     sheets: dict[str, str] = field(default_factory=dict)  # table or form -> the sheet it was read from
     headers: dict[str, dict[str, str]] = field(default_factory=dict)  # table or form -> field -> column header
+    currency: str = EUR  # what the Finance amounts were declared in (a template made before currencies: euros)
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         return [r.values for r in self.tables.get(table, [])]
@@ -112,6 +115,12 @@ def kind_of(meta: Mapping[str, Any]) -> WorkbookKind:
     return CERTIFICATE if meta.get("kind") == CERTIFICATE else RETURN
 
 
+def currency_of(meta: Mapping[str, Any]) -> str | None:
+    """The currency a workbook asks for amounts in; None for a template made before currencies (its amounts are euros)."""
+    value = meta.get("currency")
+    return str(value) if value not in (None, "") else None
+
+
 def identify(book: Workbook, setup: ProjectSetup) -> tuple[str, int, dict[str, Any]]:
     """Partner and period of a return, after checking project, schema and the seal."""
     acronym = setup.project.acronym
@@ -133,7 +142,7 @@ def identify(book: Workbook, setup: ProjectSetup) -> tuple[str, int, dict[str, A
         raise NotAReturn(issue("other-period", value=period, **where))
     if schema < SCHEMA_VERSION:
         raise NotAReturn(issue("old-schema", value=schema, current=SCHEMA_VERSION, partner=partner, period=period, **where))
-    expected = digest(setup, partner, period, str(meta.get("generated_at")), kind_of(meta))
+    expected = digest(setup, partner, period, str(meta.get("generated_at")), kind_of(meta), currency_of(meta) or EUR)
     if not hmac.compare_digest(expected, str(meta.get("digest") or "")):
         raise NotAReturn(issue("digest-mismatch", partner=partner, period=period, **where))
     return partner, period, meta
@@ -145,9 +154,8 @@ def _ref_rows(ref: str) -> tuple[int, int]:
     return int("".join(ch for ch in first if ch.isdigit())) - 1, int("".join(ch for ch in last if ch.isdigit())) - 1
 
 
-def _locate(book: Workbook, spec: TableSpec, layout: Mapping[str, Any], setup: ProjectSetup) -> tuple[str, int, int | None] | None:
+def _locate(book: Workbook, spec: TableSpec, layout: Mapping[str, Any], model: type[BaseModel]) -> tuple[str, int, int | None] | None:
     """(sheet, header row, end row exclusive) of a table in the return."""
-    model = table_model(spec, setup)
     if spec.name in book.tables:
         sheet, ref = book.tables[spec.name]
         first, last = _ref_rows(ref)
@@ -277,8 +285,10 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
     tables: dict[str, list[RowRead]] = {}
     sheets: dict[str, str] = {}
     issues: list[Issue] = []
+    currency = currency_of(meta)
     for spec in specs:
-        place = _locate(book, spec, layout, setup)
+        model = table_model(spec, setup, currency)
+        place = _locate(book, spec, layout, model)
         if place is None:
             issues.append(issue("missing-sheet", sheet=spec.sheet, table=spec.title))
             tables[spec.name] = []
@@ -287,11 +297,11 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         sheets[spec.name] = sheet
         ctx = ReadContext(sheet=sheet, lists=lists, windows=win, date1904=book.date1904, note_text_numbers=True)
         computed = _finance_computed(setup) if spec is FINANCE else None
-        read = read_table(book.sheets[sheet], table_model(spec, setup), ctx, header_row=header, end_row=end, computed=computed)
+        read = read_table(book.sheets[sheet], model, ctx, header_row=header, end_row=end, computed=computed)
         tables[spec.name] = read.rows
         issues += [i for i in read.issues if i.locator is None]
         if spec.key is not None and read.header_row is not None:
-            issues += _row_problems(spec, spec.key, read.rows, keys[spec.name], sheet, table_model(spec, setup))
+            issues += _row_problems(spec, spec.key, read.rows, keys[spec.name], sheet, model)
         for n, row in enumerate(read.rows):
             key = str(row.values.get(spec.key, "")) if spec.key else str(n)
             row.issues = [_located(i, spec.name, key) for i in row.issues]
@@ -311,7 +321,7 @@ def read_return(book: Workbook, setup: ProjectSetup) -> Return:
         sheets[name] = sheet
         issues += form_issues
     issues = [i.model_copy(update={"file": book.file, "partner": partner, "period": period_no}) for i in issues]
-    headers = {spec.name: {c.name: c.header for c in columns(table_model(spec, setup))} for spec in specs}
-    headers.update({name: {c.name: c.header for c in columns(model)} for name, model, _ in FORMS})
-    return Return(book.file, partner, period_no, str(meta.get("generated_at")), tables, forms, issues, sheets, headers)
+    headers = {spec.name: {c.name: c.header for c in columns(table_model(spec, setup, currency))} for spec in specs}
+    headers.update({name: {c.name: c.header for c in columns(form_model)} for name, form_model, _ in FORMS})
+    return Return(book.file, partner, period_no, str(meta.get("generated_at")), tables, forms, issues, sheets, headers, currency or EUR)
 

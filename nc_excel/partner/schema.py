@@ -19,10 +19,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from nc_excel.excel.formula import AsNumber, Expr, Ref, Share, Sum
+from nc_excel.excel.formula import AsNumber, Expr, Ref, Round, Share, Sum, WhenNumber
 from nc_excel.excel.schema import Col, column
 from nc_excel.excel.write import Window
-from nc_excel.setup.models import Criterion, Period, ProjectSetup
+from nc_excel.setup.models import EUR, Criterion, Period, ProjectSetup
 
 SCHEMA_VERSION = 1
 """Bumped whenever a table changes shape; intake refuses returns of an older schema."""
@@ -74,14 +74,55 @@ class IndicatorRow(FormRow):
     comment: Annotated[str | None, Field(max_length=500), Col("Comment", 36, wrap=True, help="Anything the coordinator should know about this figure (at most 500 characters).")] = None
 
 
-class FinanceRow(FormRow):
-    category: Annotated[str, Col("Cost category", 30, input=False)]
-    budget: Annotated[Decimal, Col("Budget", 24, input=False, money=True)]  # wide: the FLC form's values sit below it
-    previous: Annotated[Decimal, Col("Declared before", 14, input=False, money=True)]
-    declared: Annotated[Amount, Col("Declared this period", 14, money=True, help="Eligible costs paid in this period, in EUR (0 if none).")]
-    cumulative: Annotated[Decimal | None, Col("Cumulative", 14, input=False, money=True, formula=Ref("previous") + AsNumber(Ref("declared")))] = None
-    remaining: Annotated[Decimal | None, Col("Remaining budget", 14, input=False, money=True, formula=Ref("budget") - Ref("cumulative"))] = None
-    absorption: Annotated[Decimal | None, Col("Absorption %", 11, input=False, share=True, formula=Share(Ref("cumulative"), Ref("budget")))] = None
+RATE = "rate"
+"""The name formulas use for the workbook's cell with the rate of the month of submission (``'Start'!$B$9``)."""
+
+
+def eur_formula() -> Expr:
+    """The euros of an amount in the partner's currency: at the workbook's rate, to the cent; blank while the rate is unknown."""
+    return WhenNumber(Ref(RATE), Round(AsNumber(Ref("declared")) / Ref(RATE), 2))
+
+
+@cache
+def finance_model(currency: str | None = EUR) -> type[FormRow]:
+    """The Finance table of a partner declaring in ``currency``.
+
+    Budgets, what was declared before and everything cumulative are euros, as the
+    programme counts; only this period's amount is typed in the partner's own
+    currency, and every money header names its currency. A partner outside the euro
+    area also sees the amount in euros (``declared_eur``, ``eur_formula`` at the rate
+    the workbook carries for the month of submission), and the cumulative figures
+    follow from that; while the month's rate is not known they stay blank, never an
+    error. Intake never counts the workbook's euros: it converts the amount with the
+    Rates sheet itself. ``None`` is the table of templates made before currencies,
+    whose headers named none (their amounts are euros).
+    """
+    eur, own = (f" ({EUR})", f" ({currency})") if currency else ("", "")
+    foreign = currency not in (None, EUR)
+
+    def known(expr: Expr) -> Expr:
+        return WhenNumber(Ref(RATE), expr) if foreign else expr
+
+    fields: dict[str, Any] = {
+        "category": (Annotated[str, Col("Cost category", 30, input=False)], ...),
+        "budget": (Annotated[Decimal, Col(f"Budget{eur}", 20 if foreign else 24, input=False, money=True)], ...),  # wide: the FLC form's values sit below it
+        "previous": (Annotated[Decimal, Col(f"Declared before{eur}", 14, input=False, money=True)], ...),
+        "declared": (Annotated[Amount, Col(f"Declared this period{own}", 14, money=True,
+                                           help=f"Eligible costs paid in this period, in {currency or EUR} (0 if none).")], ...),
+    }
+    if foreign:
+        fields["declared_eur"] = (Annotated[Decimal | None, Col(f"Declared this period{eur}", 14, input=False, money=True)], None)
+    this_period = Ref("declared_eur") if foreign else AsNumber(Ref("declared"))
+    fields |= {
+        "cumulative": (Annotated[Decimal | None, Col(f"Cumulative{eur}", 14, input=False, money=True, formula=known(Ref("previous") + this_period))], None),
+        "remaining": (Annotated[Decimal | None, Col(f"Remaining budget{eur}", 14, input=False, money=True, formula=known(Ref("budget") - Ref("cumulative")))], None),
+        "absorption": (Annotated[Decimal | None, Col("Absorption %", 11, input=False, share=True, formula=known(Share(Ref("cumulative"), Ref("budget"))))], None),
+    }
+    return create_model(f"FinanceRow{currency or ''}", __base__=FormRow, **fields)
+
+
+FinanceRow = finance_model(EUR)
+"""The Finance table of a partner declaring in euros."""
 
 
 TOTAL_LABEL = "Total"
@@ -97,11 +138,28 @@ FINANCE_TOTALS: tuple[tuple[str, Expr], ...] = (
 """The Finance sheet's totals row, in the order it is computed: column sums, then the row's own formulas on them."""
 
 
+def finance_totals(currency: str) -> tuple[tuple[str, Expr], ...]:
+    """``FINANCE_TOTALS`` of a partner declaring in ``currency``. Outside the euro area this
+    period's amounts are added up in the currency and in euros, and what counts in euros
+    stays blank while the rate of the month of submission is not known."""
+    if currency == EUR:
+        return FINANCE_TOTALS
+    model = finance_model(currency)
+    return (
+        ("budget", Sum("budget")),
+        ("previous", Sum("previous")),
+        ("declared", Sum("declared")),
+        ("declared_eur", WhenNumber(Ref(RATE), Sum("declared_eur"))),
+        ("cumulative", WhenNumber(Ref(RATE), Sum("cumulative"))),
+        *((name, column(model, name).col.formula) for name in ("remaining", "absorption")),  # type: ignore[misc]
+    )
+
+
 class FlcForm(FormRow):
     controller: Annotated[str | None, Field(max_length=120), Col("First level controller", help="Name and organisation of your controller.")] = None
     sent_to_flc: Annotated[dt.date | None, Col("Date sent to FLC", dates="reporting", help="When you sent this report to your controller.")] = None
     flc_status: Annotated[FlcStatus, Col("FLC status", help="Where the control of this report stands.")] = "Not sent"
-    certified: Annotated[Amount | None, Col("Certified amount", money=True, help="Total the controller certified, in EUR.")] = None
+    certified: Annotated[Amount | None, Col("Certified amount", money=True, help="Total the controller certified, in the currency of this report.")] = None
     certificate_date: Annotated[dt.date | None, Col("FLC certificate date", dates="reporting", help="The date on the controller's certificate, once there is one.")] = None
 
 
@@ -195,6 +253,9 @@ INDICATORS = TableSpec("Indicators", "Indicators", "Output indicators",
 
 FINANCE = TableSpec("Finance", "Finance", "Expenditure",
                     "Eligible costs paid in this period per cost category, in EUR. Office and administration is computed from staff costs.", "category")
+FOREIGN_INTRO = ("Eligible costs paid in this period per cost category, in {currency}; office and administration is computed from staff costs. "
+                 "The euros are at the Commission's rate of the month of submission (on the Start sheet), which the coordinator applies.")
+"""The Finance sheet's intro for a partner outside the euro area."""
 
 
 LIVING_LABS = TableSpec("LivingLabs", "Living Labs", "Living-lab candidate places",
@@ -237,12 +298,13 @@ FLC_TITLE = "First level control"
 """The heading above the FLC form on the Finance sheet; the reader ends the finance table there."""
 
 
-def table_model(spec: TableSpec, setup: ProjectSetup) -> type[BaseModel]:
+def table_model(spec: TableSpec, setup: ProjectSetup, currency: str | None = EUR) -> type[BaseModel]:
+    """The model of a table; the Finance table's depends on the partner's ``currency`` (``finance_model``)."""
     return {
         "Progress": ProgressRow,
         "Deliverables": DeliverableRow,
         "Indicators": IndicatorRow,
-        "Finance": FinanceRow,
+        "Finance": finance_model(currency),
         "LivingLabs": living_lab_model(setup.criteria),
         "SelectedLabs": SelectedLabRow,
     }[spec.name]
@@ -274,15 +336,18 @@ workbook without one is a return (templates made before certificates existed).""
 WorkbookKind = Literal["return", "certificate"]
 
 
-def digest(setup: ProjectSetup, partner: str, period: int, generated_at: str, kind: WorkbookKind = RETURN) -> str:
+def digest(setup: ProjectSetup, partner: str, period: int, generated_at: str, kind: WorkbookKind = RETURN, currency: str = EUR) -> str:
     """Seal of a template: intake recomputes it to tell a template copied to another partner.
 
-    The kind is sealed too (a return's seal is unchanged from before kinds existed), so
-    a return whose hidden sheet was edited to say ``certificate`` is refused, not misread.
+    The kind and a currency other than the euro are sealed too (a euro return's seal is
+    unchanged from before either existed), so a return whose hidden sheet was edited to
+    say ``certificate``, or to read its amounts as another currency, is refused, not misread.
     """
     message = f"{setup.project.acronym}|{partner}|{period}|{SCHEMA_VERSION}|{generated_at}"
     if kind != RETURN:
         message += f"|{kind}"
+    if currency != EUR:
+        message += f"|{currency}"
     return hmac.new(setup.project.template_key.encode(), message.encode(), hashlib.sha256).hexdigest()[:32]
 
 

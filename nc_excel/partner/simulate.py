@@ -36,6 +36,7 @@ from nc_excel.partner.schema import (
     criterion_field,
     table_model,
 )
+from nc_excel.setup.currency import rates_of
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
 
 # Candidate places per region: (name, municipality, theme, lead organisation)
@@ -86,6 +87,12 @@ SITE_KINDS = [
 
 def _money(value: float) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+
+
+def _rate(setup: ProjectSetup, currency: str, day: dt.date) -> Decimal:
+    """Units of ``currency`` per euro around ``day``: the month's rate of the Rates sheet, else the latest before it, else 1 (the euro)."""
+    known = [r.rate for r in rates_of(setup.rates, currency) if r.month <= day]
+    return known[-1] if known else Decimal(1)
 
 
 def partner_entries(setup: ProjectSetup, partner_code: str, period: int, *, seed: int = 2017, as_of: dt.date | None = None) -> Entries:
@@ -169,6 +176,8 @@ def _fresh_entries(setup: ProjectSetup, partner_code: str, period: int, *, seed:
                 row[criterion_field(c.key)] = rng.random() < 0.015
         labs.append(row)
     submitted = min(per.partner_deadline, as_of) - dt.timedelta(days=rng.randint(0, 5))
+    rate = _rate(setup, partner.currency, submitted)  # a share of a euro budget, declared in the partner's own money
+    finance = [{**f, "declared": _money(float(f["declared"] * rate))} for f in finance]
     total = sum((f["declared"] for f in finance), Decimal(0))
     flc_done = rng.random() < 0.5
     return Entries(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -54,14 +55,15 @@ from nc_excel.partner.schema import (
     DELIVERABLES,
     FEEDBACK_SHEET,
     FINANCE,
-    FINANCE_TOTALS,
     FLC_FORM,
     FLC_TITLE,
+    FOREIGN_INTRO,
     INDICATORS,
     LIVING_LAB_ROWS,
     LIVING_LABS,
     META_SHEET,
     PROGRESS,
+    RATE,
     RETURN,
     SCHEMA_VERSION,
     SELECTED_LABS,
@@ -75,13 +77,17 @@ from nc_excel.partner.schema import (
     TableSpec,
     WorkbookKind,
     digest,
+    eur_formula,
+    finance_totals,
     status_required,
     table_model,
     windows,
     workbook_tables,
 )
+from nc_excel.setup.currency import MissingRate, month_of, rate_of, rates_of
 from nc_excel.setup.models import (
     COST_CATEGORIES,
+    EUR,
     Partner,
     Period,
     ProjectSetup,
@@ -204,24 +210,57 @@ def _found(issue: Issue, rows: Mapping[str, Sequence[Mapping[str, Any]]], forms:
     return rows[table][index].get(name, issue.value) if index is not None else issue.value
 
 
-def _sheet_header(ws: Worksheet, styles: Styles, spec: TableSpec) -> None:
+def _sheet_header(ws: Worksheet, styles: Styles, spec: TableSpec, rate: RateCell | None = None) -> None:
     ws.write_string(0, 0, spec.title, styles.text("title"))
     ws.set_row(0, TITLE_ROW)
-    ws.write_string(1, 0, spec.intro, styles.text("note"))
+    intro = FOREIGN_INTRO.format(currency=rate.currency) if spec is FINANCE and rate is not None else spec.intro
+    ws.write_string(1, 0, intro, styles.text("note"))
     ws.set_row(1, 28)
+
+
+@dataclass(frozen=True)
+class RateCell:
+    """Where a workbook of a partner outside the euro area shows the rate of its month of submission, and its value now."""
+
+    currency: str
+    cell: str  # absolute, with its sheet: 'Start'!$B$9
+    value: Decimal | None  # None: no submission date yet, or no rate for its month
+
+    def known(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A computed Finance row as the sheet shows it: its euro figures blank while the rate is unknown."""
+        if self.value is not None:
+            return row
+        return {**row, **{name: Formula(row[name], "") if isinstance(row.get(name), Formula) else "" for name in FOREIGN_FIGURES}}
+
+
+FOREIGN_FIGURES = ("declared_eur", "cumulative", "remaining", "absorption")
+"""The Finance figures of a partner outside the euro area that wait for the rate of the month of submission."""
+
+
+def _in_euros(rows: list[dict[str, Any]], model: type[BaseModel], rate: RateCell) -> list[dict[str, Any]]:
+    """The Finance rows of a partner outside the euro area with their euros: ``eur_formula`` on each amount."""
+    declared = col_letter([c.name for c in columns(model)].index("declared"))
+    formula = eur_formula()
+    out = []
+    for r, row in enumerate(rows):
+        refs = {"declared": f"{declared}{HEADER_ROW + 2 + r}", RATE: rate.cell}
+        values = {"declared": cell_number(row.get("declared")), RATE: rate.value}
+        euros = formula.evaluate(values.__getitem__) if rate.value is not None else ""
+        out.append({**row, "declared_eur": Formula(formula.excel(refs.__getitem__), euros)})
+    return out
 
 
 def _write_tables(
     wb: Workbook, styles: Styles, setup: ProjectSetup, partner: Partner, period: Period,
     rows: dict[str, list[dict[str, Any]]], lists: Mapping[str, str], win: Mapping[str, Window], header: str,
-    issues: Sequence[Issue], specs: Sequence[TableSpec],
+    issues: Sequence[Issue], specs: Sequence[TableSpec], rate_cell: RateCell | None,
 ) -> dict[str, Placement]:
     placed: dict[str, Placement] = {}
     rate = setup.project.office_flat_rate
     for spec in specs:
         ws = wb.add_worksheet(spec.sheet)
-        _sheet_header(ws, styles, spec)
-        model = table_model(spec, setup)
+        _sheet_header(ws, styles, spec, rate_cell)
+        model = table_model(spec, setup, partner.currency)
         table_rows = rows[spec.name]
         locked: set[int] = set()
         spare = 0
@@ -238,37 +277,46 @@ def _write_tables(
                 "declared": Formula(office_rate.excel(staff_cell.__getitem__), office_rate.evaluate(staff_costs.__getitem__)),
             }
             locked = {office}
+            if rate_cell is not None:
+                table_rows = _in_euros(table_rows, model, rate_cell)
         table_rows = [evaluate_formulas(model, row, cell_number) for row in table_rows]
+        if spec is FINANCE and rate_cell is not None:
+            table_rows = [rate_cell.known(row) for row in table_rows]
         if spec is LIVING_LABS:
             spare = LIVING_LAB_ROWS - len(table_rows)
         placed[spec.name] = write_table(
             ws, styles, model, table_rows, name=spec.name, top=HEADER_ROW, lists=lists, windows=win,
             min_row_height=spec.row_height, spare_rows=max(spare, 0), locked_rows=locked,
-            flags=_table_flags(spec, table_rows, issues),
+            flags=_table_flags(spec, table_rows, issues), refs={RATE: rate_cell.cell} if rate_cell else None,
         )
         if spec is FINANCE:
-            _write_totals(ws, styles, model, placed[spec.name], table_rows)
+            _write_totals(ws, styles, model, placed[spec.name], table_rows, partner.currency, rate_cell)
         n_keys = sum(1 for c in columns(model) if not c.col.input and not c.col.formula)
         ws.freeze_panes(HEADER_ROW + 1, min(n_keys, 2) if spec is not LIVING_LABS else 1)
         print_setup(ws, header=header, repeat_row=HEADER_ROW)  # A4 like every sheet: partners print on what they have
     return placed
 
 
-def _write_totals(ws: Worksheet, styles: Styles, model: type[BaseModel], place: Placement, rows: Sequence[Mapping[str, Any]]) -> None:
-    """The totals row right under the Finance table (``FINANCE_TOTALS``), the figure to tie to the FLC certificate."""
+def _write_totals(
+    ws: Worksheet, styles: Styles, model: type[BaseModel], place: Placement, rows: Sequence[Mapping[str, Any]], currency: str, rate: RateCell | None,
+) -> None:
+    """The totals row right under the Finance table (``finance_totals``), the figure to tie to the FLC certificate."""
     row = place.last_row + 1  # 0-based, under the table's last row
     first, last = place.header_row + 2, place.last_row + 1  # the table's data rows, 1-based
 
     def ref(key: str) -> str:
+        if key == RATE and rate is not None:
+            return rate.cell
         letter = place.cells[key.removesuffix("[]")]
         return f"{letter}{first}:{letter}{last}" if key.endswith("[]") else f"{letter}{row + 1}"
 
     values: dict[str, Decimal] = {f"{name}[]": sum((cell_number(r.get(name)) for r in rows), Decimal(0)) for name in place.cells}
     ws.write_string(row, place.first_col, TOTAL_LABEL, styles.fmt("label"))
     names, by_name = list(place.cells), {c.name: c for c in columns(model)}
-    for name, expr in FINANCE_TOTALS:
+    for name, expr in finance_totals(currency):
         values[name] = expr.evaluate(values.__getitem__)
-        cell = Formula(expr.excel(ref), values[name])
+        shown = "" if rate is not None and rate.value is None and name in FOREIGN_FIGURES else values[name]
+        cell = Formula(expr.excel(ref), shown)
         write_value(ws, row, place.first_col + names.index(name), cell, cell_format(styles, by_name[name], "formula"))
 
 
@@ -319,6 +367,55 @@ def _write_start(
     return form, 17
 
 
+RATE_ROW = 8
+"""The Start sheet's row (0-based) with the rate of the month of submission, for a partner outside the euro area."""
+
+RATES_SHEET = "Rates"
+"""The hidden sheet of a partner workbook outside the euro area: the Commission's rates of its currency known when it was made."""
+
+
+def _write_rate(ws: Worksheet, styles: Styles, setup: ProjectSetup, partner: Partner, submission: Placement, values: Mapping[str, Any]) -> RateCell:
+    """The rate of the month of submission on the Start sheet, looked up in the hidden Rates sheet (``_write_rates``).
+
+    The lookup is on the first day of the month of the date of submission; while there
+    is no date, or no rate for its month yet, the cell is blank and so are the euros
+    that depend on it: the coordinator applies the Commission's rate of that month.
+    """
+    currency = partner.currency
+    known = rates_of(setup.rates, currency)
+    day = submission.cells["submitted_on"]
+    lookup = f"=IFERROR(VLOOKUP(DATE(YEAR({day}),MONTH({day}),1),'{RATES_SHEET}'!$A$2:$B${max(len(known), 1) + 1},2,FALSE),\"\")"
+    submitted = values.get("submitted_on")
+    try:
+        value: Decimal | None = rate_of(known, currency, submitted) if isinstance(submitted, dt.date) else None
+    except MissingRate:
+        value = None
+    ws.write_string(RATE_ROW, 0, f"Exchange rate ({currency} per EUR)", styles.fmt("label"))
+    write_value(ws, RATE_ROW, 1, Formula(lookup, value if value is not None else ""), styles.fmt("formula", num_format=RATE_FORMAT))
+    why = (f"You declare your costs in {currency}. The coordinator converts them to EUR at the Commission's monthly accounting rate (InforEuro) "
+           "of the month of your date of submission; until that rate is known here, the EUR figures on the Finance sheet stay blank.")
+    ws.write_string(RATE_ROW, 2, why, styles.text("note_wrap"))
+    ws.set_row(RATE_ROW, fit_row([(why, START_WIDTHS[2])], least=15))
+    return RateCell(currency, f"'{START_SHEET}'!$B${RATE_ROW + 1}", value)
+
+
+def _write_rates(wb: Workbook, styles: Styles, setup: ProjectSetup, currency: str) -> None:
+    """The hidden Rates sheet (the last but the metadata): the rates of ``currency`` the setup knows, month by month."""
+    table = wb.add_worksheet(RATES_SHEET)
+    table.write_string(0, 0, "Month", styles.fmt("header"))
+    table.write_string(0, 1, f"{currency} per EUR", styles.fmt("header"))
+    table.set_column(0, 1, 14)
+    for r, rate in enumerate(rates_of(setup.rates, currency), start=1):
+        table.write_datetime(r, 0, dt.datetime.combine(month_of(rate.month), dt.time()), styles.fmt("locked", "date"))
+        table.write_number(r, 1, float(rate.rate), styles.fmt("locked", num_format=RATE_FORMAT))
+    table.hide()
+    protect(table, setup.project.template_password)
+
+
+RATE_FORMAT = "0.0000"
+"""How a rate is shown: InforEuro's four decimals."""
+
+
 def _missing_formula(placed: Mapping[str, Placement], setup: ProjectSetup, period: Period, submission: Placement) -> str:
     """COUNTBLANK over every required input range: the partner's live to-do count. A deliverable's
     status counts once it is due by the period's end."""
@@ -366,7 +463,7 @@ def write_partner_workbook(
     specs = workbook_tables(bool(prefill.selected_labs), setup.project.living_labs)
     rows = prefilled_rows(setup, partner, prefill)
     rows = {
-        spec.name: _merge(spec, rows[spec.name], entries.tables.get(spec.name, []), {c.name for c in columns(table_model(spec, setup)) if c.col.input})
+        spec.name: _merge(spec, rows[spec.name], entries.tables.get(spec.name, []), {c.name for c in columns(table_model(spec, setup, partner.currency)) if c.col.input})
         for spec in specs
     }
     win = windows(setup, period)
@@ -382,7 +479,8 @@ def write_partner_workbook(
             start, wb, styles, setup, partner, period, entries.forms.get(SUBMISSION_FORM, {}), refs, win, _form_flags(SUBMISSION_FORM, issues),
             [s.sheet for s in specs],
         )
-        placed = _write_tables(wb, styles, setup, partner, period, rows, refs, win, header, issues, specs)
+        rate_cell = None if partner.currency == EUR else _write_rate(start, styles, setup, partner, submission, entries.forms.get(SUBMISSION_FORM, {}))
+        placed = _write_tables(wb, styles, setup, partner, period, rows, refs, win, header, issues, specs, rate_cell)
         finance = wb.get_worksheet_by_name(FINANCE.sheet)
         flc_top = placed[FINANCE.name].last_row + 3
         finance.write_string(flc_top - 1, 0, FLC_TITLE, styles.text("subtitle"))
@@ -396,6 +494,8 @@ def write_partner_workbook(
             start.conditional_format(missing_row, 1, missing_row, 1, {"type": "cell", "criteria": criteria, "value": 0, "format": styles.text(style)})
         print_setup(start, header=header, landscape=False)
         write_lists(wb, styles, list_data)
+        if rate_cell is not None:
+            _write_rates(wb, styles, setup, partner.currency)
         for ws in [start] + [wb.get_worksheet_by_name(s.sheet) for s in specs]:
             protect(ws, setup.project.template_password)
         layout = {
@@ -429,9 +529,10 @@ def write_meta(
         ("partner", partner.code),
         ("period", period.number),
         ("generated_at", stamp),
-        ("digest", digest(setup, partner.code, period.number, stamp, kind)),
+        ("digest", digest(setup, partner.code, period.number, stamp, kind, partner.currency)),
         ("layout", json.dumps(layout, separators=(",", ":"))),
         ("kind", kind),
+        ("currency", partner.currency),
         *extra,
     ]
     for r, (key, value) in enumerate(meta):

@@ -18,6 +18,7 @@ from nc_excel.setup.models import (
     Period,
     Project,
     ProjectSetup,
+    Rate,
     Region,
     WorkPackage,
     flat_rate,
@@ -32,10 +33,12 @@ INSTRUCTIONS = (
                     "Set Living labs to Yes only if partners propose living-lab places.")),
     ("2. Tables", ("Regions, Partners, Work packages, Deliverables, Indicators, Periods (and Criteria for living labs) "
                    "hold one example row each: overwrite it and add a row per item. Columns marked 'required' need a value in every row.")),
-    ("3. Choices", ("The countries, currencies, partner types and living-lab themes the other sheets pick from. "
+    ("3. Rates", ("Partners outside the euro area declare in their own currency (Currency on the Partners sheet). Keep the Commission's "
+                  "monthly accounting rate (InforEuro) for each month and currency on the Rates sheet: a report is converted at the rate of its month of submission.")),
+    ("4. Choices", ("The countries, currencies, partner types and living-lab themes the other sheets pick from. "
                     "Add a value at the bottom of its column; delete the ones you do not need.")),
-    ("4. Check", "Run `nc-excel templates --period 1 --project <this folder>`: every mistake in the setup is listed with its sheet and cell."),
-    ("5. Cycle", "Send the partner workbooks of outbox/1/, put the returns in inbox/, then run collect, build and summary."),
+    ("5. Check", "Run `nc-excel templates --period 1 --project <this folder>`: every mistake in the setup is listed with its sheet and cell."),
+    ("6. Cycle", "Send the partner workbooks of outbox/1/, put the returns in inbox/, then run collect, build and summary."),
 )
 """The Instructions sheet of a blank project: (step, what to do)."""
 
@@ -67,4 +70,5 @@ def blank_setup(template_key: str, today: dt.date | None = None) -> ProjectSetup
         periods=[Period(number=1, start=start, end=first_end, partner_deadline=first_end + dt.timedelta(days=30),
                         flc_deadline=first_end + dt.timedelta(days=75), note=EXAMPLE)],
         criteria=[Criterion(key="users", label="User involvement (example criterion)", kind="score", weight=Decimal(1), scale_min=1, scale_max=5)],
+        rates=[Rate(month=start, currency="DKK", rate=Decimal("7.4500"), note=EXAMPLE)],
     )

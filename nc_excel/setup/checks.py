@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from nc_excel.excel.read import RowRead, TableRead
 from nc_excel.issues import Issue, issue
-from nc_excel.setup.models import COST_CATEGORIES, Project, erdf_on_budgets
+from nc_excel.setup.currency import month_of
+from nc_excel.setup.models import COST_CATEGORIES, EUR, Project, erdf_on_budgets
 
 SHEET_OF = {
     "regions": "Regions",
@@ -18,6 +19,7 @@ SHEET_OF = {
     "indicators": "Indicators",
     "periods": "Periods",
     "criteria": "Criteria",
+    "rates": "Rates",
 }
 
 KEYS = {
@@ -148,6 +150,27 @@ def _erdf(project_row: RowRead, reads: Mapping[str, TableRead]) -> Iterable[Issu
         yield issue("setup-erdf-total", value=f"{erdf:,.2f}", expected=f"{expected:,.2f}", sheet="Project", cell=project_row.cells["erdf"])
 
 
+def _rates(reads: Mapping[str, TableRead]) -> Iterable[Issue]:
+    """One rate per month and currency, and some rates for every currency a partner declares in.
+
+    A rate for the month of a submission is looked up when the report comes in; a
+    currency without any rate at all is a mistake the coordinator can see now.
+    """
+    seen: dict[tuple[dt.date, str], str] = {}
+    for row in _valid(reads, "rates"):
+        key = (month_of(row.values["month"]), row.values["currency"])
+        if key in seen:
+            yield issue("setup-duplicate-key", field="Month and currency", value=f"{key[0]:%Y-%m} {key[1]}", sheet="Rates", cell=row.cells["month"], first=seen[key])
+        else:
+            seen[key] = row.cells["month"]
+    # a currency whose rates have an error is reported at that cell, not again here
+    with_rates = {r.values.get("currency") for r in reads["rates"].rows} if "rates" in reads else set()
+    for row in _valid(reads, "partners"):
+        currency = row.values.get("currency")
+        if currency not in (None, EUR) and currency not in with_rates and "currency" in row.cells:
+            yield issue("setup-no-rates", value=currency, partner=row.values["code"], sheet="Partners", cell=row.cells["currency"])
+
+
 def check_setup(project_row: RowRead, reads: Mapping[str, TableRead]) -> list[Issue]:
     """All cross-row findings at once, never just the first."""
     project: Project = project_row.model  # type: ignore[assignment]
@@ -164,4 +187,5 @@ def check_setup(project_row: RowRead, reads: Mapping[str, TableRead]) -> list[Is
                                cell=project_row.cells["shortlist_per_region"], low=1, high=10))
     found += _partners(project, reads)
     found += _erdf(project_row, reads)
+    found += _rates(reads)
     return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_DOWN, Decimal
+from itertools import pairwise
 
 from nc_excel.setup.models import (
     ERDF,
@@ -21,6 +22,7 @@ from nc_excel.setup.models import (
     Period,
     Project,
     ProjectSetup,
+    Rate,
     Region,
     WorkPackage,
     flat_rate,
@@ -144,6 +146,41 @@ SCORE_WEIGHTS = {"users": 3, "real_life": 2, "stakeholders": 2, "methods": 1, "c
 
 OFFICE_RATE = Decimal(15)
 
+CURRENCY_OF = {"DK": "DKK", "SE": "SEK", "NO": "NOK", "UK": "GBP"}
+"""The partners outside the euro area declare in their own currency (the rest in EUR)."""
+
+RATE_ANCHORS: dict[str, tuple[tuple[dt.date, str], ...]] = {
+    "DKK": ((D(2016, 11, 1), "7.4406"), (D(2017, 6, 1), "7.4370"), (D(2018, 1, 1), "7.4449"), (D(2018, 12, 1), "7.4630"),
+            (D(2019, 6, 1), "7.4680"), (D(2020, 3, 1), "7.4720"), (D(2020, 6, 1), "7.4560")),
+    "SEK": ((D(2016, 11, 1), "9.8600"), (D(2017, 3, 1), "9.5300"), (D(2017, 9, 1), "9.5200"), (D(2018, 3, 1), "10.1000"),
+            (D(2018, 9, 1), "10.5500"), (D(2019, 3, 1), "10.4500"), (D(2019, 10, 1), "10.7000"), (D(2020, 6, 1), "10.5500")),
+    "NOK": ((D(2016, 11, 1), "9.1200"), (D(2017, 3, 1), "8.9500"), (D(2017, 9, 1), "9.3300"), (D(2018, 3, 1), "9.6000"),
+            (D(2018, 9, 1), "9.5500"), (D(2019, 3, 1), "9.7500"), (D(2019, 10, 1), "10.0500"), (D(2020, 4, 1), "10.4500"), (D(2020, 6, 1), "10.4000")),
+    "GBP": ((D(2016, 11, 1), "0.8720"), (D(2017, 3, 1), "0.8570"), (D(2017, 9, 1), "0.8860"), (D(2018, 3, 1), "0.8800"),
+            (D(2018, 9, 1), "0.8950"), (D(2019, 3, 1), "0.8650"), (D(2019, 9, 1), "0.9050"), (D(2020, 1, 1), "0.8500"),
+            (D(2020, 4, 1), "0.9150"), (D(2020, 6, 1), "0.9000")),
+}
+"""A few months' demo rates per currency, near the real ones; the months between drift in a straight line."""
+
+DEMO_RATE = "demo data: a plausible rate, not the Commission's; replace it with the InforEuro rate of the month"
+
+
+def _months(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [D(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1)
+            for i in range((last.year - first.year) * 12 + last.month - first.month + 1)]
+
+
+def demo_rates() -> list[Rate]:
+    """A rate for every month from November 2016 to June 2020 and every currency of ``CURRENCY_OF``, marked as demo data."""
+    rates = []
+    for currency, anchors in RATE_ANCHORS.items():
+        for (start, low), (end, high) in pairwise(anchors):
+            span = _months(start, end)
+            for i, month in enumerate(span[:-1] if end != anchors[-1][0] else span):
+                rate = Decimal(low) + (Decimal(high) - Decimal(low)) * i / (len(span) - 1)
+                rates.append(Rate(month=month, currency=currency, rate=rate.quantize(Decimal("0.0001")), note=DEMO_RATE))
+    return rates
+
 
 def _split(total: Decimal, weights: list[int]) -> list[Decimal]:
     """``total`` over partners by weight, in whole euros; the first takes the remainder, so the sum is exact."""
@@ -200,7 +237,7 @@ def northern_connections(template_key: str) -> ProjectSetup:
             **{f"budget_{k}": v for k, v in budget.items()},
             contact=f"NC team at {short}", email=f"nc@{code.lower()}.example.eu",
             funding=NORWAY if country == "NO" else ERDF, cofinancing_rate=RATE,
-            own_contribution="Public" if kind in PUBLIC_TYPES else "Private",
+            own_contribution="Public" if kind in PUBLIC_TYPES else "Private", currency=CURRENCY_OF.get(country, "EUR"),
         )
         for i, ((code, name, short, country, region, kind, _), budget) in enumerate(zip(PARTNERS, _budgets()))
     ]
@@ -237,5 +274,5 @@ def northern_connections(template_key: str) -> ProjectSetup:
         project=project,
         regions=[Region(code=c, name=n, country=country) for c, n, country in REGIONS],
         partners=partners, work_packages=work_packages, deliverables=deliverables,
-        indicators=indicators, periods=periods, criteria=criteria,
+        indicators=indicators, periods=periods, criteria=criteria, rates=demo_rates(),
     )

@@ -77,6 +77,9 @@ PARTNER_TYPES: tuple[str, ...] = (
 THEMES: tuple[str, ...] = ("Energy", "Mobility", "Buildings", "Circular economy", "Water and climate", "Digital", "Other")
 """The default living-lab themes."""
 
+EUR = "EUR"
+"""The programme's currency: budgets, the master, the board and every total count in euros."""
+
 ERDF = "ERDF"
 NORWAY = "Norwegian national funding"
 OTHER = "Other"
@@ -95,7 +98,7 @@ class Project(SetupRow):
     priority: Annotated[str | None, Col("Priority")] = None
     start: Annotated[dt.date, Col("Start date")]
     end: Annotated[dt.date, Col("End date")]
-    currency: Annotated[Code, Col("Currency", choices="currencies", help="The currency partners declare in (one of the Choices sheet).")] = "EUR"
+    currency: Annotated[Code, Col("Currency", choices="currencies", help="The programme's currency: budgets and every total count in it. A partner may declare in its own (Partners sheet).")] = "EUR"
     total_budget: Annotated[Decimal, Field(gt=0), Col("Total eligible budget", money=True)]
     erdf: Annotated[Decimal, Field(ge=0), Col("ERDF", money=True, help="The ERDF partners' budgets times their co-financing rates, added up.")]
     cofinancing_rate: Annotated[PercentRate, Field(gt=0, le=100), Col("Co-financing rate %", help="Programme co-financing of eligible costs, in %.")]
@@ -136,6 +139,7 @@ class Partner(SetupRow):
     funding: Annotated[Funding, Col("Funding source", 24, help="ERDF for partners in EU member states; Norwegian partners are funded by Norway's national Interreg funds.")] = ERDF
     cofinancing_rate: Annotated[PercentRate, Field(ge=0, le=100), Col("Co-financing rate %", 11, help="Share of the partner's certified costs the funding source pays, in %.")] = Decimal(50)
     own_contribution: Annotated[Literal["Public", "Private"] | None, Col("Own contribution", 12, help="Whether the partner's own share is public or private money.")] = None
+    currency: Annotated[Code, Col("Currency", 9, choices="currencies", help="The currency the partner declares its costs in. Not EUR: converted at the Commission's rate of the month of submission (Rates sheet).")] = EUR
 
     def budget(self, category: str) -> Decimal:
         return getattr(self, f"budget_{category}")
@@ -195,6 +199,16 @@ class Criterion(SetupRow):
     scale_max: Annotated[int | None, Col("Scale to", 9)] = None
 
 
+class Rate(SetupRow):
+    """The Commission's monthly accounting rate of one currency (InforEuro), which Interreg applies to
+    what a partner outside the euro area declares: the rate of the month the report is submitted."""
+
+    month: Annotated[dt.date, Col("Month", 11, help="The month the rate applies to: its first day (any day of the month counts as that month).")]
+    currency: Annotated[Code, Col("Currency", 9, choices="currencies")]
+    rate: Annotated[Decimal, Field(gt=0), Col("Units per EUR", 12, number_format="0.0000", help="How many units of the currency one euro buys, as InforEuro publishes it (7.4416 DKK).")]
+    note: Annotated[str | None, Col("Source", 40, wrap=True, help="Where the rate comes from.")] = None
+
+
 class Choice(SetupRow):
     """One row of the Choices sheet: each column is a list the other setup sheets (and the partner templates) pick from."""
 
@@ -234,6 +248,7 @@ class ProjectSetup(BaseModel):
     periods: list[Period]
     criteria: list[Criterion]
     choices: list[Choice] = Field(default_factory=default_choices)
+    rates: list[Rate] = Field(default_factory=list)
 
     def partner(self, code: str) -> Partner:
         return next(p for p in self.partners if p.code == code)

@@ -38,6 +38,7 @@ from nc_excel.setup.models import (
     Period,
     Project,
     ProjectSetup,
+    Rate,
     Region,
     WorkPackage,
     choice_lists,
@@ -67,6 +68,8 @@ SETUP_SHEETS: tuple[SetupSheet, ...] = (
     SetupSheet("Indicators", Indicator, "indicators", "Output indicators; each reporting partner reports against the target."),
     SetupSheet("Periods", Period, "periods", "Reporting periods with the deadlines for partners and first level control."),
     SetupSheet("Criteria", Criterion, "criteria", "Living-lab selection criteria: scored, must-have (Yes) or knock-out (No)."),
+    SetupSheet("Rates", Rate, "rates", ("The Commission's monthly accounting rates (InforEuro): units of a currency per 1 EUR, one row per month and currency. "
+                                         "A partner outside the euro area is converted at the rate of the month it submits its report. Replace demo figures (see Source).")),
     SetupSheet("Choices", Choice, "choices", "The lists the other sheets pick from: add or remove values in a column (one per row)."),
 )
 
@@ -88,6 +91,10 @@ def _dump(model: BaseModel) -> dict[str, Any]:
 
 LIVING_LAB_SHEETS = ("criteria",)
 """Setup tables that only a project with living labs needs: empty is fine when Living labs is No."""
+
+OPTIONAL_SHEETS = ("rates",)
+"""Setup tables that may be empty (a project whose partners all declare in euros needs no rates),
+and that a master made before they existed lacks: read as empty, checked for what needs them."""
 
 REQUIRED_MARK = "required"
 """Written above the header of each required column of a setup sheet."""
@@ -187,6 +194,8 @@ def read_setup(path: Path) -> tuple[ProjectSetup | None, list[Issue]]:
             continue
         ctx = ReadContext(sheet=spec.sheet, lists=lists)
         grid = book.get(spec.sheet)
+        if grid is None and spec.attr in OPTIONAL_SHEETS:
+            continue
         if grid is None:
             issues.append(issue("missing-sheet", sheet=spec.sheet, table=spec.table))
             continue
@@ -200,7 +209,7 @@ def read_setup(path: Path) -> tuple[ProjectSetup | None, list[Issue]]:
     living_labs = project is None or project.living_labs  # type: ignore[attr-defined]
     for spec in SETUP_SHEETS:
         read = reads.get(spec.attr)
-        if read is not None and not read.rows and read.header_row is not None and (living_labs or spec.attr not in LIVING_LAB_SHEETS):
+        if read is not None and not read.rows and read.header_row is not None and spec.attr not in OPTIONAL_SHEETS and (living_labs or spec.attr not in LIVING_LAB_SHEETS):
             issues.append(issue("setup-empty", sheet=spec.sheet))
     if project_row is not None and project_row.model is not None:
         issues.extend(check_setup(project_row, reads))
