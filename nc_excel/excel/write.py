@@ -496,8 +496,8 @@ def _write_column(ws: Worksheet, first_row: int, col: int, values: Sequence[Any]
     forbids in one search, when ``write_value`` would test each cell on its own.
     """
     write_string, write_number, write_blank, write_datetime = ws.write_string, ws.write_number, ws.write_blank, ws.write_datetime
-    texts = [v for v in values if type(v) is str]
-    clean = xml_safe("\n".join(texts)) == "\n".join(texts) if texts else True  # one search for a column without forbidden characters
+    text = "\n".join(v for v in values if type(v) is str)
+    clean = xml_safe(text) == text  # one search: a column without forbidden characters needs no cleaning cell by cell
     for r in range(n_rows):
         value = values[r] if r < len(values) else None
         kind = type(value)
@@ -518,9 +518,11 @@ def _write_column(ws: Worksheet, first_row: int, col: int, values: Sequence[Any]
                 write_number(first_row + r, col, value, fmt)
         elif kind is dt.date or kind is dt.datetime:
             write_datetime(first_row + r, col, value, fmt)
+        elif kind is bool:
+            write_string(first_row + r, col, "Yes" if value else "No", fmt)
         elif isinstance(value, Formula):
             cell(r, value)
-        else:  # a yes or no, a list, a subclass of str (a Formula, an enum): rare enough for write_value
+        else:  # a list, a subclass of str (a Formula, an enum): rare enough for write_value
             write_value(ws, first_row + r, col, value, fmt)
 
 
