@@ -18,9 +18,10 @@ Each line times one piece of work nc-excel does and what it is fairly measured a
   (issue 10: at most 1.5 times; ``bench_archive.py`` makes the project);
 - ``nc-excel demo --no-pdf`` (period 1) as a process of its own, against its target.
 
-Every figure is the median of ``--runs`` runs; the ratio is nc-excel's over the baseline's
-(below 1: nc-excel is faster). Peak memory is that of the nc-excel process and its
-workers (``measure.PeakMemory``). The seven-period project takes minutes to make at 100
+Every figure is the median of ``--runs`` runs; the ratio is nc-excel's wall time over the
+baseline's (below 1: nc-excel is faster). The CPU times (user + system, workers included)
+say more than the wall times on a shared machine. Peak memory is that of the nc-excel
+process and its workers (``measure.PeakMemory``), where it runs as a process of its own. The seven-period project takes minutes to make at 100
 partners and tens of minutes at 1,000: ``--keep DIR`` keeps it for the next run.
 """
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import shutil
 import statistics
@@ -54,6 +56,14 @@ class Line:
     base: float
     unit: str = "s"
     peak: float | None = None
+    cpu: tuple[float, float] | None = None  # CPU seconds of nc-excel and of the baseline, when measured
+
+
+@dataclass
+class Sample:
+    wall: float
+    cpu: float  # user + system seconds of the process run and its workers, sampled from /proc (nan: not measured)
+    peak: float | None = None
 
 
 def _env() -> dict[str, str]:
@@ -61,17 +71,25 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
 
 
-def run_process(args: Sequence[str]) -> tuple[float, float]:
-    """Wall time (s) and peak memory (MiB, with its workers) of one process, start-up included."""
+def run_process(args: Sequence[str]) -> Sample:
+    """Wall time, CPU time and peak memory (MiB) of one process and its workers, start-up included."""
     from measure import PeakMemory
 
-    with PeakMemory() as peak:
+    with PeakMemory(own=False) as peak:
         t0 = time.perf_counter()
         done = subprocess.run(args, env=_env(), cwd=ROOT, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - t0
     if done.returncode not in (0, 1):  # 1: some returns were rejected or late, still a full run
         raise SystemExit(f"{' '.join(map(str, args))} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return wall, peak.total_mib()
+    return Sample(wall, peak.cpu_seconds(), peak.total_mib())
+
+
+def run_here(work: Callable[[], object]) -> Sample:
+    """Wall time of work done in this process. No CPU time (the reader workers are the forkserver's
+    children, never this process's) and no peak (this process's is that of whatever it did before)."""
+    t0 = time.perf_counter()
+    work()
+    return Sample(time.perf_counter() - t0, math.nan)
 
 
 def cli(*args: object) -> list[str]:
@@ -124,10 +142,17 @@ ARMS: dict[str, Callable[..., None]] = {"pandas-read": read_with_pandas, "calami
 # ---------------------------------------------------------------- the measurements
 
 
-def medians(runs: int, once: Callable[[], tuple[float, float]]) -> tuple[float, float]:
-    """The median wall time and the largest peak of ``runs`` calls."""
+def medians(runs: int, once: Callable[[], Sample]) -> Sample:
+    """The median wall and CPU times and the largest peak of ``runs`` calls."""
     results = [once() for _ in range(runs)]
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+    peaks = [r.peak for r in results if r.peak is not None]
+    return Sample(statistics.median(r.wall for r in results), statistics.median(r.cpu for r in results), max(peaks) if peaks else None)
+
+
+def line(work: str, ours: Sample, baseline: str, base: Sample, *, per: int = 1) -> Line:
+    """A line of the table; ``per`` > 1 shows milliseconds per item."""
+    scale, unit = (1000 / per, "ms") if per > 1 else (1.0, "s")
+    return Line(work, ours.wall * scale, baseline, base.wall * scale, unit, ours.peak, (ours.cpu * scale, base.cpu * scale))
 
 
 def copy_project(src: Path, dst: Path) -> Path:
@@ -143,12 +168,12 @@ def collect_period_1(n: int, runs: int, tmp: Path) -> list[Line]:
     made = tmp / "p1-made"
     bench_collect.make_project(made, n)
     inbox = made / "inbox"
-    ours, peak = medians(runs, lambda: run_process(cli("collect", "--project", copy_project(made, tmp / "p1-run"))))
-    pandas, _ = medians(runs, lambda: run_process(arm("pandas-read", inbox)))
-    calamine, _ = medians(runs, lambda: run_process(arm("calamine-read", inbox)))
+    ours = medians(runs, lambda: run_process(cli("collect", "--project", copy_project(made, tmp / "p1-run"))))
+    pandas = medians(runs, lambda: run_process(arm("pandas-read", inbox)))
+    calamine = medians(runs, lambda: run_process(arm("calamine-read", inbox)))
     work = f"collect {n} period-1 returns (process)"
-    return [Line(work, ours, "pandas.read_excel(calamine), 5 sheets", pandas, peak=peak),
-            Line(work, ours, "python-calamine alone, 5 sheets (floor)", calamine, peak=peak)]
+    return [line(work, ours, "pandas.read_excel(calamine), 5 sheets", pandas),
+            line(work, ours, "python-calamine alone, 5 sheets (floor)", calamine)]
 
 
 def templates(n: int) -> Line:
@@ -170,7 +195,7 @@ def templates(n: int) -> Line:
 def whole_life(n: int, runs: int, keep: Path, tmp: Path) -> list[Line]:
     """The seven-period project: collect in period 7 against period 1, one new return, and the build."""
     import bench_archive
-    from measure import PeakMemory, synthetic_setup
+    from measure import synthetic_setup
 
     from nc_excel.workspace import Workspace
 
@@ -185,58 +210,55 @@ def whole_life(n: int, runs: int, keep: Path, tmp: Path) -> list[Line]:
         bench_archive.write_returns(copy_project(keep / "empty", tmp / "scratch"), setup, 1, first)
     one = sorted((keep / "last").glob("*.xlsx"))[:1]
 
-    def collect(project: str, returns: Sequence[Path], period: int) -> tuple[float, float]:
+    def collect(project: str, returns: Sequence[Path], period: int) -> Sample:
         root = copy_project(keep / project, tmp / "run")
         inbox = root / "inbox" / str(period)
         inbox.mkdir(parents=True, exist_ok=True)
         for f in returns:
             shutil.copy2(f, inbox / f.name)
         ws = Workspace(root)
-        with PeakMemory() as peak:
-            t0 = time.perf_counter()
-            ws.collect(now=bench_archive.collected_on(setup, period))
-            wall = time.perf_counter() - t0
-        return wall, peak.total_mib()
+        return run_here(lambda: ws.collect(now=bench_archive.collected_on(setup, period)))
 
     last = sorted((keep / "last").glob("*.xlsx"))
-    p7, peak7 = medians(runs, lambda: collect("full", last, 7))
-    p1, _ = medians(runs, lambda: collect("empty", sorted(first.glob("*.xlsx")), 1))
-    one_full, _ = medians(runs, lambda: collect("full", one, 7))
-    one_empty, _ = medians(runs, lambda: collect("empty", one, 7))
+    p7 = medians(runs, lambda: collect("full", last, 7))
+    p1 = medians(runs, lambda: collect("empty", sorted(first.glob("*.xlsx")), 1))
+    one_full = medians(runs, lambda: collect("full", one, 7))
+    one_empty = medians(runs, lambda: collect("empty", one, 7))
 
     built = tmp / "built"  # the full project with period 7 collected, built on fresh copies of it
     copy_project(keep / "full", built)
     shutil.copytree(keep / "last", built / "inbox" / "7")
     Workspace(built).collect(now=bench_archive.collected_on(setup, 7))
     as_of = bench_archive.collected_on(setup, 7).date()
-    build, build_peak = medians(runs, lambda: run_process(
+    build = medians(runs, lambda: run_process(
         cli("build", "--project", copy_project(built, tmp / "run"), "--period", 7, "--as-of", as_of)))
-    naive, _ = medians(runs, lambda: run_process(arm("naive-master", built / "archive", tmp / "naive.xlsx")))
+    naive = medians(runs, lambda: run_process(arm("naive-master", built / "archive", tmp / "naive.xlsx")))
     archived = n * (bench_archive.PERIODS - 1)
     return [
-        Line(f"collect per return, period 7 ({archived:,} archived)", p7 * 1000 / n, "period 1, empty archive", p1 * 1000 / n, "ms", peak7),
-        Line(f"collect 1 return among {archived:,} archived", one_full, "1 return, empty archive", one_empty),
-        Line(f"build {n} partners x 7 periods (process)", build, f"naive pandas merge of the {n * 7:,} returns", naive, peak=build_peak),
+        line(f"collect per return, period 7 ({archived:,} archived)", p7, "period 1, empty archive", p1, per=n),
+        line(f"collect 1 return among {archived:,} archived", one_full, "1 return, empty archive", one_empty),
+        line(f"build {n} partners x 7 periods (process)", build, f"naive pandas merge of the {n * 7:,} returns", naive),
     ]
 
 
 def demo(runs: int, tmp: Path) -> Line:
-    def once() -> tuple[float, float]:
+    def once() -> Sample:
         folder = tmp / "demo"
         shutil.rmtree(folder, ignore_errors=True)
         return run_process(cli("demo", folder, "--no-pdf"))
 
-    wall, peak = medians(runs, once)
-    return Line("nc-excel demo --no-pdf, period 1 (process)", wall, "issue 15 target", DEMO_TARGET, peak=peak)
+    ours = medians(runs, once)
+    return Line("nc-excel demo --no-pdf, period 1 (process)", ours.wall, "issue 15 target", DEMO_TARGET, peak=ours.peak, cpu=(ours.cpu, math.nan))
 
 
 def table(lines: Sequence[Line]) -> str:
-    rows = [("work", "nc-excel", "baseline", "baseline", "ratio", "peak MiB")]
+    rows = [("work", "nc-excel", "baseline", "baseline", "ratio", "CPU nc-excel / baseline", "peak MiB")]
     for x in lines:
-        rows.append((x.work, f"{x.ours:,.2f} {x.unit}", x.baseline, f"{x.base:,.2f} {x.unit}", f"{x.ours / x.base:.2f}",
+        cpu = "" if x.cpu is None or all(map(math.isnan, x.cpu)) else " / ".join("-" if math.isnan(c) else f"{c:,.2f}" for c in x.cpu) + f" {x.unit}"
+        rows.append((x.work, f"{x.ours:,.2f} {x.unit}", x.baseline, f"{x.base:,.2f} {x.unit}", f"{x.ours / x.base:.2f}", cpu,
                      f"{x.peak:,.0f}" if x.peak is not None else ""))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    right = {1, 3, 4, 5}
+    right = {1, 3, 4, 5, 6}
     out = []
     for k, r in enumerate(rows):
         out.append("| " + " | ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))) + " |")
