@@ -438,7 +438,10 @@ def write_table(
         },
     )
     ws.set_row(top, header_height([(c.header, c.col.width) for c in cols]))
-    ws.table_cells.clear()  # see _TABLE_CELLS
+    # XlsxWriter's add_table notes every cell of the table (Worksheet.table_cells) to refuse a later table or merged
+    # range over it, about 110 bytes a cell kept until the save: 280 MiB of the peak of a 1,000-partner master. A table
+    # is written here once, below its heading, and nothing is merged over it: let that index go.
+    ws.table_cells.clear()
     flagged_rows: dict[str, set[int]] = {}
     for r, field_name in flags:
         flagged_rows.setdefault(field_name, set()).add(r)
@@ -478,11 +481,6 @@ def write_table(
             ws.set_row(top + 1 + r, height)
     return Placement(ws.name, name, top, left, last_row, letters)
 
-
-_TABLE_CELLS = """XlsxWriter's ``add_table`` notes every cell of the table in ``Worksheet.table_cells``, to refuse a
-later table or merged range over it: about 110 bytes a cell, 400 MiB for the 3.7 million cells of a
-1,000-partner master, kept until the workbook is saved. Each of our tables is written once, below
-its heading, and nothing is merged over it, so ``write_table`` lets that index go at once."""
 
 
 def _write_column(ws: Worksheet, first_row: int, col: int, values: Sequence[Any], n_rows: int, fmt: Format,
