@@ -5,7 +5,8 @@ Run: python benchmarks/bench_templates.py [--partners 1000]
 nc-excel writes each template with XlsxWriter from the table models. The baseline
 writes the same layout (every cell's value, style, validation, table, protection
 and sheet settings, copied from one generated template) cell by cell with plain
-openpyxl, as a coordinator's own script would. Reports the median ms per template
+openpyxl, as a coordinator's own script would, each distinct style made once as a
+named style (openpyxl's fastest way to style many cells). Reports the median ms per template
 and the peak memory of each.
 """
 
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 import openpyxl
+from openpyxl.styles import NamedStyle
 from openpyxl.worksheet.table import Table
 
 from nc_excel.partner.write import write_partner_workbook
@@ -44,14 +46,26 @@ def bench_ncexcel(setup: ProjectSetup, out: Path) -> list[float]:
 
 
 def bench_openpyxl(model_file: Path, n: int, out: Path) -> list[float]:
-    """Write the layout of ``model_file`` cell by cell with openpyxl, ``n`` times."""
+    """Write the layout of ``model_file`` cell by cell with openpyxl, ``n`` times, each distinct
+    style once as a named style of the workbook and each cell given its style's name: the
+    fastest way openpyxl offers to style many cells alike (one assignment per cell, not six)."""
     src = openpyxl.load_workbook(model_file)
-    styles: dict[tuple, tuple] = {}
+    specs: dict[tuple, dict] = {}  # a distinct style of the model -> what its named style holds
+    for ws_src in src.worksheets:
+        for row in ws_src.iter_rows():
+            for c in row:
+                if c.has_style and tuple(c._style) not in specs:
+                    specs[tuple(c._style)] = {"font": copy.copy(c.font), "fill": copy.copy(c.fill), "border": copy.copy(c.border),
+                                              "alignment": copy.copy(c.alignment), "number_format": c.number_format,
+                                              "protection": copy.copy(c.protection)}
+    names = {key: f"style{i}" for i, key in enumerate(specs)}
     times = []
     for i in range(n):
         t = time.perf_counter()
         wb = openpyxl.Workbook()
         wb.remove(wb.active)
+        for key, spec in specs.items():
+            wb.add_named_style(NamedStyle(name=names[key], **spec))
         for ws_src in src.worksheets:
             ws = wb.create_sheet(ws_src.title)
             for row in ws_src.iter_rows():
@@ -59,14 +73,8 @@ def bench_openpyxl(model_file: Path, n: int, out: Path) -> list[float]:
                     if c.value is None and not c.has_style:
                         continue
                     cell = ws.cell(c.row, c.column, c.value)
-                    if c.has_style:  # style objects made once per distinct style, as a script would
-                        key = tuple(c._style)
-                        if key not in styles:
-                            styles[key] = (copy.copy(c.font), copy.copy(c.fill), copy.copy(c.border), copy.copy(c.alignment),
-                                           c.number_format, copy.copy(c.protection))
-                        font, fill, border, alignment, number_format, protection = styles[key]
-                        cell.font, cell.fill, cell.border, cell.alignment = font, fill, border, alignment
-                        cell.number_format, cell.protection = number_format, protection
+                    if c.has_style:
+                        cell.style = names[tuple(c._style)]
             for key, dim in ws_src.column_dimensions.items():
                 ws.column_dimensions[key].width = dim.width
             for dv in ws_src.data_validations.dataValidation:
@@ -120,7 +128,7 @@ def main() -> None:
     print(f"templates for {args.partners} partners, one process per writer (peak = its max resident memory)")
     print(f"{'writer':<28}{'median ms':>10}{'total s':>9}{'peak MiB':>10}")
     print(f"{'nc-excel (XlsxWriter)':<28}{nc_med:>10.1f}{nc_total:>9.1f}{nc_peak:>10.1f}")
-    print(f"{'openpyxl cell by cell':<28}{base_med:>10.1f}{base_total:>9.1f}{base_peak:>10.1f}")
+    print(f"{'openpyxl, named styles':<28}{base_med:>10.1f}{base_total:>9.1f}{base_peak:>10.1f}")
     print(f"speed-up: {base_med / nc_med:.1f}x")
 
 

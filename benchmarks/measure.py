@@ -10,14 +10,17 @@ from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import Partner, Period, ProjectSetup, erdf_on_budgets
 
 
-def _descendants_peak_kib(root: int) -> dict[int, int]:
-    """VmHWM (peak RSS, KiB) of every process below ``root``, from /proc."""
+def _descendants(root: int) -> tuple[dict[int, int], dict[int, int]]:
+    """VmHWM (peak RSS, KiB) and CPU time so far (user + system, clock ticks) of every process below ``root``, from /proc."""
     parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat") as f:
-                    parents[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+                    fields = f.read().rsplit(")", 1)[1].split()  # from the state on: ppid is field 4 of stat, utime 14, stime 15
+                parents[int(entry)] = int(fields[1])
+                ticks[int(entry)] = int(fields[11]) + int(fields[12])
             except (OSError, IndexError, ValueError):
                 pass
     below, frontier = set(), {root}
@@ -33,22 +36,34 @@ def _descendants_peak_kib(root: int) -> dict[int, int]:
                         peaks[pid] = int(line.split()[1])
         except OSError:
             pass
-    return peaks
+    return peaks, {pid: ticks[pid] for pid in below if pid in ticks}
 
 
 class PeakMemory:
     """Samples this process and its descendants while the block runs: the peak of the sum of
     the peak resident sizes of the processes alive together (workers of successive pools are
-    not added up)."""
+    not added up). ``own=False`` leaves this process out: the peak of a child process run in the
+    block, not of the benchmark that made its project. It also adds up the CPU time the processes
+    below this one use in the block, as last seen (``cpu_seconds``)."""
 
-    def __init__(self, every: float = 0.02) -> None:
-        self.every, self.peak_kib, self._stop = every, 0, threading.Event()
+    def __init__(self, every: float = 0.02, *, own: bool = True) -> None:
+        self.every, self.own, self.peak_kib, self._stop = every, own, 0, threading.Event()
+        self._ticks: dict[int, int] = {}
+        self._before = _descendants(os.getpid())[1]  # what the processes already running had used
 
     def _sample(self) -> None:
         import resource
 
-        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-        self.peak_kib = max(self.peak_kib, own + sum(_descendants_peak_kib(os.getpid()).values()))
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss if self.own else 0  # KiB on Linux
+        peaks, ticks = _descendants(os.getpid())
+        self.peak_kib = max(self.peak_kib, own + sum(peaks.values()))
+        self._ticks.update(ticks)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds of the processes below this one during the block (a worker
+        that lived less than a sample's interval may be missed)."""
+        used = sum(t - self._before.get(pid, 0) for pid, t in self._ticks.items())
+        return used / os.sysconf("SC_CLK_TCK")
 
     def _run(self) -> None:
         while not self._stop.is_set():

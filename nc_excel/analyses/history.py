@@ -57,7 +57,8 @@ def history(setup: ProjectSetup, period: int, finance: pd.DataFrame, deliverable
     codes = [p.code for p in setup.partners]
     budget = sum((p.total_budget for p in setup.partners), ZERO)
     months = len(project_months(setup.project.start, setup.project.end))
-    reg = [r for r in returns.to_dict("records") if r["partner"] in codes and r["period"] is not None and r["kind"] == "return"]
+    known = set(codes)
+    reg = [r for r in returns.to_dict("records") if r["partner"] in known and r["period"] is not None and r["kind"] == "return"]
     finance = finance[finance["partner"].isin(codes)]
     done_dates = _done_dates(deliverables)
     targets = {(p, i.code): Decimal(i.target) for i in setup.indicators for p in i.partners if p in codes}
@@ -93,14 +94,12 @@ def history(setup: ProjectSetup, period: int, finance: pd.DataFrame, deliverable
 def _done_dates(deliverables: pd.DataFrame) -> dict[str, dt.date]:
     """The earliest day each deliverable is reported done (a Done without a date is an error, so never accepted)."""
     done: dict[str, dt.date] = {}
-    for r in deliverables.to_dict("records"):
-        if r["status"] != "Done":
-            continue
-        day = r["date"]
+    reported = deliverables.loc[deliverables["status"] == "Done"]
+    for code, day in zip(reported["code"].tolist(), reported["date"].tolist(), strict=True):
         if not isinstance(day, dt.date):
             continue
         day = day.date() if isinstance(day, dt.datetime) else day
-        done[r["code"]] = min(done.get(r["code"], day), day)
+        done[code] = min(done.get(code, day), day)
     return done
 
 

@@ -40,9 +40,9 @@ ZERO = Decimal(0)
 def statement_of_expenditure(partners: Sequence[Partner], position: FinancePosition) -> pd.DataFrame:
     """The statement's lines (``STATEMENT_COLUMNS``); see the module text."""
     labels = dict(COST_CATEGORIES)
-    declared: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    declared: dict[str, dict[int, list[dict[str, Any]]]] = {}  # partner -> period -> its declared lines
     for r in position.declared.to_dict("records"):
-        declared.setdefault((r["partner"], int(r["period"])), []).append(r)
+        declared.setdefault(r["partner"], {}).setdefault(int(r["period"]), []).append(r)
     lines = position.certificates
     counted = lines[(lines["counts"] == True) & lines["period"].notna()] if len(lines) else lines  # noqa: E712 - counts may be None on total rows
     by_line = {(r["partner"], int(r["period"]), r["category"]): money(r["certified"]) for r in counted.to_dict("records")}
@@ -52,7 +52,8 @@ def statement_of_expenditure(partners: Sequence[Partner], position: FinancePosit
     totals = {"declared": ZERO, "certified": ZERO, "deducted": ZERO, "erdf_due": ZERO, "norway_due": ZERO}
     for p in partners:
         who = {"partner": p.code, "partner_name": p.name, "funding": p.funding}
-        for (code, period), mine in sorted(((k, v) for k, v in declared.items() if k[0] == p.code), key=lambda kv: kv[0][1]):
+        code = p.code
+        for period, mine in sorted(declared.get(code, {}).items()):
             split = (code, period) in with_certificate
             for r in mine:
                 got = by_line.get((code, period, r["category"])) if split else None

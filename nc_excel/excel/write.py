@@ -14,7 +14,7 @@ import contextlib
 import datetime as dt
 import math
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -40,7 +40,7 @@ from nc_excel.excel.style import (
     NAVY,
     NUMBER_FORMATS,
 )
-from nc_excel.excel.text import looks_like_formula, xml_safe
+from nc_excel.excel.text import FORMULA_STARTS, looks_like_formula, xml_safe
 from nc_excel.issues import Issue
 
 Role = Literal["header", "input", "locked", "formula", "plain", "label", "flagged"]
@@ -193,6 +193,8 @@ def text_lines(value: Any, width: float, *, font_size: float = 10) -> int:
     if not isinstance(value, str) or not value:
         return 1
     per_line = max(int((width * 7 + 5) / 7 * CHARS_PER_WIDTH * 10 / font_size), 1)
+    if len(value) <= per_line and "\n" not in value:  # the usual short text: no word can reach past the line
+        return 1
     lines = 0
     for paragraph in value.split("\n"):
         lines += 1
@@ -438,27 +440,37 @@ def write_table(
         },
     )
     ws.set_row(top, header_height([(c.header, c.col.width) for c in cols]))
+    # XlsxWriter's add_table notes every cell of the table (Worksheet.table_cells) to refuse a later table or merged
+    # range over it, about 110 bytes a cell kept until the save: 280 MiB of the peak of a 1,000-partner master. A table
+    # is written here once, below its heading, and nothing is merged over it: let that index go.
+    ws.table_cells.clear()
+    flagged_rows: dict[str, set[int]] = {}
+    for r, field_name in flags:
+        flagged_rows.setdefault(field_name, set()).add(r)
     for i, column in enumerate(cols):
         ws.set_column(left + i, left + i, column.col.width, None, {"level": 1, "hidden": True} if column.col.aside else {})
         plain = cell_format(styles, column, _role(column, None, editable=editable, protected=protected))  # what most cells of the column get
-        special = bool(flags) or bool(locked_rows) or bool(strong_rows) or column.col.formula is not None
         values = rows.column(column.name) if isinstance(rows, Columnar) else [row.get(column.name) for row in rows]
         if column.col.wrap:
             for r, value in enumerate(values):
                 if isinstance(value, str) and value:
                     lines[r] = max(lines.get(r, 1), text_lines(value, column.col.width))
-        for r in range(n_rows):
-            value = values[r] if r < len(values) else None
+
+        def cell(r: int, value: Any, column: Column = column, i: int = i) -> None:
+            """One cell written with the format of its role (a formula, a locked, bold or flagged row)."""
             if column.col.formula is not None and not isinstance(value, Formula):
                 row_refs = {**(refs or {}), **{name: f"{letter}{top + r + 2}" for name, letter in letters.items()}}
                 value = Formula(column.col.formula.excel(row_refs.__getitem__), value)
-            if special or isinstance(value, Formula):
-                note = flags.get((r, column.name))
-                role = _role(column, value, editable=editable, locked=r in locked_rows, flagged=note is not None, protected=protected)
-                write_value(ws, top + 1 + r, left + i, value, cell_format(styles, column, role, bold=r in strong_rows))
-                _comment(ws, top + 1 + r, left + i, note)
-            else:
-                write_value(ws, top + 1 + r, left + i, value, plain)
+            note = flags.get((r, column.name))
+            role = _role(column, value, editable=editable, locked=r in locked_rows, flagged=note is not None, protected=protected)
+            write_value(ws, top + 1 + r, left + i, value, cell_format(styles, column, role, bold=r in strong_rows))
+            _comment(ws, top + 1 + r, left + i, note)
+
+        if column.col.formula is not None:
+            special: Collection[int] = range(n_rows)
+        else:
+            special = locked_rows | strong_rows | flagged_rows.get(column.name, set())
+        _write_column(ws, top + 1, left + i, values, n_rows, plain, special, cell)
         if (column.col.input or editable) and column.col.formula is None:
             rule = _validation(column, lists or {}, windows or {})
             if rule:
@@ -472,6 +484,48 @@ def write_table(
         if height:
             ws.set_row(top + 1 + r, height)
     return Placement(ws.name, name, top, left, last_row, letters)
+
+
+def _write_column(ws: Worksheet, first_row: int, col: int, values: Sequence[Any], n_rows: int, fmt: Format,
+                  special: Collection[int], cell: Callable[[int, Any], None]) -> None:
+    """Write a table column's ``values`` (then blanks down to ``n_rows``) in its one format ``fmt``, as
+    ``write_value`` would, but the rows in ``special`` and the formulas: ``cell(index, value)`` writes
+    those with their own formats. In row order, so shared strings come in the same order as cell by cell.
+
+    The master writes millions of cells: the usual types are dispatched here by their exact type,
+    with XlsxWriter's methods looked up once and the text of a column checked for characters XML
+    forbids in one search, when ``write_value`` would test each cell on its own.
+    """
+    write_string, write_number, write_blank, write_datetime = ws.write_string, ws.write_number, ws.write_blank, ws.write_datetime
+    text = "\n".join(v for v in values if type(v) is str)
+    clean = xml_safe(text) == text  # one search: a column without forbidden characters needs no cleaning cell by cell
+    for r in range(n_rows):
+        value = values[r] if r < len(values) else None
+        kind = type(value)
+        if r in special:
+            cell(r, value)
+        elif kind is str:
+            if not clean:
+                value = xml_safe(value)
+            write_string(first_row + r, col, value, _quoted(fmt) if value.startswith(FORMULA_STARTS) else fmt)
+        elif value is None:
+            write_blank(first_row + r, col, None, fmt)
+        elif kind is Decimal or kind is int:
+            write_number(first_row + r, col, float(value), fmt)
+        elif kind is float:
+            if math.isnan(value):  # a missing number
+                write_blank(first_row + r, col, None, fmt)
+            else:
+                write_number(first_row + r, col, value, fmt)
+        elif kind is dt.date or kind is dt.datetime:
+            write_datetime(first_row + r, col, value, fmt)
+        elif kind is bool:
+            write_string(first_row + r, col, "Yes" if value else "No", fmt)
+        elif isinstance(value, Formula):
+            cell(r, value)
+        else:  # a list, a subclass of str (a Formula, an enum): rare enough for write_value
+            write_value(ws, first_row + r, col, value, fmt)
+
 
 
 def write_heading(ws: Worksheet, styles: Styles, title: str, intro: str, *, intro_style: str = "note", widths: Sequence[float] = ()) -> None:

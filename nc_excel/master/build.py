@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import gc
 import io
 import shutil
@@ -21,6 +22,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import openpyxl
 import pandas as pd
@@ -56,6 +58,8 @@ from nc_excel.setup.models import ProjectSetup, default_period
 from nc_excel.setup.sheets import INSTRUCTIONS_SHEET, SETTINGS_SHEET, SETUP_SHEETS
 
 Progress = Callable[[int, int, str], None]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 SETUP_NAMES = {s.sheet for s in SETUP_SHEETS}
 KEPT = SETUP_NAMES | {SETTINGS_SHEET, INSTRUCTIONS_SHEET}  # the coordinator's sheets: kept exactly as they are
@@ -208,6 +212,29 @@ def _setup_only(master: Path) -> io.BytesIO:
     return out
 
 
+def _without_cycle_collector(build: Callable[P, R]) -> Callable[P, R]:
+    """Run ``build`` with Python's cycle collector paused (and collect once, where the returns are let go).
+
+    A large build keeps millions of objects alive and makes millions more (the frames,
+    XlsxWriter's cells), none of them garbage: the collector, started every few hundred
+    allocations, would walk them again and again as they grow, a quarter of the writing's
+    time at 1,000 partners, and free nothing.
+    """
+
+    @functools.wraps(build)
+    def paused(*args: P.args, **kwargs: P.kwargs) -> R:
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return build(*args, **kwargs)
+        finally:
+            if collecting:
+                gc.enable()
+
+    return paused
+
+
+@_without_cycle_collector
 def build_master(
     root: Path,
     setup: ProjectSetup,
