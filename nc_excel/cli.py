@@ -238,7 +238,7 @@ def collect_cmd(
             "register_problems": result.register_problems,
             "skipped": result.skipped,  # files collected before: `returns list --json` lists them
         }
-        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        _json(payload)
     else:
         console.print(_returns_table(result, "Returns"))
         problems = [c for c in result.collected if c.issues]
@@ -417,9 +417,8 @@ def report(
             with _progress("Joint progress report") as update:
                 result = ws.report(period, pdf=pdf, progress=update)
     if as_json:
-        typer.echo(json.dumps({"workbook": str(result.workbook), "pdf": str(result.pdf) if result.pdf else None, "pdf_problem": result.pdf_problem,
-                               "period": result.period, "as_of": result.as_of.isoformat(), "summaries_kept": result.summaries_kept,
-                               "not_ready": result.not_ready}, indent=2, ensure_ascii=False))
+        _json({"workbook": str(result.workbook), "pdf": str(result.pdf) if result.pdf else None, "pdf_problem": result.pdf_problem,
+               "period": result.period, "as_of": result.as_of.isoformat(), "summaries_kept": result.summaries_kept, "not_ready": result.not_ready})
     else:
         console.print(f"Wrote [bold]{result.workbook}[/bold] (period {result.period}, figures as of {result.as_of:%Y-%m-%d}).")
         if result.pdf is not None:
@@ -452,10 +451,10 @@ def remind(
         result = ws.remind(period)
     incomplete = [d for d in result.drafts if d.to is None or d.attachment is None]
     if as_json:
-        typer.echo(json.dumps({"period": result.period, "folder": str(result.folder), "removed": [str(p) for p in result.removed], "drafts": [
+        _json({"period": result.period, "folder": str(result.folder), "removed": [str(p) for p in result.removed], "drafts": [
             {"partner": d.partner, "name": d.name, "to": d.to, "state": d.state, "reason": d.reason,
              "attachment": str(d.attachment) if d.attachment else None, "missing_attachment": d.missing_attachment, "file": str(d.path)}
-            for d in result.drafts]}, indent=2, ensure_ascii=False))
+            for d in result.drafts]})
     else:
         if not result.drafts:
             console.print(f"Every partner's latest return for period {result.period} is accepted: nobody to remind.")
