@@ -131,6 +131,9 @@ def test_a_number_read_from_text_is_a_note_that_leaves_the_return_accepted(proje
     assert [(i.code, i.cell) for i in c.issues] == [("number-from-text", "D5")]
     assert (c.entry.errors, c.entry.warnings) == (0, 0)
     assert c.entry.feedback is not None  # the note reaches the partner in a feedback workbook
+    noted = openpyxl.load_workbook(project.root / c.entry.feedback)["Finance"]["D5"]
+    assert noted.comment is not None and f"read as the number {staff}" in noted.comment.text
+    assert noted.fill.fgColor.rgb.endswith("DDEBF7")  # marked blue: nothing to correct, not flagged red like an error
 
 
 # (what the partner did, the change, expected code, sheet, cell)

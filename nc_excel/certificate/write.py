@@ -40,11 +40,13 @@ from nc_excel.certificate.schema import (
 from nc_excel.excel.formula import AsNumber, Ref
 from nc_excel.excel.schema import col_letter, columns, evaluate_formulas
 from nc_excel.excel.write import (
+    Flag,
     Formula,
     Placement,
     Styles,
     atomic_workbook,
     cell_number,
+    flag,
     print_setup,
     protect,
     write_form,
@@ -85,10 +87,6 @@ def _lines(setup: ProjectSetup, declared: Declared, entered: Mapping[str, Mappin
     return [evaluate_formulas(CertificateLine, row, cell_number) for row in rows]
 
 
-def _note(found: Issue) -> str:
-    return f"{found.message}\n{found.hint}"
-
-
 def _flags(issues: Sequence[Issue], name: str) -> dict[str, list[Issue]]:
     """The issues located in the table or form ``name``, by row key (or "" for the form) and field."""
     flagged: dict[str, list[Issue]] = {}
@@ -98,18 +96,18 @@ def _flags(issues: Sequence[Issue], name: str) -> dict[str, list[Issue]]:
     return flagged
 
 
-def _line_flags(issues: Sequence[Issue]) -> dict[tuple[int, str], str]:
+def _line_flags(issues: Sequence[Issue]) -> dict[tuple[int, str], Flag]:
     keys = [k for k, _ in COST_CATEGORIES]
     out = {}
     for where, found in _flags(issues, LINES).items():
         key, name = where.split("|")
         if key in keys:
-            out[(keys.index(key), name)] = "\n\n".join(_note(i) for i in found)
+            out[(keys.index(key), name)] = flag(found)
     return out
 
 
-def _form_flags(issues: Sequence[Issue]) -> dict[str, str]:
-    return {where.split("|")[1]: "\n\n".join(_note(i) for i in found) for where, found in _flags(issues, FORM).items()}
+def _form_flags(issues: Sequence[Issue]) -> dict[str, Flag]:
+    return {where.split("|")[1]: flag(found) for where, found in _flags(issues, FORM).items()}
 
 
 def _info(ws: Worksheet, styles: Styles, setup: ProjectSetup, partner_code: str, period_number: int, declared: Declared) -> None:

@@ -14,6 +14,8 @@ FORMULA_FILL = "#E2EFDA"
 BORDER = "#BFBFBF"
 FLAG_FILL = "#FFC7CE"
 FLAG_BORDER = "#C00000"
+NOTED_FILL = "#DDEBF7"  # a cell we read in a way the partner should know of: nothing to correct
+NOTED_BORDER = "#2F75B5"
 NOTE_GREY = "#595959"
 FONT = "Calibri"
 

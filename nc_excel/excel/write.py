@@ -38,12 +38,14 @@ from nc_excel.excel.style import (
     INPUT_FILL,
     LOCKED_FILL,
     NAVY,
+    NOTED_BORDER,
+    NOTED_FILL,
     NUMBER_FORMATS,
 )
 from nc_excel.excel.text import FORMULA_STARTS, looks_like_formula, xml_safe
-from nc_excel.issues import Issue
+from nc_excel.issues import Issue, Severity
 
-Role = Literal["header", "input", "locked", "formula", "plain", "label", "flagged"]
+Role = Literal["header", "input", "locked", "formula", "plain", "label", "flagged", "noted"]
 
 
 class Formula(str):
@@ -127,6 +129,8 @@ class Styles:
                 props.update(bg_color=INPUT_FILL, border=1, border_color=BORDER, locked=False)
             elif role == "flagged":
                 props.update(bg_color=FLAG_FILL, border=2, border_color=FLAG_BORDER, locked=False)
+            elif role == "noted":
+                props.update(bg_color=NOTED_FILL, border=2, border_color=NOTED_BORDER, locked=False)
             elif role == "locked":
                 props.update(bg_color=LOCKED_FILL, border=1, border_color=BORDER)
             elif role == "formula":
@@ -367,9 +371,10 @@ def cell_format(styles: Styles, column: Column, role: Role, bold: bool = False) 
     return styles.fmt(role, kind, wrap=column.col.wrap, num_format=column.col.number_format, bold=bold)
 
 
-def _role(column: Column, value: Any, *, editable: bool, locked: bool = False, flagged: bool = False, protected: bool = True) -> Role:
+def _role(column: Column, value: Any, *, editable: bool, locked: bool = False, flag: Flag | None = None, protected: bool = True) -> Role:
     """Editable sheets are plain; formulas, prefilled keys and computed rows are locked;
-    an input cell with a problem (feedback workbooks) is flagged red and stays open.
+    an input cell with a problem (feedback workbooks) is flagged red and stays open, one
+    with only a note (how we read it) is marked blue: nothing to correct.
     On a sheet that is never protected (the master's rebuilt sheets) nothing needs to
     look locked: computed cells are plain, the coordinator's columns look like inputs."""
     if editable:
@@ -377,16 +382,33 @@ def _role(column: Column, value: Any, *, editable: bool, locked: bool = False, f
     if isinstance(value, Formula):
         return "formula"
     if column.col.input and not locked:
-        return "flagged" if flagged else "input"
+        return "input" if flag is None else "flagged" if flag.serious else "noted"
     return "locked" if protected else "plain"
 
 
 COMMENT_OPTIONS = {"x_scale": 2.5, "y_scale": 2, "font_size": 9}
 
 
-def _comment(ws: Worksheet, row: int, col: int, text: str | None) -> None:
-    if text:
-        ws.write_comment(row, col, text[:32000], COMMENT_OPTIONS)
+@dataclass(frozen=True)
+class Flag:
+    """What a feedback workbook says at one cell: the issues' messages and hints as its comment.
+
+    ``serious`` when one of them is an error or a warning (the cell is flagged red); a cell
+    with notes only (a number read from text) is marked, not flagged: nothing to correct.
+    """
+
+    comment: str
+    serious: bool
+
+
+def flag(issues: Sequence[Issue]) -> Flag:
+    """The flag of a cell with these issues."""
+    return Flag("\n\n".join(f"{i.message}\n{i.hint}" for i in issues), any(i.severity is not Severity.NOTE for i in issues))
+
+
+def _comment(ws: Worksheet, row: int, col: int, flagged: Flag | None) -> None:
+    if flagged is not None and flagged.comment:
+        ws.write_comment(row, col, flagged.comment[:32000], COMMENT_OPTIONS)
 
 
 def write_table(
@@ -406,7 +428,7 @@ def write_table(
     spare_rows: int = 0,
     locked_rows: set[int] | frozenset[int] = frozenset(),
     strong_rows: set[int] | frozenset[int] = frozenset(),
-    flags: Mapping[tuple[int, str], str] | None = None,
+    flags: Mapping[tuple[int, str], Flag] | None = None,
     refs: Mapping[str, str] | None = None,
 ) -> Placement:
     """Write a named Excel table of ``model`` rows with header, formats and validations.
@@ -421,7 +443,7 @@ def write_table(
     empty input rows. ``locked_rows`` are indexes of rows whose input cells stay
     locked (a row that is computed, not typed); ``strong_rows`` are written in bold (a
     total, the project's line among its partners'). ``flags`` maps (row index, field
-    name) to a comment: the cell is flagged and commented. Each row is as high as its
+    name) to a ``Flag``: the cell is flagged (or marked, for notes) and commented. Each row is as high as its
     wrapped text needs, and at least ``min_row_height`` (room to type in).
     """
     flags = flags or {}
@@ -462,7 +484,7 @@ def write_table(
                 row_refs = {**(refs or {}), **{name: f"{letter}{top + r + 2}" for name, letter in letters.items()}}
                 value = Formula(column.col.formula.excel(row_refs.__getitem__), value)
             note = flags.get((r, column.name))
-            role = _role(column, value, editable=editable, locked=r in locked_rows, flagged=note is not None, protected=protected)
+            role = _role(column, value, editable=editable, locked=r in locked_rows, flag=note, protected=protected)
             write_value(ws, top + 1 + r, left + i, value, cell_format(styles, column, role, bold=r in strong_rows))
             _comment(ws, top + 1 + r, left + i, note)
 
@@ -580,7 +602,7 @@ def write_form(
     lists: Mapping[str, str] | None = None,
     windows: Mapping[str, Window] | None = None,
     wb: Workbook | None = None,
-    flags: Mapping[str, str] | None = None,
+    flags: Mapping[str, Flag] | None = None,
 ) -> Placement:
     """Write ``model`` as a vertical form: label | value | help, one field per row.
 
@@ -594,7 +616,7 @@ def write_form(
         ws.write_string(row, left, column.header, styles.fmt("label", wrap=True))
         value = values.get(column.name)
         note = (flags or {}).get(column.name)
-        role = _role(column, value, editable=editable, flagged=note is not None, protected=protected)
+        role = _role(column, value, editable=editable, flag=note, protected=protected)
         write_value(ws, row, left + 1, value, cell_format(styles, column, role))
         _comment(ws, row, left + 1, note)
         if column.col.help:
@@ -628,7 +650,8 @@ def write_issue_list(
     ws.write_string(0, 0, title, styles.text("title"))
     ws.set_row(0, TITLE_ROW)
     ws.write_string(1, 0, f"{n_errors} error(s), {len(issues) - n_errors - n_notes} warning(s){notes}. Correct the cells flagged in red (click Go to), "
-                          f"then save this workbook and send it back as your corrected {sent_as}.", styles.text("note"))
+                          f"then save this workbook and send it back as your corrected {sent_as}."
+                          + (" Cells marked blue hold a note only: nothing to correct." if n_notes else ""), styles.text("note"))
     for c, (heading, width) in enumerate(ISSUE_COLUMNS):
         ws.write_string(3, c, heading, styles.fmt("header"))
         ws.set_column(c, c, width)

@@ -32,6 +32,7 @@ from nc_excel.excel.schema import (
 )
 from nc_excel.excel.write import (
     TITLE_ROW,
+    Flag,
     Formula,
     Placement,
     Styles,
@@ -40,6 +41,7 @@ from nc_excel.excel.write import (
     cell_format,
     cell_number,
     fit_row,
+    flag,
     print_setup,
     protect,
     write_form,
@@ -145,10 +147,6 @@ def _missing_count(rows: Mapping[str, list[dict[str, Any]]], setup: ProjectSetup
     return count
 
 
-def _note(issue: Issue) -> str:
-    return f"{issue.message}\n{issue.hint}"
-
-
 def _row_index(spec: TableSpec, rows: Sequence[Mapping[str, Any]], key: str) -> int | None:
     """The row of a located issue in this workbook: by key for prefilled tables, by position otherwise."""
     if spec.key is None:
@@ -157,24 +155,22 @@ def _row_index(spec: TableSpec, rows: Sequence[Mapping[str, Any]], key: str) -> 
     return keys.index(key) if key in keys else None
 
 
-def _table_flags(spec: TableSpec, rows: Sequence[Mapping[str, Any]], issues: Sequence[Issue]) -> dict[tuple[int, str], str]:
-    flags: dict[tuple[int, str], str] = {}
+def _table_flags(spec: TableSpec, rows: Sequence[Mapping[str, Any]], issues: Sequence[Issue]) -> dict[tuple[int, str], Flag]:
+    at: dict[tuple[int, str], list[Issue]] = {}
     for i in issues:
         if i.locator and i.locator[0] == spec.name:
             index = _row_index(spec, rows, i.locator[1])
             if index is not None:
-                target = (index, i.locator[2])
-                flags[target] = f"{flags[target]}\n\n{_note(i)}" if target in flags else _note(i)
-    return flags
+                at.setdefault((index, i.locator[2]), []).append(i)
+    return {target: flag(found) for target, found in at.items()}
 
 
-def _form_flags(form: str, issues: Sequence[Issue]) -> dict[str, str]:
-    flags: dict[str, str] = {}
+def _form_flags(form: str, issues: Sequence[Issue]) -> dict[str, Flag]:
+    at: dict[str, list[Issue]] = {}
     for i in issues:
         if i.locator and i.locator[0] == form:
-            name = i.locator[2]
-            flags[name] = f"{flags[name]}\n\n{_note(i)}" if name in flags else _note(i)
-    return flags
+            at.setdefault(i.locator[2], []).append(i)
+    return {name: flag(found) for name, found in at.items()}
 
 
 def _target(issue: Issue, rows: Mapping[str, Sequence[Mapping[str, Any]]], placed: Mapping[str, Placement], forms: Mapping[str, Placement]) -> str | None:
@@ -326,7 +322,7 @@ STEPS_WIDTH = sum(START_WIDTHS)  # the instructions span the three columns
 
 def _write_start(
     ws: Worksheet, wb: Workbook, styles: Styles, setup: ProjectSetup, partner: Partner, period: Period,
-    values: Mapping[str, Any], lists: Mapping[str, str], win: Mapping[str, Window], flags: Mapping[str, str],
+    values: Mapping[str, Any], lists: Mapping[str, str], win: Mapping[str, Window], flags: Mapping[str, Flag],
     sheets: Sequence[str],
 ) -> tuple[Placement, int]:
     p = setup.project
