@@ -122,6 +122,8 @@ CATALOGUE: dict[str, IssueType] = {
     "setup-lead-partner": IssueType(SHEET, E, "There are {value} lead partners; a project has exactly one.", "Set Role to 'Lead partner' for exactly one partner."),
     "setup-no-rates": IssueType(CELL, E, "Partner {partner} declares in {value}, but the Rates sheet has no {value} rate.",
                                 "Add the Commission's monthly {value} rates (InforEuro) to the Rates sheet, or set the partner's currency to EUR."),
+    "setup-column-added": IssueType(CELL, W, "The column {field} is not on sheet {sheet} (a master made by an earlier version): every row takes {value!r}.",
+                                    "Add a column headed {field!r} to set it row by row; `nc-excel init --blank NEWDIR` writes a setup with every column to compare with."),
     "setup-empty": IssueType(SHEET, E, "The {sheet} sheet has no rows.", "Add at least one row to {sheet}."),
     # rules across fields and returns
     "completed-below-100": IssueType(CELL, E, "Work package {value} is Done but only {percent} % complete.", "Set % complete to 100, or choose the status In progress."),

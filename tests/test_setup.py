@@ -151,6 +151,22 @@ def test_a_missing_sheet_is_named(master_copy: Path) -> None:
     assert ("missing-sheet", "Criteria", None) in found(master_copy)
 
 
+def test_a_master_from_before_a_column_was_added_still_reads_and_says_how_to_use_it(master_copy: Path) -> None:
+    """An upgrade must not stop a project: a master made before partners had a Currency reads as all euros, with a warning."""
+    wb = openpyxl.load_workbook(master_copy)
+    partners = wb["Partners"]
+    partners.delete_cols([c.name for c in columns(Partner)].index("currency") + 1)
+    wb.save(master_copy)
+    setup, issues = read_setup(master_copy)
+    assert setup is not None and {p.currency for p in setup.partners} == {"EUR"}
+    [added] = [i for i in issues if i.code == "setup-column-added"]
+    assert (str(added.severity), added.sheet, added.field) == ("warning", "Partners", "Currency")
+    assert added.cell.endswith(str(HEADER_ROW + 1)) and "'EUR'" in added.message
+    partners.delete_cols(1)  # a required column (the partner's code) is still an error at the header
+    wb.save(master_copy)
+    assert ("missing-column", "Partners", f"A{HEADER_ROW + 1}") in found(master_copy)
+
+
 def _cell_of(model: type, name: str, *, form: bool) -> str:
     """The cell (form: the value beside the label) or column letter of a field on the sheet init writes."""
     fields = [c.name for c in columns(model)]

@@ -23,7 +23,7 @@ from nc_excel.excel.read import (
     read_form,
     read_table,
 )
-from nc_excel.excel.schema import HEADER_ROW, col_letter, columns
+from nc_excel.excel.schema import HEADER_ROW, cell_ref, col_letter, columns
 from nc_excel.excel.values import SpreadsheetError, open_values
 from nc_excel.excel.write import TITLE_ROW, Styles, print_setup, write_form, write_table
 from nc_excel.issues import Issue, errors, issue
@@ -204,7 +204,7 @@ def read_setup(path: Path) -> tuple[ProjectSetup | None, list[Issue]]:
             issues.extend(form_issues)
         else:
             reads[spec.attr] = read_table(grid, spec.model, ctx)
-            issues.extend(reads[spec.attr].issues)
+            issues.extend(_columns_added_later(reads[spec.attr], spec))
     project = project_row.model if project_row is not None else None
     living_labs = project is None or project.living_labs  # type: ignore[attr-defined]
     for spec in SETUP_SHEETS:
@@ -218,6 +218,20 @@ def read_setup(path: Path) -> tuple[ProjectSetup | None, list[Issue]]:
         return None, issues
     setup = ProjectSetup(project=project_row.model, choices=choices, **{k: [r.model for r in v.rows] for k, v in reads.items()})
     return setup, issues
+
+
+def _columns_added_later(read: TableRead, spec: SetupSheet) -> list[Issue]:
+    """The read's issues, where a missing column that has a default is a warning: every row takes the default.
+
+    A master made before a column was added (a partner's Currency) keeps working after an
+    upgrade, as it did (everyone in euros), and the coordinator is told how to use the column.
+    """
+    if read.header_row is None:
+        return read.issues
+    added = {c.header: c for c in columns(spec.model) if not c.required and c.name not in read.columns}
+    kept = [i for i in read.issues if not (i.code == "missing-column" and i.field in added)]
+    return kept + [issue("setup-column-added", field=c.header, sheet=spec.sheet, cell=cell_ref(read.header_row, len(read.columns)),
+                         value=spec.model.model_fields[c.name].default) for c in added.values()]
 
 
 def _read_choices(grid: Grid | None, issues: list[Issue]) -> list[Choice]:
