@@ -168,28 +168,10 @@ def test_the_euros_tie_across_the_partner_workbook_the_master_and_the_board(proj
     assert float(total) in found
 
 
-def test_libreoffice_computes_the_dkk_amount_in_euros_at_the_rate_of_the_month_of_submission(tmp_path: Path, demo_setup: ProjectSetup) -> None:
+def typed_in_libreoffice(tmp_path: Path, setup: ProjectSetup) -> tuple[Path, dict[str, Any], int]:
+    """Aalborg's (DKK) template as LibreOffice saves it after typing an October submission date and
+    100,000.50 DKK of staff costs: the saved file, the Finance table's layout and its first row."""
     require_soffice()
-    template = tmp_path / "NC_P1_AAL.xlsx"
-    write_partner_workbook(template, demo_setup, "AAL", 1, generated_at=GENERATED_AT)
-    place = layout(template)
-    fin, day = place["tables"]["Finance"], place["forms"][SUBMISSION_FORM]["cells"]["submitted_on"]
-    first = fin["header_row"] + 2
-    typed = [{"sheet": "Start", "cell": day, "value": OCTOBER.isoformat(), "type": "date"},
-             {"sheet": fin["sheet"], "cell": f"{fin['columns']['declared']}{first}", "value": 100000.5, "type": "number"}]
-    out = tmp_path / "return.xlsx"
-    fill_with_libreoffice(template, typed, [out])
-    grid = sheet_values(out, "Finance")
-    rate = rate_of(demo_setup.rates, "DKK", OCTOBER)
-    col = "ABCDEFGHIJ".index(fin["columns"]["declared_eur"])
-    assert D(str(grid[first - 1][col])) == eur(D("100000.5"), rate)
-    office = grid[first][col]  # the flat rate on staff costs, in euros too
-    assert D(str(office)) == eur((D("100000.5") * 15 / 100).quantize(D("0.01"), rounding="ROUND_DOWN"), rate)
-
-
-def test_while_the_months_rate_is_unknown_the_euro_figures_stay_blank_never_an_error(tmp_path: Path, demo_setup: ProjectSetup) -> None:
-    require_soffice()
-    setup = demo_setup.model_copy(update={"rates": [r for r in demo_setup.rates if r.month < dt.date(2017, 10, 1)]})  # October not published yet
     template = tmp_path / "NC_P1_AAL.xlsx"
     write_partner_workbook(template, setup, "AAL", 1, generated_at=GENERATED_AT)
     place = layout(template)
@@ -199,6 +181,22 @@ def test_while_the_months_rate_is_unknown_the_euro_figures_stay_blank_never_an_e
              {"sheet": fin["sheet"], "cell": f"{fin['columns']['declared']}{first}", "value": 100000.5, "type": "number"}]
     out = tmp_path / "return.xlsx"
     fill_with_libreoffice(template, typed, [out])
+    return out, fin, first
+
+
+def test_libreoffice_computes_the_dkk_amount_in_euros_at_the_rate_of_the_month_of_submission(tmp_path: Path, demo_setup: ProjectSetup) -> None:
+    out, fin, first = typed_in_libreoffice(tmp_path, demo_setup)
+    grid = sheet_values(out, "Finance")
+    rate = rate_of(demo_setup.rates, "DKK", OCTOBER)
+    col = "ABCDEFGHIJ".index(fin["columns"]["declared_eur"])
+    assert D(str(grid[first - 1][col])) == eur(D("100000.5"), rate)
+    office = grid[first][col]  # the flat rate on staff costs, in euros too
+    assert D(str(office)) == eur((D("100000.5") * 15 / 100).quantize(D("0.01"), rounding="ROUND_DOWN"), rate)
+
+
+def test_while_the_months_rate_is_unknown_the_euro_figures_stay_blank_never_an_error(tmp_path: Path, demo_setup: ProjectSetup) -> None:
+    setup = demo_setup.model_copy(update={"rates": [r for r in demo_setup.rates if r.month < dt.date(2017, 10, 1)]})  # October not published yet
+    out, fin, first = typed_in_libreoffice(tmp_path, setup)
     grid = sheet_values(out, "Finance")
     euros = ["ABCDEFGHIJ".index(fin["columns"][name]) for name in ("declared_eur", "cumulative", "remaining", "absorption")]
     rows = range(first - 1, first + 6)  # the six cost categories and the total
