@@ -225,8 +225,10 @@ def _columns_added_later(read: TableRead, spec: SetupSheet) -> list[Issue]:
 
     A master made before a column was added (a partner's Currency) keeps working after an
     upgrade, as it did (everyone in euros), and the coordinator is told how to use the column.
+    A column renamed away leaves an unknown header beside the gap (``extra-column``): that is
+    a mistake to correct, not an older master, and stays an error.
     """
-    if read.header_row is None:
+    if read.header_row is None or any(i.code == "extra-column" for i in read.issues):
         return read.issues
     added = {c.header: c for c in columns(spec.model) if not c.required and c.name not in read.columns}
     kept = [i for i in read.issues if not (i.code == "missing-column" and i.field in added)]
