@@ -123,6 +123,8 @@ def tampered(ws: Workspace, sha: str, change) -> None:
     ("corrupt", lambda text: text[: len(text) // 2]),
     ("old version", lambda text: json.dumps({**json.loads(text), "version": "0.0"})),
     ("not JSON at all", lambda text: "\x00\x01 not a record"),
+    ("a money value that is no number", lambda text: text.replace('{"decimal":"', '{"decimal":"about ', 1)),
+    ("a value of an unknown kind", lambda text: text.replace('{"date":"', '{"when":"', 1)),
 ])
 def test_a_record_that_cannot_be_trusted_is_rebuilt_from_the_workbook(project: Workspace, demo_setup: ProjectSetup, what, change) -> None:
     send(project, demo_setup, "AAR")

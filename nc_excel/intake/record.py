@@ -171,7 +171,7 @@ class Records:
         try:
             record = ReturnRecord.model_validate_json(self.folder.parsed(sha256).read_bytes())
             found = archived.stat()
-        except (OSError, ValidationError, ValueError, KeyError, TypeError):
+        except (OSError, ValidationError, ValueError, KeyError, TypeError, ArithmeticError):  # ArithmeticError: a tampered decimal
             return None
         if (record.sha256, record.version, record.setup, record.size, record.mtime_ns) != (
             sha256, VERSION, self.setup, found.st_size, found.st_mtime_ns
