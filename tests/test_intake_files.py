@@ -421,6 +421,14 @@ def test_prefixed_sheet_xml_is_scanned_too(template: Path, tmp_path: Path) -> No
     assert (exc.issue.code, exc.issue.cell) == ("stray-cell", "A9000")
 
 
+@pytest.mark.parametrize("cell", [b'<c\tr="B9000"><v>1</v></c>', b'<c t="n" r="B9000"><v>1</v></c>', b'<c\n r="B9000"><v>1</v></c>'])
+def test_a_stray_cell_written_unusually_is_found(template: Path, tmp_path: Path, cell: bytes) -> None:
+    """Other whitespace or another attribute before the reference is still XML a reader takes."""
+    src = with_cells(template, tmp_path / "odd.xlsx", b'<row r="9000">' + cell + b"</row>")
+    exc = problem(src)
+    assert (exc.issue.code, exc.issue.sheet, exc.issue.cell) == ("stray-cell", "Start", "B9000")
+
+
 def _ods(path: Path, rows: bytes, name: str = "Report") -> Path:
     content = (
         b'<?xml version="1.0" encoding="UTF-8"?>\n'
