@@ -26,20 +26,34 @@ from measure import PeakMemory, synthetic_setup  # noqa: E402
 
 from nc_excel.partner.simulate import partner_entries  # noqa: E402
 from nc_excel.partner.write import write_partner_workbook  # noqa: E402
+from nc_excel.setup.models import ProjectSetup  # noqa: E402
 from nc_excel.workspace import Workspace  # noqa: E402
 
 SHEETS = ["Progress", "Deliverables", "Indicators", "Finance", "Living Labs"]
+
+
+def on_time_today(setup: ProjectSetup) -> ProjectSetup:
+    """The setup with period 1's deadlines a year from today: ``nc-excel collect`` receives files
+    at the moment it runs, and a return of this 2017 project received today would be late (a
+    warning, and a feedback workbook for every return), which is not the work being measured."""
+    first = setup.periods[0]
+    later = dt.date.today() + dt.timedelta(days=365)
+    moved = first.model_copy(update={"partner_deadline": later, "flc_deadline": later + dt.timedelta(days=45)})
+    return setup.model_copy(update={"periods": [moved, *setup.periods[1:]]})
 
 
 def make_project(root: Path, n: int, *, clean: bool = True) -> Workspace:
     """A project of ``n`` partners whose inbox holds a filled-in period-1 return of each.
 
     ``clean`` returns pass every check (each partner's own places, every must-have
-    met): then no feedback workbook is due, and the figure is intake and validation
-    alone. Otherwise the simulated answers give most returns a warning or two, and
-    each of them a feedback workbook.
+    met, on time whenever they are collected: ``on_time_today``): then no feedback
+    workbook is due, and the figure is intake and validation alone. Otherwise the
+    simulated answers give most returns a warning or two, and each of them a
+    feedback workbook.
     """
     setup = synthetic_setup(n)
+    if clean:
+        setup = on_time_today(setup)
     ws = Workspace.create(root, setup)
     kinds = {f"crit_{c.key}": c.kind for c in setup.criteria}
     for p in setup.partners:
@@ -64,7 +78,7 @@ def main() -> None:
         made = time.perf_counter() - t0
         with PeakMemory() as peak:
             t0 = time.perf_counter()
-            result = ws.collect(now=dt.datetime(2017, 10, 16, 9))
+            result = ws.collect(now=dt.datetime(2017, 10, 12, 9))
             wall = time.perf_counter() - t0
         verdicts = {}
         for c in result.collected:

@@ -520,18 +520,31 @@ def demo(
         console.print(f"[yellow]{result.board_note}[/yellow]")
 
 
-def _returns_table(result: CollectResult, title: str) -> Table:
+LISTED_IN_FULL = 40
+"""A run of more files than this lists only those that need a look: a table of a thousand accepted returns hides the few that do."""
+
+
+def _returns_table(result: CollectResult, title: str) -> Table | str:
+    """The run's files and their verdicts (of a long run only those that need a look; a line when none does)."""
     table = Table(title=title, header_style="bold")
     for name in ("File", "Kind", "Partner", "Period", "Status", "Errors", "Warnings"):
         table.add_column(name, overflow="fold")
-    for c in result.collected:
+    shown = result.collected if len(result.collected) <= LISTED_IN_FULL else [c for c in result.collected if c.entry.status != "accepted"]
+    for c in shown:
         e = c.entry
         style = STATUS_STYLE[e.status]
         kind = "FLC certificate" if e.kind == "certificate" else "report" if e.partner else ""
         table.add_row(shown_name(c.path.name), kind, e.partner or "", str(e.period or ""), f"[{style}]{e.status}[/{style}]", str(e.errors), str(e.warnings))
+    notes = []
+    if len(shown) < len(result.collected):
+        clean = len(result.collected) - len(shown)
+        if not shown:
+            return f"{title}: all {clean} files accepted without any issue (nc-excel returns list shows every return received)."
+        notes.append(f"{clean} more file(s) accepted without any issue, not listed (nc-excel returns list shows every return received).")
     feedback = sum(1 for c in result.collected if c.entry.feedback)
     if feedback:
-        table.caption = f"{feedback} feedback workbook(s) written to feedback/."
+        notes.append(f"{feedback} feedback workbook(s) written to feedback/.")
+    table.caption = " ".join(notes) or None
     return table
 
 
