@@ -8,6 +8,7 @@ cells carry no results, as from any script) and collected, the master built.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import openpyxl
 import pytest
 from conftest import copy_project
 
+from nc_excel.folder import ProjectFolder
 from nc_excel.intake.collect import CollectResult
 from nc_excel.partner.schema import Entries, template_name
 from nc_excel.partner.simulate import fill_workbook, partner_entries
@@ -61,11 +63,15 @@ def of(result: CollectResult, partner: str):
     return next(c for c in result.collected if c.entry.partner == partner)
 
 
-def test_a_deliverable_done_in_period_1_and_delayed_in_period_2_is_a_warning_naming_both(project: Workspace, demo_setup: ProjectSetup) -> None:
+@pytest.mark.parametrize("records", ["kept", "deleted"])
+def test_a_deliverable_done_in_period_1_and_delayed_in_period_2_is_a_warning_naming_both(project: Workspace, demo_setup: ProjectSetup, records: str) -> None:
+    """The period-1 return is known from its parsed record or, with the records deleted, from its archived workbook."""
     p1 = first_deliverable_done(demo_setup, "RSD")
     code = p1.tables["Deliverables"][0]["code"]
     returned(project, demo_setup, "RSD", 1, p1)
     project.collect(now=P1_COLLECTED)
+    if records == "deleted":
+        shutil.rmtree(ProjectFolder(project.root).parsed("x").parent)
     project.generate_templates(2, ["RSD"], now=P2_MADE)
     returned(project, demo_setup, "RSD", 2, now_delayed(demo_setup, "RSD", code))
     got = of(project.collect(now=P2_COLLECTED), "RSD")

@@ -24,7 +24,7 @@ from nc_excel.atomic import replacing
 from nc_excel.certificate.read import read_certificate
 from nc_excel.certificate.schema import Certificate
 from nc_excel.folder import ProjectFolder
-from nc_excel.intake.record import Records, as_read_from
+from nc_excel.intake.record import Records, Reported, as_read_from
 from nc_excel.intake.sniff import FileProblem, Limits, OpenedFile
 from nc_excel.intake.workers import open_files
 from nc_excel.issues import Issue
@@ -373,6 +373,24 @@ class Archive:
                 else:
                     self.records.save(sha, ret, path)
         return [(e, ret) for e in entries if (ret := self._cache.get(e.sha256)) is not None]
+
+    def reported(self, entries: list[Entry]) -> list[tuple[Entry, Reported]]:
+        """What the archived entries reported, for checking later returns against: from their records without
+        the rest of them, or from the returns (``read_many``) where there is no usable record."""
+        found: dict[str, Reported] = {}
+        rest = []
+        for e in entries:
+            if not e.archived:
+                continue
+            if (ret := self._cache.get(e.sha256)) is not None:
+                found[e.sha256] = Reported.of(ret)
+            elif e.sha256 not in self._cache and (recorded := self.records.reported(e.sha256, ProjectFolder(self.root).resolve(e.archived))):
+                found[e.sha256] = recorded
+            else:
+                rest.append(e)
+        for e, ret in self.read_many(rest):
+            found[e.sha256] = Reported.of(ret)
+        return [(e, found[e.sha256]) for e in entries if e.sha256 in found]
 
     def certificates(self, entries: list[Entry]) -> list[tuple[Entry, Certificate]]:
         """The archived certificates with what they certify; one that cannot be read is left out (``why_not`` says why)."""

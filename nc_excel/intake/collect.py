@@ -43,6 +43,7 @@ from nc_excel.intake.archive import (
     inbox_ignored,
     read_opened,
 )
+from nc_excel.intake.record import Reported
 from nc_excel.intake.rules import check_across, check_return
 from nc_excel.intake.sniff import FileProblem, Limits
 from nc_excel.intake.workers import open_files
@@ -298,14 +299,14 @@ def _read(pending: dict[Path, tuple[str, str]], setup: ProjectSetup, archive: Ar
     return reads
 
 
-def _earlier_returns(returns: list[Return], archive: Archive) -> dict[str, list[Return]]:
-    """Each partner's current accepted returns of the periods before its returns in this batch,
-    oldest first: read from the archive in one go (one pool of workers, not one per return)."""
+def _earlier_returns(returns: list[Return], archive: Archive) -> dict[str, list[Reported]]:
+    """What each partner's current accepted returns of the periods before its returns in this batch reported,
+    oldest first: from their records, the rest read in one go (one pool of workers, not one per return)."""
     last: dict[str, int] = {}
     for ret in returns:
         last[ret.partner] = max(last.get(ret.partner, 0), ret.period)
     wanted = [e for e in archive.register.current() if e.partner in last and e.period is not None and e.period < last[e.partner]]
-    found: dict[str, list[Return]] = defaultdict(list)
-    for _, ret in sorted(archive.read_many(wanted), key=lambda pair: pair[1].period):
-        found[ret.partner].append(ret)
+    found: dict[str, list[Reported]] = defaultdict(list)
+    for _, reported in sorted(archive.reported(wanted), key=lambda pair: pair[1].period):
+        found[reported.partner].append(reported)
     return found

@@ -28,16 +28,16 @@ import hashlib
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, PlainSerializer, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, ValidationError
 
 from nc_excel.atomic import replacing
 from nc_excel.excel.read import RowRead
 from nc_excel.folder import ProjectFolder
 from nc_excel.issues import Issue
 from nc_excel.partner.read import Return
-from nc_excel.partner.schema import SCHEMA_VERSION
+from nc_excel.partner.schema import DELIVERABLES, INDICATORS, SCHEMA_VERSION
 from nc_excel.setup.models import ProjectSetup
 
 RECORD_FORMAT = 3  # 2: a work package's status Completed is read as Done; 3: the currency of the amounts
@@ -136,6 +136,45 @@ class ReturnRecord(BaseModel):
         )
 
 
+class _ReportedRow(BaseModel):
+    values: dict[str, Value]
+
+
+class _ReportedTables(BaseModel):
+    deliverables: list[_ReportedRow] = Field(default=[], alias=DELIVERABLES.name)
+    indicators: list[_ReportedRow] = Field(default=[], alias=INDICATORS.name)
+
+
+class _ReportedRecord(BaseModel):
+    """The part of a ``ReturnRecord`` that ``Reported`` needs, with what the record was made from; the rest
+    of the JSON is skipped, not validated (a quarter of the work of reading the whole record)."""
+
+    version: str
+    sha256: str
+    setup: str
+    size: int
+    mtime_ns: int
+    partner: str
+    period: int
+    tables: _ReportedTables
+
+
+@dataclasses.dataclass(frozen=True)
+class Reported:
+    """What an accepted return of an earlier period reported that a later return is checked against
+    (``rules.check_return``): its deliverables and indicators. A return of period 7 is checked against
+    six earlier ones, so this is read from their records without the rest of them."""
+
+    partner: str
+    period: int
+    deliverables: list[dict[str, Any]]
+    indicators: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, ret: Return) -> Reported:
+        return cls(ret.partner, ret.period, ret.rows(DELIVERABLES.name), ret.rows(INDICATORS.name))
+
+
 def as_read_from(ret: Return, file: str) -> Return:
     """The return as reading the same bytes under the name ``file`` gives it: the file name is all that differs."""
     return dataclasses.replace(ret, file=file, issues=[i.model_copy(update={"file": file}) for i in ret.issues])
@@ -159,6 +198,9 @@ def _canonical(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} in the project setup")
 
 
+_Record = TypeVar("_Record", ReturnRecord, _ReportedRecord)
+
+
 class Records:
     """The parsed records of one project's archive, for one project setup."""
 
@@ -168,8 +210,21 @@ class Records:
 
     def load(self, sha256: str, archived: Path) -> Return | None:
         """The return recorded for the archived file, or None when there is no usable record (then read the workbook)."""
+        record = self._valid(ReturnRecord, sha256, archived)
+        return record.to_return() if record is not None else None
+
+    def reported(self, sha256: str, archived: Path) -> Reported | None:
+        """What the recorded return reported (``Reported``), read without the rest of the record; None as ``load``."""
+        record = self._valid(_ReportedRecord, sha256, archived)
+        if record is None:
+            return None
+        rows = record.tables
+        return Reported(record.partner, record.period, [r.values for r in rows.deliverables], [r.values for r in rows.indicators])
+
+    def _valid(self, model: type[_Record], sha256: str, archived: Path) -> _Record | None:
+        """The record of the archived file read as ``model``, when it is one made from that file under this setup."""
         try:
-            record = ReturnRecord.model_validate_json(self.folder.parsed(sha256).read_bytes())
+            record = model.model_validate_json(self.folder.parsed(sha256).read_bytes())
             found = archived.stat()
         except (OSError, ValidationError, ValueError, KeyError, TypeError, ArithmeticError):  # ArithmeticError: a tampered decimal
             return None
@@ -177,7 +232,7 @@ class Records:
             sha256, VERSION, self.setup, found.st_size, found.st_mtime_ns
         ):
             return None
-        return record.to_return()
+        return record
 
     def save(self, sha256: str, ret: Return, archived: Path) -> None:
         """Record a return read from the archived file ``archived`` (whose name is ``ret.file``).

@@ -14,6 +14,7 @@ from typing import Any
 
 from nc_excel.analyses.places import place_key
 from nc_excel.excel.read import RowRead
+from nc_excel.intake.record import Reported
 from nc_excel.issues import Issue, issue
 from nc_excel.partner.currency import Conversion, conversion
 from nc_excel.partner.read import Return
@@ -56,10 +57,10 @@ def _progress(ret: Return) -> Iterable[Issue]:
                       value=v.get("work_package"), percent=v["percent_complete"])
 
 
-def _deliverables(ret: Return, earlier: Sequence[Return], period: Period) -> Iterable[Issue]:
+def _deliverables(ret: Return, earlier: Sequence[Reported], period: Period) -> Iterable[Issue]:
     done_in: dict[str, tuple[int, Any]] = {}  # code -> (period, date) of the latest earlier report of it as Done
     for before in earlier:
-        for v in before.rows(DELIVERABLES.name):
+        for v in before.deliverables:
             if v.get("status") == "Done":
                 done_in[v["code"]] = (before.period, v.get("date"))
     for row in ret.tables.get(DELIVERABLES.name, []):
@@ -78,12 +79,12 @@ def _periods(numbers: Iterable[int]) -> str:
     return ", ".join(str(n) for n in sorted(set(numbers)))
 
 
-def _indicators(ret: Return, earlier: Sequence[Return]) -> Iterable[Issue]:
+def _indicators(ret: Return, earlier: Sequence[Reported]) -> Iterable[Issue]:
     """Reported before must be what the partner's earlier reports add up to, and the cumulative not below it."""
     known: dict[str, Decimal] = defaultdict(Decimal)
     periods: dict[str, list[int]] = defaultdict(list)
     for before in earlier:
-        for v in before.rows(INDICATORS.name):
+        for v in before.indicators:
             known[v["code"]] += v.get("achieved") or Decimal(0)
             periods[v["code"]].append(before.period)
     for row in ret.tables.get(INDICATORS.name, []):
@@ -170,11 +171,11 @@ def _living_labs(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:
             seen[key] = n
 
 
-def check_return(ret: Return, setup: ProjectSetup, earlier: Sequence[Return] = ()) -> list[Issue]:
+def check_return(ret: Return, setup: ProjectSetup, earlier: Sequence[Reported] = ()) -> list[Issue]:
     """Every cross-field finding of one return.
 
-    ``earlier`` are the partner's current accepted returns of the periods before this
-    one (others are ignored), so history is judged against every earlier period, not
+    ``earlier`` is what the partner's current accepted returns of the periods before this
+    one reported (others are ignored), so history is judged against every earlier period, not
     only the last: a catch-up return of period 1 counts for period 3's checks.
     """
     before = sorted((e for e in earlier if e.partner == ret.partner and e.period < ret.period), key=lambda e: e.period)
