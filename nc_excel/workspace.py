@@ -24,7 +24,7 @@ from nc_excel.excel.values import SpreadsheetError, open_values
 from nc_excel.excel.write import Styles, atomic_workbook
 from nc_excel.folder import MASTER, REPLACED, ProjectFolder
 from nc_excel.intake import workers
-from nc_excel.intake.archive import Archive, Entry, Register, RegisterError, inbox_files
+from nc_excel.intake.archive import Archive, Entry, Register, RegisterError
 from nc_excel.intake.collect import CollectResult, collect
 from nc_excel.intake.sniff import Limits
 from nc_excel.issues import Issue
@@ -327,7 +327,7 @@ class Workspace(ProjectFolder):
         inbox = inbox or self.inbox
         if not inbox.is_dir():
             raise ProjectError(f"The inbox {inbox} does not exist. Put the partners' returns in {self.inbox} or name a folder with --inbox.")
-        if inbox_files(inbox):
+        if any(inbox.iterdir()):
             workers.context(start=True)  # the readers' server imports their modules meanwhile, instead of after
         setup = self.setup()
         now = now or dt.datetime.now().replace(microsecond=0)
