@@ -7,6 +7,7 @@ still reads; every parse or validation error becomes an ``Issue`` at its cell.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ from nc_excel.excel.schema import (
     YES,
     Column,
     cell_ref,
+    col_letter,
     columns,
     evaluate_formulas,
 )
@@ -40,7 +42,20 @@ Grid = Sequence[Sequence[Any]]
 
 
 def norm_header(text: Any) -> str:
-    return " ".join(str(text).replace("\n", " ").split()).casefold() if text is not None else ""
+    """A header or label as compared: spacing and case left out."""
+    if text is None:
+        return ""
+    text = text if isinstance(text, str) else str(text)
+    return _norm_label(text) if len(text) <= 120 else _norm_text(text)
+
+
+def _norm_text(text: str) -> str:
+    return " ".join(text.replace("\n", " ").split()).casefold()
+
+
+_norm_label = functools.lru_cache(maxsize=4096)(_norm_text)
+"""Headers and labels recur in every return, and finding them looks at every short text of a sheet;
+kept for short texts only, so that no partner's long answer is."""
 
 
 def value_at(grid: Grid, row: int, col: int) -> Any:
@@ -107,16 +122,17 @@ def _parse_row(
     cells: dict[str, str] = {}
     issues: list[Issue] = []
     raw_failed: dict[str, Any] = {}
+    number = str(r + 1)
     for column in cols:
-        if column.name not in positions:
+        c = positions.get(column.name)
+        if c is None:
             continue
-        c = positions[column.name]
-        cell = cell_ref(r, c)
+        cell = col_letter(c) + number
         cells[column.name] = cell
         raw = value_at(grid, r, c)
-        if isinstance(raw, str) and (removed := removed_characters(raw)):
-            issues.append(_field_issue(column, xml_safe(raw), "text-cleaned", ctx, cell, detail=removed))
-            raw = xml_safe(raw)
+        if isinstance(raw, str) and (safe := xml_safe(raw)) is not raw:
+            issues.append(_field_issue(column, safe, "text-cleaned", ctx, cell, detail=removed_characters(raw)))
+            raw = safe
         try:
             parsed = parse_cell(raw, column, lists=ctx.lists, date1904=ctx.date1904)
         except ParseError as e:

@@ -194,8 +194,9 @@ def evaluate_formulas(
     return result
 
 
+@cache
 def col_letter(index: int) -> str:
-    """0-based column index to its Excel letters (0 -> A, 26 -> AA)."""
+    """0-based column index to its Excel letters (0 -> A, 26 -> AA); kept, as every cell read is named by it."""
     letters = ""
     index += 1
     while index:
