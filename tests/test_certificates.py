@@ -141,6 +141,29 @@ def test_a_later_certificate_shows_on_the_master_with_declared_certified_and_ded
     assert Decimal(str(dashboard["FLC certified to date (EUR)"])) >= total["certified"]  # period 1 still counts in period 2
 
 
+def test_a_certificate_of_a_withdrawn_return_stays_in_euros_and_no_longer_counts(project: Workspace) -> None:
+    """Aalborg's controller certified its period-1 report in DKK; the coordinator then withdraws that report.
+    The certificate stays on the master, converted at the withdrawn report's own rate (never kroner shown as
+    euros), and no longer counts: nothing is certified for a report that does not count."""
+    project.generate_certificates(1, now=IN_PERIOD_2)
+    amounts = declared(project, "AAL")
+    certificate(project, "AAL", "aal flc.xlsx", in_full(amounts))
+    project.collect(now=IN_PERIOD_2)
+    built = project.build(as_of=IN_PERIOD_2.date(), period=2)
+    finance = read_frame(sheet_values(built.path, FINANCE.name), FinanceReported)
+    [rate] = set(finance[(finance["partner"] == "AAL") & (finance["period"] == 1)]["rate"])
+
+    project.withdraw("AAL", 1, "the wrong file was accepted", now=IN_PERIOD_2)
+    rebuilt = project.build(as_of=IN_PERIOD_2.date(), period=2)
+    rows = read_frame(sheet_values(rebuilt.path, CERTIFICATES.name), CertificateRow)
+    aal = rows[(rows["partner"] == "AAL") & (rows["period"] == 1)].set_index("category_label")
+    assert aal.loc["Staff costs", "declared"] == eur(amounts["staff"], rate) != amounts["staff"]
+    assert aal.loc["Staff costs", "certified"] == eur(amounts["staff"], rate)
+    assert not aal["counts"].any()
+    total = rows[(rows["partner"] == "AAL") & rows["period"].isna()].iloc[0]
+    assert total["certified"] == 0
+
+
 def test_certified_above_declared_is_rejected_at_the_cell(project: Workspace) -> None:
     project.generate_certificates(1, now=IN_PERIOD_2)
     amounts = declared(project, "HOE")

@@ -19,7 +19,7 @@ import gc
 import io
 import shutil
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -42,7 +42,12 @@ from nc_excel.folder import ProjectFolder
 from nc_excel.intake.archive import Archive, Entry, Register
 from nc_excel.intake.sniff import Limits
 from nc_excel.master.decisions import Decisions, MasterError, read_decisions
-from nc_excel.master.frames import certificate_frame, register_frame, return_frames
+from nc_excel.master.frames import (
+    Conversions,
+    certificate_frame,
+    register_frame,
+    return_frames,
+)
 from nc_excel.master.glance import MasterView
 from nc_excel.master.schema import (
     DASHBOARD,
@@ -53,6 +58,7 @@ from nc_excel.master.schema import (
     Dashboard,
 )
 from nc_excel.master.write import MasterWriter, dashboard
+from nc_excel.partner.currency import conversion
 from nc_excel.partner.read import Return
 from nc_excel.setup.models import ProjectSetup, default_period
 from nc_excel.setup.sheets import INSTRUCTIONS_SHEET, SETTINGS_SHEET, SETUP_SHEETS
@@ -98,6 +104,19 @@ def latest_certificates(root: Path, setup: ProjectSetup, register: Register) -> 
     pairs = archive.certificates(entries)
     left_out = [f"{e.archived} ({e.partner}, period {e.period}, FLC certificate): {archive.why_not[e.sha256]}" for e in entries if e.sha256 in archive.why_not]
     return pairs, left_out
+
+
+def certified_conversions(root: Path, setup: ProjectSetup, register: Register, certificates: Sequence[tuple[Entry, Certificate]],
+                          known: Conversions) -> Conversions:
+    """``known`` with the conversions of the returns certificates certify that no longer count (withdrawn, or
+    replaced by a correction): a certificate's amounts become euros at the rate of the return it certifies,
+    counting or not, so a Danish controller's kroner are never shown as euros."""
+    wanted = [e for _, cert in certificates if cert.certifies and cert.certifies not in known.by_sha
+              and (e := register.first_with(cert.certifies)) is not None and e.archived]
+    if not wanted:
+        return known
+    read = Archive(root, register, setup, Limits()).read_many(wanted)
+    return Conversions({**known.by_sha, **{e.sha256: conversion(ret, setup, e.received.date()) for e, ret in read}}, known.by_report)
 
 
 def issue_key(entry: Entry, code: str, sheet: str | None, cell: str | None, field_name: str | None) -> str:
@@ -273,7 +292,8 @@ def build_master(
     certified, unread = latest_certificates(root, setup, register)
     left_out += unread
     returns = register_frame(register.entries)
-    fin = finance_position(setup.partners, setup.project, period, frames.finance, frames.flc, returns, certificate_frame(certified, frames.conversions))
+    conversions = certified_conversions(root, setup, register, certified, frames.conversions)
+    fin = finance_position(setup.partners, setup.project, period, frames.finance, frames.flc, returns, certificate_frame(certified, conversions))
     past = history(setup, period, frames.finance, frames.deliverables, frames.indicators, returns, fin.certified)
     issues = open_issues(register, decisions)
     orphaned = _orphaned(decisions, lab, issues, sched)
