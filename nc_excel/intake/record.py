@@ -108,14 +108,19 @@ def _kept(found: Issue) -> KeptIssue:
     return KeptIssue.model_validate({**found.model_dump(exclude={"level"}), "locator": found.locator})
 
 
-class ReturnRecord(BaseModel):
-    """Everything of a ``Return``, with what it was read from: the file's SHA-256, the version, the setup."""
+class _Made(BaseModel):
+    """What a record was made from: the file's SHA-256, the record's version, the setup; ``Records`` checks these."""
 
     version: str
     sha256: str
     setup: str  # fingerprint of the project setup it was read under
     size: int  # of the archived file when it was recorded, with its modification time:
     mtime_ns: int  # a file damaged or replaced by hand since no longer matches its record
+
+
+class ReturnRecord(_Made):
+    """Everything of a ``Return``, with what it was read from."""
+
     file: str
     partner: str
     period: int
@@ -145,15 +150,10 @@ class _ReportedTables(BaseModel):
     indicators: list[_ReportedRow] = Field(default=[], alias=INDICATORS.name)
 
 
-class _ReportedRecord(BaseModel):
-    """The part of a ``ReturnRecord`` that ``Reported`` needs, with what the record was made from; the rest
-    of the JSON is skipped, not validated (a quarter of the work of reading the whole record)."""
+class _ReportedRecord(_Made):
+    """The part of a ``ReturnRecord`` that ``Reported`` needs; the rest of the JSON is skipped, not validated
+    (a quarter of the work of reading the whole record)."""
 
-    version: str
-    sha256: str
-    setup: str
-    size: int
-    mtime_ns: int
     partner: str
     period: int
     tables: _ReportedTables
@@ -198,7 +198,7 @@ def _canonical(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} in the project setup")
 
 
-_Record = TypeVar("_Record", ReturnRecord, _ReportedRecord)
+_Record = TypeVar("_Record", bound=_Made)
 
 
 class Records:
