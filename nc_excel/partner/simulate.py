@@ -20,11 +20,7 @@ import zipfile
 from collections.abc import Mapping
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
-from typing import Any
-
-import openpyxl
-from openpyxl.formula.tokenizer import Token, Tokenizer
-from openpyxl.worksheet.formula import ArrayFormula
+from typing import TYPE_CHECKING, Any
 
 from nc_excel.excel.edit import Book
 from nc_excel.excel.schema import columns
@@ -39,6 +35,12 @@ from nc_excel.partner.schema import (
 )
 from nc_excel.setup.currency import rates_of
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
+
+if TYPE_CHECKING:
+    import openpyxl
+
+# rename_sheet imports openpyxl when it runs: filling in a workbook does not need it, and the
+# demo's workers, which fill in, start without it.
 
 # Candidate places per region: (name, municipality, theme, lead organisation)
 PLACES: dict[str, list[tuple[str, str, str, str]]] = {
@@ -271,6 +273,8 @@ def rename_sheet(wb: openpyxl.Workbook, old: str, new: str) -> None:
     of a sheet renamed in Excel. Cached values need no care: openpyxl saves
     formulas without them and the file asks to be recalculated when opened.
     """
+    from openpyxl.worksheet.formula import ArrayFormula
+
     if old == new:
         return
     ws = wb[old]
@@ -345,6 +349,8 @@ def _renamed_in_reference(reference: str, old: str, new: str) -> str:
 
 def _renamed_in_formula(formula: str, old: str, new: str) -> str:
     """``formula`` with its references to sheet ``old`` renamed; text, spacing and all else kept."""
+    from openpyxl.formula.tokenizer import Token, Tokenizer
+
     folded = formula.casefold()
     if not formula.startswith("=") or not any(n in folded for n in {old.casefold(), old.casefold().replace("'", "''")}):
         return formula
