@@ -167,6 +167,10 @@ class Book:
             self.sheets[name] = _Sheet(self.parts[self.paths[name]].decode())
         return self.sheets[name]
 
+    def last_row(self, sheet: str) -> int:
+        """The number of the sheet's last row that has cells (0 for an empty sheet)."""
+        return max((r for r, (_, cells) in self._sheet(sheet).rows.items() if cells), default=0)
+
     def value(self, sheet: str, ref: str) -> Any:
         """The cell's value as openpyxl gives it: text, a number, a bool, None; a formula as ``"=..."``."""
         xml = self._sheet(sheet).cell(*_split(ref))
