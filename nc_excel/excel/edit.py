@@ -71,6 +71,14 @@ def _split(ref: str) -> tuple[int, int]:
     return int(m.group(2)), col
 
 
+def _cell(xml: str) -> tuple[dict[str, str], str]:
+    """A cell's attributes and the XML inside it."""
+    m = _CELL.fullmatch(xml)
+    if m is None:
+        raise ValueError(f"not a cell: {xml[:80]!r}")
+    return _attrs(m.group(1)), m.group(2) or ""
+
+
 def _number(value: float | int) -> str:
     return str(value) if isinstance(value, int) else repr(value)
 
@@ -147,7 +155,8 @@ def _ref(row: int, col: int) -> str:
 
 
 class Book:
-    """A saved .xlsx opened to type into some of its cells; ``save`` writes it as a person's save would."""
+    """A saved .xlsx (one with shared strings, as every generated workbook has) opened to type into
+    some of its cells; ``save`` writes it as a person's save would."""
 
     def __init__(self, path: Path) -> None:
         with zipfile.ZipFile(path) as z:
@@ -176,9 +185,8 @@ class Book:
         xml = self._sheet(sheet).cell(*_split(ref))
         if xml is None:
             return None
-        m = _CELL.fullmatch(xml)
-        assert m is not None
-        body, kind = m.group(2) or "", _attrs(m.group(1)).get("t", "n")
+        attrs, body = _cell(xml)
+        kind = attrs.get("t", "n")
         formula = _FORMULA.search(body)
         if formula:
             return "=" + unescape(formula.group(1) or "", ENTITIES)
@@ -205,7 +213,7 @@ class Book:
         old = ws.cell(row, col)
         if value is None and (old is None or old.endswith("/>")):
             return  # empty already
-        attrs = _attrs(_CELL.fullmatch(old).group(1)) if old else {}  # type: ignore[union-attr]
+        attrs = _cell(old)[0] if old else {}
         style = f' s="{attrs["s"]}"' if "s" in attrs else ""
         self.string_cells -= int(attrs.get("t") == "s")
         if isinstance(value, bool):
