@@ -180,7 +180,8 @@ def _fill_renamed(template: Path, out: Path, entries: Entries, setup: ProjectSet
 
 def _first_returns(ws: Workspace, setup: ProjectSetup, partners: Partners) -> None:
     inbox = ws.inbox / "2017-10-13"
-    for partner in (p.code for p in setup.partners):
+    codes = sorted((p.code for p in setup.partners), key=lambda code: code not in RENAMED_SHEET)  # the longest work first
+    for partner in codes:
         if partner in LATE + MISSING:
             continue
         entries = partner_entries(setup, partner, 1, seed=SEED, as_of=AS_OF)
