@@ -480,11 +480,14 @@ def demo(
     through: Annotated[int, typer.Option("--through", metavar="N", min=1, help="Play reporting periods 1 to N (default 1: the first report, mid-October 2017).")] = 1,
 ) -> None:
     """Play a whole reporting cycle on the embedded Northern Connections data (period 1, mid-October 2017; more with --through)."""
+    import gc
+
     from nc_excel.demo import run_demo
 
     with _friendly_errors():
         with _progress("Northern Connections demo") as update:
             result = run_demo(folder, through=through, pdf=pdf, progress=update)
+    gc.freeze()  # the process ends after the tables below: its objects, a million or so, need no last walk by the cycle collector (a tenth of a second or more)
     for play in result.periods.values():
         for name, run in (("First collect", play.first), ("Second collect", play.second)):
             if run is not None and run.collected:

@@ -7,11 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-
 from nc_excel.certificate.schema import FORM, LINES
-from nc_excel.partner.schema import META_SHEET
-from nc_excel.partner.simulate import save, type_value
+from nc_excel.excel.edit import Book
+from nc_excel.partner.simulate import SAVED_AT, meta_of
 from nc_excel.setup.models import COST_CATEGORIES
 
 
@@ -21,20 +19,19 @@ def fill_certificate(
 ) -> Path:
     """Type ``lines`` (cost category key -> certified, reason) and ``form`` into the input cells of
     ``template`` and save as ``out``; ``overrides`` types raw values at (sheet, cell) afterwards."""
-    wb = openpyxl.load_workbook(template)
-    meta = {row[0].value: row[1].value for row in wb[META_SHEET].iter_rows(max_col=2)}
-    layout = json.loads(meta["layout"])
+    book = Book(template)
+    layout = json.loads(meta_of(book)["layout"])
     table, boxes = layout["tables"][LINES], layout["forms"][FORM]
-    ws = wb[table["sheet"]]
     keys = [k for k, _ in COST_CATEGORIES]
     for key, values in lines.items():
         for name, value in values.items():
-            cell = ws[f"{table['columns'][name]}{table['header_row'] + 2 + keys.index(key)}"]
-            if value is not None and not (isinstance(cell.value, str) and cell.value.startswith("=")):  # never over a formula
-                type_value(cell, value)
+            ref = f"{table['columns'][name]}{table['header_row'] + 2 + keys.index(key)}"
+            typed = book.value(table["sheet"], ref)
+            if value is not None and not (isinstance(typed, str) and typed.startswith("=")):  # never over a formula
+                book.type_in(table["sheet"], ref, value)
     for name, value in form.items():
         if value is not None:
-            type_value(wb[boxes["sheet"]][boxes["cells"][name]], value)
+            book.type_in(boxes["sheet"], boxes["cells"][name], value)
     for (sheet, ref), value in (overrides or {}).items():
-        type_value(wb[sheet][ref], value)
-    return save(wb, out)
+        book.type_in(sheet, ref, value)
+    return book.save(out, SAVED_AT)

@@ -466,13 +466,14 @@ def write_table(
     # range over it, about 110 bytes a cell kept until the save: 280 MiB of the peak of a 1,000-partner master. A table
     # is written here once, below its heading, and nothing is merged over it: let that index go.
     ws.table_cells.clear()
+    columnar = isinstance(rows, Columnar)  # a Protocol's isinstance walks its members: once a table, not once a column
     flagged_rows: dict[str, set[int]] = {}
     for r, field_name in flags:
         flagged_rows.setdefault(field_name, set()).add(r)
     for i, column in enumerate(cols):
         ws.set_column(left + i, left + i, column.col.width, None, {"level": 1, "hidden": True} if column.col.aside else {})
         plain = cell_format(styles, column, _role(column, None, editable=editable, protected=protected))  # what most cells of the column get
-        values = rows.column(column.name) if isinstance(rows, Columnar) else [row.get(column.name) for row in rows]
+        values = rows.column(column.name) if columnar else [row.get(column.name) for row in rows]
         if column.col.wrap:
             for r, value in enumerate(values):
                 if isinstance(value, str) and value:

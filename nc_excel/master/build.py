@@ -75,6 +75,11 @@ KEPT_ABOUT = {s.sheet: f"Setup: {s.intro}" for s in SETUP_SHEETS} | {
 }
 """What the coordinator's sheets hold, for the Contents sheet."""
 EMPTY = pd.DataFrame()
+LARGE = 200
+"""Returns merged from which a build is large and minds its peak memory: it frees the returns as soon as they are
+in the frames and assembles the master's sheets in temporary files. A smaller master (a few MB of XML) is
+assembled in memory: a temporary file per sheet part, and a walk over every object in the process, cost it
+more time than they save it memory."""
 RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
@@ -277,7 +282,8 @@ def build_master(
     frames = return_frames(pairs, setup)
     merged = len(pairs)
     del pairs  # the returns are in the frames now; a large project's would double the peak memory of the writing
-    gc.collect()  # their models hold reference cycles: free them now, for the sheets to reuse the memory
+    if merged >= LARGE:
+        gc.collect()  # their models hold reference cycles: free them now, for the sheets to reuse the memory
     report(2, steps, "analyses")
     lab = shortlist(frames.candidates, setup.criteria, setup.regions, setup.project.shortlist_per_region, decisions.living_labs)
     changes = _shortlist_since(frames.candidates, setup, decisions, lab, period)
@@ -304,7 +310,7 @@ def build_master(
     backup = _backup(master, folder)
     try:
         with replacing(master, mode=master.stat().st_mode & 0o777) as tmp:
-            wb = new_workbook(tmp, in_memory=False)
+            wb = new_workbook(tmp, in_memory=merged < LARGE)
             writer = MasterWriter(wb, setup, period, as_of)
             writer.contents()
             writer.dashboard(glance(setup, dashboard_figures, fin, sched, lab, returns, issues, past), fin, merged)

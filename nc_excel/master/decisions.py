@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from pydantic import BaseModel
 
-from nc_excel.analyses.livinglabs import SELECTED
+from nc_excel.analyses.places import SELECTED
 from nc_excel.excel.read import TableNotFound, read_frame
 from nc_excel.excel.values import Grid, SpreadsheetError, open_values
 from nc_excel.folder import ProjectFolder
@@ -28,6 +28,18 @@ from nc_excel.master.schema import (
     living_lab_row,
 )
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas is imported where a frame is made: the templates of a project whose master has no
+# Living Labs sheet yet (its first period) ask for the selected labs without needing it.
+
+
+def _frame(fields: Sequence[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(columns=list(fields))
+
 
 class MasterError(Exception):
     """The master cannot be rebuilt; the message says why and what to do."""
@@ -39,17 +51,17 @@ class MasterError(Exception):
 class Decisions:
     """The coordinator's own columns, by stable key."""
 
-    living_labs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["place_key", "decision", "note"]))
+    living_labs: pd.DataFrame = field(default_factory=lambda: _frame(["place_key", "decision", "note"]))
     issues: dict[str, str] = field(default_factory=dict)  # issue key -> resolution
     deliverables: dict[str, str] = field(default_factory=dict)  # deliverable code -> comment
-    orphaned: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["sheet", "key", "decision", "note"]))
+    orphaned: pd.DataFrame = field(default_factory=lambda: _frame(["sheet", "key", "decision", "note"]))
 
 
 def _typed(grids: dict[str, Grid], sheet: Sheet, fields: Sequence[str], master: Path, model: type[BaseModel] | None = None) -> pd.DataFrame:
     """The coordinator's columns of one rebuilt sheet (blanks as ""); none when the sheet is not there yet."""
     grid = grids.get(sheet.name)
     if grid is None:
-        return pd.DataFrame(columns=list(fields))
+        return _frame(fields)
     try:
         frame = read_frame(grid, model or sheet.model, fields=fields)
     except TableNotFound as exc:
@@ -91,6 +103,8 @@ def selected_labs(master: Path) -> dict[str, list[dict[str, str]]]:
         grids = open_values(master, {LIVING_LABS.name})
     except SpreadsheetError as exc:
         raise MasterError(f"{master} cannot be read ({exc}). {ProjectFolder(master.parent).restore_advice()}") from exc
+    if LIVING_LABS.name not in grids:
+        return {}  # not built yet: nothing selected
     labs = _typed(grids, LIVING_LABS, ["decision", "name", "municipality", "proposers"], master, living_lab_row(()))
     found: dict[str, list[dict[str, str]]] = {}
     for lab in labs.loc[labs["decision"].str.casefold() == SELECTED.casefold()].itertuples():

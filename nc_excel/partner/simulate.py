@@ -2,8 +2,9 @@
 
 ``partner_entries`` makes plausible, seeded answers for one partner and period;
 ``fill_workbook`` types them into the input cells of a generated template (found
-through its metadata layout) with openpyxl and saves the result as a return;
-``rename_sheet`` renames a sheet the way Excel does when a partner renames a tab.
+through its metadata layout), editing only those cells (``excel.edit``), and saves
+the result as a return; ``rename_sheet`` renames a sheet of a workbook loaded with
+openpyxl the way Excel does when a partner renames a tab.
 Nothing here builds a master or a return directly: the values go through the
 same workbook a partner would send.
 """
@@ -19,13 +20,9 @@ import zipfile
 from collections.abc import Mapping
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openpyxl
-from openpyxl.cell.cell import Cell
-from openpyxl.formula.tokenizer import Token, Tokenizer
-from openpyxl.worksheet.formula import ArrayFormula
-
+from nc_excel.excel.edit import Book
 from nc_excel.excel.schema import columns
 from nc_excel.partner.schema import (
     ALL_TABLES,
@@ -38,6 +35,12 @@ from nc_excel.partner.schema import (
 )
 from nc_excel.setup.currency import rates_of
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
+
+if TYPE_CHECKING:
+    import openpyxl
+
+# rename_sheet imports openpyxl when it runs: filling in a workbook does not need it, and the
+# demo's workers, which fill in, start without it.
 
 # Candidate places per region: (name, municipality, theme, lead organisation)
 PLACES: dict[str, list[tuple[str, str, str, str]]] = {
@@ -194,20 +197,6 @@ def _fresh_entries(setup: ProjectSetup, partner_code: str, period: int, *, seed:
     )
 
 
-def type_value(cell: Cell, value: Any) -> None:
-    """Type a value into a cell as a person would: text stays text, never a formula."""
-    if isinstance(value, bool):
-        cell.value = "Yes" if value else "No"
-    elif isinstance(value, Decimal):
-        cell.value = float(value)
-    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        cell.value = dt.datetime(value.year, value.month, value.day)
-    else:
-        cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
-
-
 def fill_workbook(template: Path, out: Path, entries: Entries, setup: ProjectSetup, *, overrides: Mapping[tuple[str, str], Any] | None = None) -> Path:
     """Type ``entries`` into the input cells of ``template`` and save as ``out``.
 
@@ -218,14 +207,13 @@ def fill_workbook(template: Path, out: Path, entries: Entries, setup: ProjectSet
     ``overrides`` types raw values at (sheet, cell) afterwards: how the tests and the
     demo make the mistakes partners make (``"1.234,56"`` as text, a text date, ...).
     """
-    wb = openpyxl.load_workbook(template)
-    meta = {row[0].value: row[1].value for row in wb[META_SHEET].iter_rows(max_col=2)}
-    layout = json.loads(meta["layout"])
+    book = Book(template)
+    layout = json.loads(meta_of(book)["layout"])
     for spec in ALL_TABLES:
         if spec.name not in layout["tables"]:
             continue  # a workbook has the selected living labs or the candidates, not both
         place = layout["tables"][spec.name]
-        ws = wb[place["sheet"]]
+        sheet, cols = place["sheet"], place["columns"]
         inputs = {c.name for c in columns(table_model(spec, setup)) if c.col.input}
         first = place["header_row"] + 2
         rows = entries.tables.get(spec.name, [])
@@ -234,26 +222,35 @@ def fill_workbook(template: Path, out: Path, entries: Entries, setup: ProjectSet
             if spec.name in entries.tables:  # the list is the one given: rows a template carried over below it are emptied
                 last = int("".join(ch for ch in place["ref"].split(":")[1] if ch.isdigit()))
                 for r in range(first + len(rows), last + 1):
-                    for letter in (place["columns"][name] for name in inputs if name in place["columns"]):
-                        ws[f"{letter}{r}"].value = None
+                    for letter in (cols[name] for name in inputs if name in cols):
+                        book.type_in(sheet, f"{letter}{r}", None)
         else:
-            key_col = place["columns"][spec.key]
-            row_of = {str(ws[f"{key_col}{first + i}"].value): i for i in range(200) if ws[f"{key_col}{first + i}"].value is not None}
+            keys = [book.value(sheet, f"{cols[spec.key]}{first + i}") for i in range(200)]
+            row_of = {str(key): i for i, key in enumerate(keys) if key is not None}
             targets = [(row_of[str(r[spec.key])], r) for r in rows if str(r.get(spec.key)) in row_of]
         for index, values in targets:
             for name, value in values.items():
-                if name in inputs and value is not None and name in place["columns"]:
-                    cell = ws[f"{place['columns'][name]}{first + index}"]
-                    if not isinstance(cell.value, str) or not cell.value.startswith("="):  # never type over a formula
-                        type_value(cell, value)
+                if name in inputs and value is not None and name in cols:
+                    ref = f"{cols[name]}{first + index}"
+                    typed = book.value(sheet, ref)
+                    if not isinstance(typed, str) or not typed.startswith("="):  # never type over a formula
+                        book.type_in(sheet, ref, value)
     for name, form in layout["forms"].items():
-        ws = wb[form["sheet"]]
         for field_name, value in entries.forms.get(name, {}).items():
             if value is not None and field_name in form["cells"]:
-                type_value(ws[form["cells"][field_name]], value)
+                book.type_in(form["sheet"], form["cells"][field_name], value)
     for (sheet, ref), value in (overrides or {}).items():
-        type_value(wb[sheet][ref], value)
-    return save(wb, out)
+        book.type_in(sheet, ref, value)
+    return book.save(out, SAVED_AT)
+
+
+def meta_of(book: Book) -> dict[Any, Any]:
+    """The metadata sheet of a workbook being filled in: key -> value, as intake reads it."""
+    meta, row = {}, 1
+    while (key := book.value(META_SHEET, f"A{row}")) is not None:
+        meta[key] = book.value(META_SHEET, f"B{row}")
+        row += 1
+    return meta
 
 
 def rename_sheet(wb: openpyxl.Workbook, old: str, new: str) -> None:
@@ -276,6 +273,8 @@ def rename_sheet(wb: openpyxl.Workbook, old: str, new: str) -> None:
     of a sheet renamed in Excel. Cached values need no care: openpyxl saves
     formulas without them and the file asks to be recalculated when opened.
     """
+    from openpyxl.worksheet.formula import ArrayFormula
+
     if old == new:
         return
     ws = wb[old]
@@ -350,6 +349,8 @@ def _renamed_in_reference(reference: str, old: str, new: str) -> str:
 
 def _renamed_in_formula(formula: str, old: str, new: str) -> str:
     """``formula`` with its references to sheet ``old`` renamed; text, spacing and all else kept."""
+    from openpyxl.formula.tokenizer import Token, Tokenizer
+
     folded = formula.casefold()
     if not formula.startswith("=") or not any(n in folded for n in {old.casefold(), old.casefold().replace("'", "''")}):
         return formula
@@ -377,7 +378,8 @@ def save(wb: openpyxl.Workbook, out: Path) -> Path:
     return out
 
 
-SAVED_AT = (2017, 10, 1, 12, 0, 0)
+SAVED_AT = dt.datetime(2017, 10, 1, 12, 0, 0)
+"""When a simulated partner saves: the same time on every run, so the same entries give the same bytes."""
 
 
 def _fixed_times(xlsx: bytes) -> bytes:
@@ -388,8 +390,8 @@ def _fixed_times(xlsx: bytes) -> bytes:
         for info in zin.infolist():
             data = zin.read(info)
             if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2017-10-01T12:00:00Z", data)
-            fixed = zipfile.ZipInfo(info.filename, SAVED_AT)
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + f"{SAVED_AT:%Y-%m-%dT%H:%M:%SZ}".encode(), data)
+            fixed = zipfile.ZipInfo(info.filename, SAVED_AT.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
             zout.writestr(fixed, data)
     return out.getvalue()
