@@ -32,7 +32,7 @@ from nc_excel.lock import ProjectBusy, project_lock
 from nc_excel.master.schema import DASHBOARD as DASHBOARD_SHEET
 from nc_excel.partner.prefill import with_selected_labs
 from nc_excel.partner.schema import template_name
-from nc_excel.partner.write import write_partner_workbook
+from nc_excel.partner.write import PartnerBook, write_book
 from nc_excel.setup.blank import INSTRUCTIONS, blank_setup
 from nc_excel.setup.currency import MissingRate
 from nc_excel.setup.demo import northern_connections
@@ -42,6 +42,7 @@ from nc_excel.setup.sheets import (
     write_instructions_sheet,
     write_setup_sheets,
 )
+from nc_excel.spread import spread
 
 if TYPE_CHECKING:
     from nc_excel.board.write import SummaryResult
@@ -278,15 +279,14 @@ class Workspace(ProjectFolder):
                 selected = selected_labs(self.master)
             except MasterError as exc:
                 raise ProjectError(str(exc)) from exc
+            try:  # "declared before" in euros needs the rate of each earlier report: known before anything is written
+                books = [PartnerBook(self.outbox(period) / template_name(setup, period, code), code, period,
+                                     prefill=with_selected_labs(archive.prefill(code, period), selected.get(code, []))) for code in codes]
+            except MissingRate as exc:
+                raise RateMissing(str(exc)) from None
             written = []
-            for i, code in enumerate(codes):
-                progress(i, len(codes), code)
-                path = self.outbox(period) / template_name(setup, period, code)
-                try:
-                    prefill = with_selected_labs(archive.prefill(code, period), selected.get(code, []))
-                except MissingRate as exc:  # "declared before" in euros needs the rate of each earlier report
-                    raise RateMissing(str(exc)) from None
-                write_partner_workbook(path, setup, code, period, generated_at=now, prefill=prefill)
+            for path in spread(write_book, (setup, now), books):
+                progress(len(written), len(codes), books[len(written)].partner)
                 written.append(path)
         progress(len(codes), len(codes), "done")
         return written

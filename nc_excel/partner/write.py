@@ -536,3 +536,23 @@ def write_meta(
         write_value(ws, r, 1, value)
     ws.very_hidden()
     ws.protect()
+
+
+@dataclass(frozen=True)
+class PartnerBook:
+    """One partner workbook to write, of those written together (``write_book``, spread over the cores)."""
+
+    path: Path
+    partner: str
+    period: int
+    prefill: Prefill | None = None
+    entries: Entries | None = None
+    issues: tuple[Issue, ...] = ()
+
+
+def write_book(shared: tuple[ProjectSetup, dt.datetime], book: PartnerBook) -> Path:
+    """``write_partner_workbook`` for one of many books made at ``generated_at`` from one setup: ``shared``."""
+    setup, generated_at = shared
+    write_partner_workbook(book.path, setup, book.partner, book.period, generated_at=generated_at,
+                           prefill=book.prefill, entries=book.entries, issues=book.issues)
+    return book.path
