@@ -83,7 +83,10 @@ class Window:
     high: dt.date
 
 
-_FORMATS: weakref.WeakKeyDictionary[Format, tuple[Workbook, dict[str, Any]]] = weakref.WeakKeyDictionary()
+_FORMATS: weakref.WeakKeyDictionary[Format, tuple[weakref.ref[Workbook], dict[str, Any]]] = weakref.WeakKeyDictionary()
+"""Each format's workbook and properties. The workbook is held weakly: it holds its formats, so a strong
+reference here would keep every workbook a process ever wrote alive, with all its cells (a long-running
+add-in, or a test session, grew by millions of objects, and every collection walked them)."""
 _QUOTED: weakref.WeakKeyDictionary[Format, Format] = weakref.WeakKeyDictionary()
 
 
@@ -92,7 +95,7 @@ def add_format(wb: Workbook, props: dict[str, Any]) -> Format:
     quote-prefixed twin for text that looks like a formula. Every format nc-excel writes
     with is made here."""
     fmt = wb.add_format(props)
-    _FORMATS[fmt] = (wb, dict(props))
+    _FORMATS[fmt] = (weakref.ref(wb), dict(props))
     return fmt
 
 
@@ -101,7 +104,10 @@ def _quoted(fmt: Format | None) -> Format | None:
     if fmt is None or fmt not in _FORMATS:
         return fmt
     if fmt not in _QUOTED:
-        wb, props = _FORMATS[fmt]
+        owner, props = _FORMATS[fmt]
+        wb = owner()
+        if wb is None:  # a format outliving its workbook writes nothing more
+            return fmt
         _QUOTED[fmt] = wb.add_format({**props, "quote_prefix": True})
     return _QUOTED[fmt]
 
