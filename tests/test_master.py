@@ -360,11 +360,3 @@ def test_cli_build_summary_and_bad_date(project: Workspace) -> None:
     assert "Returns merged: 19" in run.output and "shortlisted" in run.output
     bad = CliRunner().invoke(app, ["build", "--project", str(project.root), "--as-of", "15.10.2017"])
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
-
-
-def test_libreoffice_opens_the_master(collected: Workspace, tmp_path: Path) -> None:
-    from lo.lo import convert, require_soffice
-
-    require_soffice()
-    [pdf] = convert([collected.master], "pdf", tmp_path)
-    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
