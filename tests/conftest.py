@@ -30,11 +30,23 @@ ON_DEMO = frozenset(p.name for p in Path(__file__).parent.glob("test_*.py") if "
 """The test modules on the shared demo: under pytest-xdist they run in one worker, which plays the demo once."""
 
 
+SHARED_DEMO = "the shared demo"
+HEAVIEST_FIRST = (
+    SHARED_DEMO, "test_own_partnership.py", "test_master.py", "test_collect.py", "test_lo_fill.py", "test_master_schema.py",
+    "test_intake_files.py", "test_ribbon.py", "test_collect_libreoffice.py", "test_hostile_text.py", "test_master_print.py",
+    "test_lifecycle.py", "test_cli.py", "test_livinglabs_periods.py", "test_trends.py", "test_certificates.py", "test_currency.py",
+)
+"""The scopes that take longest (seconds summed per scope under ``-n 2``, 2 Dec 2026), longest first: handed
+out first, so that the last scopes are short ones and neither worker waits long for the other at the end.
+The rest follow in pytest-xdist's order (most tests first)."""
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """With ``-n 2`` (pyproject's addopts) a test module runs whole in one worker, so its module
-    fixtures are made once, and the modules in ON_DEMO share one worker. (pytest-xdist's own
-    ``--dist loadgroup`` no longer groups on pytest 9.2: pytest-xdist issue 1386.)"""
+    fixtures are made once, and the modules in ON_DEMO share one worker; the heaviest go first
+    (HEAVIEST_FIRST). (pytest-xdist's own ``--dist loadgroup`` no longer groups on pytest 9.2:
+    pytest-xdist issue 1386.)"""
     if config.getvalue("dist") != "load":
         return None  # another --dist asked for on the command line
     from xdist.scheduler import LoadScopeScheduling
@@ -42,7 +54,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     class ByModule(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
-            return "the shared demo" if Path(module).name in ON_DEMO else module
+            return SHARED_DEMO if Path(module).name in ON_DEMO else module
+
+        def _assign_work_unit(self, node: Any) -> None:
+            """Hand out the heaviest scope left (pytest-xdist hands out the first in its queue)."""
+            rank = {name: i for i, name in enumerate(HEAVIEST_FIRST)}
+            heaviest = min(self.workqueue, key=lambda scope: rank.get(Path(scope).name, len(rank)))
+            self.workqueue.move_to_end(heaviest, last=False)
+            super()._assign_work_unit(node)
 
     return ByModule(config, log)
 
