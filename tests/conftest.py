@@ -37,9 +37,9 @@ SHARING = {
 under pytest-xdist the modules of a scope run in one worker, which makes the fixture once. (A module on both
 would share the demo's worker and make period 1 again.)"""
 HEAVIEST_FIRST = (
-    SHARED_DEMO, SHARED_PERIOD_1, "test_own_partnership.py", "test_master.py", "test_collect.py", "test_lo_fill.py", "test_master_schema.py",
-    "test_intake_files.py", "test_ribbon.py", "test_collect_libreoffice.py", "test_hostile_text.py", "test_master_print.py",
-    "test_lifecycle.py", "test_cli.py", "test_livinglabs_periods.py", "test_trends.py", "test_certificates.py", "test_currency.py",
+    SHARED_PERIOD_1, SHARED_DEMO, "test_lo_fill.py", "test_own_partnership.py", "test_collect.py", "test_master_schema.py",
+    "test_intake_files.py", "test_master_print.py", "test_cli.py", "test_collect_libreoffice.py", "test_lifecycle.py",
+    "test_hostile_text.py", "test_livinglabs_periods.py", "test_currency.py", "test_trends.py", "test_history.py",
 )
 """The scopes that take longest (seconds summed per scope under ``-n 2``, 2 Dec 2026), longest first: handed
 out first, so that the last scopes are short ones and neither worker waits long for the other at the end.
