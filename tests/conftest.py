@@ -26,15 +26,32 @@ GENERATED_AT = dt.datetime(2017, 9, 1, 9, 0)
 DEMO_THROUGH = 3  # the periods the shared demo plays (`nc-excel demo --through 3`)
 
 
-ON_DEMO = frozenset(p.name for p in Path(__file__).parent.glob("test_*.py") if "demo_played" in p.read_text(encoding="utf-8"))
-"""The test modules on the shared demo: under pytest-xdist they run in one worker, which plays the demo once."""
+SHARED_DEMO, SHARED_PERIOD_1 = "the shared demo", "the shared period 1"
+SHARING = {
+    p.name: scope
+    for p in sorted(Path(__file__).parent.glob("test_*.py"))
+    for fixture, scope in (("period_1_built", SHARED_PERIOD_1), ("demo_played", SHARED_DEMO))
+    if fixture in p.read_text(encoding="utf-8")
+}
+"""The test modules on a costly session fixture (the shared demo, the shared period 1), by the scope they share:
+under pytest-xdist the modules of a scope run in one worker, which makes the fixture once. (A module on both
+would share the demo's worker and make period 1 again.)"""
+HEAVIEST_FIRST = (
+    SHARED_PERIOD_1, SHARED_DEMO, "test_lo_fill.py", "test_own_partnership.py", "test_collect.py", "test_master_schema.py",
+    "test_intake_files.py", "test_master_print.py", "test_cli.py", "test_collect_libreoffice.py", "test_lifecycle.py",
+    "test_hostile_text.py", "test_livinglabs_periods.py", "test_currency.py", "test_trends.py", "test_history.py",
+)
+"""The scopes that take longest (seconds summed per scope under ``-n 2``, 2 Dec 2026), longest first: handed
+out first, so that the last scopes are short ones and neither worker waits long for the other at the end.
+The rest follow in pytest-xdist's order (most tests first)."""
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """With ``-n 2`` (pyproject's addopts) a test module runs whole in one worker, so its module
-    fixtures are made once, and the modules in ON_DEMO share one worker. (pytest-xdist's own
-    ``--dist loadgroup`` no longer groups on pytest 9.2: pytest-xdist issue 1386.)"""
+    fixtures are made once, and the modules of a scope in SHARING share one worker; the heaviest go first
+    (HEAVIEST_FIRST). (pytest-xdist's own ``--dist loadgroup`` no longer groups on pytest 9.2:
+    pytest-xdist issue 1386.)"""
     if config.getvalue("dist") != "load":
         return None  # another --dist asked for on the command line
     from xdist.scheduler import LoadScopeScheduling
@@ -42,7 +59,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     class ByModule(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
-            return "the shared demo" if Path(module).name in ON_DEMO else module
+            return SHARING.get(Path(module).name, module)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            """Hand out the heaviest scope left (pytest-xdist hands out the first in its queue)."""
+            rank = {name: i for i, name in enumerate(HEAVIEST_FIRST)}
+            heaviest = min(self.workqueue, key=lambda scope: rank.get(Path(scope).name, len(rank)))
+            self.workqueue.move_to_end(heaviest, last=False)
+            super()._assign_work_unit(node)
 
     return ByModule(config, log)
 
@@ -57,6 +81,20 @@ def demo_project(tmp_path_factory: pytest.TempPathFactory, demo_setup: ProjectSe
     """A Northern Connections project with the period-1 templates of all 21 partners."""
     ws = Workspace.create(tmp_path_factory.mktemp("nc") / "project", demo_setup)
     ws.generate_templates(1, now=GENERATED_AT)
+    return ws
+
+
+@pytest.fixture(scope="session")
+def period_1_built(tmp_path_factory: pytest.TempPathFactory, demo_project: Workspace, demo_setup: ProjectSetup) -> Workspace:
+    """Period 1 on 15 October 2017: 19 of the 21 partners (all but SCE and FKC) returned, collected on the 14th,
+    the master built as of the 15th. Read-only: a test that changes it works on a copy."""
+    from test_collect import make_return
+
+    ws = copy_project(demo_project, tmp_path_factory.mktemp("period-1"))  # the period-1 templates sent
+    for p in demo_setup.partners[:19]:
+        make_return(ws, demo_setup, p.code)
+    ws.collect(now=dt.datetime(2017, 10, 14, 9))
+    ws.build(as_of=dt.date(2017, 10, 15))
     return ws
 
 

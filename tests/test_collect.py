@@ -7,8 +7,10 @@ Returns are made the way partners make them: the generated template, filled in
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
+import pickle
 import shutil
 from pathlib import Path
 
@@ -33,14 +35,31 @@ def project(demo_project: Workspace, tmp_path: Path) -> Workspace:
     return copy_project(demo_project, tmp_path)
 
 
+_FILLED: dict[tuple[int, bytes, bytes], bytes] = {}
+"""The returns made so far in this test process: (setup, template's digest, entries and overrides) -> the file."""
+_SETUPS: dict[int, ProjectSetup] = {}
+"""The setups of those keys, kept alive so that no other setup takes their id."""
+
+
 def make_return(ws: Workspace, setup: ProjectSetup, partner: str, name: str | None = None, *, period: int = 1,
                 overrides: dict | None = None, mtime: float | None = None, **entry_changes) -> Path:
-    """A partner's filled-in return, dropped in the inbox (``mtime``: the file's modified time, which collect never trusts)."""
+    """A partner's filled-in return, dropped in the inbox (``mtime``: the file's modified time, which collect never trusts).
+
+    ``fill_workbook`` writes the same bytes for the same template and entries (``partner.simulate.save``),
+    and many tests send the same returns from copies of one project: a return made before is copied.
+    """
     entries = partner_entries(setup, partner, period)
     for table, rows in entry_changes.items():
         entries.tables[table] = rows
     out = ws.root / "inbox" / (name or f"{partner}_report.xlsx")
-    fill_workbook(ws.outbox(period) / f"NC_P{period}_{partner}.xlsx", out, entries, setup, overrides=overrides)
+    template = ws.outbox(period) / f"NC_P{period}_{partner}.xlsx"
+    _SETUPS[id(setup)] = setup
+    key = (id(setup), hashlib.sha256(template.read_bytes()).digest(), pickle.dumps((entries, sorted((overrides or {}).items()))))
+    if key in _FILLED:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(_FILLED[key])
+    else:
+        _FILLED[key] = fill_workbook(template, out, entries, setup, overrides=overrides).read_bytes()
     if mtime is not None:
         os.utime(out, (mtime, mtime))
     return out

@@ -13,7 +13,7 @@ from test_trends import SHEET_CELL, board_texts
 from typer.testing import CliRunner
 
 from nc_excel.cli import app
-from nc_excel.demo import AS_OF, RENAMED_SHEET, SEED, DemoResult, run_demo
+from nc_excel.demo import AS_OF, RENAMED_SHEET, SEED, DemoResult
 from nc_excel.intake.archive import Register
 from nc_excel.partner.schema import template_name
 from nc_excel.partner.simulate import fill_workbook, partner_entries
@@ -104,9 +104,11 @@ def digest_tree(root: Path) -> dict[str, str]:
 
 
 def test_the_demo_is_deterministic(demo, tmp_path: Path) -> None:
-    again = run_demo(tmp_path / "again", pdf=False)
-    assert digest_tree(again.root) == digest_tree(demo.root)
-    assert [e.sha256 for e in Register(again.root).entries] == [e.sha256 for e in Register(demo.root).entries]
+    """``nc-excel demo`` played again writes the same returns and registers them in the same order."""
+    run = CliRunner().invoke(app, ["demo", str(tmp_path / "again"), "--no-pdf"])
+    assert run.exit_code == 0, run.output
+    assert digest_tree(tmp_path / "again") == digest_tree(demo.root)
+    assert [e.sha256 for e in Register(tmp_path / "again").entries] == [e.sha256 for e in Register(demo.root).entries]
 
 
 def test_demo_refuses_a_folder_with_a_project(demo) -> None:

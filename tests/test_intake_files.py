@@ -15,13 +15,12 @@ import os
 import random
 import shutil
 import struct
-import subprocess
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
-from lo.lo import fill_with_libreoffice, require_soffice
+from lo.lo import convert, fill_with_libreoffice, require_soffice, soffice
 
 from nc_excel.intake.sniff import FileProblem, Limits, OpenedFile
 from nc_excel.intake.workers import open_file, open_files
@@ -126,21 +125,13 @@ def cfb(streams: dict[str, bytes]) -> bytes:
     return header + struct.pack(f"<{size // 4}I", *fat) + directory + b"".join(datas)
 
 
-def soffice_convert(src: Path, fmt: str, outdir: Path) -> Path:
-    """Convert with LibreOffice headless; skipped without it, except in CI where it must be there."""
-    exe = shutil.which("soffice") or shutil.which("libreoffice")
-    if exe is None:
+def saved_by_libreoffice(sources: list[Path], fmt: str, outdir: Path) -> list[Path]:
+    """``sources`` converted by LibreOffice headless in one run; skipped without it, except in CI where it must be there."""
+    if soffice() is None:
         if os.environ.get("CI") == "true":
             pytest.fail("LibreOffice (soffice) is required in CI for the .xls and .ods tests")
         pytest.skip("LibreOffice (soffice) is not installed")
-    profile = outdir / "lo-profile"
-    subprocess.run(
-        [exe, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", fmt, "--outdir", str(outdir), str(src)],
-        check=True, capture_output=True, timeout=180,
-    )
-    out = outdir / f"{src.stem}.{fmt.split(':')[0]}"
-    assert out.exists(), f"LibreOffice did not write {out.name}"
-    return out
+    return convert(sources, fmt, outdir, timeout=180)
 
 
 # --------------------------------------------------------------------------- a normal return
@@ -469,12 +460,16 @@ def test_ods_repeated_content_far_away_is_a_stray_cell(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def libreoffice_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("lo")
+def legacy_xls(template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Saved as .xls by LibreOffice, in one run: the template, and a sheet with a stray cell at C60000."""
+    folder = tmp_path_factory.mktemp("lo")
+    far = _openpyxl_far_cell(folder / "far_xls.xlsx", "C60000")
+    xls, far_xls = saved_by_libreoffice([template, far], "xls", folder / "xls")
+    return {"template": xls, "far": far_xls}
 
 
-def test_legacy_xls_from_libreoffice(template: Path, libreoffice_dir: Path) -> None:
-    xls = soffice_convert(template, "xls", libreoffice_dir)
+def test_legacy_xls_from_libreoffice(legacy_xls: dict[str, Path]) -> None:
+    xls = legacy_xls["template"]
     assert xls.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"
     opened = open_file(xls)
     assert opened.format == "xls" and opened.tables == {}
@@ -482,18 +477,17 @@ def test_legacy_xls_from_libreoffice(template: Path, libreoffice_dir: Path) -> N
     assert opened.visibility["_nc_meta"] in ("hidden", "veryhidden")
 
 
-def test_ods_from_libreoffice(template: Path, libreoffice_dir: Path) -> None:
-    ods = soffice_convert(template, "ods", libreoffice_dir)
+def test_ods_from_libreoffice(template: Path, tmp_path: Path) -> None:
+    [ods] = saved_by_libreoffice([template], "ods", tmp_path)
     opened = open_file(ods)
     assert opened.format == "ods"
     assert opened.sheets["Progress"][3][0] == "Work package"
     assert "_nc_meta" in opened.sheets
 
 
-def test_xls_renamed_to_xlsx_is_read_by_its_bytes(template: Path, libreoffice_dir: Path, tmp_path: Path) -> None:
-    xls = soffice_convert(template, "xls", libreoffice_dir)
+def test_xls_renamed_to_xlsx_is_read_by_its_bytes(legacy_xls: dict[str, Path], tmp_path: Path) -> None:
     renamed = tmp_path / "report.xlsx"
-    shutil.copy(xls, renamed)
+    shutil.copy(legacy_xls["template"], renamed)
     assert open_file(renamed).format == "xls"
 
 
@@ -604,8 +598,7 @@ def test_stray_cell_found_even_without_workbook_rels(template: Path, tmp_path: P
     assert (exc.issue.code, exc.issue.cell) == ("stray-cell", "A6000")
 
 
-def test_stray_cell_in_a_legacy_xls(tmp_path: Path, libreoffice_dir: Path) -> None:
+def test_stray_cell_in_a_legacy_xls(legacy_xls: dict[str, Path]) -> None:
     """No pre-scan reads BIFF: the worker checks the extent calamine found (an .xls has at most 65,536 rows)."""
-    xls = soffice_convert(_openpyxl_far_cell(tmp_path / "far_xls.xlsx", "C60000"), "xls", libreoffice_dir)
-    exc = problem(xls)
+    exc = problem(legacy_xls["far"])
     assert (exc.issue.code, exc.issue.sheet, exc.issue.cell) == ("stray-cell", "Report", "C60000")

@@ -43,8 +43,6 @@ from nc_excel.intake.archive import Register
 from nc_excel.setup.models import ProjectSetup
 from nc_excel.workspace import Workspace
 
-COLLECTED_AT = dt.datetime(2017, 10, 14, 9)
-AS_OF = dt.date(2017, 10, 15)
 FROZEN = dt.datetime(2017, 10, 20, 10, 30)
 REPORTING = 19  # partners that returned period 1 (all but SCE and FKC)
 
@@ -156,12 +154,9 @@ def returned(tmp_path_factory: pytest.TempPathFactory, demo_project: Workspace, 
 
 
 @pytest.fixture(scope="module")
-def built(returned: Workspace, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    """The returns collected and the master built once."""
-    ws = Workspace(Path(shutil.copytree(returned.root, tmp_path_factory.mktemp("built") / "project")))
-    ws.collect(now=COLLECTED_AT)
-    ws.build(as_of=AS_OF)
-    return ws
+def built(period_1_built: Workspace) -> Workspace:
+    """The same returns collected on 14 October 2017 and the master built once, as of the 15th."""
+    return period_1_built
 
 
 def copy_of(ws: Workspace, to: Path) -> Workspace:

@@ -14,7 +14,6 @@ import openpyxl
 import pytest
 from conftest import copy_project
 from conftest import sheet_values as grid
-from test_collect import make_return
 from typer.testing import CliRunner
 
 from nc_excel.board.write import SHEETS, SummaryResult
@@ -26,13 +25,9 @@ AS_OF = dt.date(2017, 10, 15)
 
 
 @pytest.fixture(scope="module")
-def board(tmp_path_factory: pytest.TempPathFactory, demo_project: Workspace, demo_setup: ProjectSetup) -> tuple[Workspace, SummaryResult]:
-    """19 of 21 partners reported for period 1; the master was built, then the board summary written."""
-    ws = copy_project(demo_project, tmp_path_factory.mktemp("summary"))  # the period-1 templates sent
-    for p in demo_setup.partners[:19]:
-        make_return(ws, demo_setup, p.code)
-    ws.collect(now=dt.datetime(2017, 10, 14, 9))
-    ws.build(as_of=AS_OF, period=1)
+def board(tmp_path_factory: pytest.TempPathFactory, period_1_built: Workspace) -> tuple[Workspace, SummaryResult]:
+    """19 of 21 partners reported for period 1; the master was built (as of AS_OF), then the board summary written."""
+    ws = copy_project(period_1_built, tmp_path_factory.mktemp("summary"))
     return ws, ws.summary(1)
 
 

@@ -63,7 +63,7 @@ def fill_with_libreoffice(
 
     ``cells``: ``{"sheet", "cell", "value", "type"}`` with type text, number, date
     or typed (see lo_fill.py for what each does). Output formats follow the
-    suffix: .xlsx, .ods, .pdf. ``validation="reject"`` fails when a typed value
+    suffix: .xlsx, .ods, .xls, .pdf. ``validation="reject"`` fails when a typed value
     breaks a cell's data validation (a Stop alert would refuse it in Calc);
     ``"ignore"`` stores it anyway. ``password`` saves every output encrypted with it
     (Save with password). Raises RuntimeError with the script's message.

@@ -8,7 +8,7 @@ python3-uno), not with the project's venv::
 ``job.json``::
 
     {"input": "template.xlsx",
-     "outputs": ["return.xlsx", "return.ods"],          # .xlsx, .ods or .pdf
+     "outputs": ["return.xlsx", "return.ods"],          # .xlsx, .ods, .xls or .pdf
      "cells": [{"sheet": "Progress", "cell": "C5", "value": "In progress", "type": "text"}, ...],
      "connect": "pipe,name=x",      # optional: use a running soffice, do not start one
      "profile": "/tmp/lo-profile",  # optional: user profile dir to (re)use, else a fresh temp one
@@ -58,7 +58,7 @@ alert, naming it: the partner could not have entered that value. With
 ``"validation": "ignore"`` invalid values are stored as given, as pasting can do.
 
 Saving: ``storeToURL`` with filter ``Calc MS Excel 2007 XML`` (.xlsx), ``calc8``
-(.ods) or ``calc_pdf_Export`` (.pdf), after ``calculateAll()``, so every formula's
+(.ods), ``MS Excel 97`` (.xls) or ``calc_pdf_Export`` (.pdf), after ``calculateAll()``, so every formula's
 cached value in the saved file is LibreOffice's own result. With ``password`` the
 media descriptor carries ``Password``, as File > Save As > Save with password does,
 and each output is checked to be encrypted (a .ods's manifest declares
@@ -84,7 +84,7 @@ import uno  # type: ignore[import-not-found]
 from com.sun.star.beans import PropertyValue  # type: ignore[import-not-found]
 from com.sun.star.connection import NoConnectException  # type: ignore[import-not-found]
 
-FILTERS = {".xlsx": "Calc MS Excel 2007 XML", ".ods": "calc8", ".pdf": "calc_pdf_Export"}
+FILTERS = {".xlsx": "Calc MS Excel 2007 XML", ".ods": "calc8", ".xls": "MS Excel 97", ".pdf": "calc_pdf_Export"}
 TYPES = ("text", "number", "date", "typed")
 STARTUP_SECONDS = 60
 
@@ -300,6 +300,8 @@ def run(job: dict) -> None:
     for out in outputs:
         if out.suffix.lower() not in FILTERS:
             raise FillError(f"output {out}: suffix must be one of {sorted(FILTERS)}")
+        if job.get("password") and out.suffix.lower() == ".xls":
+            raise FillError(f"output {out}: an .xls is an OLE container with or without a password, so its encryption cannot be checked")
     with tempfile.TemporaryDirectory(prefix="nc-lo-fill-") as tmp, Office(job.get("connect"), job.get("profile")) as office:
         # A private copy: a lock file that a crashed soffice left beside the input would
         # make the next load fail (headless LibreOffice answers "in use" with no document).
