@@ -14,6 +14,7 @@ file is opened by ``intake.workers``, with its limits.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
@@ -48,7 +49,9 @@ def spread(work: Callable[[Shared, Item], Result], shared: Shared, items: Sequen
     in any item is raised here, when its result is reached.
     """
     cores = min(os.cpu_count() or 1, len(items))
-    if len(items) < FEW or cores < 2:
+    if len(items) < FEW or cores < 2 or "forkserver" not in mp.get_all_start_methods():
+        # without a fork server (Windows, where the ribbon runs in Excel's Python) a worker would start afresh
+        # and import the command's main module: the workbooks are written here, one after another
         for item in items:
             yield work(shared, item)
         return
