@@ -285,8 +285,8 @@ class Workspace(ProjectFolder):
             except MissingRate as exc:
                 raise RateMissing(str(exc)) from None
             written = []
-            for path in spread(write_book, (setup, now), books):
-                progress(len(written), len(codes), books[len(written)].partner)
+            for book, path in zip(books, spread(write_book, (setup, now), books)):  # in the order of books
+                progress(len(written), len(codes), book.partner)
                 written.append(path)
         progress(len(codes), len(codes), "done")
         return written

@@ -289,7 +289,7 @@ def _read(pending: dict[Path, tuple[str, str]], setup: ProjectSetup, archive: Ar
     for outcome in reads.values():  # before anything is registered: a missing rate stops the run, and every file waits in the inbox
         if outcome.ret is not None and not any(i.severity is Severity.ERROR for i in outcome.issues):
             conversion(outcome.ret, setup, now.date())
-    earlier = _earlier_returns([r.ret for r in reads.values() if r.ret is not None], archive)
+    earlier = _reported_before([r.ret for r in reads.values() if r.ret is not None], archive)
     for outcome in reads.values():
         if (ret := outcome.ret) is not None:
             timing = _timing(ret, setup, now)
@@ -299,7 +299,7 @@ def _read(pending: dict[Path, tuple[str, str]], setup: ProjectSetup, archive: Ar
     return reads
 
 
-def _earlier_returns(returns: list[Return], archive: Archive) -> dict[str, list[Reported]]:
+def _reported_before(returns: list[Return], archive: Archive) -> dict[str, list[Reported]]:
     """What each partner's current accepted returns of the periods before its returns in this batch reported,
     oldest first: from their records, the rest read in one go (one pool of workers, not one per return)."""
     last: dict[str, int] = {}
