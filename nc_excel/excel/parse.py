@@ -104,6 +104,8 @@ def parse_number(value: Any) -> Decimal:
 
 
 def parse_int(value: Any) -> int:
+    if type(value) is float and value.is_integer():  # what a spreadsheet holds for a whole number
+        return int(value)
     number = parse_number(value)
     if number != number.to_integral_value():
         raise ParseError("not-a-whole-number")
@@ -177,9 +179,9 @@ def parse_choice(value: Any, choices: tuple[str, ...], former: tuple[tuple[str, 
     (one an earlier template offered) as the choice that replaced it."""
     text = value if isinstance(value, str) else _text_of_number(value)
     wanted = _norm(text)
-    for choice in choices:
-        if _norm(choice) == wanted:
-            return choice
+    found = _by_norm(choices).get(wanted)
+    if found is not None:
+        return found
     for word, successor in former:
         if _norm(word) == wanted:
             return successor
@@ -189,6 +191,24 @@ def parse_choice(value: Any, choices: tuple[str, ...], former: tuple[tuple[str, 
         if wanted in _NO_WORDS:
             return NO
     raise ParseError("not-a-choice")
+
+
+def _by_norm(choices: tuple[str, ...]) -> dict[str, str]:
+    """Each choice by its normalised text (the first of two that read alike). Kept for the last lists
+    seen, recognised by identity: a list of 1,000 partners is looked up in for every cell of its column,
+    and hashing it as a key would cost as much as the search it saves."""
+    kept = _BY_NORM.get(id(choices))
+    if kept is None or kept[0] is not choices:
+        found: dict[str, str] = {}
+        for choice in choices:
+            found.setdefault(_norm(choice), choice)
+        if len(_BY_NORM) >= 64:
+            _BY_NORM.clear()
+        kept = _BY_NORM[id(choices)] = (choices, found)
+    return kept[1]
+
+
+_BY_NORM: dict[int, tuple[tuple[str, ...], dict[str, str]]] = {}
 
 
 def _text_of_number(value: Any) -> str:

@@ -123,13 +123,17 @@ def _parse_row(
     issues: list[Issue] = []
     raw_failed: dict[str, Any] = {}
     number = str(r + 1)
+    line = grid[r] if r < len(grid) else ()
+    width = len(line)
     for column in cols:
         c = positions.get(column.name)
         if c is None:
             continue
         cell = col_letter(c) + number
         cells[column.name] = cell
-        raw = value_at(grid, r, c)
+        raw = line[c] if c < width else None
+        if raw is None or raw == "":  # blank: nothing to parse (``value_at``, ``parse_cell``)
+            continue
         if isinstance(raw, str) and (safe := xml_safe(raw)) is not raw:
             issues.append(_field_issue(column, safe, "text-cleaned", ctx, cell, detail=removed_characters(raw)))
             raw = safe

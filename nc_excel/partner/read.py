@@ -136,7 +136,7 @@ def identify(book: Workbook, setup: ProjectSetup) -> tuple[str, int, dict[str, A
     where = {"file": book.file, "sheet": META_SHEET}
     if meta.get("project") != acronym:
         raise NotAReturn(issue("other-project", value=meta.get("project"), project=acronym, **where))
-    if partner not in [p.code for p in setup.partners]:
+    if partner not in setup.lists()["partners"]:
         raise NotAReturn(issue("unknown-partner", value=partner, project=acronym, **where))
     if period not in [p.number for p in setup.periods]:
         raise NotAReturn(issue("other-period", value=period, **where))
