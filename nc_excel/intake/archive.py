@@ -285,9 +285,14 @@ class Register:
                 fh.write(decision.model_dump_json() + "\n")
 
 
+def archived_name(received: dt.datetime, sha256: str, ext: str) -> str:
+    """The name of an archived return in its partner and period folder: when it was received, and its content."""
+    return f"{received:%Y%m%dT%H%M%S}_{sha256[:8]}.{ext}"
+
+
 def archive_copy(root: Path, source: Path, period: int, partner: str, received: dt.datetime, sha256: str, ext: str) -> Path:
     """Copy an accepted return into the archive (atomically) and make it read-only."""
-    target = ProjectFolder(root).archived(period, partner) / f"{received:%Y%m%dT%H%M%S}_{sha256[:8]}.{ext}"
+    target = ProjectFolder(root).archived(period, partner) / archived_name(received, sha256, ext)
     if target.exists():
         return target
     with replacing(target, mode=stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH) as tmp:
@@ -388,15 +393,26 @@ class Archive:
         for e in entries:
             if not e.archived:
                 continue
-            if (ret := self._cache.get(e.sha256)) is not None:
-                found[e.sha256] = Reported.of(ret)
-            elif e.sha256 not in self._cache and (recorded := self.records.reported(e.sha256, ProjectFolder(self.root).resolve(e.archived))):
-                found[e.sha256] = recorded
+            if (known := self._reported(e)) is not None:
+                found[e.sha256] = known
             else:
                 rest.append(e)
         for e, ret in self.read_many(rest):
             found[e.sha256] = Reported.of(ret)
         return [(e, found[e.sha256]) for e in entries if e.sha256 in found]
+
+    def recorded(self, entries: list[Entry]) -> list[Reported] | None:
+        """What the archived entries reported, when it is known without opening a workbook (from records or
+        returns read before); None when one of them would have to be opened (then ask ``reported``)."""
+        found = [self._reported(e) for e in entries if e.archived]
+        return None if None in found else found  # type: ignore[return-value]
+
+    def _reported(self, e: Entry) -> Reported | None:
+        if (ret := self._cache.get(e.sha256)) is not None:
+            return Reported.of(ret)
+        if e.sha256 not in self._cache and e.archived:
+            return self.records.reported(e.sha256, ProjectFolder(self.root).resolve(e.archived))
+        return None
 
     def certificates(self, entries: list[Entry]) -> list[tuple[Entry, Certificate]]:
         """The archived certificates with what they certify; one that cannot be read is left out (``why_not`` says why)."""
@@ -410,10 +426,11 @@ class Archive:
                 found[sha] = outcome.certificate
         return [(e, found[e.sha256]) for e in entries if e.sha256 in found]
 
-    def archived(self, sha256: str, ret: Return, archived_as: Path) -> None:
-        """A return just archived as ``archived_as``: recorded as reading that file would read it, and kept."""
+    def archived(self, sha256: str, ret: Return, archived_as: Path, body: str | None = None) -> None:
+        """A return just archived as ``archived_as``: recorded as reading that file would read it, and kept.
+        ``body`` is the record's body (``encode_return``) of the return as read from ``archived_as``, when made already."""
         ret = as_read_from(ret, archived_as.name)
-        self.records.save(sha256, ret, archived_as)
+        self.records.save(sha256, ret, archived_as, body)
         self._cache[sha256] = ret
 
     def read(self, entry: Entry) -> Return | None:
@@ -444,6 +461,7 @@ class ReadOutcome:
     status: Status | None  # None: decided by the issues once all returns are in
     format: str
     certificate: Certificate | None = None  # the file is an FLC certificate (``ret`` is then None)
+    record: str | None = None  # the record's body of ``ret`` as archived (``encode_return``): made once checked without an error
 
     @property
     def kind(self) -> WorkbookKind:

@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import shutil
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -39,11 +39,12 @@ from nc_excel.intake.archive import (
     Register,
     Status,
     archive_copy,
+    archived_name,
     inbox_files,
     inbox_ignored,
     read_opened,
 )
-from nc_excel.intake.record import Reported
+from nc_excel.intake.record import Reported, as_read_from, encode_return
 from nc_excel.intake.rules import check_across, check_return
 from nc_excel.intake.sniff import FileProblem, Limits
 from nc_excel.intake.workers import open_files
@@ -203,7 +204,7 @@ def collect(
             archived = archive_copy(root, path, whose.period, whose.partner, entry.received, sha, read.format)
             entry.archived = folder.record(archived)
             if ret is not None:
-                archive.archived(sha, ret, archived)  # its parsed record: the next commands need not open it again
+                archive.archived(sha, ret, archived, read.record)  # its parsed record: the next commands need not open it again
         register.add(entry)
         result.collected.append(Collected(path, entry, ret, cert, replaced))
     return result
@@ -272,7 +273,8 @@ def _new_files(inbox: Path, folder: ProjectFolder, register: Register, result: C
 
 def _read(pending: dict[Path, tuple[str, str]], setup: ProjectSetup, archive: Archive, now: dt.datetime,
           limits: Limits, progress: Progress | None) -> dict[Path, ReadOutcome]:
-    """Each pending file opened and read in the limited workers, then checked against the rules.
+    """Each pending file opened and read in the limited workers, and checked against the rules as it comes back
+    (while the workers read the next ones).
 
     The reads are kept in the order of ``pending`` (the order of receipt), not the order the
     workers finished in: which of two returns proposed a place first must not depend on timing.
@@ -281,22 +283,36 @@ def _read(pending: dict[Path, tuple[str, str]], setup: ProjectSetup, archive: Ar
     is registered, so they are all collected once the coordinator has added the rate.
     """
     finished: dict[Path, ReadOutcome] = {}
+    later: list[tuple[Path, Return, ReadOutcome]] = []  # returns whose partner's earlier returns must be read from their workbooks
     for path, outcome in open_files(list(pending), limits, progress=progress, then=partial(read_opened, setup=setup)):
         if isinstance(outcome, FileProblem):
             outcome = ReadOutcome(None, [outcome.issue], "rejected", path.suffix.lstrip(".").lower() or "bin")
         finished[path] = outcome
-    reads = {path: finished[path] for path in pending}
-    for outcome in reads.values():  # before anything is registered: a missing rate stops the run, and every file waits in the inbox
-        if outcome.ret is not None and not any(i.severity is Severity.ERROR for i in outcome.issues):
-            conversion(outcome.ret, setup, now.date())
-    earlier = _reported_before([r.ret for r in reads.values() if r.ret is not None], archive)
-    for outcome in reads.values():
-        if (ret := outcome.ret) is not None:
-            timing = _timing(ret, setup, now)
-            if timing:  # the template is wrong, not the dates: nobody is told to move them into its period
-                outcome.issues = [i for i in outcome.issues if i.code != "date-outside-window"]
-            outcome.issues += [*timing, *check_return(ret, setup, earlier.get(ret.partner, []))]
-    return reads
+        if (ret := outcome.ret) is None:
+            continue
+        if not any(i.severity is Severity.ERROR for i in outcome.issues):  # before anything is registered: a missing rate stops the run
+            conversion(ret, setup, now.date())
+        earlier = archive.recorded(archive.earlier(ret.partner, ret.period))
+        if earlier is None:
+            later.append((path, ret, outcome))
+        else:
+            _check(ret, outcome, setup, now, earlier, pending[path][1])
+    if later:  # their workbooks read in one go, once the inbox is read
+        earlier_of = _reported_before([ret for _, ret, _ in later], archive)
+        for path, ret, outcome in later:
+            _check(ret, outcome, setup, now, earlier_of.get(ret.partner, []), pending[path][1])
+    return {path: finished[path] for path in pending}
+
+
+def _check(ret: Return, outcome: ReadOutcome, setup: ProjectSetup, now: dt.datetime, earlier: Sequence[Reported], sha256: str) -> None:
+    """A return's own checks (its period begun, every rule against its partner's earlier returns); without
+    an error it will be archived, so its record is made now, as reading its archived copy would read it."""
+    timing = _timing(ret, setup, now)
+    if timing:  # the template is wrong, not the dates: nobody is told to move them into its period
+        outcome.issues = [i for i in outcome.issues if i.code != "date-outside-window"]
+    outcome.issues += [*timing, *check_return(ret, setup, earlier)]
+    if not any(i.severity is Severity.ERROR for i in outcome.issues):
+        outcome.record = encode_return(as_read_from(ret, archived_name(now, sha256, outcome.format)))
 
 
 def _reported_before(returns: list[Return], archive: Archive) -> dict[str, list[Reported]]:

@@ -118,8 +118,8 @@ class _Made(BaseModel):
     mtime_ns: int  # a file damaged or replaced by hand since no longer matches its record
 
 
-class ReturnRecord(_Made):
-    """Everything of a ``Return``, with what it was read from."""
+class ReturnBody(BaseModel):
+    """Everything of a ``Return``: what a record holds besides what it was made from (``_Made``)."""
 
     file: str
     partner: str
@@ -132,6 +132,15 @@ class ReturnRecord(_Made):
     headers: dict[str, dict[str, str]]
     currency: str
 
+    @classmethod
+    def of(cls, ret: Return) -> ReturnBody:
+        return cls(
+            file=ret.file, partner=ret.partner, period=ret.period, generated_at=ret.generated_at,
+            tables={name: [RowRecord.of(r) for r in rows] for name, rows in ret.tables.items()},
+            forms={name: RowRecord.of(f) for name, f in ret.forms.items()}, issues=[_kept(i) for i in ret.issues],
+            sheets=ret.sheets, headers=ret.headers, currency=ret.currency,
+        )
+
     def to_return(self) -> Return:
         return Return(
             self.file, self.partner, self.period, self.generated_at,
@@ -139,6 +148,16 @@ class ReturnRecord(_Made):
             {name: form.read() for name, form in self.forms.items()},
             [i.issue() for i in self.issues], self.sheets, self.headers, self.currency,
         )
+
+
+class ReturnRecord(_Made, ReturnBody):
+    """A record as kept: one JSON object, what it was made from and the return's body side by side."""
+
+
+def encode_return(ret: Return) -> str:
+    """A return as a record's body (``ReturnBody`` JSON). Collect makes it while the other files are
+    still being read, so that archiving the return afterwards is a file write, not an encoding."""
+    return ReturnBody.of(ret).model_dump_json()
 
 
 class _ReportedRow(BaseModel):
@@ -234,8 +253,9 @@ class Records:
             return None
         return record
 
-    def save(self, sha256: str, ret: Return, archived: Path) -> None:
-        """Record a return read from the archived file ``archived`` (whose name is ``ret.file``).
+    def save(self, sha256: str, ret: Return, archived: Path, body: str | None = None) -> None:
+        """Record a return read from the archived file ``archived`` (whose name is ``ret.file``);
+        ``body`` is its ``encode_return``, when made already.
 
         A record that cannot be written (a read-only share) is left out: it is only a
         shortcut, and the next read makes it from the workbook again.
@@ -244,15 +264,11 @@ class Records:
             found = archived.stat()
         except OSError:
             return
-        record = ReturnRecord(
-            version=VERSION, sha256=sha256, setup=self.setup, size=found.st_size, mtime_ns=found.st_mtime_ns, file=ret.file, partner=ret.partner, period=ret.period,
-            generated_at=ret.generated_at, tables={name: [RowRecord.of(r) for r in rows] for name, rows in ret.tables.items()},
-            forms={name: RowRecord.of(f) for name, f in ret.forms.items()}, issues=[_kept(i) for i in ret.issues],
-            sheets=ret.sheets, headers=ret.headers, currency=ret.currency,
-        )
+        made = _Made(version=VERSION, sha256=sha256, setup=self.setup, size=found.st_size, mtime_ns=found.st_mtime_ns).model_dump_json()
+        body = body if body is not None else encode_return(ret)
         path = self.folder.parsed(sha256)
         try:
             with replacing(path) as tmp:
-                tmp.write_text(record.model_dump_json(), encoding="utf-8")
+                tmp.write_text(f"{made[:-1]},{body[1:]}", encoding="utf-8")  # one object: both sets of members (no name in common)
         except OSError:
             pass
