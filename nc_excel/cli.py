@@ -214,6 +214,11 @@ def collect_cmd(
     return of this project, 2 for a usage or project error. Hidden files, office lock files
     and symbolic links in the inbox are not read (nor followed); they are listed as ignored.
     """
+    from nc_excel import processes
+
+    box = inbox or ProjectFolder(project).inbox
+    if box.is_dir() and any(box.iterdir()):
+        processes.context(start=True)  # the readers' server imports their modules while this process imports its own
     from nc_excel.intake.archive import LATE
     from nc_excel.workspace import Workspace
 

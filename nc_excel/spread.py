@@ -2,7 +2,7 @@
 
 Writing a partner workbook is tens of milliseconds of CPU, the same for every
 partner, and nothing else waits for one; on two cores two are written at once.
-The workers are forked from the process's one fork server (``intake.workers.context``),
+The workers are forked from the process's one fork server (``processes.context``),
 which has the modules imported already, and what every item shares (the project
 setup) is handed to each worker once, not with every item. A handful of items is
 done in the process itself: starting workers would cost more than it saves.
@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
-from nc_excel.intake import workers
+from nc_excel import processes
 
 Shared = TypeVar("Shared")
 Item = TypeVar("Item")
@@ -55,6 +55,6 @@ def spread(work: Callable[[Shared, Item], Result], shared: Shared, items: Sequen
         for item in items:
             yield work(shared, item)
         return
-    context = workers.context(work.__module__)  # the server imports the work's module, when this starts it
+    context = processes.context(work.__module__)  # the server imports the work's module, when this starts it
     with cf.ProcessPoolExecutor(max_workers=cores, mp_context=context, initializer=_share, initargs=(shared,)) as pool:
         yield from pool.map(partial(_call, work), items)

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nc_excel import processes
 from nc_excel.atomic import replacing
 from nc_excel.certificate.schema import certificate_name, declared_of
 from nc_excel.certificate.write import write_certificate_workbook
 from nc_excel.excel.values import SpreadsheetError, open_values
 from nc_excel.excel.write import Styles, atomic_workbook
 from nc_excel.folder import MASTER, REPLACED, ProjectFolder
-from nc_excel.intake import workers
 from nc_excel.intake.archive import Archive, Entry, Register, RegisterError
 from nc_excel.intake.collect import CollectResult, collect
 from nc_excel.intake.sniff import Limits
@@ -328,7 +328,7 @@ class Workspace(ProjectFolder):
         if not inbox.is_dir():
             raise ProjectError(f"The inbox {inbox} does not exist. Put the partners' returns in {self.inbox} or name a folder with --inbox.")
         if any(inbox.iterdir()):
-            workers.context(start=True)  # the readers' server imports their modules meanwhile, instead of after
+            processes.context(start=True)  # the readers' server imports their modules meanwhile, instead of after
         setup = self.setup()
         now = now or dt.datetime.now().replace(microsecond=0)
         with self._locked("collect"):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import math
-import multiprocessing as mp
 import os
 import signal
 import tempfile
@@ -23,7 +22,6 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
-from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +34,7 @@ from nc_excel.intake.sniff import (
     short_reason,
 )
 from nc_excel.issues import issue
+from nc_excel.processes import context
 
 try:
     import resource
@@ -104,28 +103,6 @@ def _isolated_main(path: Path, limits: Limits, conn: Any, stderr_path: str, then
     _limit_worker(limits, quiet=False)
     conn.send(_task(path, limits, then))
     conn.close()
-
-
-READER = (__name__, "nc_excel.intake.archive")
-"""What a reader worker runs: this module, calamine, and ``read_opened`` with the models it reads through."""
-
-
-def context(*preload: str, start: bool = False) -> Any:
-    """forkserver where there is one: safe in a threaded parent, and each new worker is a cheap fork
-    of a server that has the reader's modules (and ``preload``, the modules of the caller's own
-    workers) imported already, instead of a second or more of imports in every worker.
-
-    The server is one per process and starts with the first worker: a caller that starts workers of
-    its own before the first file is read names their modules here, or its workers import them each.
-    ``start`` starts it now, so that it imports while the caller goes on with other work.
-    """
-    if "forkserver" not in mp.get_all_start_methods():
-        return mp.get_context("spawn")
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(list(dict.fromkeys([*READER, *preload])))  # takes effect when the server starts
-    if start:
-        forkserver.ensure_running()
-    return ctx
 
 
 def _crash_detail(exitcode: int | None, stderr: str, limits: Limits) -> str:
