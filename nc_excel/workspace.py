@@ -24,6 +24,7 @@ from nc_excel.certificate.write import write_certificate_workbook
 from nc_excel.excel.values import SpreadsheetError, open_values
 from nc_excel.excel.write import Styles, atomic_workbook
 from nc_excel.folder import MASTER, REPLACED, ProjectFolder
+from nc_excel.gc_policy import few_full_collections
 from nc_excel.intake.archive import Archive, Entry, Register, RegisterError
 from nc_excel.intake.collect import CollectResult, collect
 from nc_excel.intake.sniff import Limits
@@ -331,7 +332,7 @@ class Workspace(ProjectFolder):
             processes.context(start=True)  # the readers' server imports their modules meanwhile, instead of after
         setup = self.setup()
         now = now or dt.datetime.now().replace(microsecond=0)
-        with self._locked("collect"):
+        with self._locked("collect"), few_full_collections():
             try:
                 return collect(self.root, setup, inbox, now=now, limits=limits or Limits(), progress=progress)
             except MissingRate as exc:
