@@ -37,7 +37,7 @@ from nc_excel.analyses.statement import statement_of_expenditure
 from nc_excel.atomic import replacing
 from nc_excel.certificate.schema import Certificate
 from nc_excel.excel.copy import SheetCopier, copy_names
-from nc_excel.excel.write import new_workbook
+from nc_excel.excel.write import new_workbook, save
 from nc_excel.folder import ProjectFolder
 from nc_excel.intake.archive import Archive, Entry, Register
 from nc_excel.intake.sniff import Limits
@@ -337,7 +337,7 @@ def build_master(
             writer.fill_contents([(ws.title, KEPT_ABOUT.get(ws.title, "A sheet of your own, kept as it is.")) for ws in kept.worksheets])
             writer.sheets[DASHBOARD.name].activate()  # the master opens on the Dashboard
             report(4, steps, "saving")
-            wb.close()
+            save(wb)
             report(5, steps, "replacing")
     except PermissionError as exc:
         raise MasterError(f"{master.name} cannot be replaced: it is probably open in Excel. Close it and run the build again; the new master was not written.") from exc
