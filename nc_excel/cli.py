@@ -6,7 +6,9 @@ was rejected); 2 the command could not run (usage, project or setup error).
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import gc
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -671,6 +673,9 @@ def addin_install(project: AddinProjectOpt = None) -> None:
 
 
 def main() -> None:
+    # When the command is done the process ends: the cycle collector's last walk over what the command
+    # kept (a collect's thousand returns, a million objects and more) would only delay the exit (0.2 s).
+    atexit.register(gc.freeze)
     app()
 
 
