@@ -271,15 +271,26 @@ class _EntityCheck:
 
 _SHEET_TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.\-]*:)?(row|c)(?=[\s/>])([^>]*)>")
 _C_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"')
-_IRREGULAR = re.compile(rb'<[A-Za-z_][\w.\-]*:(?:c|row)[\s/>]|<c(?=[\s/>])(?! r="[A-Z]{1,3}\d+")|<row(?=[\s/>])(?! r="\d+")')
+_ROW_IRREGULAR = re.compile(rb'<row(?=[\s/>])(?! r="\d+")')
+_PREFIXED = re.compile(rb"<[A-Za-z_][\w.\-]*+:(?:c|row)[\s/>]")
+_PREFIXED_HINT = re.compile(rb":(?:c|row)[\s/>]")
 """A row or cell tag not written as ``<row r="N"`` / ``<c r="A1"`` (no reference, another attribute or other
-whitespace first, a namespace prefix): one search over the part instead of a dozen (they cost more than reading it)."""
+whitespace first, a namespace prefix) sends a chunk to the slow path. A regex that starts with a rare literal
+skips through a part far faster than one that stops at every ``<``: so a prefixed tag is looked for only
+where ``:c`` or ``:row`` ends a name, and the cells are looked at in the one search below."""
 
 
 @functools.cache
-def _big_refs(letters: int, digits: int) -> re.Pattern[bytes]:
-    """Cell references with at least ``letters`` column letters or ``digits`` row digits."""
-    return re.compile(rb'<c r="(?=[A-Z]{%d}|[A-Z]{1,3}\d{%d})([A-Z]{1,3})(\d+)"' % (letters, digits))
+def _unusual_cells(letters: int, digits: int) -> re.Pattern[bytes]:
+    """Cell tags other than ``<c r="A1"`` with fewer than ``letters`` column letters and ``digits`` row digits.
+
+    Those are the irregular cells and the regular ones whose reference is long
+    enough to be out of bounds; an ordinary sheet has none, so the search stops at
+    no cell.
+    """
+    if letters <= 1 or digits <= 1:  # no reference is short enough: every cell needs a look
+        return re.compile(rb"<c(?=[\s/>])")
+    return re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]{1,%d}\d{1,%d}")' % (min(letters - 1, 3), digits - 1))
 
 
 _ROW_R = re.compile(rb'(?:^|\s)r\s*=\s*["\'](\d+)["\']')
@@ -342,9 +353,12 @@ class _SheetExtent:
 
     def _fast(self, buf: bytes) -> bool:
         """Every row and cell as ``<row r="N"`` / ``<c r="A1"``: only long references need a look."""
-        if _IRREGULAR.search(buf):
+        if _ROW_IRREGULAR.search(buf) or (_PREFIXED_HINT.search(buf) and _PREFIXED.search(buf)):
             return False
-        for m in _big_refs(self.col_letters, self.row_digits).finditer(buf):
+        refs = [_C_REF.match(buf, m.start()) for m in _unusual_cells(self.col_letters, self.row_digits).finditer(buf)]
+        if None in refs:
+            return False
+        for m in refs:
             end = buf.find(b">", m.end())
             if buf[end - 1 : end] != b"/":
                 self._offends(int(m.group(2)), _col_number(m.group(1)))
