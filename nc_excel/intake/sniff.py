@@ -8,11 +8,13 @@ is opened in three steps, cheapest first:
 
 1. Sniff the real format from the bytes (not the name) and check the size.
 2. For zip formats, check the zip directory (sizes, ratios, entry count), then
-   read every part once through ``zipfile`` (CRC and size checks, capped by the
-   declared sizes) while scanning XML for DOCTYPE/ENTITY declarations and the
-   sheet XML for the cells that are really there (the ``<dimension>`` can lie)
-   and for the cells that show an error value (calamine hands ``#DIV/0!`` over
-   as an empty string; the grids carry it back as an ``ErrorValue``).
+   read every part once (CRC and size checks, capped by the declared sizes;
+   inflated straight from the file's bytes, or through ``zipfile`` when a part
+   is big or anything about it is unusual) while scanning XML for DOCTYPE/ENTITY
+   declarations and the sheet XML for the cells that are really there (the
+   ``<dimension>`` can lie) and for the cells that show an error value
+   (calamine hands ``#DIV/0!`` over as an empty string; the grids carry it back
+   as an ``ErrorValue``).
 3. Only then let calamine's dense reader read the values, in a worker process
    with memory and CPU limits, so that a reader abort becomes an issue on this
    file and the other returns are still collected.
@@ -276,9 +278,9 @@ _ROW_IRREGULAR = re.compile(rb'<row(?=[\s/>])(?! r="\d+")')
 _PREFIXED = re.compile(rb"<[A-Za-z_][\w.\-]*+:(?:c|row)[\s/>]")
 _PREFIXED_HINT = re.compile(rb":(?:c|row)[\s/>]")
 """A row or cell tag not written as ``<row r="N"`` / ``<c r="A1"`` (no reference, another attribute or other
-whitespace first, a namespace prefix) sends a chunk to the slow path. A regex that starts with a rare literal
-skips through a part far faster than one that stops at every ``<``: so a prefixed tag is looked for only
-where ``:c`` or ``:row`` ends a name, and the cells are looked at in the one search below."""
+whitespace first, a namespace prefix) sends a chunk to the slow path. A regex that starts with a literal skips
+through a part far faster than one that tries every ``<``: so rows are looked for as ``<row``, a prefixed tag
+only where ``:c`` or ``:row`` ends a name (``:`` is rare), and cells by ``_unusual_cells``."""
 
 
 @functools.cache
