@@ -274,7 +274,7 @@ class _EntityCheck:
 
 _SHEET_TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.\-]*:)?(row|c)(?=[\s/>])([^>]*)>")
 _C_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"')
-_ROW_IRREGULAR = re.compile(rb'<row(?=[\s/>])(?! r="\d+")')
+_ROW_IRREGULAR = re.compile(rb'<row(?! r="\d+")(?=[\s/>])')
 _PREFIXED = re.compile(rb"<[A-Za-z_][\w.\-]*+:(?:c|row)[\s/>]")
 _PREFIXED_HINT = re.compile(rb":(?:c|row)[\s/>]")
 """A row or cell tag not written as ``<row r="N"`` / ``<c r="A1"`` (no reference, another attribute or other
@@ -294,7 +294,8 @@ def _unusual_cells(max_rows: int, max_cols: int) -> re.Pattern[bytes]:
     letters, digits = len(col_letter(max_cols - 1)), len(str(max_rows))
     if letters <= 1 or digits <= 1:  # no reference is short enough: every cell needs a look
         return re.compile(rb"<c(?=[\s/>])")
-    return re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]{1,%d}\d{1,%d}")' % (min(letters - 1, 3), digits - 1))
+    # the usual cell fails the first test: one assertion per cell, not two
+    return re.compile(rb'<c(?! r="[A-Z]{1,%d}\d{1,%d}")(?=[\s/>])' % (min(letters - 1, 3), digits - 1))
 
 
 _ROW_R = re.compile(rb'(?:^|\s)r\s*=\s*["\'](\d+)["\']')
