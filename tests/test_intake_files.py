@@ -18,6 +18,7 @@ import struct
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lo.lo import convert, fill_with_libreoffice, require_soffice, soffice
@@ -269,6 +270,120 @@ def test_zip_entry_lying_about_its_size(template: Path, tmp_path: Path, delta: i
     path.write_bytes(_declare_size(template.read_bytes(), SHEET1, delta))
     exc = problem(path)
     assert exc.issue.code == "corrupt-file" and SHEET1 in exc.issue.message
+
+
+def _local_header(data: bytes, name: str) -> int:
+    """Where the local file header of an entry starts (the first one carrying that name)."""
+    raw = name.encode()
+    at = data.find(b"PK\x03\x04")
+    while at != -1:
+        nlen = struct.unpack_from("<H", data, at + 26)[0]
+        if data[at + 30 : at + 30 + nlen] == raw:
+            return at
+        at = data.find(b"PK\x03\x04", at + 4)
+    raise AssertionError(f"{name} not found")
+
+
+def _central_entry(data: bytes, name: str) -> int:
+    raw = name.encode()
+    at = data.find(b"PK\x01\x02")
+    while at != -1:
+        nlen = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46 : at + 46 + nlen] == raw:
+            return at
+        at = data.find(b"PK\x01\x02", at + 4)
+    raise AssertionError(f"{name} not found")
+
+
+def _patched(src: Path, dst: Path, name: str, local: dict[int, bytes], central: dict[int, bytes] | None = None) -> Path:
+    """A copy of a zip with bytes overwritten at offsets into one entry's local header (and central directory entry)."""
+    data = bytearray(src.read_bytes())
+    for where, patches in ((_local_header(data, name), local), (_central_entry(data, name), central or {})):
+        for offset, raw in patches.items():
+            data[where + offset : where + offset + len(raw)] = raw
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def test_local_header_naming_another_part(template: Path, tmp_path: Path) -> None:
+    """The central directory is what the checks read; a local header that disagrees with it is a damaged file."""
+    src = _patched(template, tmp_path / "renamed.xlsx", SHEET1, {30: b"xl/worksheets/sheetX.xml"})
+    exc = problem(src)
+    assert exc.issue.code == "corrupt-file" and SHEET1 in exc.issue.message and "differ" in exc.issue.message
+
+
+def test_local_header_with_a_bad_signature(template: Path, tmp_path: Path) -> None:
+    src = _patched(template, tmp_path / "magic.xlsx", SHEET1, {0: b"PK\x07\x08"})
+    exc = problem(src)
+    assert exc.issue.code == "corrupt-file" and SHEET1 in exc.issue.message and "magic number" in exc.issue.message
+
+
+def test_local_header_lying_about_sizes_is_not_read(template: Path, tmp_path: Path) -> None:
+    """Sizes and CRC are taken from the central directory, as zipfile does: the local header's are not looked at."""
+    src = _patched(template, tmp_path / "local.xlsx", SHEET1, {14: struct.pack("<III", 0, 1, 0xFFFFFFFF)})
+    opened = open_file(src)
+    assert opened.sheets["Start"] == open_file(template).sheets["Start"]
+
+
+def test_deflated_part_failing_its_crc(template: Path, tmp_path: Path) -> None:
+    crc = struct.pack("<I", zipfile.ZipFile(template).getinfo(SHEET1).CRC ^ 1)
+    src = _patched(template, tmp_path / "crc.xlsx", SHEET1, {14: crc}, {16: crc})
+    exc = problem(src)
+    assert exc.issue.code == "corrupt-file" and "CRC" in exc.issue.message and SHEET1 in exc.issue.message
+
+
+def test_damaged_deflate_data(template: Path, tmp_path: Path) -> None:
+    data = bytearray(template.read_bytes())
+    start = _local_header(data, SHEET1) + 30 + len(SHEET1)
+    data[start : start + 40] = b"\xff" * 40  # no valid deflate block starts like this
+    (tmp_path / "inflate.xlsx").write_bytes(bytes(data))
+    exc = problem(tmp_path / "inflate.xlsx")
+    assert exc.issue.code == "corrupt-file" and SHEET1 in exc.issue.message
+
+
+def test_unknown_compression_method(template: Path, tmp_path: Path) -> None:
+    method = struct.pack("<H", 99)
+    src = _patched(template, tmp_path / "method.xlsx", SHEET1, {8: method}, {10: method})
+    exc = problem(src)
+    assert exc.issue.code == "corrupt-file" and SHEET1 in exc.issue.message and "compression method" in exc.issue.message
+
+
+def test_stored_parts_read_like_deflated_ones(template: Path, tmp_path: Path) -> None:
+    stored = open_file(rezip(template, tmp_path / "stored.xlsx", method=zipfile.ZIP_STORED))
+    assert all(i.compress_type == zipfile.ZIP_STORED for i in zipfile.ZipFile(tmp_path / "stored.xlsx").infolist())
+    deflated = open_file(template)
+    assert (stored.sheets, stored.tables, stored.visibility) == (deflated.sheets, deflated.tables, deflated.visibility)
+
+
+class _Unseekable(io.RawIOBase):
+    """A write-only stream without tell/seek: zipfile then writes each entry's sizes in a data descriptor."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        self.data += b
+        return len(b)
+
+
+def test_parts_with_data_descriptors(template: Path, tmp_path: Path) -> None:
+    out = _Unseekable()
+    with zipfile.ZipFile(template) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info))
+    (tmp_path / "streamed.xlsx").write_bytes(bytes(out.data))
+    assert all(i.flag_bits & 0x08 for i in zipfile.ZipFile(tmp_path / "streamed.xlsx").infolist())
+    assert open_file(tmp_path / "streamed.xlsx").sheets == open_file(template).sheets
+
+
+@pytest.mark.parametrize("padding", [300 << 10, 5 << 20])  # more than one read, and more than a part read in one go
+def test_stray_cell_after_a_long_sheet(template: Path, tmp_path: Path, padding: int) -> None:
+    src = with_cells(template, tmp_path / "long.xlsx", b'<row r="2"><c r="Z2"><v>1</v></c></row>' + b" " * padding + b'<row r="9000"><c r="B9000"><v>1</v></c></row>')
+    exc = problem(src, Limits(max_ratio=100_000))
+    assert (exc.issue.code, exc.issue.sheet, exc.issue.cell) == ("stray-cell", "Start", "B9000")
 
 
 # --------------------------------------------------------------------------- zip bombs and XML attacks

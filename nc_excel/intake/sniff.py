@@ -8,11 +8,13 @@ is opened in three steps, cheapest first:
 
 1. Sniff the real format from the bytes (not the name) and check the size.
 2. For zip formats, check the zip directory (sizes, ratios, entry count), then
-   read every part once through ``zipfile`` (CRC and size checks, capped by the
-   declared sizes) while scanning XML for DOCTYPE/ENTITY declarations and the
-   sheet XML for the cells that are really there (the ``<dimension>`` can lie)
-   and for the cells that show an error value (calamine hands ``#DIV/0!`` over
-   as an empty string; the grids carry it back as an ``ErrorValue``).
+   read every part once (CRC and size checks, capped by the declared sizes;
+   inflated straight from the file's bytes, or through ``zipfile`` when a part
+   is big or anything about it is unusual) while scanning XML for DOCTYPE/ENTITY
+   declarations and the sheet XML for the cells that are really there (the
+   ``<dimension>`` can lie) and for the cells that show an error value
+   (calamine hands ``#DIV/0!`` over as an empty string; the grids carry it back
+   as an ``ErrorValue``).
 3. Only then let calamine's dense reader read the values, in a worker process
    with memory and CPU limits, so that a reader abort becomes an issue on this
    file and the other returns are still collected.
@@ -36,8 +38,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.parsers import expat
 
-from defusedxml import ElementTree as SafeET
+from defusedxml import DTDForbidden
 from python_calamine import (
     CalamineError,
     CalamineWorkbook,
@@ -264,22 +267,35 @@ class _EntityCheck:
         if self.mode == "utf16":
             chunk = self.decoder.decode(chunk).encode("utf-8", "replace")
         buf = self.tail + chunk
-        if _ENTITY.search(buf):
+        if b"!" in buf and _ENTITY.search(buf):  # one byte is found far faster than the regex runs; most parts have no "!"
             self.found = True
         self.tail = buf[-_OVERLAP:]
 
 
 _SHEET_TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.\-]*:)?(row|c)(?=[\s/>])([^>]*)>")
 _C_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"')
-_IRREGULAR = re.compile(rb'<[A-Za-z_][\w.\-]*:(?:c|row)[\s/>]|<c(?=[\s/>])(?! r="[A-Z]{1,3}\d+")|<row(?=[\s/>])(?! r="\d+")')
+_ROW_IRREGULAR = re.compile(rb'<row(?! r="\d+")(?=[\s/>])')
+_PREFIXED = re.compile(rb"<[A-Za-z_][\w.\-]*+:(?:c|row)[\s/>]")
+_PREFIXED_HINT = re.compile(rb":(?:c|row)[\s/>]")
 """A row or cell tag not written as ``<row r="N"`` / ``<c r="A1"`` (no reference, another attribute or other
-whitespace first, a namespace prefix): one search over the part instead of a dozen (they cost more than reading it)."""
+whitespace first, a namespace prefix) sends a chunk to the slow path. A regex that starts with a literal skips
+through a part far faster than one that tries every ``<``: so rows are looked for as ``<row``, a prefixed tag
+only where ``:c`` or ``:row`` ends a name (``:`` is rare), and cells by ``_unusual_cells``."""
 
 
 @functools.cache
-def _big_refs(letters: int, digits: int) -> re.Pattern[bytes]:
-    """Cell references with at least ``letters`` column letters or ``digits`` row digits."""
-    return re.compile(rb'<c r="(?=[A-Z]{%d}|[A-Z]{1,3}\d{%d})([A-Z]{1,3})(\d+)"' % (letters, digits))
+def _unusual_cells(max_rows: int, max_cols: int) -> re.Pattern[bytes]:
+    """Cell tags other than ``<c r="A1"`` with fewer column letters and row digits than the limits have.
+
+    Those are the irregular cells and the regular ones whose reference is long
+    enough to be out of bounds; an ordinary sheet has none, so the search stops at
+    no cell.
+    """
+    letters, digits = len(col_letter(max_cols - 1)), len(str(max_rows))
+    if letters <= 1 or digits <= 1:  # no reference is short enough: every cell needs a look
+        return re.compile(rb"<c(?=[\s/>])")
+    # the usual cell fails the first test: one assertion per cell, not two
+    return re.compile(rb'<c(?! r="[A-Z]{1,%d}\d{1,%d}")(?=[\s/>])' % (min(letters - 1, 3), digits - 1))
 
 
 _ROW_R = re.compile(rb'(?:^|\s)r\s*=\s*["\'](\d+)["\']')
@@ -324,8 +340,7 @@ class _SheetExtent:
 
     def __init__(self, max_rows: int, max_cols: int) -> None:
         self.max_rows, self.max_cols = max_rows, max_cols
-        self.row_digits = len(str(max_rows))
-        self.col_letters = len(col_letter(max_cols - 1))
+        self.unusual = _unusual_cells(max_rows, max_cols)
         self.row = 0
         self.col = 0
         self.worst: tuple[int, int] | None = None  # 1-based (row, col)
@@ -342,9 +357,12 @@ class _SheetExtent:
 
     def _fast(self, buf: bytes) -> bool:
         """Every row and cell as ``<row r="N"`` / ``<c r="A1"``: only long references need a look."""
-        if _IRREGULAR.search(buf):
+        if _ROW_IRREGULAR.search(buf) or (_PREFIXED_HINT.search(buf) and _PREFIXED.search(buf)):
             return False
-        for m in _big_refs(self.col_letters, self.row_digits).finditer(buf):
+        refs = [_C_REF.match(buf, m.start()) for m in self.unusual.finditer(buf)]
+        if None in refs:
+            return False
+        for m in refs:
             end = buf.find(b">", m.end())
             if buf[end - 1 : end] != b"/":
                 self._offends(int(m.group(2)), _col_number(m.group(1)))
@@ -380,6 +398,7 @@ class _SheetExtent:
                 self._offends(row, self.col)
 
 
+_QUOTED_E, _APOSTROPHED_E = re.compile(rb'"e"'), re.compile(rb"'e'")  # no error cell without one of them
 _ERROR_CELL = re.compile(rb"""<(?:[\w.\-]+:)?c\s((?:[^>]*?\s)?t\s*=\s*["']e["'][^>]*)>""")
 _C_END = re.compile(rb"</(?:[\w.\-]+:)?c>")
 _V_TEXT = re.compile(rb"<(?:[\w.\-]+:)?v(?:\s[^>]*)?>([^<]*)</(?:[\w.\-]+:)?v>")
@@ -402,7 +421,7 @@ class _ErrorCells:
     def feed(self, chunk: bytes) -> None:
         buf = self.pending + self.stream.complete(chunk)
         self.pending = b""
-        if b'"e"' not in buf and b"'e'" not in buf:
+        if not _QUOTED_E.search(buf) and not (b"'" in buf and _APOSTROPHED_E.search(buf)):  # faster than two ``in``
             return
         pos = 0
         while (m := _ERROR_CELL.search(buf, pos)) is not None:
@@ -503,6 +522,8 @@ class _OdsExtent:
 
 def _xml_unescape(raw: bytes) -> str:
     text = raw.decode("utf-8", "replace")
+    if "&" not in text:
+        return text
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
 
 
@@ -522,28 +543,23 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _parse_xml(raw: bytes, path: Path, part: str) -> Any:
-    try:
-        return SafeET.fromstring(raw)
-    except Exception as exc:  # defusedxml raises its own errors besides ParseError
-        raise _problem("corrupt-file", path, detail=f"{part} is not valid XML ({exc})") from None
-
-
 _RELATIONSHIP = re.compile(rb"<(?:[\w.\-]+:)?Relationship\s([^>]*)>")
 
 
-def _rel_targets(rels_xml: bytes, base: str, kind: str = "") -> dict[str, str]:
+def _rel_targets(rels_xml: bytes, base: str, kind: bytes = b"") -> dict[str, str]:
     """Relationship id -> the part it points at (internal targets whose type ends with ``kind``).
 
     A regex, not a parser: the part has passed the entity check, and rels are flat.
+    Only the id and the target are unescaped: no escape can spell ``External``
+    or end a type in ``/table``.
     """
     targets: dict[str, str] = {}
     for m in _RELATIONSHIP.finditer(rels_xml):
-        attrs = {k.decode("ascii", "replace"): _xml_unescape(v) for k, v in _attrs(m.group(1)).items()}
-        if attrs.get("TargetMode") != "External" and attrs.get("Type", "").endswith(kind):
-            target = attrs.get("Target", "").replace("\\", "/")
+        attrs = _attrs(m.group(1))
+        if attrs.get(b"TargetMode") != b"External" and attrs.get(b"Type", b"").endswith(kind):
+            target = _xml_unescape(attrs.get(b"Target", b"")).replace("\\", "/")
             resolved = target.lstrip("/") if target.startswith("/") else posixpath.join(base, target)
-            targets[attrs.get("Id", "")] = posixpath.normpath(resolved)
+            targets[_xml_unescape(attrs.get(b"Id", b""))] = posixpath.normpath(resolved)
     return targets
 
 
@@ -558,19 +574,39 @@ def _table(head: bytes) -> tuple[str, str] | None:
 
 
 def _workbook_sheets(wb_xml: bytes, rels_xml: bytes | None, path: Path) -> tuple[dict[str, str], bool]:
-    """Sheet part -> sheet name from workbook.xml and its rels; and the 1904 date system."""
-    root = _parse_xml(wb_xml, path, "xl/workbook.xml")
+    """Sheet part -> sheet name from workbook.xml and its rels; and the 1904 date system.
+
+    Parsed by expat itself, refusing a DOCTYPE as defusedxml does when told to
+    (the entity check has refused it already, unless the part hides it in an
+    encoding the check cannot read): the element tree that defusedxml builds in
+    Python cost ten times the parse, for two elements.
+    """
     targets = _rel_targets(rels_xml, "xl") if rels_xml is not None else {}
     parts: dict[str, str] = {}
     date1904 = False
-    for el in root.iter():
-        name = _local(el.tag)
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal date1904
+        if not tag.endswith(("sheet", "workbookPr")):  # most elements: the cheapest test first
+            return
+        name = _local(tag)
         if name == "workbookPr":
-            date1904 = (el.get("date1904") or "").lower() in ("1", "true")
+            date1904 = (attrs.get("date1904") or "").lower() in ("1", "true")
         elif name == "sheet":
-            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
+            rid = next((v for k, v in attrs.items() if _local(k) == "id"), None)
             if rid in targets:
-                parts[targets[rid]] = el.get("name") or ""
+                parts[targets[rid]] = attrs.get("name") or ""
+
+    def doctype(name: str, sysid: str | None, pubid: str | None, internal: bool) -> None:
+        raise DTDForbidden(name, sysid, pubid)
+
+    parser = expat.ParserCreate(None, "}")  # namespaced names as "uri}local", as ElementTree asks for them
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = doctype
+    try:
+        parser.Parse(wb_xml, True)
+    except Exception as exc:  # ExpatError, DTDForbidden, LookupError for an encoding expat does not know
+        raise _problem("corrupt-file", path, detail=f"xl/workbook.xml is not valid XML ({exc})") from None
     return parts, date1904
 
 
@@ -582,15 +618,65 @@ def _attrs(raw: bytes) -> dict[bytes, bytes]:
     return {k: double or single for k, double, single in _ATTR.findall(raw)}
 
 
-def _read_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sinks: Sequence[Callable[[bytes], None]], keep: int = 0) -> bytes:
-    """Stream one part through the sinks; return its first ``keep`` bytes.
+LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip entry's local file header, as zipfile reads it
+WHOLE_PART = 4 * MiB  # parts declaring up to this are inflated in one go from the file's bytes
 
-    zipfile stops at the declared size and checks the CRC, so a lying entry
-    never costs more than the directory admits (already checked against the limits).
+
+def _unpacked(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """A part's bytes straight from the file's buffer, or None where zipfile's reader must read it.
+
+    zipfile's reader costs more per part (a file object, a decompressor wrapper,
+    chunked reads) than inflating the 28 small parts of an ordinary return. This
+    takes only what that reader would take, byte for byte: a local header with its
+    signature and the directory's name, stored or deflated, not patched or
+    encrypted, all its data inside the file, exactly the declared size out and the
+    declared CRC. For anything else (a damaged or lying part, another method, a big
+    part) it gives None and the part is read through zipfile, which raises what it
+    always raised.
     """
-    kept = bytearray()
-    n = 0
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x61 or info.file_size > WHOLE_PART:
+        return None  # 0x61: encrypted, compressed patched data, strong encryption
     try:
+        sig, _, _, flags, _, _, _, _, _, _, name_len, extra_len = LOCAL_HEADER.unpack_from(data, info.header_offset)
+        start = info.header_offset + LOCAL_HEADER.size
+        name = data[start : start + name_len]  # decoded as zipfile does (an ASCII name reads the same in both, and UTF-8 is the quicker)
+        if sig != b"PK\x03\x04" or name.decode("utf-8" if flags & 0x800 or name.isascii() else "cp437") != info.orig_filename:
+            return None
+        start += name_len + extra_len
+        packed = data[start : start + info.compress_size]
+        if len(packed) != info.compress_size:
+            return None
+        if info.compress_type == zipfile.ZIP_STORED:
+            raw = packed
+        else:  # at most one byte more than declared: enough to tell a lying size
+            raw = zlib.decompressobj(-15).decompress(packed, info.file_size + 1)
+    except (struct.error, UnicodeDecodeError, zlib.error):
+        return None
+    if len(raw) != info.file_size or zlib.crc32(raw) != info.CRC:
+        return None
+    return raw
+
+
+def _read_part(zf: zipfile.ZipFile, data: bytes, info: zipfile.ZipInfo, path: Path, sinks: Sequence[Callable[[bytes], None]], keep: int = 0) -> bytes:
+    """Feed one part through the sinks; return its first ``keep`` bytes.
+
+    The sinks get the part in chunks of ``CHUNK`` bytes, whichever way it is read
+    (so a scanner sees the same chunks, and refuses the same parts): a small part
+    is inflated from the file's bytes in one go (``_unpacked``); any other is
+    streamed through zipfile, which stops at the declared size and checks the CRC,
+    so a lying entry never costs more than the directory admits (already checked
+    against the limits).
+    """
+    try:
+        raw = _unpacked(data, info)
+        if raw is not None:
+            for at in range(0, len(raw), CHUNK):
+                chunk = raw[at : at + CHUNK]
+                for sink in sinks:
+                    sink(chunk)
+            return raw[:keep]
+        kept = bytearray()
+        n = 0
         with zf.open(info) as f:
             while chunk := f.read(CHUNK):
                 n += len(chunk)
@@ -630,11 +716,11 @@ def check_zip(data: bytes, path: Path, limits: Limits) -> _ZipFacts:
 
     # what kind of zip is it?
     if "mimetype" in byname and byname["mimetype"].file_size < 200:
-        mime = _read_part(zf, byname["mimetype"], path, (), keep=200).strip()
+        mime = _read_part(zf, data, byname["mimetype"], path, (), keep=200).strip()
         if mime == ODS_MIME:
-            if _odf_encrypted(zf, byname, path):
+            if _odf_encrypted(zf, data, byname, path):
                 raise _problem("encrypted-file", path)
-            return _check_ods(zf, infos, path, limits)
+            return _check_ods(zf, data, infos, path, limits)
         kind = mime.decode("ascii", "replace").rsplit(".", 1)[-1]
         raise _problem("not-a-spreadsheet", path, detail=f"an OpenDocument {kind}")
     if "xl/workbook.bin" in byname:
@@ -647,14 +733,14 @@ def check_zip(data: bytes, path: Path, limits: Limits) -> _ZipFacts:
         else:
             what = "a zip archive without a workbook in it"
         raise _problem("not-a-spreadsheet", path, detail=what)
-    return _check_xlsx(zf, infos, byname, path, limits)
+    return _check_xlsx(zf, data, infos, byname, path, limits)
 
 
 _ODF_ENCRYPTION = re.compile(rb"<(?:[\w.\-]+:)?encryption-data[\s/>]")
 ODF_MANIFEST = "META-INF/manifest.xml"
 
 
-def _odf_encrypted(zf: zipfile.ZipFile, byname: dict[str, zipfile.ZipInfo], path: Path) -> bool:
+def _odf_encrypted(zf: zipfile.ZipFile, data: bytes, byname: dict[str, zipfile.ZipInfo], path: Path) -> bool:
     """Whether an OpenDocument file is saved with a password.
 
     ODF encrypts part by part (the zip itself is not encrypted): the manifest
@@ -669,7 +755,7 @@ def _odf_encrypted(zf: zipfile.ZipFile, byname: dict[str, zipfile.ZipInfo], path
     if info is None:
         return False
     check = _EntityCheck()
-    manifest = _read_part(zf, info, path, (check.feed,), keep=info.file_size)
+    manifest = _read_part(zf, data, info, path, (check.feed,), keep=info.file_size)
     if check.found:
         raise _problem("xml-entities", path)
     return bool(_ODF_ENCRYPTION.search(manifest))
@@ -677,6 +763,7 @@ def _odf_encrypted(zf: zipfile.ZipFile, byname: dict[str, zipfile.ZipInfo], path
 
 def _check_xml_parts(
     zf: zipfile.ZipFile,
+    data: bytes,
     infos: Sequence[zipfile.ZipInfo],
     path: Path,
     scanners: dict[str, Sequence[Any]],
@@ -686,19 +773,18 @@ def _check_xml_parts(
     kept: dict[str, bytes] = {}
     for info in infos:
         check = _EntityCheck()
-        sinks: list[Callable[[bytes], None]] = [check.feed]
-        sinks.extend(scanner.feed for scanner in scanners.get(info.filename, ()))
-        head = _read_part(zf, info, path, sinks, keep=keep.get(info.filename, 0))
+        name = info.filename
+        head = _read_part(zf, data, info, path, [check.feed, *[scanner.feed for scanner in scanners.get(name, ())]], keep.get(name, 0))
         if check.found:
             raise _problem("xml-entities", path)
-        if info.filename in keep:
-            kept[info.filename] = head
+        if name in keep:
+            kept[name] = head
     return kept
 
 
-def _check_xlsx(zf: zipfile.ZipFile, infos: Sequence[zipfile.ZipInfo], byname: dict[str, zipfile.ZipInfo], path: Path, limits: Limits) -> _ZipFacts:
+def _check_xlsx(zf: zipfile.ZipFile, data: bytes, infos: Sequence[zipfile.ZipInfo], byname: dict[str, zipfile.ZipInfo], path: Path, limits: Limits) -> _ZipFacts:
     index = ["xl/workbook.xml", "xl/_rels/workbook.xml.rels"]
-    first = _check_xml_parts(zf, [byname[n] for n in index if n in byname], path, {}, {n: byname[n].file_size for n in index if n in byname})
+    first = _check_xml_parts(zf, data, [byname[n] for n in index if n in byname], path, {}, {n: byname[n].file_size for n in index if n in byname})
     sheets, date1904 = _workbook_sheets(first["xl/workbook.xml"], first.get("xl/_rels/workbook.xml.rels"), path)
     if not any(part in byname for part in sheets):  # no usable rels: scan where sheets usually are
         folders = ("xl/worksheets/", "xl/macrosheets/", "xl/dialogsheets/")
@@ -708,7 +794,7 @@ def _check_xlsx(zf: zipfile.ZipFile, infos: Sequence[zipfile.ZipInfo], byname: d
     sheet_rels = {posixpath.join(posixpath.dirname(p), "_rels", posixpath.basename(p) + ".rels"): p for p in sheets}
     small = {i.filename: 64 * 1024 for i in infos if i.filename in sheet_rels or i.filename.startswith("xl/tables/")}
     rest = [i for i in infos if i.filename not in index]
-    kept = _check_xml_parts(zf, rest, path, {part: (scanners[part], error_cells[part]) for part in scanners}, small)
+    kept = _check_xml_parts(zf, data, rest, path, {part: (scanners[part], error_cells[part]) for part in scanners}, small)
     for part, scan in scanners.items():
         if scan.worst:
             row, col = scan.worst
@@ -716,7 +802,7 @@ def _check_xlsx(zf: zipfile.ZipFile, infos: Sequence[zipfile.ZipInfo], byname: d
     tables: dict[str, tuple[str, str]] = {}
     for rels, sheet_part in sheet_rels.items():
         if rels in kept:
-            for target in _rel_targets(kept[rels], posixpath.dirname(sheet_part), "/table").values():
+            for target in _rel_targets(kept[rels], posixpath.dirname(sheet_part), b"/table").values():
                 found = _table(kept.get(target, b""))
                 if found:
                     tables[found[0]] = (sheets[sheet_part], found[1])
@@ -726,9 +812,9 @@ def _check_xlsx(zf: zipfile.ZipFile, infos: Sequence[zipfile.ZipInfo], byname: d
     return _ZipFacts(format=fmt, date1904=date1904, tables=tables, macros=macros, errors=errors)
 
 
-def _check_ods(zf: zipfile.ZipFile, infos: Sequence[zipfile.ZipInfo], path: Path, limits: Limits) -> _ZipFacts:
+def _check_ods(zf: zipfile.ZipFile, data: bytes, infos: Sequence[zipfile.ZipInfo], path: Path, limits: Limits) -> _ZipFacts:
     scan = _OdsExtent(limits.max_rows, limits.max_cols)
-    _check_xml_parts(zf, infos, path, {"content.xml": (scan,)}, {})
+    _check_xml_parts(zf, data, infos, path, {"content.xml": (scan,)}, {})
     for sheet, (row, col) in scan.worst.items():
         raise _problem("stray-cell", path, sheet=sheet, cell=cell_ref(row - 1, col - 1))
     macros = any(i.filename.startswith(("Basic/", "Scripts/")) for i in infos)
