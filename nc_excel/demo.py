@@ -32,37 +32,33 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nc_excel import processes
 from nc_excel.analyses.places import SELECTED
 from nc_excel.certificate.schema import certificate_name
 from nc_excel.certificate.simulate import fill_certificate
 from nc_excel.excel.edit import Book
 from nc_excel.excel.schema import HEADER_ROW, col_letter, columns
-from nc_excel.intake import workers
 from nc_excel.intake.archive import Archive, Register
 from nc_excel.intake.sniff import Limits
-from nc_excel.master.decisions import selected_labs
-from nc_excel.master.schema import LIVING_LABS, living_lab_row
 from nc_excel.partner.schema import FINANCE, SELECTED_LABS, Entries, template_name
 from nc_excel.partner.schema import LIVING_LABS as CANDIDATES
 from nc_excel.partner.simulate import fill_workbook, partner_entries, rename_sheet, save
 from nc_excel.setup.demo import northern_connections
 from nc_excel.setup.models import COST_CATEGORIES, ProjectSetup
-from nc_excel.workspace import ProjectError, Workspace
 
 if TYPE_CHECKING:
     from nc_excel.intake.collect import CollectResult
     from nc_excel.master.build import MasterResult
     from nc_excel.report.remind import RemindResult
+    from nc_excel.workspace import Workspace
 
 # What only the coordinator's side uses (pandas and openpyxl with the build, the board summary and
 # the report) is imported by ``_coordinator_tools`` while the partners fill in, not with this module:
-# the workers that fill in start without it.
+# the workers that fill in start without it. The workspace (the coordinator's commands) and the
+# master's model are imported where they are used: the fork server imports this module for the
+# partners, who need neither, before it starts the first worker (the templates').
 
 Progress = Callable[[int, int, str], None]
-
-COMMAND_LIBRARIES = ("typer", "rich.progress", "rich.table")
-"""What ``nc-excel`` imports: a worker runs the command's module again as its main (as multiprocessing does),
-in a hundredth of a second instead of a tenth when its fork server has these already."""
 
 SEED = 2017
 GENERATED_AT = dt.datetime(2017, 9, 1, 9, 0)
@@ -130,9 +126,9 @@ class Partners:
     def __init__(self, setup: ProjectSetup) -> None:
         self.setup = setup
         self.pending: list[cf.Future[Any]] = []
-        # the demo starts the process's fork server first, to import while the project and its templates are
-        # written: the reader's modules, this one (the partners') and the command's libraries
-        ctx = workers.context(__name__, *COMMAND_LIBRARIES, start=True)
+        # the demo starts the process's fork server first (unless ``nc-excel demo`` has started it already), to
+        # import while the project and its templates are written: the reader's modules and this one (the partners')
+        ctx = processes.context(__name__, start=True)
         self.pool = cf.ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=ctx)
 
     def __enter__(self) -> Partners:
@@ -227,6 +223,8 @@ DEDUCTION = ("BRG", "staff", Decimal("0.95"), "Part of a trainee's staff costs i
 def _confirm_shortlist(ws: Workspace, setup: ProjectSetup, when: dt.datetime) -> None:
     """The coordinator confirms the period-1 shortlist: Selected in the Decision column of every
     shortlisted place, typed into the master as in Excel (columns found through the master's model)."""
+    from nc_excel.master.schema import LIVING_LABS, living_lab_row
+
     fields = [c.name for c in columns(living_lab_row(setup.criteria))]
     column = {name: col_letter(fields.index(name)) for name in ("shortlisted", "decision")}
     book = Book(ws.master)
@@ -291,6 +289,8 @@ def _period_entries(setup: ProjectSetup, partner: str, period: int, selected: di
 
 def _later_returns(ws: Workspace, setup: ProjectSetup, period: int, when: Calendar, partners: Partners) -> None:
     """Every partner's return for ``period`` at its deadline; the partner who missed period 1 sends both."""
+    from nc_excel.master.decisions import selected_labs
+
     inbox = ws.inbox / f"{when.first:%Y-%m-%d}"
     end = setup.period(period).end
     selected = selected_labs(ws.master)
@@ -312,6 +312,8 @@ def _later_corrections(ws: Workspace, setup: ProjectSetup, period: int, when: Ca
     partner, corrected = CORRECTED
     if period != corrected:
         return
+    from nc_excel.master.decisions import selected_labs
+
     entries = _period_entries(setup, partner, period, selected_labs(ws.master))
     staff = entries.tables["Finance"][0]
     staff["declared"] = (staff["declared"] * 9 / 10).quantize(Decimal("0.01"))
@@ -337,6 +339,8 @@ STEPS = ("project", "templates", "partners fill in", "first collect", "correctio
 
 def run_demo(root: Path, *, through: int = 1, pdf: bool = True, progress: Progress | None = None) -> DemoResult:
     """Play Northern Connections' reporting periods 1 to ``through`` in ``root`` (which must not hold a project)."""
+    from nc_excel.workspace import ProjectError, Workspace
+
     report = progress or (lambda done, total, label: None)
     setup = northern_connections(template_key=f"demo-{SEED}")
     numbers = [p.number for p in setup.periods]
