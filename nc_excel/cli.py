@@ -497,11 +497,13 @@ def demo(
     import gc
 
     from nc_excel import processes
+    from nc_excel.gc_policy import imports_frozen
 
     # the fork server imports the demo's modules (the partners' work, the readers') and the command's libraries
     # while this process imports the demo: the templates' workers start as soon as the project is written
     processes.context("nc_excel.demo", *COMMAND_LIBRARIES, start=True)
-    from nc_excel.demo import run_demo
+    with imports_frozen():
+        from nc_excel.demo import run_demo
 
     with _friendly_errors():
         with _progress("Northern Connections demo") as update:

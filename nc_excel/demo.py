@@ -38,6 +38,7 @@ from nc_excel.certificate.schema import certificate_name
 from nc_excel.certificate.simulate import fill_certificate
 from nc_excel.excel.edit import Book
 from nc_excel.excel.schema import HEADER_ROW, col_letter, columns
+from nc_excel.gc_policy import imports_frozen
 from nc_excel.intake.archive import Archive, Register
 from nc_excel.intake.sniff import Limits
 from nc_excel.partner.schema import FINANCE, SELECTED_LABS, Entries, template_name
@@ -156,12 +157,11 @@ def _coordinator_tools() -> None:
     """Import the build, the board summary, the report and the reminders (pandas, openpyxl): while the
     partners fill in, the main process has nothing else to do, and would import them when it builds.
     Their objects are frozen with the rest (``_modules_frozen``)."""
-    import nc_excel.board.write  # noqa: F401
-    import nc_excel.master.build  # noqa: F401
-    import nc_excel.report.remind  # noqa: F401
-    import nc_excel.report.write  # noqa: F401
-
-    gc.freeze()
+    with imports_frozen():
+        import nc_excel.board.write  # noqa: F401
+        import nc_excel.master.build  # noqa: F401
+        import nc_excel.report.remind  # noqa: F401
+        import nc_excel.report.write  # noqa: F401
 
 
 def _fill_renamed(template: Path, out: Path, entries: Entries, setup: ProjectSetup, overrides: dict[tuple[str, str], Any] | None,
