@@ -117,20 +117,28 @@ def _saved_at(path: Path, when: dt.datetime) -> Path:
     return path
 
 
+_SETUP: Any = None
+"""The project's setup in a partners' worker, handed over once when it starts (``Partners``), not pickled with every workbook."""
+
+
+def _share(setup: ProjectSetup) -> None:
+    global _SETUP
+    _SETUP = setup
+
+
 class Partners:
     """The simulated partners, filling in their workbooks at the same time as real ones do (a process per core).
 
-    ``fill``, ``certify`` and ``submit`` (a return made some other way) hand a workbook over; ``wait``
-    returns when every one handed over is saved (and raises what went wrong in any).
+    ``fill``, ``certify`` and ``submit`` (a return made some other way, the setup in ``_SETUP``)
+    hand a workbook over; ``wait`` returns when every one handed over is saved (and raises what went wrong in any).
     """
 
     def __init__(self, setup: ProjectSetup) -> None:
-        self.setup = setup
         self.pending: list[cf.Future[Any]] = []
         # the demo starts the process's fork server first (unless ``nc-excel demo`` has started it already), to
         # import while the project and its templates are written: the reader's modules and this one (the partners')
         ctx = processes.context(__name__, start=True)
-        self.pool = cf.ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=ctx)
+        self.pool = cf.ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=ctx, initializer=_share, initargs=(setup,))
 
     def __enter__(self) -> Partners:
         return self
@@ -142,7 +150,7 @@ class Partners:
         self.pending.append(self.pool.submit(work, *args, **kwargs))
 
     def fill(self, template: Path, out: Path, entries: Entries, overrides: dict[tuple[str, str], Any] | None = None) -> None:
-        self.submit(fill_workbook, template, out, entries, self.setup, overrides=overrides)
+        self.submit(_fill, template, out, entries, overrides)
 
     def certify(self, template: Path, out: Path, lines: dict[str, dict[str, Any]], form: dict[str, Any]) -> None:
         self.submit(fill_certificate, template, out, lines, form)
@@ -164,12 +172,16 @@ def _coordinator_tools() -> None:
         import nc_excel.report.write  # noqa: F401
 
 
-def _fill_renamed(template: Path, out: Path, entries: Entries, setup: ProjectSetup, overrides: dict[tuple[str, str], Any] | None,
-                  old: str, new: str) -> None:
+def _fill(template: Path, out: Path, entries: Entries, overrides: dict[tuple[str, str], Any] | None) -> Path:
+    """A partner's return: its template filled in with its entries, and ``overrides`` (its mistakes) typed over them."""
+    return fill_workbook(template, out, entries, _SETUP, overrides=overrides)
+
+
+def _fill_renamed(template: Path, out: Path, entries: Entries, overrides: dict[tuple[str, str], Any] | None, old: str, new: str) -> None:
     """A return whose partner renamed a sheet before saving it."""
     import openpyxl
 
-    wb = openpyxl.load_workbook(fill_workbook(template, out, entries, setup, overrides=overrides))
+    wb = openpyxl.load_workbook(_fill(template, out, entries, overrides))
     rename_sheet(wb, old, new)
     save(wb, out)
 
@@ -191,7 +203,7 @@ def _first_returns(ws: Workspace, setup: ProjectSetup, partners: Partners) -> No
         template = ws.outbox(period) / template_name(setup, period, partner)
         out = inbox / f"{partner}_P1.xlsx"
         if partner in RENAMED_SHEET:
-            partners.submit(_fill_renamed, template, out, entries, setup, MISTAKES.get(partner), *RENAMED_SHEET[partner])
+            partners.submit(_fill_renamed, template, out, entries, MISTAKES.get(partner), *RENAMED_SHEET[partner])
         else:
             partners.fill(template, out, entries, MISTAKES.get(partner))
     _coordinator_tools()
