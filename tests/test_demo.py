@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -12,6 +15,7 @@ from sheet_refs import computed, error_cells, missing_count_cell, still_naming
 from test_trends import SHEET_CELL, board_texts
 from typer.testing import CliRunner
 
+import nc_excel
 from nc_excel.cli import app
 from nc_excel.demo import AS_OF, RENAMED_SHEET, SEED, DemoResult
 from nc_excel.intake.archive import Register
@@ -125,3 +129,13 @@ def test_the_board_leaves_replaced_files_and_cell_references_to_the_master(demo)
     assert "Accepted with 1 warning." in texts and not [t for t in texts if t.startswith("Return rejected")]
     assert not [t for t in texts if ("RSD" in t and "error" in t) or "template of reporting period" in t]
     assert not [t for t in texts if SHEET_CELL.search(t)]
+
+
+def test_the_partners_workers_start_without_the_coordinators_side(tmp_path: Path) -> None:
+    """The fork server imports the demo's module for the partners before it forks the first worker (the
+    templates'): the workspace, the master's modules, pandas and openpyxl must not come with it."""
+    code = "import sys, nc_excel.demo; print(' '.join(sys.modules))"
+    env = {**os.environ, "PYTHONPATH": str(Path(nc_excel.__file__).resolve().parents[1])}  # the tree under test, in a fresh process
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path, env=env).stdout.split()
+    assert "nc_excel.demo" in loaded
+    assert not [m for m in loaded if m in ("nc_excel.workspace", "pandas", "openpyxl") or m.startswith("nc_excel.master")]
