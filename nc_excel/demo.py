@@ -197,8 +197,7 @@ def _first_returns(ws: Workspace, setup: ProjectSetup, partners: Partners) -> No
         if partner == SAME_PLACE[1]:
             neighbour = partner_entries(setup, SAME_PLACE[0], 1, seed=SEED, as_of=AS_OF).tables["LivingLabs"][0]
             entries.tables["LivingLabs"].insert(0, {**neighbour, "name": f"  {neighbour['name'].upper()}", "contact": None})
-        if partner == WRONG_TEMPLATE:
-            ws.generate_templates(2, [partner], now=GENERATED_AT)
+        if partner == WRONG_TEMPLATE:  # its period-2 template is written with the others (run_demo)
             period = 2
         template = ws.outbox(period) / template_name(setup, period, partner)
         out = inbox / f"{partner}_P1.xlsx"
@@ -372,6 +371,9 @@ def run_demo(root: Path, *, through: int = 1, pdf: bool = True, progress: Progre
             play = result.periods[period] = PeriodPlay(period)
             if period == 1:
                 at(1, STEPS[1])
+                # the period-2 template one partner fills in by mistake, first: this process writes it while the fork
+                # server still imports, instead of in the step it is busiest in (partners fill in)
+                ws.generate_templates(2, [WRONG_TEMPLATE], now=GENERATED_AT)
                 ws.generate_templates(1, now=GENERATED_AT)
                 at(1, STEPS[2])
                 _first_returns(ws, setup, partners)
