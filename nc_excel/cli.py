@@ -494,8 +494,6 @@ def demo(
     through: Annotated[int, typer.Option("--through", metavar="N", min=1, help="Play reporting periods 1 to N (default 1: the first report, mid-October 2017).")] = 1,
 ) -> None:
     """Play a whole reporting cycle on the embedded Northern Connections data (period 1, mid-October 2017; more with --through)."""
-    import gc
-
     from nc_excel import processes
     from nc_excel.gc_policy import imports_frozen
 
