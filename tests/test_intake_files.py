@@ -272,27 +272,25 @@ def test_zip_entry_lying_about_its_size(template: Path, tmp_path: Path, delta: i
     assert exc.issue.code == "corrupt-file" and SHEET1 in exc.issue.message
 
 
+def _record(data: bytes, name: str, signature: bytes, length_at: int, name_at: int) -> int:
+    """Where the zip record with ``signature`` naming the entry starts (its name's length and the name at those offsets)."""
+    raw = name.encode()
+    at = data.find(signature)
+    while at != -1:
+        nlen = struct.unpack_from("<H", data, at + length_at)[0]
+        if data[at + name_at : at + name_at + nlen] == raw:
+            return at
+        at = data.find(signature, at + 4)
+    raise AssertionError(f"{name} not found")
+
+
 def _local_header(data: bytes, name: str) -> int:
     """Where the local file header of an entry starts (the first one carrying that name)."""
-    raw = name.encode()
-    at = data.find(b"PK\x03\x04")
-    while at != -1:
-        nlen = struct.unpack_from("<H", data, at + 26)[0]
-        if data[at + 30 : at + 30 + nlen] == raw:
-            return at
-        at = data.find(b"PK\x03\x04", at + 4)
-    raise AssertionError(f"{name} not found")
+    return _record(data, name, b"PK\x03\x04", 26, 30)
 
 
 def _central_entry(data: bytes, name: str) -> int:
-    raw = name.encode()
-    at = data.find(b"PK\x01\x02")
-    while at != -1:
-        nlen = struct.unpack_from("<H", data, at + 28)[0]
-        if data[at + 46 : at + 46 + nlen] == raw:
-            return at
-        at = data.find(b"PK\x01\x02", at + 4)
-    raise AssertionError(f"{name} not found")
+    return _record(data, name, b"PK\x01\x02", 28, 46)
 
 
 def _patched(src: Path, dst: Path, name: str, local: dict[int, bytes], central: dict[int, bytes] | None = None) -> Path:
