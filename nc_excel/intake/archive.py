@@ -404,8 +404,13 @@ class Archive:
     def recorded(self, entries: list[Entry]) -> list[Reported] | None:
         """What the archived entries reported, when it is known without opening a workbook (from records or
         returns read before); None when one of them would have to be opened (then ask ``reported``)."""
-        found = [self._reported(e) for e in entries if e.archived]
-        return None if None in found else found  # type: ignore[return-value]
+        found = []
+        for e in entries:
+            if e.archived:
+                if (known := self._reported(e)) is None:
+                    return None
+                found.append(known)
+        return found
 
     def _reported(self, e: Entry) -> Reported | None:
         if (ret := self._cache.get(e.sha256)) is not None:
