@@ -225,9 +225,7 @@ def collect_cmd(
     """
     from nc_excel import processes
 
-    box = inbox or ProjectFolder(project).inbox
-    if box.is_dir() and any(box.iterdir()):
-        processes.context(start=True)  # the readers' server imports their modules while this process imports its own
+    processes.start_for(inbox or ProjectFolder(project).inbox)  # before this process imports its own modules
     from nc_excel.intake.archive import LATE
     from nc_excel.workspace import Workspace
 
@@ -506,7 +504,6 @@ def demo(
     with _friendly_errors():
         with _progress("Northern Connections demo") as update:
             result = run_demo(folder, through=through, pdf=pdf, progress=update)
-    gc.freeze()  # the process ends after the tables below: its objects, a million or so, need no last walk by the cycle collector (a tenth of a second or more)
     for play in result.periods.values():
         for name, run in (("First collect", play.first), ("Second collect", play.second)):
             if run is not None and run.collected:

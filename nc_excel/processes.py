@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 from multiprocessing import forkserver
+from pathlib import Path
 from typing import Any
 
 READER = ("nc_excel.intake.workers", "nc_excel.intake.archive")
@@ -33,3 +34,10 @@ def context(*preload: str, start: bool = False) -> Any:
     if start:
         forkserver.ensure_running()
     return ctx
+
+
+def start_for(inbox: Path) -> None:
+    """Start the server now when ``inbox`` holds anything to read, so that it imports the readers' modules
+    while the command goes on (its own imports, the setup); an empty inbox needs no readers."""
+    if inbox.is_dir() and any(inbox.iterdir()):
+        context(start=True)

@@ -328,8 +328,7 @@ class Workspace(ProjectFolder):
         inbox = inbox or self.inbox
         if not inbox.is_dir():
             raise ProjectError(f"The inbox {inbox} does not exist. Put the partners' returns in {self.inbox} or name a folder with --inbox.")
-        if any(inbox.iterdir()):
-            processes.context(start=True)  # the readers' server imports their modules meanwhile, instead of after
+        processes.start_for(inbox)
         setup = self.setup()
         now = now or dt.datetime.now().replace(microsecond=0)
         with self._locked("collect"), few_full_collections():
