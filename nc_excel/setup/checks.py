@@ -80,10 +80,11 @@ def _keys(reads: Mapping[str, TableRead], table: str) -> list[object]:
 def _references(reads: Mapping[str, TableRead]) -> Iterable[Issue]:
     for table, name, header, target, many in REFERENCES:
         known = _keys(reads, target)
+        lookup = set(known)  # 1,000 partners each naming one of 1,000 regions: not a search of the list each
         for row in _valid(reads, table):
             values = row.values.get(name) or []
             for value in values if many else [values]:
-                if value not in known:
+                if value not in lookup:
                     yield issue(
                         "setup-unknown-reference", field=header, value=value, sheet=SHEET_OF[table], cell=row.cells[name],
                         target=SHEET_OF[target], choices=", ".join(map(str, known)),
