@@ -24,6 +24,7 @@ from nc_excel.intake.archive import Register
 from nc_excel.partner.simulate import fill_workbook, partner_entries, rename_sheet
 from nc_excel.setup.currency import rate_of
 from nc_excel.setup.models import ProjectSetup
+from nc_excel.spread import FEW
 from nc_excel.workspace import Workspace
 
 NOW = dt.datetime(2017, 10, 16, 9, 0)
@@ -489,3 +490,45 @@ def test_a_work_package_completed_in_an_older_template_reads_as_done(project: Wo
     [c] = project.collect(now=NOW).collected
     assert not [i for i in c.issues if i.cell == "C5"]
     assert c.ret.rows("Progress")[0]["status"] == "Done"
+
+
+def test_the_answers_of_a_busy_run_are_each_written_before_their_register_line(project: Workspace, demo_setup: ProjectSetup) -> None:
+    """Seven rejected returns in one run, their feedback workbooks written two at a time: each register line names
+    its own workbook, and a partner's plain-named feedback is that of its last submission in the run."""
+    codes = [p.code for p in demo_setup.partners][:6]
+    assert len(codes) + 1 > FEW  # enough workbooks to be written by the workers, not one after another here
+    for code in codes:
+        make_return(project, demo_setup, code, f"{code}_a.xlsx", overrides={("Finance", "D5"): "1.234"})
+    make_return(project, demo_setup, codes[0], f"{codes[0]}_b.xlsx", overrides={("Progress", "D5"): 150})
+    make_return(project, demo_setup, codes[1], f"{codes[1]}_b.xlsx", LivingLabs=[])  # clean: its rejection earlier in the run is no longer the latest word
+    result = project.collect(now=dt.datetime(2017, 10, 10, 9, 0))
+    entries = {c.path.name: c.entry for c in result.collected}
+    feedback = project.root / "feedback" / "1"
+    for code in codes:
+        first = entries[f"{code}_a.xlsx"]
+        assert first.status == "rejected"
+        assert any("thousands" in problem for _, problem in feedback_list(project.root / first.feedback))
+    again = entries[f"{codes[0]}_b.xlsx"]
+    assert not any("thousands" in problem for _, problem in feedback_list(project.root / again.feedback))
+    assert feedback_list(feedback / f"NC_P1_{codes[0]}_feedback.xlsx") == feedback_list(project.root / again.feedback)
+    assert entries[f"{codes[1]}_b.xlsx"].accepted and entries[f"{codes[1]}_b.xlsx"].feedback is None
+    assert not (feedback / f"NC_P1_{codes[1]}_feedback.xlsx").exists()
+    assert [(e.seq, e.file, e.feedback) for e in Register(project.root).entries] == [
+        (c.entry.seq, c.entry.file, c.entry.feedback) for c in result.collected
+    ]
+
+
+def test_a_staged_register_line_is_written_as_it_stood(project: Workspace, demo_setup: ProjectSetup) -> None:
+    """A run that stops after writing its first file's line (its second, which replaces it, staged but never
+    written) leaves a register in which the first return counts: not one replaced by a file the register lacks."""
+    make_return(project, demo_setup, "ALK", "ALK_1.xlsx")
+    make_return(project, demo_setup, "ALK", "ALK_2.xlsx", overrides={("Progress", "F5"): "Second version"})
+    collected = project.collect(now=dt.datetime(2017, 10, 10, 9, 0)).collected
+    first, second = (c.entry.model_copy(update={"superseded_by": None}) for c in collected)
+    project.register.unlink()
+    register = Register(project.root)
+    write_first, _ = register.stage(first), register.stage(second)
+    assert register.latest_accepted("ALK", 1).file == "inbox/ALK_2.xlsx"  # in memory at once
+    write_first()
+    assert Register(project.root).latest_accepted("ALK", 1).file == "inbox/ALK_1.xlsx"
+    assert [e.file for e in Register(project.root).entries] == ["inbox/ALK_1.xlsx"]

@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import shutil
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -151,6 +151,7 @@ class Register:
             self._index(e)
         self._settle()
         self._unsaved = bool(self.problems)  # what was settled is written with the next entry
+        self._staged_whole = False  # a whole register has been staged (``stage``): the file will exist
 
     def _index(self, e: Entry) -> None:
         self._by_sha.setdefault(e.sha256, e)
@@ -218,6 +219,17 @@ class Register:
         A new entry is appended to the register file; only a replaced entry makes
         it rewrite the whole file (atomically), so collecting stays linear.
         """
+        self.stage(entry)()
+
+    def stage(self, entry: Entry) -> Callable[[], None]:
+        """``add`` the entry now, and return the call that writes it to the register file.
+
+        Collect stages a run's files one by one (each later file is judged against the
+        ones before it) and writes each one's line once its feedback workbook is written,
+        in the order staged. What a call writes is fixed now: its line, or the whole
+        register as it stands now (when the entry replaced one), so a later entry's
+        change to this one never reaches the file before that later entry does.
+        """
         self._last += 1
         entry.seq = self._last
         older = None
@@ -232,18 +244,24 @@ class Register:
         self.entries.append(entry)
         self._seen.add((entry.file, entry.sha256))
         self._index(entry)
-        if changed or older is not None or self._unsaved or not self.path.exists():
-            self.save()
-        else:
-            with self.path.open("a", encoding="utf-8") as fh:
-                fh.write(entry.model_dump_json() + "\n")
+        if changed or older is not None or self._unsaved or not (self._staged_whole or self.path.exists()):
+            self._unsaved, self._staged_whole = False, True
+            return partial(self._write, self._text())
+        return partial(self._append, entry.model_dump_json() + "\n")
+
+    def _text(self) -> str:
+        return "".join(e.model_dump_json() + "\n" for e in self.entries) + "".join(d.model_dump_json() + "\n" for d in self.decisions)
+
+    def _write(self, text: str) -> None:
+        with replacing(self.path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+
+    def _append(self, line: str) -> None:
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(line)
 
     def save(self) -> None:
-        with replacing(self.path) as tmp, tmp.open("w", encoding="utf-8") as fh:
-            for e in self.entries:
-                fh.write(e.model_dump_json() + "\n")
-            for d in self.decisions:
-                fh.write(d.model_dump_json() + "\n")
+        self._write(self._text())
         self._unsaved = False
 
     def returns_of(self, partner: str | None = None, period: int | None = None) -> list[Entry]:
@@ -281,8 +299,7 @@ class Register:
         if self._unsaved or not self.path.exists():
             self.save()
         else:
-            with self.path.open("a", encoding="utf-8") as fh:
-                fh.write(decision.model_dump_json() + "\n")
+            self._append(decision.model_dump_json() + "\n")
 
 
 def archived_name(received: dt.datetime, sha256: str, ext: str) -> str:

@@ -1,8 +1,11 @@
 """Collect: every file in the inbox read, checked, archived, registered and answered.
 
-Each file is judged on its own and recorded before the next, so a bad file never
-costs what was already collected. Only accepted returns reach the archive; a
-return with any error is rejected, and its partner gets a feedback workbook.
+Each file is judged on its own, against the files received before it (this run's
+too), and archived when accepted; then the run's feedback workbooks are written over
+the cores, and each file's register line right after its workbook, in the order of
+receipt. A file that stops the run never costs what was judged before it: those are
+still answered and registered. Only accepted returns reach the archive; a return
+with any error is rejected, and its partner gets a feedback workbook.
 
 Receipt is ours to record: a file is received when a collect run first sees it
 (the run's ``now``), and the files of one run are taken in the order of their
@@ -54,6 +57,7 @@ from nc_excel.partner.feedback import feedback_name, write_feedback
 from nc_excel.partner.read import Return
 from nc_excel.partner.schema import START_SHEET, SUBMISSION_FORM
 from nc_excel.setup.models import ProjectSetup, default_period
+from nc_excel.spread import spread
 
 Progress = Callable[[int, int, str], None]
 
@@ -172,42 +176,85 @@ def collect(
     periods, partners = {r.period for r in new_returns}, {r.partner for r in new_returns}
     others = [r for _, r in archive.read_many([e for e in register.current() if e.period in periods and e.partner not in partners])]
     across = check_across(_by_first_report([*others, *new_returns], register))
-    for path, (rel, sha) in pending.items():
-        read = reads[path]
-        ret, cert, found, replaced = read.ret, read.certificate, read.issues, None
-        if ret is not None:
-            found = [*found, *(i for i in across if i.file == ret.file and i.partner == ret.partner), *_late(ret, register, setup, now)]
-            if _status(found) in ACCEPTED and (replaced := register.latest_accepted(ret.partner, ret.period)) is not None:
-                found.append(_replaced(replaced, ret))
-        certifies = _certified(archive, register, cert) if cert is not None else None
-        if cert is not None:  # against the partner's current return, which may have come earlier in this run
-            found = found + check_certificate(cert, certifies)
-        found = [i.model_copy(update={"file": shown_name(path.name)}) for i in found]
-        whose = ret or cert
-        entry = Entry(
-            file=rel, sha256=sha, received=now, status=read.status or _status(found), kind=read.kind,
-            partner=whose.partner if whose else None, period=whose.period if whose else None,
-            errors=sum(1 for i in found if i.severity is Severity.ERROR),
-            warnings=sum(1 for i in found if i.severity is Severity.WARNING),
-            issues=found,
-        )
-        entry.model_dump_json()  # what the register cannot store fails here, before anything is written
-        if ret is not None:  # a feedback workbook is written before the register line: it may come first
-            write = partial(write_feedback, setup=setup, ret=ret, issues=found, generated_at=now,
-                            prefill=archive.prefill(ret.partner, ret.period)) if found else None
-            entry.feedback = _feedback(folder, folder.feedback(ret.period) / feedback_name(setup, ret.period, ret.partner), register.next_seq, now, write)
-        if cert is not None and certifies is not None:  # without a return there is nothing to prefill it from
-            write = partial(_certificate_feedback, setup=setup, cert=cert, declared=certifies, found=found, now=now) if found else None
-            entry.feedback = _feedback(folder, folder.feedback(cert.period) / certificate_feedback_name(setup, cert.period, cert.partner),
-                                       register.next_seq, now, write)
-        if whose is not None and entry.accepted:  # the one step that cannot be undone, registered right after
-            archived = archive_copy(root, path, whose.period, whose.partner, entry.received, sha, read.format)
-            entry.archived = folder.record(archived)
+    staged: list[tuple[_Answer | None, Callable[[], None]]] = []
+    try:
+        for path, (rel, sha) in pending.items():
+            read = reads[path]
+            ret, cert, found, replaced = read.ret, read.certificate, read.issues, None
             if ret is not None:
-                archive.archived(sha, ret, archived, read.record)  # its parsed record: the next commands need not open it again
-        register.add(entry)
-        result.collected.append(Collected(path, entry, ret, cert, replaced))
+                found = [*found, *(i for i in across if i.file == ret.file and i.partner == ret.partner), *_late(ret, register, setup, now)]
+                if _status(found) in ACCEPTED and (replaced := register.latest_accepted(ret.partner, ret.period)) is not None:
+                    found.append(_replaced(replaced, ret))
+            certifies = _certified(archive, register, cert) if cert is not None else None
+            if cert is not None:  # against the partner's current return, which may have come earlier in this run
+                found = found + check_certificate(cert, certifies)
+            found = [i.model_copy(update={"file": shown_name(path.name)}) for i in found]
+            whose = ret or cert
+            entry = Entry(
+                file=rel, sha256=sha, received=now, status=read.status or _status(found), kind=read.kind,
+                partner=whose.partner if whose else None, period=whose.period if whose else None,
+                errors=sum(1 for i in found if i.severity is Severity.ERROR),
+                warnings=sum(1 for i in found if i.severity is Severity.WARNING),
+                issues=found,
+            )
+            entry.model_dump_json()  # what the register cannot store fails here, before anything is written
+            answer = None
+            if ret is not None:
+                answer = _Answer.to(folder.feedback(ret.period) / feedback_name(setup, ret.period, ret.partner), register.next_seq, now,
+                                    partial(write_feedback, ret=ret, issues=found, generated_at=now,
+                                            prefill=archive.prefill(ret.partner, ret.period)) if found else None)
+            if cert is not None and certifies is not None:  # without a return there is nothing to prefill it from
+                answer = _Answer.to(folder.feedback(cert.period) / certificate_feedback_name(setup, cert.period, cert.partner), register.next_seq, now,
+                                    partial(_certificate_feedback, cert=cert, declared=certifies, found=found, now=now) if found else None)
+            entry.feedback = folder.record(answer.out) if answer is not None and answer.write is not None else None
+            if whose is not None and entry.accepted:  # the one step that cannot be undone, registered as soon as its feedback is written
+                archived = archive_copy(root, path, whose.period, whose.partner, entry.received, sha, read.format)
+                entry.archived = folder.record(archived)
+                if ret is not None:
+                    archive.archived(sha, ret, archived, read.record)  # its parsed record: the next commands need not open it again
+            staged.append((answer, register.stage(entry)))
+            result.collected.append(Collected(path, entry, ret, cert, replaced))
+    finally:  # what was judged before a file that stopped the run is still answered and registered
+        _answer_and_register(staged, setup)
     return result
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A submission's feedback workbook: written to ``out`` (named by its receipt, never overwritten, so a
+    partner's earlier feedback stays) and copied to ``stable``, the name partners know.
+
+    ``write(out, setup=...)`` writes it; None when the submission had nothing to say about, and then no
+    ``stable`` copy is left to show an earlier submission's problems as the latest.
+    """
+
+    stable: Path
+    out: Path
+    write: Callable[..., object] | None
+
+    @classmethod
+    def to(cls, stable: Path, receipt: int, now: dt.datetime, write: Callable[..., object] | None) -> _Answer:
+        return cls(stable, stable.with_name(f"{stable.stem}_{now:%Y-%m-%d_%H%M}_no{receipt}{stable.suffix}"), write)
+
+
+def _answered(setup: ProjectSetup, answer: _Answer) -> None:
+    """Write an answer's workbook (in a worker of ``spread``: only answers with a workbook are handed over)."""
+    if answer.write is not None:
+        answer.write(answer.out, setup=setup)
+
+
+def _answer_and_register(staged: list[tuple[_Answer | None, Callable[[], None]]], setup: ProjectSetup) -> None:
+    """The staged files' feedback workbooks written over the cores, and each file's register line written
+    after its workbook, in the order of receipt: a register line never names a workbook not yet written."""
+    written = spread(_answered, setup, [a for a, _ in staged if a is not None and a.write is not None])
+    for answer, register in staged:
+        if answer is not None and answer.write is None:
+            answer.stable.unlink(missing_ok=True)
+        elif answer is not None:
+            next(written)
+            with replacing(answer.stable) as tmp:
+                shutil.copyfile(answer.out, tmp)
+        register()
 
 
 def _certified(archive: Archive, register: Register, cert: Certificate) -> Declared | None:
@@ -217,25 +264,7 @@ def _certified(archive: Archive, register: Register, cert: Certificate) -> Decla
     return declared_of(ret, entry.received.date(), entry.sha256) if entry and ret else None
 
 
-def _feedback(folder: ProjectFolder, stable: Path, receipt: int, now: dt.datetime, write: Callable[[Path], object] | None) -> str | None:
-    """One feedback workbook per submission, named by its receipt (time and number) and never overwritten,
-    so a partner's earlier feedback stays; the latest is also copied to ``stable``, the name partners know.
-
-    ``write`` writes the workbook to a path; None when the submission had nothing to say about, and then
-    no ``stable`` copy is left to show an earlier submission's problems as the latest. Returns the
-    submission's workbook as the register records it.
-    """
-    if write is None:
-        stable.unlink(missing_ok=True)
-        return None
-    out = stable.with_name(f"{stable.stem}_{now:%Y-%m-%d_%H%M}_no{receipt}{stable.suffix}")
-    write(out)
-    with replacing(stable) as tmp:
-        shutil.copyfile(out, tmp)
-    return folder.record(out)
-
-
-def _certificate_feedback(out: Path, setup: ProjectSetup, cert: Certificate, declared: Declared, found: list[Issue], now: dt.datetime) -> None:
+def _certificate_feedback(out: Path, *, setup: ProjectSetup, cert: Certificate, declared: Declared, found: list[Issue], now: dt.datetime) -> None:
     """The certificate's feedback workbook: prefilled from the current return (so a certificate of a corrected
     report comes back with the corrected amounts), what the partner typed, and every issue at its cell."""
     typed = {key: {**line.values, **line.raw} for key, line in cert.lines.items()}
