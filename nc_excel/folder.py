@@ -8,6 +8,7 @@ folder of the layout is a change here and nowhere else.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,7 +117,10 @@ class ProjectFolder:
 
     def record(self, path: Path) -> str:
         """How the register records a path: relative inside the project, so the folder can move; whole outside it."""
-        return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
+        text, root = str(path), str(self.root)
+        if text.startswith(root) and text[len(root):len(root) + 1] == os.sep:  # as relative_to has it, without its cost per file
+            return text[len(root) + 1:]
+        return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else text
 
     def resolve(self, recorded: str) -> Path:
         """The path the register recorded."""

@@ -20,6 +20,7 @@ from conftest import GENERATED_AT, copy_project
 from typer.testing import CliRunner
 
 from nc_excel.cli import app
+from nc_excel.folder import ProjectFolder
 from nc_excel.intake.archive import Register
 from nc_excel.partner.simulate import fill_workbook, partner_entries, rename_sheet
 from nc_excel.setup.currency import rate_of
@@ -335,12 +336,16 @@ def test_a_bad_file_costs_nothing_already_collected(project: Workspace, demo_set
     assert Register(project.root).latest_accepted("SCE", 1) is not None
 
 
-def test_the_same_place_proposed_by_two_partners_is_said_to_the_second_only(project: Workspace, demo_setup: ProjectSetup) -> None:
-    """FHH proposes a place, then EEH the same (spelt differently): EEH is told, FHH never, not even when it corrects its report."""
+@pytest.mark.parametrize("records", [True, False], ids=["from-records", "records-deleted"])
+def test_the_same_place_proposed_by_two_partners_is_said_to_the_second_only(project: Workspace, demo_setup: ProjectSetup, records: bool) -> None:
+    """FHH proposes a place, then EEH the same (spelt differently): EEH is told, FHH never, not even when it corrects its report.
+    What FHH proposed is read from its return's record, or from its archived workbook when the records are gone."""
     place = partner_entries(demo_setup, "FHH", 1).tables["LivingLabs"][0]
     entries = partner_entries(demo_setup, "EEH", 1).tables["LivingLabs"]
     make_return(project, demo_setup, "FHH")
     project.collect(now=NOW)
+    if not records:
+        shutil.rmtree(ProjectFolder(project.root).parsed("0").parent)
     make_return(project, demo_setup, "EEH", LivingLabs=[{**place, "name": place["name"].upper() + " "}] + entries)
     eeh = project.collect(now=NOW).collected[0]
     [said] = [i for i in eeh.issues if i.code == "place-proposed-before" and i.cell == "A5"]

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 INCLUDE, EXCLUDE, SELECTED = "Include", "Exclude", "Selected"
 DECISION_WORDS = (INCLUDE, EXCLUDE, SELECTED)
 """What a decision can say; any other text is kept as a note of the coordinator's but decides nothing."""
+
+
+def proposed_place(values: Mapping[str, Any]) -> str | None:
+    """The ``place_key`` of a candidate row that proposes a place (it names one and its municipality), else None."""
+    name, municipality = values.get("name"), values.get("municipality")
+    return place_key(name, municipality) if name and municipality else None
 
 
 @lru_cache(maxsize=1 << 16)  # the same places come back in every period's lists

@@ -48,7 +48,7 @@ from nc_excel.intake.archive import (
     read_opened,
 )
 from nc_excel.intake.record import Reported, as_read_from, encode_return
-from nc_excel.intake.rules import check_across, check_return
+from nc_excel.intake.rules import check_across, check_return, proposes_places
 from nc_excel.intake.sniff import FileProblem, Limits
 from nc_excel.intake.workers import open_files
 from nc_excel.issues import Issue, Severity, issue
@@ -105,11 +105,8 @@ class CollectResult:
 
 
 def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _late(ret: Return, register: Register, setup: ProjectSetup, now: dt.datetime) -> list[Issue]:
@@ -131,7 +128,7 @@ def _replaced(older: Entry, ret: Return) -> Issue:
     return issue(REPLACED, value=older.file, received=f"{older.received:%d %b %Y %H:%M}", file=ret.file, partner=ret.partner, period=ret.period)
 
 
-def _by_first_report(returns: list[Return], register: Register) -> list[Return]:
+def _by_first_report(returns: list[Return | Reported], register: Register) -> list[Return | Reported]:
     """Returns in the order their partners first reported for the period (this run's new partners last, as received)."""
     def first(position: int) -> int:
         entry = register.first_of(returns[position].partner, returns[position].period)
@@ -173,8 +170,9 @@ def collect(
     # The same place proposed by several partners: this run's returns against each
     # other and against the accepted returns of the other partners for the same periods.
     new_returns = [r.ret for r in reads.values() if r.ret is not None]
-    periods, partners = {r.period for r in new_returns}, {r.partner for r in new_returns}
-    others = [r for _, r in archive.read_many([e for e in register.current() if e.period in periods and e.partner not in partners])]
+    periods = {r.period for r in new_returns if proposes_places(r)}  # only a proposed place can have been proposed before
+    partners = {r.partner for r in new_returns}
+    others = [r for _, r in archive.reported([e for e in register.current() if e.period in periods and e.partner not in partners])]
     across = check_across(_by_first_report([*others, *new_returns], register))
     staged: list[tuple[_Answer | None, Callable[[], None]]] = []
     try:
@@ -279,7 +277,8 @@ def _new_files(inbox: Path, folder: ProjectFolder, register: Register, result: C
     received (this run or earlier) is registered at once as a duplicate.
     """
     pending: dict[Path, tuple[str, str]] = {}
-    for path in sorted(inbox_files(inbox), key=lambda p: p.relative_to(inbox).parts):
+    depth = len(inbox.parts)
+    for path in sorted(inbox_files(inbox), key=lambda p: p.parts[depth:]):
         rel = shown_name(folder.record(path))
         sha = sha256_of(path)
         if register.seen(rel, sha):

@@ -32,12 +32,18 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, ValidationError
 
+from nc_excel.analyses.places import proposed_place
 from nc_excel.atomic import replacing
 from nc_excel.excel.read import RowRead
 from nc_excel.folder import ProjectFolder
 from nc_excel.issues import Issue
 from nc_excel.partner.read import Return
-from nc_excel.partner.schema import DELIVERABLES, INDICATORS, SCHEMA_VERSION
+from nc_excel.partner.schema import (
+    DELIVERABLES,
+    INDICATORS,
+    LIVING_LABS,
+    SCHEMA_VERSION,
+)
 from nc_excel.setup.models import ProjectSetup
 
 RECORD_FORMAT = 3  # 2: a work package's status Completed is read as Done; 3: the currency of the amounts
@@ -164,9 +170,19 @@ class _ReportedRow(BaseModel):
     values: dict[str, Value]
 
 
+class _PlaceValues(BaseModel):
+    name: Value = None
+    municipality: Value = None
+
+
+class _PlaceRow(BaseModel):
+    values: _PlaceValues  # the rest of a candidate's values skipped, not validated
+
+
 class _ReportedTables(BaseModel):
     deliverables: list[_ReportedRow] = Field(default=[], alias=DELIVERABLES.name)
     indicators: list[_ReportedRow] = Field(default=[], alias=INDICATORS.name)
+    living_labs: list[_PlaceRow] = Field(default=[], alias=LIVING_LABS.name)
 
 
 class _ReportedRecord(_Made):
@@ -180,18 +196,22 @@ class _ReportedRecord(_Made):
 
 @dataclasses.dataclass(frozen=True)
 class Reported:
-    """What an accepted return of an earlier period reported that a later return is checked against
-    (``rules.check_return``): its deliverables and indicators. A return of period 7 is checked against
-    six earlier ones, so this is read from their records without the rest of them."""
+    """What an accepted return reported that later returns are checked against: its deliverables and
+    indicators (a later return of its partner, ``rules.check_return``) and the places it proposes (the other
+    partners' returns of its period, ``rules.check_across``). A return of period 7 is checked against six
+    earlier ones, and a late one against every other partner's: so this is read from their records without
+    the rest of them."""
 
     partner: str
     period: int
     deliverables: list[dict[str, Any]]
     indicators: list[dict[str, Any]]
+    places: tuple[str, ...]  # the place_key of each place it proposes, for the check across partners (``rules.check_across``)
 
     @classmethod
     def of(cls, ret: Return) -> Reported:
-        return cls(ret.partner, ret.period, ret.rows(DELIVERABLES.name), ret.rows(INDICATORS.name))
+        places = (proposed_place(row.values) for row in ret.tables.get(LIVING_LABS.name, []))
+        return cls(ret.partner, ret.period, ret.rows(DELIVERABLES.name), ret.rows(INDICATORS.name), tuple(filter(None, places)))
 
 
 def as_read_from(ret: Return, file: str) -> Return:
@@ -238,7 +258,9 @@ class Records:
         if record is None:
             return None
         rows = record.tables
-        return Reported(record.partner, record.period, [r.values for r in rows.deliverables], [r.values for r in rows.indicators])
+        places = (proposed_place(r.values.model_dump()) for r in rows.living_labs)
+        return Reported(record.partner, record.period, [r.values for r in rows.deliverables], [r.values for r in rows.indicators],
+                        tuple(filter(None, places)))
 
     def _valid(self, model: type[_Record], sha256: str, archived: Path) -> _Record | None:
         """The record of the archived file read as ``model``, when it is one made from that file under this setup."""

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from nc_excel.analyses.places import place_key
+from nc_excel.analyses.places import place_key, proposed_place
 from nc_excel.excel.read import RowRead
 from nc_excel.intake.record import Reported
 from nc_excel.issues import Issue, issue
@@ -182,23 +182,31 @@ def check_return(ret: Return, setup: ProjectSetup, earlier: Sequence[Reported] =
     return [*_progress(ret), *_deliverables(ret, before, setup.period(ret.period)), *_indicators(ret, before), *_finance(ret, setup), *_flc(ret), *_living_labs(ret, setup)]
 
 
-def check_across(returns: Sequence[Return]) -> list[Issue]:
+def proposes_places(ret: Return) -> bool:
+    """The return proposes a place: only then can ``check_across`` find one proposed before
+    (a return of a later period carries the selected living labs instead, and proposes none)."""
+    return any(proposed_place(row.values) for row in ret.tables.get(LIVING_LABS.name, []))
+
+
+def check_across(returns: Sequence[Return | Reported]) -> list[Issue]:
     """The same place proposed by several partners: said to each partner who proposed it after another,
     naming who did before; the first proposer is told nothing, so that not both drop the place.
 
-    ``returns`` come in the order their partners first reported for the period.
+    ``returns`` come in the order their partners first reported for the period: this run's returns,
+    and what the other partners' accepted returns proposed (``Reported``, read from their records).
     """
     proposers: dict[str, list[str]] = defaultdict(list)
     found = []
     for ret in returns:
-        places: dict[str, tuple[int, RowRead]] = {}
-        for n, row in enumerate(ret.tables.get(LIVING_LABS.name, [])):
-            v = row.values
-            if v.get("name") and v.get("municipality"):
-                places.setdefault(place_key(v["name"], v["municipality"]), (n, row))  # twice in one report: check_return says so
-        for key, (n, row) in places.items():
+        rows: dict[str, tuple[int, RowRead]] = {}  # this run's returns are told, at the row of each place
+        if isinstance(ret, Return):
+            for n, row in enumerate(ret.tables.get(LIVING_LABS.name, [])):
+                if key := proposed_place(row.values):
+                    rows.setdefault(key, (n, row))  # twice in one report: check_return says so
+        for key in rows if isinstance(ret, Return) else ret.places:
             before = [p for p in proposers[key] if p != ret.partner]
-            if before:
+            if before and isinstance(ret, Return):
+                n, row = rows[key]
                 found.extend(_at(ret, LIVING_LABS.name, row, "name", "place-proposed-before", str(n), value=row.values["name"],
                                  municipality=row.values["municipality"], others=" and ".join(before)))
             if ret.partner not in proposers[key]:
