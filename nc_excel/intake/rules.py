@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from nc_excel.analyses.places import place_key, proposed_place
+from nc_excel.analyses.places import proposed_place
 from nc_excel.excel.read import RowRead
 from nc_excel.intake.record import Reported
 from nc_excel.issues import Issue, issue
@@ -164,8 +164,7 @@ def _living_labs(ret: Return, setup: ProjectSetup) -> Iterable[Issue]:
                 yield from _at(ret, LIVING_LABS.name, row, criterion_field(c.key), "knock-out-yes", str(n), value=name, criterion=c.label)
             if c.kind == "must-have" and answer is False:
                 yield from _at(ret, LIVING_LABS.name, row, criterion_field(c.key), "must-have-no", str(n), value=name, criterion=c.label)
-        if name and v.get("municipality"):
-            key = place_key(name, v["municipality"])
+        if key := proposed_place(v):
             if key in seen:
                 yield from _at(ret, LIVING_LABS.name, row, "name", "duplicate-candidate", str(n), value=name, municipality=v["municipality"])
             seen[key] = n
