@@ -181,10 +181,19 @@ def check_return(ret: Return, setup: ProjectSetup, earlier: Sequence[Reported] =
     return [*_progress(ret), *_deliverables(ret, before, setup.period(ret.period)), *_indicators(ret, before), *_finance(ret, setup), *_flc(ret), *_living_labs(ret, setup)]
 
 
+def _place_rows(ret: Return) -> dict[str, tuple[int, RowRead]]:
+    """The places a return proposes, by key: the first row of each (twice in one report: ``check_return`` says so)."""
+    rows: dict[str, tuple[int, RowRead]] = {}
+    for n, row in enumerate(ret.tables.get(LIVING_LABS.name, [])):
+        if key := proposed_place(row.values):
+            rows.setdefault(key, (n, row))
+    return rows
+
+
 def proposes_places(ret: Return) -> bool:
     """The return proposes a place: only then can ``check_across`` find one proposed before
     (a return of a later period carries the selected living labs instead, and proposes none)."""
-    return any(proposed_place(row.values) for row in ret.tables.get(LIVING_LABS.name, []))
+    return bool(_place_rows(ret))
 
 
 def check_across(returns: Sequence[Return | Reported]) -> list[Issue]:
@@ -197,14 +206,10 @@ def check_across(returns: Sequence[Return | Reported]) -> list[Issue]:
     proposers: dict[str, list[str]] = defaultdict(list)
     found = []
     for ret in returns:
-        rows: dict[str, tuple[int, RowRead]] = {}  # this run's returns are told, at the row of each place
-        if isinstance(ret, Return):
-            for n, row in enumerate(ret.tables.get(LIVING_LABS.name, [])):
-                if key := proposed_place(row.values):
-                    rows.setdefault(key, (n, row))  # twice in one report: check_return says so
+        rows = _place_rows(ret) if isinstance(ret, Return) else {}  # only this run's returns are told, at the row
         for key in rows if isinstance(ret, Return) else ret.places:
             before = [p for p in proposers[key] if p != ret.partner]
-            if before and isinstance(ret, Return):
+            if before and key in rows:
                 n, row = rows[key]
                 found.extend(_at(ret, LIVING_LABS.name, row, "name", "place-proposed-before", str(n), value=row.values["name"],
                                  municipality=row.values["municipality"], others=" and ".join(before)))
